@@ -1,0 +1,71 @@
+"""The command line (DESIGN §4): ``python -m bot <command> [--config PATH]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=None, help="config file (default: ./config.toml)")
+    p = argparse.ArgumentParser(prog="python -m bot", description="Village report bot.", parents=[common])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", parents=[common], help="run the configured channels, the scheduler and the web server")
+
+    db = sub.add_parser("db", parents=[common], help="database schema").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", parents=[common], help="create or upgrade the schema (Alembic)")
+
+    units = sub.add_parser("units", parents=[common], help="administrative units").add_subparsers(
+        dest="units_cmd", required=True)
+    imp = units.add_parser("import", parents=[common], help="import a unit CSV file (one transaction)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--period", default=None, help="import only this period (e.g. post2025, pre2025)")
+
+    demo = sub.add_parser("demo", parents=[common], help="load the demo data (real units, generated villages)")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when units already exist")
+
+    inv = sub.add_parser("invite", parents=[common], help="create one-time invite codes").add_subparsers(
+        dest="invite_cmd", required=True)
+    iv = inv.add_parser("village", parents=[common], help="invite the head of a village")
+    iv.add_argument("code", help="the village code")
+    ist = inv.add_parser("staff", parents=[common], help="invite committee staff")
+    ist.add_argument("--unit", required=True, help="the code of the staff member's unit")
+    ist.add_argument("--role", default="staff", choices=["staff", "admin"])
+
+    ex = sub.add_parser("export", parents=[common], help="export one row per village")
+    ex.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    ex.add_argument("--out", type=Path, required=True)
+    ex.add_argument("--unit", default=None, help="only villages under this unit code")
+
+    dg = sub.add_parser("digest", parents=[common], help="print (and send) the digest for a unit")
+    dg.add_argument("--unit", required=True)
+    dg.add_argument("--send", action="store_true", help="also send it to the unit's staff")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    from bot import commands  # the command bodies; imported late so --help stays fast
+
+    handler: Callable[[Config, argparse.Namespace], Awaitable[int]] = getattr(
+        commands, f"cmd_{args.command}")
+    try:
+        return asyncio.run(handler(config, args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+

@@ -1,0 +1,99 @@
+"""People, channel accounts and one-time invites."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import ROLES, ChannelAccount, Invite, Person, Unit
+
+# no 0/O, 1/I/L: codes are read aloud and typed on phones
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+class InviteError(ValueError):
+    """An invite could not be created or used; ``reason`` is a catalog key suffix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def new_invite_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+async def create_invite(session: AsyncSession, unit: Unit, role: str, now: datetime,
+                        valid_days: int = 30) -> Invite:
+    """A one-time invite binding an account to ``unit`` with ``role``."""
+    if role not in ROLES:
+        raise InviteError("bad_role")
+    if role == "village_head" and unit.level != "village":
+        raise InviteError("not_a_village")
+    if role != "village_head" and unit.level == "village":
+        raise InviteError("staff_on_village")
+    invite = Invite(code=new_invite_code(), role=role, unit_id=unit.id, created_at=now,
+                    expires_at=now + timedelta(days=valid_days))
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
+                                display_name: str | None = None) -> ChannelAccount:
+    account = (await session.execute(select(ChannelAccount).where(
+        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))).scalar_one_or_none()
+    if account is None:
+        account = ChannelAccount(channel=channel, external_id=external_id, display_name=display_name,
+                                 created_at=now, last_seen_at=now)
+        session.add(account)
+        await session.flush()
+    else:
+        account.last_seen_at = now
+        if account.blocked:  # writing to us again means the block is lifted
+            account.blocked = False
+    return account
+
+
+async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: str, now: datetime) -> Person:
+    """Spend the invite and bind the account. A second invite for the same village (or the same
+    staff unit and role) binds to the same person, so one head can use Zalo and Telegram."""
+    invite = (await session.execute(
+        select(Invite).where(Invite.code == normalise_code(code)).with_for_update())).scalar_one_or_none()
+    if invite is None:
+        raise InviteError("unknown")
+    if invite.used_at is not None:
+        raise InviteError("used")
+    if invite.expires_at < now:
+        raise InviteError("expired")
+    person = None
+    if invite.role == "village_head":
+        person = (await session.execute(select(Person).where(
+            Person.unit_id == invite.unit_id, Person.role == "village_head"))).scalars().first()
+    if person is None and account.person_id is not None:
+        current = await session.get(Person, account.person_id)
+        if current is not None and current.unit_id == invite.unit_id and current.role == invite.role:
+            person = current
+    if person is None:
+        person = Person(role=invite.role, unit_id=invite.unit_id, created_at=now,
+                        full_name=account.display_name or "")
+        session.add(person)
+        await session.flush()
+    account.person_id = person.id
+    invite.used_at = now
+    invite.used_by_account_id = account.id
+    await session.flush()
+    return person
+
+
+async def accounts_of_person(session: AsyncSession, person_id: int) -> list[ChannelAccount]:
+    rows = await session.execute(select(ChannelAccount).where(ChannelAccount.person_id == person_id))
+    return list(rows.scalars().all())

@@ -1,0 +1,196 @@
+"""Election and branch-congress reports: every save is a revision with an audit trail.
+
+Plain functions over a session; they validate, write, and never commit (the caller does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import PARTY_STATUSES, AuditEvent, CongressReport, ElectionReport, ReportRevision
+
+
+class ReportError(ValueError):
+    """A report breaks a rule a clerk would check; ``reason`` names the rule."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is writing: the account and the channel it came through."""
+
+    account_id: int | None
+    channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionData:
+    election_date: date
+    head_name: str
+    votes_for: int
+    valid_ballots: int
+    roll: int
+    party_status: str
+    party_date: date | None = None
+
+
+def check_election(data: ElectionData, today: date) -> list[str]:
+    """The clerk's checks; returns warnings, raises :class:`ReportError` for a refusal."""
+    if data.election_date > today:
+        raise ReportError("date_in_future")
+    if min(data.votes_for, data.valid_ballots, data.roll) < 0:
+        raise ReportError("negative")
+    if data.votes_for > data.valid_ballots:
+        raise ReportError("votes_over_ballots")
+    if data.valid_ballots > data.roll:
+        raise ReportError("ballots_over_roll")
+    if data.party_status not in PARTY_STATUSES:
+        raise ReportError("party_status")
+    if data.party_status == "probationary" and data.party_date is not None and data.party_date > today:
+        raise ReportError("admission_in_future")
+    warnings = []
+    if data.votes_for * 2 <= data.roll:
+        warnings.append("not_majority")
+    return warnings
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+async def _write_revision(session: AsyncSession, kind: str, village_id: int, revision: int,
+                          new: dict[str, Any], old: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
+    session.add(ReportRevision(kind=kind, village_id=village_id, revision=revision, data=_jsonable(new),
+                               account_id=actor.account_id, channel=actor.channel, created_at=now))
+    action = f"{kind}.{'create' if old is None else 'update'}"
+    for field, value in new.items():
+        before = None if old is None else old.get(field)
+        if old is not None and before == value:
+            continue
+        session.add(AuditEvent(at=now, account_id=actor.account_id, channel=actor.channel, action=action,
+                               village_id=village_id, field=field, old=_as_text(before), new=_as_text(value)))
+
+
+ELECTION_FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status",
+                   "party_date")
+CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not_merged_reason")
+
+
+async def get_election(session: AsyncSession, village_id: int) -> ElectionReport | None:
+    return (await session.execute(
+        select(ElectionReport).where(ElectionReport.village_id == village_id))).scalar_one_or_none()
+
+
+async def get_congress(session: AsyncSession, village_id: int) -> CongressReport | None:
+    return (await session.execute(
+        select(CongressReport).where(CongressReport.village_id == village_id))).scalar_one_or_none()
+
+
+async def record_election(session: AsyncSession, village_id: int, data: ElectionData, actor: Actor,
+                          now: datetime, today: date) -> tuple[ElectionReport, list[str]]:
+    """Save a first election result or a correction (a new revision). Returns (report, warnings)."""
+    warnings = check_election(data, today)
+    values = asdict(data)
+    if data.party_status == "member":
+        values["party_date"] = None
+    report = await get_election(session, village_id)
+    if report is None:
+        report = ElectionReport(village_id=village_id, revision=1, updated_at=now,
+                                updated_by_account_id=actor.account_id, **values)
+        session.add(report)
+        await _write_revision(session, "election", village_id, 1, values, None, actor, now)
+    else:
+        old = {f: getattr(report, f) for f in ELECTION_FIELDS}
+        if old == values:
+            return report, warnings
+        for f, v in values.items():
+            setattr(report, f, v)
+        report.revision += 1
+        report.updated_at, report.updated_by_account_id = now, actor.account_id
+        await _write_revision(session, "election", village_id, report.revision, values, old, actor, now)
+    await session.flush()
+    return report, warnings
+
+
+async def _save_congress(session: AsyncSession, village_id: int, changes: dict[str, Any], actor: Actor,
+                         now: datetime) -> CongressReport:
+    report = await get_congress(session, village_id)
+    old = None if report is None else {f: getattr(report, f) for f in CONGRESS_FIELDS}
+    if report is None:
+        report = CongressReport(village_id=village_id, revision=1, updated_at=now,
+                                updated_by_account_id=actor.account_id)
+        session.add(report)
+    elif all(old.get(k) == v for k, v in changes.items()):  # type: ignore[union-attr]
+        return report
+    else:
+        report.revision += 1
+    for f, v in changes.items():
+        setattr(report, f, v)
+    report.updated_at, report.updated_by_account_id = now, actor.account_id
+    new = {f: getattr(report, f) for f in CONGRESS_FIELDS}
+    await _write_revision(session, "congress", village_id, report.revision, new, old, actor, now)
+    await session.flush()
+    return report
+
+
+async def plan_congress(session: AsyncSession, village_id: int, planned: date, actor: Actor, now: datetime,
+                        today: date) -> CongressReport:
+    """Set or move the planned congress date; each move is a revision (the old date is kept)."""
+    if await get_election(session, village_id) is None:
+        raise ReportError("no_election")
+    existing = await get_congress(session, village_id)
+    if existing is not None and existing.held_date is not None:
+        raise ReportError("already_held")
+    if planned < today and (existing is None or existing.planned_date != planned):
+        raise ReportError("planned_in_past")
+    return await _save_congress(session, village_id, {"planned_date": planned}, actor, now)
+
+
+async def record_congress_result(session: AsyncSession, village_id: int, *, held_date: date,
+                                 secretary_name: str, merged: bool, reason: str | None, actor: Actor,
+                                 now: datetime, today: date) -> CongressReport:
+    """Record the congress result: merged when the secretary is the village head."""
+    if await get_election(session, village_id) is None:
+        raise ReportError("no_election")
+    if held_date > today:
+        raise ReportError("date_in_future")
+    if not merged and not (reason or "").strip():
+        raise ReportError("reason_required")
+    changes = {"held_date": held_date, "secretary_name": secretary_name, "merged": merged,
+               "not_merged_reason": None if merged else (reason or "").strip()}
+    return await _save_congress(session, village_id, changes, actor, now)
+
+
+async def revisions(session: AsyncSession, village_id: int) -> list[ReportRevision]:
+    rows = await session.execute(select(ReportRevision).where(ReportRevision.village_id == village_id)
+                                 .order_by(ReportRevision.created_at, ReportRevision.id))
+    return list(rows.scalars().all())
+
+
+async def audit_trail(session: AsyncSession, village_id: int) -> list[AuditEvent]:
+    rows = await session.execute(select(AuditEvent).where(AuditEvent.village_id == village_id)
+                                 .order_by(AuditEvent.at, AuditEvent.id))
+    return list(rows.scalars().all())
+
+
+async def count_revisions(session: AsyncSession, kind: str, village_id: int) -> int:
+    return (await session.execute(select(func.count()).select_from(ReportRevision).where(
+        ReportRevision.kind == kind, ReportRevision.village_id == village_id))).scalar_one()
