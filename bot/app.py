@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import Channel
 from bot.config import Config
+from handlers.context import Settings
+from handlers.engine import Engine
 from models.db import SessionFactory, make_engine, make_session_factory
 
 log = logging.getLogger("bot")
@@ -31,10 +34,20 @@ class App:
     sessions: SessionFactory
     http: aiohttp.ClientSession
     web_app: web.Application
+    dialog: Engine
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: object | None = None
     runner: web.AppRunner | None = None
     served: list[str] = field(default_factory=list)
+
+
+def engine_settings(config: Config) -> Settings:
+    """The part of the config the conversations see."""
+    return Settings(tz=config.tz, period=config.bot.period,
+                    conversation_timeout=timedelta(days=config.bot.conversation_timeout_days),
+                    max_message_chars=config.bot.max_message_chars,
+                    campaign_election_date=date.fromisoformat(config.reminders.election_date),
+                    invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url)
 
 
 async def build(config: Config) -> App:
@@ -43,7 +56,9 @@ async def build(config: Config) -> App:
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90))
     from bot.web.server import make_web_app
 
-    app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web.Application())
+    dialog = Engine(sessions, engine_settings(config))
+    app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web.Application(),
+              dialog=dialog)
     app.web_app = make_web_app(app)
     await _add_channels(app)
     app.scheduler = _make_scheduler(app)

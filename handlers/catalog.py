@@ -1,4 +1,7 @@
-"""All user-facing text, one TOML file per language (``handlers/locales/<lang>.toml``).
+"""All user-facing text: one folder per language, ``handlers/locales/<lang>/*.toml``.
+
+Each part of the bot keeps its text in its own file of the folder (``core.toml``, ``digest.toml``,
+``web.toml``, ...); the files are merged, and a key defined twice is an error.
 
 ``t("election.ask_date")`` looks a dotted key up; keyword arguments fill ``{placeholders}``.
 A missing key is a bug and raises ``KeyError`` (tests read every key the code uses).
@@ -18,7 +21,6 @@ DEFAULT_LANG = "vi"
 
 @cache
 def _load(lang: str) -> dict[str, str]:
-    raw = tomllib.loads((LOCALES / f"{lang}.toml").read_text(encoding="utf-8"))
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict[str, Any]) -> None:
@@ -26,10 +28,13 @@ def _load(lang: str) -> dict[str, str]:
             key = f"{prefix}.{k}" if prefix else k
             if isinstance(v, dict):
                 walk(key, v)
+            elif key in flat:
+                raise KeyError(f"catalog key {key} defined twice ({lang})")
             else:
                 flat[key] = unicodedata.normalize("NFC", str(v).strip("\n"))
 
-    walk("", raw)
+    for file in sorted((LOCALES / lang).glob("*.toml")):
+        walk("", tomllib.loads(file.read_text(encoding="utf-8")))
     return flat
 
 

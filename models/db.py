@@ -53,3 +53,17 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+async def insert_ignore(session: AsyncSession, table: type, **values: object) -> bool:
+    """INSERT unless a unique key already holds the row; True when this call inserted it.
+
+    Safe under concurrency on SQLite and PostgreSQL (ON CONFLICT DO NOTHING).
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing()
+    result = await session.execute(stmt)
+    return bool(result.rowcount)

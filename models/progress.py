@@ -154,3 +154,12 @@ def _cell(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+async def party_status_counts(session: AsyncSession, unit_id: int) -> dict[str, int]:
+    """How many elected heads under ``unit_id`` are full members, probationary, or not members."""
+    stmt = (select(ElectionReport.party_status, func.count())
+            .join(UnitAncestor, and_(UnitAncestor.descendant_id == ElectionReport.village_id,
+                                     UnitAncestor.ancestor_id == unit_id))
+            .group_by(ElectionReport.party_status))
+    return {status: n for status, n in (await session.execute(stmt)).all()}

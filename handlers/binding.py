@@ -1,0 +1,60 @@
+"""Binding an account with a one-time invite: ``/start CODE`` or the code typed as a first message."""
+
+from __future__ import annotations
+
+import re
+
+from handlers import status
+from handlers.catalog import t
+from handlers.context import Context
+from handlers.parsing import parse_phone
+from models.people import CODE_ALPHABET, CODE_LENGTH, InviteError, normalise_code, redeem_invite
+from models.tables import Unit
+
+CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+def looks_like_code(text: str) -> bool:
+    return bool(CODE_RE.match(normalise_code(text)))
+
+
+async def redeem(ctx: Context, code: str) -> None:
+    try:
+        person = await redeem_invite(ctx.session, ctx.account, code, ctx.now)
+    except InviteError as exc:
+        ctx.say(t(f"bind.error_{exc.reason}"))
+        return
+    ctx.person = person
+    ctx.unit = await ctx.session.get(Unit, person.unit_id)
+    assert ctx.unit is not None
+    if person.role == "village_head":
+        ctx.say(t("bind.ok_head", village=ctx.unit.full_name))
+    else:
+        ctx.say(t("bind.ok_staff", unit=ctx.unit.full_name))
+    status.help_text(ctx)
+
+
+def welcome(ctx: Context) -> None:
+    if ctx.person is None:
+        ctx.say(t("bind.welcome_unbound"))
+    else:
+        assert ctx.unit is not None
+        ctx.say(t("bind.welcome_back", unit=ctx.unit.full_name))
+        status.help_text(ctx)
+
+
+async def unbound_message(ctx: Context, text: str) -> None:
+    """An unbound account wrote something: a code binds it, anything else gets the how-to."""
+    if looks_like_code(text):
+        await redeem(ctx, text)
+    else:
+        ctx.say(t("bind.how_to"))
+
+
+async def save_phone(ctx: Context, raw: str) -> None:
+    phone = parse_phone(raw)
+    if ctx.person is None or phone is None:
+        ctx.say(t("bind.phone_invalid"))
+        return
+    ctx.person.phone = phone
+    ctx.say(t("bind.phone_saved", phone=phone))

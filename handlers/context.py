@@ -1,0 +1,53 @@
+"""What one step of a conversation sees: the session, the account, the time, the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Incoming, Reply
+from models.reports import Actor
+from models.tables import ChannelAccount, Person, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The parts of the configuration the conversations need (built by the composition root)."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    period: str = "post2025"
+    conversation_timeout: timedelta = timedelta(days=3)
+    max_message_chars: int = 2000
+    campaign_election_date: date | None = None
+    invite_valid_days: int = 30
+    public_url: str | None = None  # where files can be downloaded from (links on Zalo)
+
+
+@dataclass(slots=True)
+class Context:
+    session: AsyncSession
+    incoming: Incoming
+    account: ChannelAccount
+    person: Person | None
+    unit: Unit | None  # the bound village (heads) or scope unit (staff)
+    now: datetime
+    today: date
+    settings: Settings
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(account_id=self.account.id, channel=self.incoming.channel)
+
+    @property
+    def role(self) -> str | None:
+        return self.person.role if self.person else None
+
+    def say(self, text: str, **kwargs: Any) -> Reply:
+        reply = Reply(text=text, **kwargs)
+        self.replies.append(reply)
+        return reply

@@ -1,0 +1,170 @@
+"""The dialog engine: one incoming message → one transaction → replies.
+
+It loads the account's conversation state from the database, runs one step of the current
+conversation (or a command), saves the new state in the same transaction as whatever the step
+wrote, and returns the replies. A restart, a second worker or a switch of channel never strands a
+user mid-report: the state is a row, keyed by person when the account is bound.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from handlers import binding, congress, election, status
+from handlers.catalog import t
+from handlers.context import Context, Settings
+from handlers.flow import FlowState, Module
+from handlers.messages import Incoming, Reply
+from handlers.parsing import fold, nfc
+from models.clock import local_date, utcnow
+from models.db import SessionFactory, insert_ignore, transaction
+from models.people import get_or_create_account
+from models.tables import ConversationState, Person, ProcessedMessage, Unit
+
+log = logging.getLogger(__name__)
+
+FLOWS: dict[str, Module] = {"election": election, "congress": congress}
+HEAD_COMMANDS = {"baucu": "election", "daihoi": "congress"}
+ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
+           "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
+CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
+
+
+def parse_command(text: str) -> tuple[str | None, str]:
+    """``/baucu@SomeBot arg`` → (``baucu``, ``arg``); folded, so ``/Hủy`` is ``huy``."""
+    if not text.startswith("/"):
+        return (None, text)
+    head, _, rest = text[1:].partition(" ")
+    name = fold(head.split("@", 1)[0])
+    return (ALIASES.get(name, name), rest.strip())
+
+
+def state_key(ctx: Context) -> str:
+    return f"person:{ctx.person.id}" if ctx.person else f"account:{ctx.account.id}"
+
+
+class Engine:
+    def __init__(self, sessions: SessionFactory, settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+
+    async def handle(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
+        now = now or utcnow()
+        text = incoming.text or ""
+        if len(text) > self.settings.max_message_chars:
+            return [Reply(t("common.too_long", limit=self.settings.max_message_chars))]
+        try:
+            async with transaction(self.sessions) as session:
+                if incoming.message_id and not await insert_ignore(
+                        session, ProcessedMessage, channel=incoming.channel, message_id=incoming.message_id, at=now):
+                    return []  # a redelivery: handled once already
+                account = await get_or_create_account(session, incoming.channel, incoming.account_id, now,
+                                                      incoming.display_name)
+                person = await session.get(Person, account.person_id) if account.person_id else None
+                unit = await session.get(Unit, person.unit_id) if person else None
+                ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
+                              now=now, today=local_date(now, self.settings.tz), settings=self.settings)
+                await self._dispatch(ctx)
+                return ctx.replies
+        except IntegrityError:
+            # a concurrent delivery of the same message won the race, or two writers collided
+            log.info("conflict while handling %s/%s; nothing saved", incoming.channel, incoming.message_id)
+            return [Reply(t("common.busy"))] if not incoming.message_id else []
+        except OperationalError:
+            log.exception("database error while handling a message")
+            return [Reply(t("common.error"))]
+
+    async def _dispatch(self, ctx: Context) -> None:
+        incoming = ctx.incoming
+        text = nfc(incoming.text or "")
+        command, arg = parse_command(text)
+        if command is None and fold(text) in CANCEL_WORDS:
+            command = "huy"
+        row = await self._load_state(ctx)
+        if command is not None:
+            await self._command(ctx, command, arg, row)
+        elif row is not None:
+            flow = FLOWS[row.flow]
+            new = await flow.step(ctx, FlowState(row.step, dict(row.data), row.wrong_count))
+            await self._save_state(ctx, row, row.flow, new)
+        elif ctx.person is None:
+            await binding.unbound_message(ctx, text)
+        elif incoming.phone:
+            await binding.save_phone(ctx, incoming.phone)
+        else:
+            ctx.say(t("common.not_understood"))
+            status.help_text(ctx)
+
+    async def _command(self, ctx: Context, command: str, arg: str, row: ConversationState | None) -> None:
+        if command == "huy":
+            if row is not None:
+                await ctx.session.delete(row)
+            ctx.say(t("common.cancelled" if row is not None else "common.nothing_to_cancel"))
+            return
+        if command == "start":
+            if arg:
+                await binding.redeem(ctx, arg)
+            else:
+                binding.welcome(ctx)
+            return
+        if command == "trogiup":
+            status.help_text(ctx)
+            return
+        if command in HEAD_COMMANDS or command == "trangthai":
+            if ctx.role != "village_head":
+                ctx.say(t("auth.heads_only") if ctx.person else t("auth.unbound"))
+                return
+            if command == "trangthai":
+                await status.show_status(ctx)
+                return
+            if row is not None:
+                ctx.say(t("common.previous_dropped"))
+            flow_name = HEAD_COMMANDS[command]
+            new = await FLOWS[flow_name].begin(ctx)
+            await self._save_state(ctx, row, flow_name, new)
+            return
+        from handlers.staff import COMMANDS as STAFF_COMMANDS
+
+        if command in STAFF_COMMANDS:
+            if ctx.role not in ("staff", "admin"):
+                ctx.say(t("auth.staff_only") if ctx.person else t("auth.unbound"))
+                return
+            await STAFF_COMMANDS[command](ctx)
+            return
+        ctx.say(t("common.unknown_command", command=command))
+        status.help_text(ctx)
+
+    async def _load_state(self, ctx: Context) -> ConversationState | None:
+        row = (await ctx.session.execute(
+            select(ConversationState).where(ConversationState.key == state_key(ctx)))).scalar_one_or_none()
+        if row is not None and row.expires_at <= ctx.now:
+            await ctx.session.delete(row)
+            await ctx.session.flush()
+            ctx.say(t("common.expired"))
+            return None
+        return row
+
+    async def _save_state(self, ctx: Context, row: ConversationState | None, flow: str,
+                          new: FlowState | None) -> None:
+        if new is None:
+            if row is not None:
+                await ctx.session.delete(row)
+            return
+        if row is None:
+            row = ConversationState(key=state_key(ctx), flow=flow, step=new.step, data=new.data,
+                                    updated_at=ctx.now, expires_at=ctx.now)
+            ctx.session.add(row)
+        row.flow, row.step, row.data, row.wrong_count = flow, new.step, dict(new.data), new.wrong
+        row.updated_at = ctx.now
+        row.expires_at = ctx.now + ctx.settings.conversation_timeout
+
+
+async def expire_conversations(sessions: SessionFactory, now: datetime) -> int:
+    """Drop conversations idle past their expiry (nothing half-done is ever saved)."""
+    async with transaction(sessions) as session:
+        result = await session.execute(delete(ConversationState).where(ConversationState.expires_at <= now))
+        return result.rowcount or 0

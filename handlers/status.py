@@ -1,0 +1,37 @@
+"""``/trangthai`` (my village's status and what is due) and ``/trogiup`` (what I can do)."""
+
+from __future__ import annotations
+
+from handlers.catalog import t
+from handlers.context import Context
+from handlers.dates import fmt_date
+from models.progress import village_status
+from models.reports import get_congress, get_election
+
+
+def help_text(ctx: Context) -> None:
+    if ctx.person is None:
+        ctx.say(t("help.unbound"))
+    elif ctx.person.role == "village_head":
+        ctx.say(t("help.head"))
+    else:
+        ctx.say(t("help.staff"))
+
+
+async def show_status(ctx: Context) -> None:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    village_id = ctx.unit.id
+    state = await village_status(ctx.session, village_id, ctx.today)
+    election = await get_election(ctx.session, village_id)
+    congress = await get_congress(ctx.session, village_id)
+    lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
+    if election is not None:
+        lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
+                       date=fmt_date(election.election_date)))
+    if congress is not None and congress.planned_date is not None:
+        lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
+    if congress is not None and congress.held_date is not None:
+        lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
+    lines.append("")
+    lines.append(t(f"statuscmd.due.{state}"))
+    ctx.say("\n".join(lines))

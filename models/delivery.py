@@ -1,0 +1,181 @@
+"""The outbox drain: claim due rows, send them through the channels at a limited rate, record the
+outcome of each right after its send.
+
+The rate limiter reserves a time slot per message: at most ``per_second`` overall, and at most one
+message every ``per_chat_seconds`` to the same chat (Telegram's published limits; Zalo publishes
+none, the same pace is used).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.channels.base import Channel, SendBlocked, SendError, SendRejected, SendRetryLater
+from handlers.messages import Attachment, Reply
+from models import outbox
+from models.clock import utcnow
+from models.db import SessionFactory, transaction
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """Slots of ``1/per_second`` overall and ``per_chat_seconds`` per chat, handed out in call order."""
+
+    def __init__(self, per_second: float, per_chat_seconds: float = 1.0, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.interval = 1.0 / per_second
+        self.per_chat = per_chat_seconds
+        self.clock, self.sleep = clock, sleep
+        self._next = 0.0
+        self._chat_next: dict[str, float] = {}
+
+    def reserve(self, chat: str) -> float:
+        """Book the next slot for ``chat``; returns the seconds to wait for it."""
+        now = self.clock()
+        slot = max(now, self._next, self._chat_next.get(chat, 0.0))
+        self._next = slot + self.interval
+        self._chat_next[chat] = slot + self.per_chat
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        return slot - now
+
+    async def acquire(self, chat: str) -> None:
+        wait = self.reserve(chat)
+        if wait > 0:
+            await self.sleep(wait)
+
+    def penalise(self, chat: str, seconds: float) -> None:
+        """The platform said "too many requests" for this chat: wait before its next message."""
+        self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), self.clock() + seconds)
+
+
+@dataclass(slots=True)
+class DrainPolicy:
+    max_attempts: int = 6
+    backoff_base: timedelta = timedelta(seconds=30)
+    lease: timedelta = timedelta(minutes=5)
+    batch: int = 100
+    concurrency: int = 32
+    hold_kinds: Collection[str] = ()  # kinds not sent now (reminders in quiet hours)
+
+
+@dataclass(slots=True)
+class DrainStats:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: DrainStats) -> DrainStats:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.dead += other.dead
+        self.skipped += other.skipped
+        self.keys += other.keys
+        return self
+
+
+def _reply(row: outbox.Claimed) -> Reply:
+    if not row.attachment_path:
+        return Reply(text=row.text)
+    path = Path(row.attachment_path)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Reply(text=row.text, attachment=Attachment(filename=path.name, content=path.read_bytes(), mime_type=mime))
+
+
+async def _deliver(sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
+                   row: outbox.Claimed, policy: DrainPolicy, clock: Callable[[], datetime],
+                   stats: DrainStats) -> None:
+    chat = f"{row.channel}:{row.external_id}"
+    if row.blocked:
+        async with transaction(sessions) as s:
+            await outbox.mark_final(s, row, outbox.SKIPPED, "account blocked")
+        stats.skipped += 1
+        return
+    try:
+        reply = _reply(row)
+    except OSError as exc:
+        async with transaction(sessions) as s:
+            await outbox.mark_final(s, row, outbox.DEAD, f"attachment: {exc}")
+        stats.dead += 1
+        return
+    await limiter.acquire(chat)
+    outcome: str
+    try:
+        await channels[row.channel].send(row.external_id, reply)
+        outcome = "sent"
+    except SendRetryLater as exc:
+        limiter.penalise(chat, exc.retry_after)
+        outcome, error, retry_after, counted = "retry", str(exc), exc.retry_after, False
+    except SendBlocked as exc:
+        outcome, error = "blocked", str(exc) or "blocked"
+    except SendRejected as exc:
+        outcome, error = "rejected", str(exc) or "rejected"
+    except (SendError, OSError, TimeoutError) as exc:
+        outcome, error, retry_after, counted = "retry", f"{type(exc).__name__}: {exc}", None, True
+    except Exception as exc:  # a bug in a channel must not stop the drain; the row is retried
+        log.exception("sending %s failed", row.key)
+        outcome, error, retry_after, counted = "retry", f"{type(exc).__name__}: {exc}", None, True
+    now = clock()
+    async with transaction(sessions) as s:
+        if outcome == "sent":
+            if not await outbox.mark_sent(s, row, now):
+                log.warning("outbox %s: sent after its lease expired", row.key)
+            stats.sent += 1
+            stats.keys.append(row.key)
+        elif outcome == "blocked":
+            await outbox.mark_blocked(s, row, error)
+            stats.skipped += 1
+        elif outcome == "rejected":
+            await outbox.mark_final(s, row, outbox.DEAD, error)
+            stats.dead += 1
+        else:
+            status = await outbox.mark_retry(s, row, now, error, retry_after=retry_after, count_attempt=counted,
+                                             max_attempts=policy.max_attempts, base=policy.backoff_base)
+            if status == outbox.DEAD:
+                stats.dead += 1
+            else:
+                stats.retried += 1
+
+
+async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
+                     policy: DrainPolicy | None = None, clock: Callable[[], datetime] = utcnow) -> DrainStats:
+    """Claim one batch and deliver it; returns what happened."""
+    policy = policy or DrainPolicy()
+    stats = DrainStats()
+    if not channels:
+        return stats
+    async with transaction(sessions) as s:
+        rows = await outbox.claim_due(s, clock(), channels=list(channels), limit=policy.batch,
+                                      lease=policy.lease, hold_kinds=policy.hold_kinds)
+    gate = asyncio.Semaphore(policy.concurrency)
+
+    async def one(row: outbox.Claimed) -> None:
+        async with gate:
+            await _deliver(sessions, channels, limiter, row, policy, clock, stats)
+
+    await asyncio.gather(*(one(r) for r in rows))
+    return stats
+
+
+async def drain(sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
+                policy: DrainPolicy | None = None, clock: Callable[[], datetime] = utcnow,
+                max_batches: int = 1000) -> DrainStats:
+    """Deliver batches until nothing is due (or ``max_batches``)."""
+    total = DrainStats()
+    for _ in range(max_batches):
+        stats = await drain_once(sessions, channels, limiter, policy, clock)
+        total += stats
+        if not (stats.sent or stats.retried or stats.dead or stats.skipped):
+            break
+    return total

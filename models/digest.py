@@ -1,0 +1,107 @@
+"""The figures of a briefing digest for one unit, and the snapshots that say what changed since.
+
+A few aggregate queries over the closure table (``progress_by_child``, party-status counts, the
+late-village counts); nothing loads the tree or the villages into memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.progress import UnitProgress, party_status_counts, progress_by_child, total
+from models.reminders import Due, Rules, late_villages
+from models.tables import DigestSnapshot, Unit
+
+# the figures kept in a snapshot and compared with the previous digest, in display order
+TRACKED = ("elected", "member", "planned", "held", "merged", "overdue", "late")
+
+
+@dataclass(slots=True)
+class DigestFigures:
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    today: date
+    villages: int = 0
+    elected: int = 0
+    by_party: dict[str, int] = field(default_factory=dict)
+    planned: int = 0  # congress date set, in the future
+    overdue: int = 0  # congress date passed, no result
+    held: int = 0  # congress held (merged or not)
+    merged: int = 0
+    late_total: int = 0
+    late: list[Due] = field(default_factory=list)
+    children: list[UnitProgress] = field(default_factory=list)
+
+    @staticmethod
+    def pct(part: int, whole: int) -> float:
+        return 100.0 * part / whole if whole else 0.0
+
+    @property
+    def elected_pct(self) -> float:
+        return self.pct(self.elected, self.villages)
+
+    @property
+    def merged_pct(self) -> float:
+        return self.pct(self.merged, self.villages)
+
+    def tracked(self) -> dict[str, int]:
+        return {"villages": self.villages, "elected": self.elected, "member": self.by_party.get("member", 0),
+                "planned": self.planned, "held": self.held, "merged": self.merged, "overdue": self.overdue,
+                "late": self.late_total}
+
+
+def worst_first(children: list[UnitProgress]) -> list[UnitProgress]:
+    """Least elected share first, then least merged share, then code."""
+    def key(p: UnitProgress) -> tuple[float, float, str]:
+        n = p.villages or 1
+        return (p.elected / n, p.merged / n, p.code)
+
+    return sorted(children, key=key)
+
+
+async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
+                  late_limit: int = 15) -> DigestFigures:
+    """All the figures of the digest for ``unit`` (any level) as of ``today``."""
+    assert unit.id is not None
+    children = await progress_by_child(session, unit.id, today)
+    whole = total(children, unit.id)
+    late, late_total = await late_villages(session, rules, today, unit.id, limit=late_limit)
+    return DigestFigures(
+        unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
+        villages=whole.villages, elected=whole.elected, by_party=await party_status_counts(session, unit.id),
+        planned=whole.count("congress_planned"), overdue=whole.overdue,
+        held=whole.count("merged", "not_merged"), merged=whole.merged,
+        late_total=late_total, late=late, children=worst_first(children),
+    )
+
+
+async def previous_snapshot(session: AsyncSession, unit_id: int, account_id: int | None) -> DigestSnapshot | None:
+    stmt = (select(DigestSnapshot).where(DigestSnapshot.unit_id == unit_id)
+            .order_by(DigestSnapshot.created_at.desc(), DigestSnapshot.id.desc()).limit(1))  # type: ignore[attr-defined, union-attr]
+    stmt = stmt.where(DigestSnapshot.account_id == account_id) if account_id is not None else stmt.where(
+        DigestSnapshot.account_id.is_(None))  # type: ignore[union-attr]
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def changes(figures: DigestFigures, previous: DigestSnapshot | None) -> dict[str, int] | None:
+    """Tracked figure → difference since the previous snapshot (non-zero only); None without one."""
+    if previous is None:
+        return None
+    now = figures.tracked()
+    before: dict[str, Any] = previous.figures or {}
+    return {k: now[k] - int(before.get(k, 0)) for k in TRACKED if now[k] != int(before.get(k, 0))}
+
+
+async def save_snapshot(session: AsyncSession, figures: DigestFigures, account_id: int | None, period_key: str,
+                        now: datetime) -> DigestSnapshot:
+    snap = DigestSnapshot(unit_id=figures.unit_id, account_id=account_id, period_key=period_key,
+                          figures=figures.tracked(), created_at=now)
+    session.add(snap)
+    await session.flush()
+    return snap

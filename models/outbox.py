@@ -1,0 +1,154 @@
+"""The outbox: everything the bot sends on its own initiative, one row per message and unique key.
+
+Rows move ``pending`` → ``sending`` (claimed, with a lease) → ``sent`` | ``pending`` (retry later) |
+``dead`` (gave up) | ``skipped`` (the account blocked the bot). A claim is safe with several
+processes: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite (models/db.py),
+and a lease (``locked_until``) so that a crashed worker's claim expires and the row is sent later.
+
+Plain functions over a session; they never commit (the caller's transaction does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import ChannelAccount, OutboxMessage
+
+PENDING, SENDING, SENT, DEAD, SKIPPED = "pending", "sending", "sent", "dead", "skipped"
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+async def enqueue(session: AsyncSession, *, key: str, kind: str, account_id: int, text: str, now: datetime,
+                  village_id: int | None = None, attachment_path: str | None = None,
+                  not_before: datetime | None = None) -> bool:
+    """Insert the message unless ``key`` is already in the outbox; True when this call inserted it.
+
+    Safe under concurrency (``INSERT … ON CONFLICT DO NOTHING`` on both databases): of two
+    processes enqueuing the same key, exactly one gets True.
+    """
+    insert = _insert_for(session)
+    stmt = insert(OutboxMessage).values(
+        key=key, kind=kind, account_id=account_id, village_id=village_id, text=text,
+        attachment_path=attachment_path, status=PENDING, attempts=0, next_attempt_at=not_before or now,
+        created_at=now,
+    ).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed row with what the sender needs; ``lease`` identifies this claim."""
+
+    id: int
+    key: str
+    kind: str
+    text: str
+    attachment_path: str | None
+    attempts: int
+    account_id: int
+    channel: str
+    external_id: str
+    blocked: bool
+    lease: datetime
+
+
+async def claim_due(session: AsyncSession, now: datetime, *, channels: Collection[str], limit: int = 100,
+                    lease: timedelta = timedelta(minutes=5), hold_kinds: Collection[str] = ()) -> list[Claimed]:
+    """Claim up to ``limit`` due rows for the given channels: pending and due, or ``sending`` with an
+    expired lease (a crashed worker). ``hold_kinds`` are left alone (e.g. reminders in quiet hours)."""
+    o, a = OutboxMessage, ChannelAccount
+    due = or_(and_(o.status == PENDING, o.next_attempt_at <= now),
+              and_(o.status == SENDING, o.locked_until < now))  # type: ignore[operator]
+    stmt = (select(o.id).join(a, a.id == o.account_id)
+            .where(due, a.channel.in_(list(channels)))  # type: ignore[attr-defined]
+            .order_by(o.next_attempt_at, o.id).limit(limit))
+    if hold_kinds:
+        stmt = stmt.where(o.kind.not_in(list(hold_kinds)))  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=o)
+    ids = list((await session.execute(stmt)).scalars().all())
+    if not ids:
+        return []
+    until = now + lease
+    await session.execute(update(o).where(o.id.in_(ids)).values(status=SENDING, locked_until=until)  # type: ignore[union-attr]
+                          .execution_options(synchronize_session=False))
+    rows = (await session.execute(
+        select(o.id, o.key, o.kind, o.text, o.attachment_path, o.attempts, a.id, a.channel, a.external_id,
+               a.blocked).join(a, a.id == o.account_id).where(o.id.in_(ids))  # type: ignore[union-attr]
+        .order_by(o.next_attempt_at, o.id))).all()
+    return [Claimed(*row, lease=until) for row in rows]
+
+
+def _mine(row: Claimed):  # type: ignore[no-untyped-def]
+    o = OutboxMessage
+    return and_(o.id == row.id, o.status == SENDING, o.locked_until == row.lease)
+
+
+async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
+    result = await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=SENT, sent_at=now, attempts=row.attempts + 1, locked_until=None, last_error=None))
+    return bool(result.rowcount)
+
+
+def backoff(attempts: int, base: timedelta) -> timedelta:
+    """Exponential: base, 2·base, 4·base, … capped at an hour (``attempts`` ≥ 1)."""
+    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+async def mark_retry(session: AsyncSession, row: Claimed, now: datetime, error: str, *,
+                     retry_after: float | None = None, count_attempt: bool = True, max_attempts: int = 6,
+                     base: timedelta = timedelta(seconds=30)) -> str:
+    """Put the row back for later (or ``dead`` after ``max_attempts``); returns the new status.
+
+    A rate limit (``count_attempt=False``) is not the message's fault: it waits ``retry_after`` and
+    does not count toward ``max_attempts``."""
+    attempts = row.attempts + (1 if count_attempt else 0)
+    if count_attempt and attempts >= max_attempts:
+        status, when = DEAD, now
+    else:
+        delay = backoff(attempts, base) if count_attempt else timedelta(0)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        status, when = PENDING, now + delay
+    await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=status, attempts=attempts, next_attempt_at=when, locked_until=None, last_error=error[:500]))
+    return status
+
+
+async def mark_final(session: AsyncSession, row: Claimed, status: str, error: str) -> None:
+    """``dead`` (refused for good) or ``skipped`` (blocked account): never tried again."""
+    await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=status, locked_until=None, last_error=error[:500]))
+
+
+async def mark_blocked(session: AsyncSession, row: Claimed, error: str) -> None:
+    """The user blocked the bot: skip this row, flag the account (its other rows are skipped when claimed)."""
+    await mark_final(session, row, SKIPPED, error)
+    await session.execute(update(ChannelAccount).where(ChannelAccount.id == row.account_id).values(blocked=True))
+
+
+async def release(session: AsyncSession, row: Claimed, when: datetime) -> None:
+    """Give a claimed row back untried, due at ``when``."""
+    await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=PENDING, next_attempt_at=when, locked_until=None))
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: n for status, n in rows.all()}

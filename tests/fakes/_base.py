@@ -1,0 +1,163 @@
+"""Shared machinery of the fake Bot API servers: aiohttp app on 127.0.0.1, call log, waits,
+failure injection and a token-bucket rate limit. Subclasses supply parsing, handlers and envelopes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Self
+
+from aiohttp import web
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class ApiError(Exception):
+    """Raised by a handler to answer with the API's error envelope."""
+
+    def __init__(self, code: int, description: str, **extra: Any) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.extra = extra
+
+
+class TokenBucket:
+    """``per_second`` tokens per second, bursts up to ``burst`` (default: ``per_second``)."""
+
+    def __init__(self, per_second: float, burst: float | None = None) -> None:
+        self.rate = float(per_second)
+        self.capacity = float(burst if burst is not None else max(per_second, 1))
+        self.tokens = self.capacity
+        self.last = time.monotonic()
+
+    def take(self) -> float:
+        """0.0 when a token was taken, else the seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class FakeServer:
+    """Base class; use ``async with Fake() as fake`` or ``await fake.start()`` / ``await fake.stop()``."""
+
+    send_methods: frozenset[str] = frozenset()
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token  # None: accept any token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.accepted = 0  # send-method calls that passed the rate limit
+        self.rejected = 0  # send-method calls answered 429 by the rate limit
+        self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._bucket: TokenBucket | None = None
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.handlers: dict[str, Handler] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        self._closing = False
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- test helpers ----------------------------------------------------------------------------
+    def rate_limit(self, per_second: float | None, burst: float | None = None) -> None:
+        """Token bucket across ``send_methods``; ``None`` switches the limit off."""
+        self._bucket = TokenBucket(per_second, burst) if per_second else None
+
+    def methods_called(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    async def wait_for_calls(
+        self, method: str, n: int = 1, timeout: float = 5.0  # noqa: ASYNC109
+    ) -> list[dict[str, Any]]:
+        """Wait until ``method`` was called at least ``n`` times; returns the params of those calls."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found := self.methods_called(method)) < n:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                seen = [name for name, _ in self.calls]
+                raise AssertionError(f"{method} called {len(found)}x, wanted {n}; calls: {seen}")
+            await self._wait_change(remaining)
+        return found
+
+    async def _wait_change(self, seconds: float) -> bool:
+        """Wait for any recorded call / queued update (or shutdown); False on timeout."""
+        event = self._changed
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    # --- request handling ------------------------------------------------------------------------
+    async def parse_params(self, request: web.Request, method: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def error_response(self, error: ApiError) -> web.Response:
+        raise NotImplementedError
+
+    def rate_limited(self, retry_after: float) -> ApiError:
+        raise NotImplementedError
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        try:
+            params = await self.parse_params(request, method)
+        except ApiError as error:
+            return self.error_response(error)
+        self.calls.append((method, params))
+        self._notify()
+        try:
+            if self.token is not None and request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            if self._failures[method]:
+                raise self._failures[method].popleft()
+            if method in self.send_methods:
+                wait = self._bucket.take() if self._bucket else 0.0
+                if wait:
+                    self.rejected += 1
+                    raise self.rate_limited(wait)
+                self.accepted += 1
+            handler = self.handlers.get(method)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = await handler(params)
+        except ApiError as error:
+            return self.error_response(error)
+        return web.json_response({"ok": True, "result": result})

@@ -1,0 +1,74 @@
+"""Builders of incoming Telegram updates (a mixin of FakeTelegram): text messages, button presses
+(callback queries) and shared contacts, shaped like the Bot API's Update objects."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class UpdateBuilders:
+    """Needs ``updates``, ``messages``, ``bot_user`` and ``_notify`` from the fake server."""
+
+    updates: list[dict[str, Any]]
+    messages: dict[tuple[str, int], dict[str, Any]]
+    bot_user: dict[str, Any]
+    _notify: Callable[[], None]
+
+    def __init__(self) -> None:
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1001)
+        self._callback_ids = itertools.count(1)
+
+    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        else:
+            self._update_ids = itertools.count(max(update["update_id"] + 1, next(self._update_ids)))
+        self.updates.append(update)
+        self._notify()
+        return update
+
+    def user(self, user_id: int, first_name: str | None = None) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}",
+                "language_code": "vi"}
+
+    def _incoming(self, user_id: int, **content: Any) -> dict[str, Any]:
+        return {"message_id": next(self._message_ids), "date": int(time.time()), "from": self.user(user_id),
+                "chat": self.chat(user_id), **content}
+
+    def user_message(self, user_id: int, text: str, *, push: bool = True) -> dict[str, Any]:
+        """A text message update from ``user_id`` (a /command gets a bot_command entity); queued if push."""
+        message = self._incoming(user_id, text=text)
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        update = {"message": message}
+        return self.push_update(update) if push else update
+
+    def callback(self, user_id: int, data: str, message_id: int, *, push: bool = True) -> dict[str, Any]:
+        """A callback_query update for a button under message ``message_id`` in the user's chat."""
+        message = self.messages.get((str(user_id), message_id)) or {
+            "message_id": message_id, "date": int(time.time()), "chat": self.chat(user_id),
+            "from": self.bot_user, "text": "…"}
+        query = {"id": str(next(self._callback_ids)), "from": self.user(user_id), "message": message,
+                 "chat_instance": f"ci{user_id}", "data": data}
+        update = {"callback_query": query}
+        return self.push_update(update) if push else update
+
+    def contact(self, user_id: int, phone: str, *, own: bool = True, push: bool = True) -> dict[str, Any]:
+        """A shared-contact update; ``own=False`` shares somebody else's contact."""
+        contact = {"phone_number": phone, "first_name": f"User{user_id}",
+                   "user_id": user_id if own else user_id + 1}
+        update = {"message": self._incoming(user_id, contact=contact)}
+        return self.push_update(update) if push else update
+
+    def chat(self, chat_id: int | str) -> dict[str, Any]:
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            return {"id": -1001000000001, "type": "channel", "title": chat_id[1:], "username": chat_id[1:]}
+        chat_id = int(chat_id)
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
+        return {"id": chat_id, "type": "supergroup" if str(chat_id).startswith("-100") else "group",
+                "title": f"Group {chat_id}"}
