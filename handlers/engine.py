@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 FLOWS: dict[str, Module] = {"election": election, "congress": congress}
 HEAD_COMMANDS = {"baucu": "election", "daihoi": "congress"}
+STAFF_COMMANDS = frozenset({"tonghop", "chamtre", "xuatfile"})
 ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
            "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
 CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
@@ -127,13 +128,13 @@ class Engine:
             new = await FLOWS[flow_name].begin(ctx)
             await self._save_state(ctx, row, flow_name, new)
             return
-        from handlers.staff import COMMANDS as STAFF_COMMANDS
-
         if command in STAFF_COMMANDS:
             if ctx.role not in ("staff", "admin"):
                 ctx.say(t("auth.staff_only") if ctx.person else t("auth.unbound"))
                 return
-            await STAFF_COMMANDS[command](ctx)
+            from handlers.staff import COMMANDS
+
+            await COMMANDS[command](ctx)
             return
         ctx.say(t("common.unknown_command", command=command))
         status.help_text(ctx)

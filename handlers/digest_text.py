@@ -1,0 +1,117 @@
+"""The text of a briefing digest and of the late-village list, from the catalog.
+
+The whole digest fits one Telegram message (4,096 characters): the summary always, then as many
+unit lines (worst first) and late villages (oldest first) as fit, with "… and N more".
+Zalo splits the text at 2,000 characters itself, on line boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from handlers.catalog import t
+from handlers.reminder_text import vn_date
+from models.digest import TRACKED, DigestFigures
+from models.reminders import Due
+
+TELEGRAM_LIMIT = 4096
+LATE_SHARE = 0.4  # of the room left after the summary, at most this much for late villages
+
+
+def pct(part: int, whole: int) -> str:
+    """``83,3%`` (Vietnamese decimal comma); ``0%`` of nothing."""
+    value = 100.0 * part / whole if whole else 0.0
+    text = f"{value:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text}%"
+
+
+def late_reason(due: Due, today: date) -> str:
+    return t(f"digest.late.{due.rule}", since=vn_date(due.since), days=max((today - due.since).days, 0))
+
+
+def late_line(due: Due, today: date, parent: str | None) -> str:
+    return t("digest.late_line", village=due.village_name, parent=f" ({parent})" if parent else "",
+             reason=late_reason(due, today))
+
+
+def _fit(lines: Sequence[str], budget: int, more_key: str) -> list[str]:
+    """As many of ``lines`` as fit in ``budget`` characters, then "… and N more" if some were left."""
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        rest = len(lines) - i - 1
+        tail = len(t(more_key, n=len(lines) - i)) + 1 if rest else 0
+        if used + len(line) + 1 + tail > budget:
+            out.append(t(more_key, n=len(lines) - i))
+            return out
+        out.append(line)
+        used += len(line) + 1
+    return out
+
+
+def _changes(changes: dict[str, int] | None, previous: date | None) -> list[str]:
+    if changes is None or previous is None:
+        return [t("digest.changes_first")]
+    if not changes:
+        return [t("digest.changes_none", date=vn_date(previous))]
+    parts = [f"{d:+d} {t(f'digest.change.{k}')}" for k in TRACKED if (d := changes.get(k))]
+    return [t("digest.changes_head", date=vn_date(previous)), "  " + "; ".join(parts)]
+
+
+def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previous: date | None = None,
+                  week: str | None = None, limit: int = TELEGRAM_LIMIT, with_changes: bool = True) -> str:
+    """The digest for one reader; ``changes``/``previous`` from their previous snapshot."""
+    title = t("digest.title_weekly", week=week, unit=f.unit_name) if week else t("digest.title", unit=f.unit_name)
+    head = [title, t("digest.as_of", date=vn_date(f.today)), ""]
+    if not f.villages:
+        return "\n".join([*head, t("digest.no_villages", unit=f.unit_name)])
+    party = {k: f.by_party.get(k, 0) for k in ("member", "probationary", "non_member")}
+    head += [
+        t("digest.villages", n=f.villages),
+        t("digest.elected", n=f.elected, total=f.villages, pct=pct(f.elected, f.villages)),
+        t("digest.party", **party),
+        t("digest.congress", planned=f.planned, held=f.held, overdue=f.overdue),
+        t("digest.merged", n=f.merged, total=f.villages, pct=pct(f.merged, f.villages)),
+        t("digest.late_count", n=f.late_total),
+    ]
+    if with_changes:
+        head += ["", *_changes(changes, previous)]
+    text = "\n".join(head)
+    room = limit - len(text) - 4
+    late: list[str] = []
+    if f.late:
+        rows = [late_line(d, f.today, f.late_parent.get(d.village_id)) for d in f.late]
+        hidden = f.late_total - len(rows)
+        budget = int(room * LATE_SHARE) if len(f.children) > 1 else room
+        late = [t("digest.late_head", n=f.late_total), *_fit(rows, budget - 80, "digest.more_late")]
+        if hidden > 0 and not late[-1].startswith("…"):
+            late.append(t("digest.more_late", n=hidden))
+        room -= sum(len(x) + 1 for x in late) + 1
+    units: list[str] = []
+    if len(f.children) > 1:
+        rows = []
+        for i, p in enumerate(f.children, start=1):
+            line = t("digest.child_line", i=i, name=p.name or p.code, elected=p.elected, villages=p.villages,
+                     elected_pct=pct(p.elected, p.villages), merged=p.merged, merged_pct=pct(p.merged, p.villages))
+            if p.overdue:
+                line += t("digest.child_overdue", n=p.overdue)
+            rows.append(line)
+        units = [t("digest.children_head"), *_fit(rows, room - 60, "digest.more_units")]
+    for block in (units, late):
+        if block:
+            text += "\n\n" + "\n".join(block)
+    return text[:limit]
+
+
+def render_late(unit_name: str, late: Sequence[Due], total: int, today: date, parents: dict[int, str],
+                limit: int = TELEGRAM_LIMIT) -> str:
+    """The reply to ``/chamtre``: the late villages, oldest first."""
+    if not total:
+        return t("staffcmd.late_none", unit=unit_name)
+    head = t("staffcmd.late_head", unit=unit_name, n=total)
+    rows = [late_line(d, today, parents.get(d.village_id)) for d in late]
+    body = _fit(rows, limit - len(head) - 80, "staffcmd.late_more")
+    if total > len(rows) and not body[-1].startswith("…"):
+        body.append(t("staffcmd.late_more", n=total - len(rows)))
+    return "\n".join([head, *body])

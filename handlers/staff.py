@@ -1,0 +1,117 @@
+"""Staff commands (DESIGN §4): ``/tonghop``, ``/chamtre``, ``/xuatfile``, ``/nhantonghop bat|tat``.
+
+Called by the dialog engine once it has checked that the caller is staff or admin; each reads the
+staff member's scope (``ctx.unit``) and appends replies with ``ctx.say``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from sqlalchemy import func, select
+
+from handlers.catalog import t
+from handlers.chart import progress_chart
+from handlers.context import Context, Settings
+from handlers.digest_text import render_digest, render_late
+from handlers.export import export_xlsx
+from handlers.messages import Attachment
+from handlers.parsing import fold
+from handlers.reminder_text import vn_date
+from models.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
+from models.reminders import Rules, late_villages
+from models.tables import Unit, UnitAncestor
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DEFAULT_ELECTION_DATE = date(2024, 12, 15)
+LATE_LIST_LIMIT = 60
+
+
+def rules_for(settings: Settings) -> Rules:
+    """The reminder rules: ``settings.reminder_rules`` when the composition root set it, else the
+    defaults around the campaign's election date."""
+    rules = getattr(settings, "reminder_rules", None)
+    if isinstance(rules, Rules):
+        return rules
+    return Rules(election_date=settings.campaign_election_date or DEFAULT_ELECTION_DATE)
+
+
+def _scope(ctx: Context) -> Unit | None:
+    if ctx.unit is None or ctx.unit.id is None:
+        ctx.say(t("staffcmd.no_scope"))
+        return None
+    return ctx.unit
+
+
+async def digest_now(ctx: Context) -> None:
+    """``/tonghop``: the digest for my unit, now (it counts as my latest digest for "what changed")."""
+    unit = _scope(ctx)
+    if unit is None:
+        return
+    figures = await compute(ctx.session, unit, rules_for(ctx.settings), ctx.today)
+    prev = await previous_snapshot(ctx.session, unit.id, ctx.account.id)  # type: ignore[arg-type]
+    prev_day = prev.created_at.astimezone(ctx.settings.tz).date() if prev else None
+    ctx.say(render_digest(figures, changes(figures, prev), prev_day))
+    await save_snapshot(ctx.session, figures, ctx.account.id, f"cmd:{ctx.now.isoformat(timespec='seconds')}",
+                        ctx.now)
+    if figures.villages and len(figures.children) > 1:
+        png = await asyncio.to_thread(progress_chart, figures.unit_name, figures.children)
+        caption = t("digest.chart_caption", unit=figures.unit_name)
+        ctx.say(caption, attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.png",
+                                               content=png, mime_type="image/png"))
+
+
+async def late_now(ctx: Context) -> None:
+    """``/chamtre``: the late villages under my unit, oldest first."""
+    unit = _scope(ctx)
+    if unit is None:
+        return
+    late, total = await late_villages(ctx.session, rules_for(ctx.settings), ctx.today, unit.id,  # type: ignore[arg-type]
+                                      limit=LATE_LIST_LIMIT)
+    parents = await parent_names(ctx.session, [d.village_id for d in late])
+    ctx.say(render_late(unit.full_name or unit.name, late, total, ctx.today, parents))
+
+
+async def export_now(ctx: Context) -> None:
+    """``/xuatfile``: the export of my unit as XLSX (channels that cannot send files show a link)."""
+    unit = _scope(ctx)
+    if unit is None:
+        return
+    data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit.id)
+    villages = (await ctx.session.execute(
+        select(func.count()).select_from(Unit)
+        .join(UnitAncestor, UnitAncestor.descendant_id == Unit.id)
+        .where(UnitAncestor.ancestor_id == unit.id, Unit.level == "village"))).scalar_one()
+    name = unit.full_name or unit.name
+    ctx.say(t("staffcmd.export_ready", unit=name, n=villages, date=vn_date(ctx.today)),
+            attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.xlsx", content=data,
+                                  mime_type=XLSX_MIME))
+
+
+ON_WORDS = {"bat", "on", "co", "1", "nhan"}
+OFF_WORDS = {"tat", "off", "khong", "0", "ngung", "dung"}
+
+
+async def digest_opt(ctx: Context) -> None:
+    """``/nhantonghop bat|tat``: receive the periodic digests or not (no argument: say which)."""
+    text = ctx.incoming.text or ""
+    arg = fold(text.split(None, 1)[1]) if len(text.split(None, 1)) > 1 else ""
+    if arg in ON_WORDS:
+        ctx.account.digest_opt_out = False
+        ctx.say(t("staffcmd.optin_on"))
+    elif arg in OFF_WORDS:
+        ctx.account.digest_opt_out = True
+        ctx.say(t("staffcmd.optin_off"))
+    else:
+        ctx.say(t("staffcmd.optin_state_off" if ctx.account.digest_opt_out else "staffcmd.optin_state_on"))
+    ctx.session.add(ctx.account)
+
+
+COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
+    "tonghop": digest_now,
+    "chamtre": late_now,
+    "xuatfile": export_now,
+    "nhantonghop": digest_opt,
+}
