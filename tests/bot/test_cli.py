@@ -1,0 +1,89 @@
+"""The command line, run as users run it: ``python -m bot ...`` in a subprocess on a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from handlers.catalog import t
+from models.progress import EXPORT_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot(tmp: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'cli.sqlite3'}", "PYTHONPATH": str(ROOT)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    env.pop("ZALO_BOT_TOKEN", None)
+    proc = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False)
+    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    bot(tmp, "db", "upgrade")
+    out = bot(tmp, "demo", "--if-empty").stdout
+    assert "1452 villages" in out
+    return tmp
+
+
+def test_help_everywhere(tmp_path: Path) -> None:
+    for args in ([], ["units"], ["invite"], ["invite", "staff"], ["export"], ["digest"], ["db"]):
+        out = bot(tmp_path, *args, "--help").stdout
+        assert "usage:" in out
+
+
+def test_export_of_a_fresh_demo_database(demo_db: Path) -> None:
+    out = demo_db / "e.csv"
+    bot(demo_db, "export", "--format", "csv", "--out", str(out))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert tuple(rows[0].keys()) == EXPORT_COLUMNS
+    assert len(rows) == 1452 and {r["status"] for r in rows} == {"no_election"}
+    assert len({r["village_code"] for r in rows}) == 1452
+    assert all(r["province_code"] == "22" and r["district_code"] == "" for r in rows)
+    xlsx = demo_db / "e.xlsx"
+    bot(demo_db, "export", "--format", "xlsx", "--out", str(xlsx))
+    sheet = load_workbook(xlsx, read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert values[0] == tuple(t(f"export.{c}") for c in EXPORT_COLUMNS)
+    assert len(values) == 1453 and values[1][6] == t("status.no_election")
+
+
+def test_invites(demo_db: Path) -> None:
+    code = bot(demo_db, "invite", "village", "06652.03").stdout.strip().splitlines()[-1]
+    assert len(code) == 8 and code.isalnum()
+    staff = bot(demo_db, "invite", "staff", "--unit", "06652", "--role", "staff").stdout.strip().splitlines()[-1]
+    assert len(staff) == 8 and staff != code
+    refused = bot(demo_db, "invite", "village", "99999", ok=False)
+    assert "no unit with code 99999" in refused.stderr
+    assert "village" in bot(demo_db, "invite", "village", "06652", ok=False).stderr  # a commune is not a village
+
+
+def test_units_import_twice_and_a_bad_file(demo_db: Path, tmp_path: Path) -> None:
+    data = ROOT / "data" / "quang_ninh_units.csv"
+    first = bot(demo_db, "units", "import", str(data), "--period", "pre2025").stdout
+    assert "185 units read, 185 created" in first
+    again = bot(demo_db, "units", "import", str(data), "--period", "pre2025").stdout
+    assert "0 created, 0 updated" in again
+    bad = tmp_path / "bad.csv"
+    bad.write_text("level,code,name,parent_code,type\ncommune,X1,A,NOPE,xã\n", encoding="utf-8")
+    err = bot(demo_db, "units", "import", str(bad), ok=False).stderr
+    assert "line 2" in err and "parent NOPE" in err and "nothing imported" in err
+
+
+def test_a_wrong_config_stops_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "WEB_PORT": "eighty", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "web.port" in proc.stderr
