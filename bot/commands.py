@@ -105,7 +105,7 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from bot.export import export_csv, export_xlsx
+    from handlers.export import export_csv, export_xlsx
     from models.units import get_unit
 
     today = local_date(utcnow(), config.tz)

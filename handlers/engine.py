@@ -141,7 +141,8 @@ class Engine:
 
     async def _load_state(self, ctx: Context) -> ConversationState | None:
         row = (await ctx.session.execute(
-            select(ConversationState).where(ConversationState.key == state_key(ctx)))).scalar_one_or_none()
+            select(ConversationState).where(ConversationState.key == state_key(ctx))
+            .with_for_update())).scalar_one_or_none()  # two workers, one person: one step at a time
         if row is not None and row.expires_at <= ctx.now:
             await ctx.session.delete(row)
             await ctx.session.flush()
