@@ -43,11 +43,14 @@ class App:
 
 def engine_settings(config: Config) -> Settings:
     """The part of the config the conversations see."""
+    from scheduler import rules_from_config
+
     return Settings(tz=config.tz, period=config.bot.period,
                     conversation_timeout=timedelta(days=config.bot.conversation_timeout_days),
                     max_message_chars=config.bot.max_message_chars,
                     campaign_election_date=date.fromisoformat(config.reminders.election_date),
-                    invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url)
+                    invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
+                    reminder_rules=rules_from_config(config.reminders))
 
 
 async def build(config: Config) -> App:

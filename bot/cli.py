@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     dg = sub.add_parser("digest", parents=[common], help="print (and send) the digest for a unit")
     dg.add_argument("--unit", required=True)
-    dg.add_argument("--send", action="store_true", help="also send it to the unit's staff")
+    dg.add_argument("--send", action="store_true",
+                    help="also enqueue it for the unit's staff; the running bot delivers it")
     return p
 
 

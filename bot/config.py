@@ -7,12 +7,13 @@ A wrong or missing value raises :class:`ConfigError` with one line naming the ke
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -61,19 +62,62 @@ class BotConfig(_Section):
 class TelegramConfig(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str | None = None  # default: api_base_url with /bot -> /file/bot
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None  # public https URL Telegram posts to
+    webhook_path: str = "/telegram/webhook"  # route on our web server (behind the proxy)
     webhook_secret: SecretStr | None = None
     poll_timeout: int = Field(30, ge=0)
+    rate_per_second: float = Field(30.0, gt=0)  # all chats together (Telegram: about 30 msg/s)
+    chat_per_second: float = Field(1.0, gt=0)  # one chat, sustained (Telegram: about 1 msg/s)
+    chat_burst: int = Field(3, ge=1)  # one chat, short burst (a reply of a few messages)
+    max_retries: int = Field(3, ge=0)  # retries of a reply after 429 retry_after
+    concurrent_updates: int = Field(32, ge=1)  # updates handled at once (one at a time per chat)
+    menu_commands: bool = True  # set the command menu (setMyCommands) on start
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramConfig:
+        if self.token is None or self.mode != "webhook":
+            return self
+        if not (self.webhook_url or "").startswith("https://"):
+            raise ValueError("webhook mode needs webhook_url, an https:// URL")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError("webhook mode needs webhook_secret: 16-256 characters A-Z a-z 0-9 _ -")
+        if not self.webhook_path.startswith("/"):
+            raise ValueError("webhook_path must start with /")
+        return self
 
 
 class ZaloConfig(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://bot-api.zaloplatforms.com"
     mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    webhook_url: str | None = None  # default: web.public_url + webhook_path
+    webhook_secret: SecretStr | None = None  # default: a random secret per process start
+    webhook_path: str = "/zalo/webhook"
     poll_timeout: int = Field(30, ge=0)
+    files_dir: str = "data/files"  # exports and charts sent as links (Zalo bots cannot send documents)
+    files_path: str = "/files"  # URL prefix of those links on the web server
+    file_link_hours: float = Field(72.0, gt=0)  # a link (and its file) expires after this
+    photos: bool = True  # send PNG/JPEG attachments with sendPhoto (needs a public https URL)
+    backoff_initial: float = Field(1.0, gt=0)  # seconds; doubled per failure, with jitter
+    backoff_max: float = Field(60.0, gt=0)
+    send_attempts: int = Field(5, gt=0)  # tries for a reply before it is handed to the outbox
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_length(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and v.get_secret_value() and not 8 <= len(v.get_secret_value()) <= 256:
+            raise ValueError("must be 8-256 characters (a Zalo rule)")
+        return v
+
+    @field_validator("webhook_path", "files_path")
+    @classmethod
+    def _absolute_path(cls, v: str) -> str:
+        if not v.startswith("/") or len(v) < 2:
+            raise ValueError("must be a path starting with /, e.g. /zalo/webhook")
+        return v.rstrip("/")
 
 
 class WebConfig(_Section):
@@ -84,6 +128,7 @@ class WebConfig(_Section):
     enabled: bool = True
     login_max_failures: int = Field(5, gt=0)
     login_lockout_minutes: int = Field(15, gt=0)
+    chat_enabled: bool = True  # the /chat page lets anyone pick any web-chat account: a local demo
 
 
 class ReminderConfig(_Section):
@@ -97,6 +142,7 @@ class ReminderConfig(_Section):
     escalate_after: int = Field(3, gt=0)
     quiet_start: str = "21:00"
     quiet_end: str = "07:00"
+    probation_notice_days: int = Field(14, ge=0)  # remind this many days before the probation ends
 
 
 class SchedulerConfig(_Section):
@@ -109,6 +155,12 @@ class SchedulerConfig(_Section):
     campaign_daily_digest: bool = True
     rate_per_second: float = Field(25.0, gt=0)
     max_attempts: int = Field(6, gt=0)
+    per_chat_seconds: float = Field(1.0, ge=0)  # at most one message per chat this often
+    backoff_seconds: float = Field(30.0, gt=0)  # first retry delay; doubles each attempt (max 1 h)
+    lease_seconds: float = Field(300.0, gt=0)  # a claimed message is retried after this if its worker died
+    campaign_end: str | None = None  # ISO date after which the daily digest stops (weekly goes on)
+    files_dir: str = "data/outbox"  # where digest charts and XLSX files wait to be sent
+    misfire_grace_seconds: int = Field(3600, gt=0)
 
 
 class Config(_Section):

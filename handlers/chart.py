@@ -40,6 +40,7 @@ def progress_chart(unit_name: str, lines: Sequence[UnitProgress], max_bars: int 
     ax.barh(ys, missing, left=left, color=COLOURS[2], label=t("digest.chart.missing"))
     ax.set_yticks(ys, labels, fontsize=8)
     ax.set_xlim(0, 100)
+    ax.set_ylim(-0.6, len(shown) - 0.4)
     ax.set_xlabel(t("digest.chart.axis"))
     ax.set_title(t("digest.chart.title", unit=unit_name), fontsize=10)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.04 if len(shown) < 4 else 1.01), ncol=3, fontsize=8,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Incoming, Reply
+from models.reminders import Rules
 from models.reports import Actor
 from models.tables import ChannelAccount, Person, Unit
 
@@ -25,6 +26,7 @@ class Settings:
     campaign_election_date: date | None = None
     invite_valid_days: int = 30
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)
+    reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
 
 
 @dataclass(slots=True)

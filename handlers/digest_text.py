@@ -35,18 +35,20 @@ def late_line(due: Due, today: date, parent: str | None) -> str:
              reason=late_reason(due, today))
 
 
-def _fit(lines: Sequence[str], budget: int, more_key: str) -> list[str]:
-    """As many of ``lines`` as fit in ``budget`` characters, then "… and N more" if some were left."""
+def _fit(lines: Sequence[str], budget: int, more_key: str, total: int | None = None) -> list[str]:
+    """As many of ``lines`` as fit in ``budget`` characters, then "… and N more" when some of the
+    ``total`` (default: ``len(lines)``) are not shown."""
+    total = len(lines) if total is None else total
     out: list[str] = []
     used = 0
-    for i, line in enumerate(lines):
-        rest = len(lines) - i - 1
-        tail = len(t(more_key, n=len(lines) - i)) + 1 if rest else 0
+    for line in lines:
+        tail = len(t(more_key, n=total)) + 1
         if used + len(line) + 1 + tail > budget:
-            out.append(t(more_key, n=len(lines) - i))
-            return out
+            break
         out.append(line)
         used += len(line) + 1
+    if total > len(out):
+        out.append(t(more_key, n=total - len(out)))
     return out
 
 
@@ -82,11 +84,8 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
     late: list[str] = []
     if f.late:
         rows = [late_line(d, f.today, f.late_parent.get(d.village_id)) for d in f.late]
-        hidden = f.late_total - len(rows)
         budget = int(room * LATE_SHARE) if len(f.children) > 1 else room
-        late = [t("digest.late_head", n=f.late_total), *_fit(rows, budget - 80, "digest.more_late")]
-        if hidden > 0 and not late[-1].startswith("…"):
-            late.append(t("digest.more_late", n=hidden))
+        late = [t("digest.late_head", n=f.late_total), *_fit(rows, budget, "digest.more_late", f.late_total)]
         room -= sum(len(x) + 1 for x in late) + 1
     units: list[str] = []
     if len(f.children) > 1:
@@ -97,7 +96,8 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
             if p.overdue:
                 line += t("digest.child_overdue", n=p.overdue)
             rows.append(line)
-        units = [t("digest.children_head"), *_fit(rows, room - 60, "digest.more_units")]
+        units = [t("digest.children_head"), *_fit(rows, room - len(t("digest.children_head")) - 1,
+                                                  "digest.more_units")]
     for block in (units, late):
         if block:
             text += "\n\n" + "\n".join(block)
@@ -111,7 +111,5 @@ def render_late(unit_name: str, late: Sequence[Due], total: int, today: date, pa
         return t("staffcmd.late_none", unit=unit_name)
     head = t("staffcmd.late_head", unit=unit_name, n=total)
     rows = [late_line(d, today, parents.get(d.village_id)) for d in late]
-    body = _fit(rows, limit - len(head) - 80, "staffcmd.late_more")
-    if total > len(rows) and not body[-1].startswith("…"):
-        body.append(t("staffcmd.late_more", n=total - len(rows)))
+    body = _fit(rows, limit - len(head) - 1, "staffcmd.late_more", total)
     return "\n".join([head, *body])

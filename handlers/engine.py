@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from handlers import binding, congress, election, status
+from handlers import binding, congress, election, staff, status
 from handlers.catalog import t
 from handlers.context import Context, Settings
 from handlers.flow import FlowState, Module
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 FLOWS: dict[str, Module] = {"election": election, "congress": congress}
 HEAD_COMMANDS = {"baucu": "election", "daihoi": "congress"}
-STAFF_COMMANDS = frozenset({"tonghop", "chamtre", "xuatfile"})
+STAFF_COMMANDS = staff.COMMANDS
 ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
            "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
 CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
@@ -132,9 +132,7 @@ class Engine:
             if ctx.role not in ("staff", "admin"):
                 ctx.say(t("auth.staff_only") if ctx.person else t("auth.unbound"))
                 return
-            from handlers.staff import COMMANDS
-
-            await COMMANDS[command](ctx)
+            await STAFF_COMMANDS[command](ctx)
             return
         ctx.say(t("common.unknown_command", command=command))
         status.help_text(ctx)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.progress import UnitProgress, party_status_counts, progress_by_child, total
 from models.reminders import Due, Rules, late_villages
@@ -36,6 +37,7 @@ class DigestFigures:
     merged: int = 0
     late_total: int = 0
     late: list[Due] = field(default_factory=list)
+    late_parent: dict[int, str] = field(default_factory=dict)  # late village id → its commune's name
     children: list[UnitProgress] = field(default_factory=list)
 
     @staticmethod
@@ -72,13 +74,24 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
     children = await progress_by_child(session, unit.id, today)
     whole = total(children, unit.id)
     late, late_total = await late_villages(session, rules, today, unit.id, limit=late_limit)
+    parents = await parent_names(session, [d.village_id for d in late])
     return DigestFigures(
         unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
         villages=whole.villages, elected=whole.elected, by_party=await party_status_counts(session, unit.id),
         planned=whole.count("congress_planned"), overdue=whole.overdue,
         held=whole.count("merged", "not_merged"), merged=whole.merged,
-        late_total=late_total, late=late, children=worst_first(children),
+        late_total=late_total, late=late, late_parent=parents, children=worst_first(children),
     )
+
+
+async def parent_names(session: AsyncSession, unit_ids: list[int]) -> dict[int, str]:
+    """unit id → the full name of its parent (for a handful of units: the listed late villages)."""
+    if not unit_ids:
+        return {}
+    parent = aliased(Unit)
+    rows = await session.execute(select(Unit.id, parent.full_name).join(parent, parent.id == Unit.parent_id)
+                                 .where(Unit.id.in_(unit_ids)))  # type: ignore[union-attr]
+    return {uid: name for uid, name in rows.all()}
 
 
 async def previous_snapshot(session: AsyncSession, unit_id: int, account_id: int | None) -> DigestSnapshot | None:

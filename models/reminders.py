@@ -141,14 +141,16 @@ async def late_villages(session: AsyncSession, rules: Rules, today: date, scope_
     """The late villages under ``scope_id``, oldest first (at most ``limit``), and how many in all.
 
     A village late on two counts is listed once, under its older one. Counting and listing are done
-    in SQL (``COUNT`` and ``ORDER BY … LIMIT``), so a national scope never loads 40,000 rows."""
+    in SQL (``COUNT(*) OVER ()`` and ``ORDER BY … LIMIT``), so a national scope never loads 40,000 rows."""
     listed: dict[int, Due] = {}
     total = 0
     for rule in LATE_RULES:
         q = rule_query(rule, rules, today, scope_id)
-        total += (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = await session.execute(q.order_by(q.selected_columns.d, Unit.code).limit(limit))
-        for vid, code, name, d in rows.all():
+        # one query per rule: the oldest ``limit`` rows, each carrying the rule's total (a window count)
+        q = q.add_columns(func.count().over().label("n")).order_by(q.selected_columns.d, Unit.code).limit(limit)
+        rows = (await session.execute(q)).all()
+        total += rows[0][-1] if rows else 0
+        for vid, code, name, d, _n in rows:
             due = _due(rule, rules, today, vid, code, name, d)
             if due is not None and (vid not in listed or due.since < listed[vid].since):
                 listed[vid] = due

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import mimetypes
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -27,7 +28,10 @@ log = logging.getLogger(__name__)
 
 
 class RateLimiter:
-    """Slots of ``1/per_second`` overall and ``per_chat_seconds`` per chat, handed out in call order."""
+    """Time slots of ``1/per_second`` overall, at most one per ``per_chat_seconds`` for each chat.
+
+    Slots are a calendar: a chat that must wait takes a later slot without holding up the others.
+    """
 
     def __init__(self, per_second: float, per_chat_seconds: float = 1.0, *,
                  clock: Callable[[], float] = time.monotonic,
@@ -35,18 +39,25 @@ class RateLimiter:
         self.interval = 1.0 / per_second
         self.per_chat = per_chat_seconds
         self.clock, self.sleep = clock, sleep
-        self._next = 0.0
+        self._taken: set[int] = set()
         self._chat_next: dict[str, float] = {}
 
     def reserve(self, chat: str) -> float:
-        """Book the next slot for ``chat``; returns the seconds to wait for it."""
+        """Book the next free slot for ``chat``; returns the seconds to wait for it."""
         now = self.clock()
-        slot = max(now, self._next, self._chat_next.get(chat, 0.0))
-        self._next = slot + self.interval
+        earliest = max(now, self._chat_next.get(chat, 0.0))
+        i = math.ceil(earliest / self.interval - 1e-9)
+        while i in self._taken:
+            i += 1
+        self._taken.add(i)
+        slot = i * self.interval
         self._chat_next[chat] = slot + self.per_chat
+        if len(self._taken) > 4096:
+            floor = math.floor(now / self.interval)
+            self._taken = {j for j in self._taken if j >= floor}
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        return slot - now
+        return max(slot - now, 0.0)
 
     async def acquire(self, chat: str) -> None:
         wait = self.reserve(chat)

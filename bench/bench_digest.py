@@ -1,0 +1,143 @@
+"""Digest computation against the bare SQL aggregate (the floor), for the real province and a
+national-size synthetic tree, on SQLite and PostgreSQL. Target: digest ≤ 3× floor; peak RSS ≤ 200 MB.
+
+    python -m bench digest
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, insert, select, text
+
+from bench.common import peak_rss_mb, scratch, timed
+from handlers.digest_text import render_digest
+from models.db import SessionFactory, transaction
+from models.demo import seed_demo
+from models.digest import compute
+from models.reminders import Rules
+from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
+
+TODAY = date(2025, 2, 1)
+NOW = datetime(2025, 2, 1, 1, tzinfo=UTC)
+RULES = Rules(election_date=date(2024, 12, 15))
+CHUNK = 5000
+FLOOR_SQL = text("""
+SELECT v.parent_id, count(*), count(e.id), count(c.held_date),
+       sum(CASE WHEN c.merged THEN 1 ELSE 0 END), sum(CASE WHEN e.party_status = 'member' THEN 1 ELSE 0 END)
+FROM unit v
+LEFT JOIN election_report e ON e.village_id = v.id
+LEFT JOIN congress_report c ON c.village_id = v.id
+WHERE v.level = 'village' AND v.period = :period
+GROUP BY v.parent_id
+""")
+
+
+async def _bulk(session, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    for i in range(0, len(rows), CHUNK):
+        await session.execute(insert(table), rows[i:i + CHUNK])
+
+
+def _reports(village_ids: list[int], rng: random.Random) -> tuple[list[dict], list[dict]]:
+    """Reports for every other village: mostly full members; congresses planned, held, merged."""
+    elections, congresses = [], []
+    for vid in village_ids[::2]:
+        status = rng.choices(("member", "probationary", "non_member"), (85, 8, 7))[0]
+        elections.append(dict(village_id=vid, revision=1, election_date=date(2024, 12, 15), head_name="Nguyễn Văn A",
+                              votes_for=80, valid_ballots=95, roll=100, party_status=status,
+                              party_date=date(2024, 6, 1) if status == "probationary" else None, updated_at=NOW))
+        r = rng.random()
+        if status == "member" and r < 0.6:
+            planned = TODAY + timedelta(days=rng.randint(-20, 20))
+            held = planned if planned < TODAY and r < 0.4 else None
+            congresses.append(dict(village_id=vid, revision=1, planned_date=planned, held_date=held,
+                                   secretary_name="Nguyễn Văn A" if held else None,
+                                   merged=(r < 0.37) if held else None, updated_at=NOW))
+    return elections, congresses
+
+
+async def build_province(sessions: SessionFactory) -> Unit:
+    async with transaction(sessions) as s:
+        await seed_demo(s, "post2025")
+        ids = list((await s.execute(select(Unit.id).where(Unit.period == "post2025", Unit.level == "village")
+                                    .order_by(Unit.id))).scalars())
+        elections, congresses = _reports(ids, random.Random(1))
+        await _bulk(s, ElectionReport, elections)
+        await _bulk(s, CongressReport, congresses)
+        return (await s.execute(select(Unit).where(Unit.period == "post2025", Unit.level == "province"))).scalar_one()
+
+
+async def build_nation(sessions: SessionFactory, provinces: int = 34, communes: int = 3300,
+                       villages: int = 80_000) -> Unit:
+    """Nation → 34 provinces → 3,300 communes → 80,000 villages, inserted in bulk with their closure rows;
+    reports for half of the villages. Rows are generated and inserted one level at a time."""
+    rng = random.Random(2)
+    next_id = 10_000_000
+    async with transaction(sessions) as s:
+        root = dict(id=next_id, period="national", code="VN", level="nation", name="Việt Nam", full_name="Việt Nam",
+                    parent_id=None, depth=0)
+        await _bulk(s, Unit, [root])
+        await _bulk(s, UnitAncestor, [dict(ancestor_id=next_id, descendant_id=next_id, distance=0)])
+        chains: list[list[int]] = [[next_id]]  # ancestor chain (root first) of each unit of the previous level
+        counts = (provinces, communes, villages)
+        for depth, (level, n) in enumerate(zip(("province", "commune", "village"), counts, strict=True), start=1):
+            units, closure, new_chains = [], [], []
+            for i in range(n):
+                parent_chain = chains[i * len(chains) // n]
+                next_id += 1
+                code = f"{parent_chain[-1] - 10_000_000:05d}.{i:05d}"
+                units.append(dict(id=next_id, period="national", code=code, level=level, name=f"{level} {i}",
+                                  full_name=f"{level.capitalize()} {i}", parent_id=parent_chain[-1], depth=depth))
+                chain = [*parent_chain, next_id]
+                closure += [dict(ancestor_id=a, descendant_id=next_id, distance=len(chain) - 1 - k)
+                            for k, a in enumerate(chain)]
+                new_chains.append(chain)
+            await _bulk(s, Unit, units)
+            await _bulk(s, UnitAncestor, closure)
+            del units, closure
+            chains = new_chains
+        village_ids = [c[-1] for c in chains]
+        del chains
+        elections, congresses = _reports(village_ids, rng)
+        await _bulk(s, ElectionReport, elections)
+        await _bulk(s, CongressReport, congresses)
+        return (await s.execute(select(Unit).where(Unit.code == "VN", Unit.period == "national"))).scalar_one()
+
+
+async def measure(sessions: SessionFactory, unit: Unit) -> tuple[int, float, float]:
+    async with sessions() as s:
+        villages = (await s.execute(select(func.count()).select_from(Unit).where(
+            Unit.period == unit.period, Unit.level == "village"))).scalar_one()
+
+        async def floor() -> object:
+            return (await s.execute(FLOOR_SQL, {"period": unit.period})).all()
+
+        async def digest() -> object:
+            return render_digest(await compute(s, unit, RULES, TODAY))
+
+        return villages, await timed(floor), await timed(digest)
+
+
+async def main() -> None:
+    rows = []
+    for kind in ("sqlite", "postgres"):
+        async with scratch(kind) as sessions:
+            if sessions is None:
+                print(f"{kind}: PostgreSQL does not answer, skipped")
+                continue
+            for label, build in (("province (Quảng Ninh)", build_province), ("nation (synthetic)", build_nation)):
+                unit = await build(sessions)
+                async with transaction(sessions) as s:  # fresh statistics, as autovacuum would gather
+                    await s.execute(text("ANALYZE"))
+                villages, floor_s, digest_s = await measure(sessions, unit)
+                rows.append((kind, label, villages, floor_s, digest_s))
+    print(f"{'database':<9} {'tree':<22} {'villages':>8} {'floor ms':>9} {'digest ms':>10} {'ratio':>6}  target ≤3×")
+    for kind, label, villages, floor_s, digest_s in rows:
+        ratio = digest_s / floor_s if floor_s else float("inf")
+        verdict = "ok" if ratio <= 3 else "OVER"
+        print(f"{kind:<9} {label:<22} {villages:>8} {floor_s * 1000:>9.1f} {digest_s * 1000:>10.1f} "
+              f"{ratio:>5.2f}×  {verdict}")
+    rss = peak_rss_mb()
+    print(f"peak RSS of this process (national tree built and digested): {rss:.0f} MB "
+          f"(target ≤ 200 MB: {'ok' if rss <= 200 else 'OVER'})")

@@ -1,0 +1,68 @@
+"""Scratch databases for the benchmarks: a SQLite file and a PostgreSQL database ``bench_<pid>``."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+
+from bot.dbadmin import upgrade
+from models.db import SessionFactory, make_engine, make_session_factory
+
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@asynccontextmanager
+async def scratch(kind: str) -> AsyncIterator[SessionFactory | None]:
+    """A migrated scratch database of ``kind`` (sqlite | postgres), removed afterwards; None when
+    PostgreSQL does not answer."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}")
+            await upgrade(engine)
+            try:
+                yield make_session_factory(engine)
+            finally:
+                await engine.dispose()
+        return
+    name = f"bench_{os.getpid()}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        yield None
+        return
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+        engine = make_engine(url)
+        await upgrade(engine)
+        try:
+            yield make_session_factory(engine)
+        finally:
+            await engine.dispose()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def timed(fn: Callable[[], Awaitable[object]], repeat: int = 7) -> float:
+    """Median wall time in seconds of ``repeat`` runs, after one warm-up run."""
+    await fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        await fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
