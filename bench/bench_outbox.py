@@ -14,9 +14,9 @@ import aiohttp
 
 from bench.common import scratch
 from bot.channels.base import SendError, SendRetryLater
+from bot.delivery import DrainPolicy, RateLimiter, drain
 from handlers.messages import Reply
 from models.db import SessionFactory, transaction
-from bot.delivery import DrainPolicy, RateLimiter, drain
 from models.outbox import enqueue
 from models.tables import ChannelAccount
 from tests.fakes.telegram_api import FakeTelegram

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.delivery import DrainPolicy, RateLimiter, drain
 from models import outbox
 from models.db import make_engine, make_session_factory, transaction
-from bot.delivery import DrainPolicy, RateLimiter, drain
 from models.tables import ChannelAccount, OutboxMessage
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel
