@@ -32,9 +32,8 @@ LATE_LIST_LIMIT = 60
 def rules_for(settings: Settings) -> Rules:
     """The reminder rules: ``settings.reminder_rules`` when the composition root set it, else the
     defaults around the campaign's election date."""
-    rules = getattr(settings, "reminder_rules", None)
-    if isinstance(rules, Rules):
-        return rules
+    if settings.reminder_rules is not None:
+        return settings.reminder_rules
     return Rules(election_date=settings.campaign_election_date or DEFAULT_ELECTION_DATE)
 
 
