@@ -62,9 +62,14 @@ async def build(config: Config) -> App:
     dialog = Engine(sessions, engine_settings(config))
     app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web.Application(),
               dialog=dialog)
-    app.web_app = make_web_app(app)
-    await _add_channels(app)
-    app.scheduler = _make_scheduler(app)
+    try:
+        app.web_app = make_web_app(app)
+        await _add_channels(app)
+        app.scheduler = _make_scheduler(app)
+    except BaseException:  # a channel refused its config: close what is already open
+        await http.close()
+        await engine.dispose()
+        raise
     return app
 
 

@@ -1,0 +1,96 @@
+"""Zalo updates read into what the channel needs: who wrote, where to answer, the text or the
+fallback to send, the message id. Tolerant of the shapes seen in the wild: the update bare or
+wrapped in ``{"ok": true, "result": ...}``, ``display_name`` or ``first_name``, ids as text.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.messages import Incoming
+
+TEXT_EVENT = "message.text.received"
+FALLBACK_EVENTS = {"message.image.received": "zalo.fallback.image",
+                   "message.sticker.received": "zalo.fallback.sticker",
+                   "message.unsupported.received": "zalo.fallback.unsupported"}
+
+
+@dataclass(frozen=True, slots=True)
+class ZaloUpdate:
+    event_name: str
+    chat_id: str
+    account_id: str
+    message_id: str | None
+    text: str | None
+    display_name: str | None
+    fallback_key: str | None  # a catalog key: answer with it instead of running the engine
+
+    def incoming(self, channel: str = "zalo") -> Incoming:
+        return Incoming(channel=channel, account_id=self.account_id, text=self.text,
+                        message_id=self.message_id, display_name=self.display_name)
+
+
+def unwrap(body: Any) -> dict[str, Any] | None:
+    """The update itself, from a bare update or an ``{"ok": true, "result": update}`` envelope."""
+    if isinstance(body, dict) and "event_name" not in body and isinstance(body.get("result"), dict):
+        body = body["result"]
+    return body if isinstance(body, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def parse_update(body: Any) -> ZaloUpdate | None:
+    """A usable update, or None (unknown event, no sender, a group chat, a bot's own message)."""
+    update = unwrap(body)
+    if update is None:
+        return None
+    event = _text(update.get("event_name")) or ""
+    message = update.get("message")
+    if not isinstance(message, dict) or (event != TEXT_EVENT and event not in FALLBACK_EVENTS):
+        return None
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    account_id = _text(sender.get("id")) or _text(chat.get("id"))
+    chat_id = _text(chat.get("id")) or account_id
+    if account_id is None or chat_id is None or sender.get("is_bot") is True:
+        return None
+    if (_text(chat.get("chat_type")) or "PRIVATE").upper() != "PRIVATE":
+        return None  # the bot serves one person per chat; group chats are ignored
+    text = message.get("text") if event == TEXT_EVENT else None
+    return ZaloUpdate(event_name=event, chat_id=chat_id, account_id=account_id,
+                      message_id=_text(message.get("message_id")),
+                      text=text if isinstance(text, str) else None,
+                      display_name=_text(sender.get("display_name")) or _text(sender.get("first_name")),
+                      fallback_key=FALLBACK_EVENTS.get(event))
+
+
+class RecentIds:
+    """A small LRU of message ids: skips an obvious redelivery before touching the database."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, message_id: str) -> bool:
+        """True when ``message_id`` is new (and now remembered), False for a duplicate."""
+        if message_id in self._ids:
+            self._ids.move_to_end(message_id)
+            return False
+        self._ids[message_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+    def forget(self, message_id: str) -> None:
+        """Processing failed: let a redelivery through."""
+        self._ids.pop(message_id, None)
+
+    def __contains__(self, message_id: object) -> bool:
+        return message_id in self._ids

@@ -1,0 +1,181 @@
+"""Sending on Zalo: 429/5xx retried, nothing lost, long replies split, files as signed links,
+the outbox's ``send`` and its error mapping, a polling loop that survives errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, stop
+from bot.channels.base import SendError, SendRejected, SendRetryLater
+from bot.channels.zalo_client import ZaloClient
+from bot.delivery import RateLimiter, drain
+from handlers.catalog import t
+from handlers.messages import Attachment, Choice, Incoming, Reply
+from models.tables import OutboxMessage
+from tests.channels.test_zalo import HEAD, WAIT, make_config, running_app, settle
+from tests.channels.test_zalo import channel as zalo_channel
+from tests.channels.test_zalo import fake as fake  # the fixture, shared
+from tests.conftest import Database
+from tests.fakes.zalo_api import FakeZalo
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+async def app(sqlite_db: Database, tmp_path: Path, fake: FakeZalo) -> AsyncIterator[App]:
+    running = await running_app(make_config(sqlite_db.url, tmp_path, fake))
+    yield running
+    await stop(running)
+
+
+class LongEngine:
+    """Stands in for the dialog engine: answers with one long reply."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+    async def handle(self, incoming: Incoming, now: object = None) -> list[Reply]:
+        return [self.reply]
+
+
+async def test_a_429_is_retried_and_the_reply_arrives(app: App, fake: FakeZalo) -> None:
+    fake.fail_next("sendMessage", 429)
+    fake.fail_next("sendMessage", 502, html=True)
+    update = fake.push_text(HEAD, "xin chào")
+    await settle(app, fake, update["message"]["message_id"])
+    assert fake.sent_to(HEAD) == [t("bind.how_to")]
+    assert len(fake.methods_called("sendMessage")) == 3
+
+
+async def test_a_reply_that_cannot_be_sent_now_goes_to_the_outbox(app: App, fake: FakeZalo) -> None:
+    fake.fail_next("sendMessage", 503, times=app.config.zalo.send_attempts)
+    update = fake.push_text(HEAD, "xin chào")
+    await settle(app, fake, update["message"]["message_id"])
+    assert fake.sent_to(HEAD) == []
+    async with app.sessions() as s:
+        rows = (await s.execute(select(OutboxMessage))).scalars().all()
+    assert [(r.kind, r.text, r.status) for r in rows] == [("reply", t("bind.how_to"), "pending")]
+    assert rows[0].key == f"reply:zalo:{update['message']['message_id']}:0"
+    stats = await drain(app.sessions, {"zalo": zalo_channel(app)}, RateLimiter(100, 0))
+    assert stats.sent == 1 and fake.sent_to(HEAD) == [t("bind.how_to")]
+
+
+def long_text() -> str:
+    return "\n".join(f"Dòng {i}: thôn Đồng Tâm, xã Bình Liêu báo cáo đầy đủ." for i in range(120))
+
+
+async def test_a_reply_over_2000_characters_is_split_on_lines(app: App, fake: FakeZalo) -> None:
+    text = long_text()
+    assert len(text) > 4000
+    app.dialog = LongEngine(Reply(text, choices=[Choice("a", "Có"), Choice("b", "Không")]))  # type: ignore[assignment]
+    update = fake.push_text(HEAD, "/trangthai")
+    await settle(app, fake, update["message"]["message_id"])
+    parts = fake.sent_to(HEAD)
+    assert len(parts) == 4 and all(len(p) <= 2000 for p in parts)
+    assert "\n".join(parts) == f"{text}\n\n1. Có\n2. Không\n{t('zalo.choices.hint_two')}"
+
+
+async def test_outbox_send_splits_and_retries_later_parts_only(app: App, fake: FakeZalo) -> None:
+    zalo = zalo_channel(app)
+    fake.fail_next("sendMessage", 429)
+    with pytest.raises(SendRetryLater):  # the first part: the outbox retries the whole message later
+        await zalo.send(HEAD, Reply(long_text()))
+    assert fake.sent_to(HEAD) == []
+    original = fake.handlers["sendMessage"]
+
+    async def then_429(params: dict) -> object:
+        result = await original(params)
+        if len(fake.sent_to(HEAD)) == 1:
+            fake.fail_next("sendMessage", 429)
+        return result
+
+    fake.handlers["sendMessage"] = then_429
+    await zalo.send(HEAD, Reply(long_text()))  # a 429 on the second part is retried inside send
+    parts = fake.sent_to(HEAD)
+    assert len(parts) == 4 and "\n".join(parts) == long_text()
+    assert len(fake.methods_called("sendMessage")) == 6
+
+
+async def test_outbox_send_error_mapping(app: App, fake: FakeZalo) -> None:
+    zalo = zalo_channel(app)
+    fake.fail_next("sendMessage", 429)
+    with pytest.raises(SendRetryLater) as retry:
+        await zalo.send(HEAD, Reply("nhắc"))
+    assert retry.value.retry_after > 0
+    fake.fail_next("sendMessage", 400)
+    with pytest.raises(SendRejected):
+        await zalo.send(HEAD, Reply("nhắc"))
+    for code in (500, 403, 401):
+        fake.fail_next("sendMessage", code)
+        with pytest.raises(SendError) as error:
+            await zalo.send(HEAD, Reply("nhắc"))
+        assert not isinstance(error.value, SendRetryLater | SendRejected)
+    async with aiohttp.ClientSession() as http:  # nobody listens there: a network error
+        zalo.sender.client = ZaloClient("1:x", "http://127.0.0.1:9", http)
+        with pytest.raises(SendError):
+            await zalo.send(HEAD, Reply("nhắc"))
+
+
+async def get(url: str) -> tuple[int, bytes, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.read(), response.headers.get("Content-Disposition", "")
+
+
+async def test_a_file_is_a_signed_link_that_downloads_the_exact_bytes(app: App, fake: FakeZalo) -> None:
+    content = bytes(range(256)) * 40
+    await zalo_channel(app).send(HEAD, Reply("Bảng tổng hợp:", attachment=Attachment("tien-do-C1.xlsx", content,
+                                                                                      XLSX)))
+    texts = fake.sent_to(HEAD)
+    assert texts[0] == "Bảng tổng hợp:" and "tien-do-C1.xlsx" in texts[1]
+    url = next(word for word in texts[1].split() if word.startswith("http"))
+    assert url.startswith(f"http://127.0.0.1:{app.config.web.port}/files/")
+    status, body, disposition = await get(url)
+    assert status == 200 and body == content and "tien-do-C1.xlsx" in disposition
+
+    token = url.rsplit("/", 1)[1]
+    file_id, expires, signature = token.split(".")
+    base = url.rsplit("/", 1)[0]
+    for forged in (f"{file_id}.{int(expires) + 3600}.{signature}", f"{file_id[::-1]}.{expires}.{signature}",
+                   f"{file_id}.{expires}.{signature[:-1]}A" if signature[-1] != "A" else f"{file_id}.{expires}.x",
+                   "garbage", "../../etc/passwd"):
+        assert (await get(f"{base}/{forged}"))[0] in (403, 404)
+        if forged != "../../etc/passwd":
+            assert (await get(f"{base}/{forged}"))[0] == 403
+    files = zalo_channel(app).files
+    files.clock = lambda: int(expires) + 1.0
+    assert (await get(url))[0] == 404  # expired
+
+
+async def test_a_png_goes_as_a_photo_or_else_as_a_link(app: App, fake: FakeZalo) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"chart" * 100
+    zalo = zalo_channel(app)
+    await zalo.send(HEAD, Reply("", attachment=Attachment("bieu-do.png", png, "image/png", caption="Tiến độ")))
+    photo = fake.methods_called("sendPhoto")[0]
+    assert photo["caption"] == "Tiến độ" and (await get(photo["photo"]))[1] == png
+    fake.fail_next("sendPhoto", 400)
+    await zalo.send(HEAD, Reply("", attachment=Attachment("bieu-do.png", png, "image/png")))
+    assert "bieu-do.png" in fake.sent_to(HEAD)[-1] and "/files/" in fake.sent_to(HEAD)[-1]
+
+
+async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZalo) -> None:
+    await fake.wait_for_calls("getUpdates")
+    fake.fail_next("getUpdates", 502, html=True)
+    fake.fail_next("getUpdates", 429)
+    fake.fail_next("getUpdates", 500)
+    fake.fail_next("getUpdates", 400)  # e.g. a webhook set meanwhile: deleteWebhook again
+    await fake.wait_for_calls("deleteWebhook", 2, timeout=WAIT)
+    update = fake.push_text(HEAD, "xin chào")
+    await settle(app, fake, update["message"]["message_id"])
+    assert fake.sent_to(HEAD) == [t("bind.how_to")]
+    zalo = zalo_channel(app)
+    await zalo.stop()
+    await zalo.stop()
+    calls = len(fake.calls)
+    fake.push_text(HEAD, "còn ai không?")
+    await zalo.idle()
+    assert len(fake.calls) == calls

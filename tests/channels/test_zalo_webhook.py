@@ -1,0 +1,169 @@
+"""The Zalo webhook and update intake: the secret, both update shapes, duplicates, fallbacks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.app import App, stop
+from bot.channels.zalo import ZaloChannel
+from bot.config import ConfigError, load_config
+from handlers.catalog import t
+from models.tables import ChannelAccount, ProcessedMessage
+from tests.channels.test_zalo import (
+    HEAD,
+    SECRET,
+    WAIT,
+    make_config,
+    running_app,
+    settle,
+    webhook_url,
+)
+from tests.channels.test_zalo import channel as zalo_channel
+from tests.channels.test_zalo import fake as fake  # the fixture, shared
+from tests.conftest import Database
+from tests.fakes.zalo_api import FakeZalo
+
+
+@pytest.fixture
+async def hooked(sqlite_db: Database, tmp_path: Path, fake: FakeZalo) -> AsyncIterator[App]:
+    app = await running_app(make_config(sqlite_db.url, tmp_path, fake, mode="webhook"))
+    yield app
+    await stop(app)
+
+
+@pytest.fixture
+async def polled(sqlite_db: Database, tmp_path: Path, fake: FakeZalo) -> AsyncIterator[App]:
+    app = await running_app(make_config(sqlite_db.url, tmp_path, fake))
+    yield app
+    await stop(app)
+
+
+async def accounts(app: App) -> int:
+    async with app.sessions() as s:
+        return (await s.execute(select(func.count()).select_from(ChannelAccount))).scalar_one()
+
+
+def text_update(fake: FakeZalo, text: str = "/trogiup", user: str = HEAD) -> dict:
+    return {"event_name": "message.text.received", "message": fake.message(user, text=text)}
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret-0123456789", SECRET[:-1], SECRET + "x", "bí mật"])
+async def test_wrong_or_missing_secret_is_403_and_nothing_happens(hooked: App, fake: FakeZalo,
+                                                                  secret: str | None) -> None:
+    update = text_update(fake)
+    status, _ = await fake.deliver_webhook(webhook_url(hooked), secret, update)
+    assert status == 403
+    await zalo_channel(hooked).idle()
+    assert fake.sent == [] and await accounts(hooked) == 0
+    assert update["message"]["message_id"] not in zalo_channel(hooked).recent
+
+
+async def test_secret_is_checked_before_the_body_is_read(hooked: App) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(webhook_url(hooked), data=b"\xff not json {",
+                             headers={"X-Bot-Api-Secret-Token": "nope"}) as response:
+            assert response.status == 403
+        async with http.post(webhook_url(hooked), data=b"\xff not json {",
+                             headers={"X-Bot-Api-Secret-Token": SECRET}) as response:
+            assert response.status == 400
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["bare", "wrapped"])
+async def test_update_bare_or_wrapped(hooked: App, fake: FakeZalo, wrapped: bool) -> None:
+    update = text_update(fake, "xin chào")
+    status, body = await fake.deliver_webhook(webhook_url(hooked), SECRET, update, wrapped=wrapped)
+    assert status == 200 and '"ok": true' in body
+    await settle(hooked, fake, update["message"]["message_id"])
+    assert fake.sent_to(HEAD) == [t("bind.how_to")]
+
+
+async def test_same_update_twice_by_webhook_is_handled_once(hooked: App, fake: FakeZalo) -> None:
+    update = text_update(fake, "/trogiup")
+    for _ in range(2):
+        assert (await fake.deliver_webhook(webhook_url(hooked), SECRET, update))[0] == 200
+    await settle(hooked, fake, update["message"]["message_id"])
+    assert len(fake.sent_to(HEAD)) == 1
+    # after a restart the in-memory LRU is empty: the engine's own record still says "handled"
+    zalo_channel(hooked).recent.forget(update["message"]["message_id"])
+    assert (await fake.deliver_webhook(webhook_url(hooked), SECRET, update, wrapped=True))[0] == 200
+    await settle(hooked, fake, update["message"]["message_id"])
+    assert len(fake.sent_to(HEAD)) == 1
+    async with hooked.sessions() as s:
+        assert (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one() == 1
+
+
+async def test_same_update_twice_by_polling_is_handled_once(polled: App, fake: FakeZalo) -> None:
+    update = fake.push_text(HEAD, "/trogiup")
+    fake.push_event(update)
+    await settle(polled, fake, update["message"]["message_id"])
+    assert len(fake.sent_to(HEAD)) == 1
+
+
+@pytest.mark.parametrize("push,key", [
+    (lambda f: f.push_image(HEAD, "https://photo.example/p.jpg", caption="1"), "zalo.fallback.image"),
+    (lambda f: f.push_sticker(HEAD), "zalo.fallback.sticker"),
+    (lambda f: f.push_unsupported(HEAD), "zalo.fallback.unsupported"),
+])
+async def test_images_stickers_and_withheld_content_get_a_fallback(polled: App, fake: FakeZalo, push, key) -> None:
+    update = push(fake)
+    await settle(polled, fake, update["message"]["message_id"])
+    assert fake.sent_to(HEAD) == [t(key)]
+    assert await accounts(polled) == 0  # the engine was not involved
+
+
+async def test_unknown_events_and_group_chats_are_ignored(hooked: App, fake: FakeZalo) -> None:
+    group = text_update(fake)
+    group["message"]["chat"] = {"id": "group-1", "chat_type": "GROUP"}
+    odd = {"event_name": "message.location.received", "message": fake.message(HEAD)}
+    for update in (group, odd, {"ok": True, "result": None}, [1, 2]):
+        assert (await fake.deliver_webhook(webhook_url(hooked), SECRET, update))[0] == 200  # type: ignore[arg-type]
+    await zalo_channel(hooked).idle()
+    assert fake.sent == [] and await accounts(hooked) == 0
+
+
+async def test_webhook_secret_is_random_when_not_configured_and_set_webhook_is_retried(
+        sqlite_db: Database, tmp_path: Path, fake: FakeZalo) -> None:
+    fake.fail_next("setWebhook", 502, html=True)
+    app = await running_app(make_config(sqlite_db.url, tmp_path, fake, mode="webhook", webhook_secret=""))
+    try:
+        await fake.wait_for_calls("setWebhook", 2, timeout=WAIT)
+        secret = zalo_channel(app).webhook_secret
+        assert len(secret) >= 32 and fake.webhook_secret == secret
+        update = text_update(fake)
+        assert (await fake.deliver_webhook(webhook_url(app), SECRET, update))[0] == 403
+        assert (await fake.deliver_webhook(webhook_url(app), secret, update))[0] == 200
+    finally:
+        await stop(app)
+
+
+@pytest.mark.parametrize("zalo,web_cfg,match", [
+    ({"webhook_url": None}, {}, "zalo.webhook_url"),
+    ({}, {"enabled": False}, "web.enabled"),
+])
+async def test_webhook_mode_needs_a_url_and_the_web_server(sqlite_db: Database, tmp_path: Path, fake: FakeZalo,
+                                                           zalo: dict, web_cfg: dict, match: str) -> None:
+    config = make_config(sqlite_db.url, tmp_path, fake, mode="webhook", **zalo)
+    config = config.model_copy(update={"web": config.web.model_copy(update=web_cfg)})
+    async with aiohttp.ClientSession() as http:
+        stub = SimpleNamespace(config=config, http=http, web_app=web.Application())
+        with pytest.raises(ConfigError, match=match):
+            ZaloChannel(stub)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("toml,env,key", [
+    ("", {"ZALO_WEBHOOK_SECRET": "short"}, "zalo.webhook_secret"),
+    ('[zalo]\nwebhook_path = "zalo"\n', {}, "zalo.webhook_path"),
+    ('[zalo]\nfiles_path = "/"\n', {}, "zalo.files_path"),
+])
+def test_config_checks_the_secret_and_paths(tmp_path: Path, toml: str, env: dict, key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=key):
+        load_config(path, env=env)
