@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from handlers import binding, congress, election, staff, status
@@ -22,8 +22,8 @@ from handlers.messages import Incoming, Reply
 from handlers.parsing import fold, nfc
 from models.clock import local_date, utcnow
 from models.db import SessionFactory, insert_ignore, transaction
-from models.people import get_or_create_account
-from models.tables import ConversationState, Person, ProcessedMessage, Unit
+from models.people import load_account
+from models.tables import ConversationState, ProcessedMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ STAFF_COMMANDS = staff.COMMANDS
 ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
            "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
 CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
+# built once; locked so that two workers take one person's messages one step at a time
+_STATE_QUERY = select(ConversationState).where(ConversationState.key == bindparam("key")).with_for_update()
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -63,10 +65,8 @@ class Engine:
                 if incoming.message_id and not await insert_ignore(
                         session, ProcessedMessage, channel=incoming.channel, message_id=incoming.message_id, at=now):
                     return []  # a redelivery: handled once already
-                account = await get_or_create_account(session, incoming.channel, incoming.account_id, now,
-                                                      incoming.display_name)
-                person = await session.get(Person, account.person_id) if account.person_id else None
-                unit = await session.get(Unit, person.unit_id) if person else None
+                account, person, unit = await load_account(session, incoming.channel, incoming.account_id, now,
+                                                           incoming.display_name)
                 ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
                               now=now, today=local_date(now, self.settings.tz), settings=self.settings)
                 await self._dispatch(ctx)
@@ -138,9 +138,7 @@ class Engine:
         status.help_text(ctx)
 
     async def _load_state(self, ctx: Context) -> ConversationState | None:
-        row = (await ctx.session.execute(
-            select(ConversationState).where(ConversationState.key == state_key(ctx))
-            .with_for_update())).scalar_one_or_none()  # two workers, one person: one step at a time
+        row = (await ctx.session.execute(_STATE_QUERY, {"key": state_key(ctx)})).scalar_one_or_none()
         if row is not None and row.expires_at <= ctx.now:
             await ctx.session.delete(row)
             await ctx.session.flush()

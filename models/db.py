@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -18,7 +20,9 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        from models.sqlite_driver import dbapi
+
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, module=dbapi())
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +38,8 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # BEGIN IMMEDIATE, sent by the driver together with the transaction's first statement
+            conn.connection.driver_connection.begin_immediate()
 
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -55,15 +60,21 @@ def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+@lru_cache(maxsize=32)
+def _insert_ignore_stmt(dialect: str, table: type) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
 async def insert_ignore(session: AsyncSession, table: type, **values: object) -> bool:
     """INSERT unless a unique key already holds the row; True when this call inserted it.
 
     Safe under concurrency on SQLite and PostgreSQL (ON CONFLICT DO NOTHING).
     """
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.execute(stmt)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    conn = await session.connection()  # Core, not the ORM's bulk-insert path: it reports rowcount
+    result = await conn.execute(_insert_ignore_stmt(dialect, table), values)
     return bool(result.rowcount)

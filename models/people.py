@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import ROLES, ChannelAccount, Invite, Person, Unit
@@ -47,20 +47,36 @@ async def create_invite(session: AsyncSession, unit: Unit, role: str, now: datet
     return invite
 
 
-async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
-                                display_name: str | None = None) -> ChannelAccount:
-    account = (await session.execute(select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))).scalar_one_or_none()
-    if account is None:
+SEEN_RESOLUTION = timedelta(minutes=10)  # last_seen_at is refreshed at most this often
+# built once: this runs for every incoming message
+_ACCOUNT_QUERY = (select(ChannelAccount, Person, Unit)
+                  .outerjoin(Person, Person.id == ChannelAccount.person_id)  # type: ignore[arg-type]
+                  .outerjoin(Unit, Unit.id == Person.unit_id)  # type: ignore[arg-type]
+                  .where(ChannelAccount.channel == bindparam("channel"),
+                         ChannelAccount.external_id == bindparam("external_id")))
+
+
+async def load_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
+                       display_name: str | None = None) -> tuple[ChannelAccount, Person | None, Unit | None]:
+    """The account (created on first contact), its bound person and that person's unit: one query."""
+    row = (await session.execute(_ACCOUNT_QUERY, {"channel": channel, "external_id": external_id})).first()
+    if row is None:
         account = ChannelAccount(channel=channel, external_id=external_id, display_name=display_name,
                                  created_at=now, last_seen_at=now)
         session.add(account)
         await session.flush()
-    else:
+        return account, None, None
+    account, person, unit = row
+    if account.last_seen_at is None or now - account.last_seen_at >= SEEN_RESOLUTION:
         account.last_seen_at = now
-        if account.blocked:  # writing to us again means the block is lifted
-            account.blocked = False
-    return account
+    if account.blocked:  # writing to us again means the block is lifted
+        account.blocked = False
+    return account, person, unit
+
+
+async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
+                                display_name: str | None = None) -> ChannelAccount:
+    return (await load_account(session, channel, external_id, now, display_name))[0]
 
 
 async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: str, now: datetime) -> Person:

@@ -1,0 +1,144 @@
+"""aiosqlite with one thread hop per statement instead of four.
+
+aiosqlite runs every call of a cursor (create, execute, fetch, close) as a separate job on the
+connection's thread; each job costs an event-loop wake-up, and they were most of the time of a
+conversation step. Here a statement and its first rows travel in a single job, the cursor is
+created and closed on the thread inside that job, and a transaction's ``BEGIN IMMEDIATE`` travels
+with its first statement. Everything still runs on aiosqlite's thread, so
+the event loop never blocks on the database. Plugged in through ``create_async_engine(module=...)``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import types
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
+
+CHUNK = 1000  # rows fetched with the statement; a larger result is fetched CHUNK rows per job
+
+
+class FastCursor:
+    """The part of aiosqlite's cursor that SQLAlchemy's adapter uses."""
+
+    arraysize = 1
+
+    def __init__(self, conn: FastConnection) -> None:
+        self._conn = conn
+        self._cursor: sqlite3.Cursor | None = None
+        self._rows: list[Any] = []
+        self._more = False
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    async def __aenter__(self) -> FastCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _run(self, sql: str, parameters: Iterable[Any] | None, many: bool) -> None:
+        """On the connection's thread: execute, take the first rows, close when exhausted."""
+        cur = self._conn._conn.cursor()
+        if self._conn._begin_pending:
+            self._conn._begin_pending = False
+            cur.execute("BEGIN IMMEDIATE")
+        if many:
+            cur.executemany(sql, parameters or [])
+        else:
+            cur.execute(sql, parameters or ())
+        self.description, self.rowcount, self.lastrowid = cur.description, cur.rowcount, cur.lastrowid
+        self._rows = cur.fetchmany(CHUNK) if cur.description else []
+        self._more = len(self._rows) == CHUNK
+        if self._more:
+            self._cursor = cur
+        else:
+            cur.close()
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> FastCursor:
+        await self._conn._execute(self._run, sql, parameters, False)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> FastCursor:
+        await self._conn._execute(self._run, sql, parameters, True)
+        return self
+
+    def _next_chunk(self) -> list[Any]:
+        assert self._cursor is not None
+        rows = self._cursor.fetchmany(CHUNK)
+        if len(rows) < CHUNK:
+            self._cursor.close()
+            self._cursor, self._more = None, False
+        return rows
+
+    async def _fill(self, wanted: int | None) -> None:
+        while self._more and (wanted is None or len(self._rows) < wanted):
+            self._rows += await self._conn._execute(self._next_chunk)
+
+    async def fetchone(self) -> Any:
+        await self._fill(1)
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
+        size = size or self.arraysize
+        await self._fill(size)
+        out, self._rows = self._rows[:size], self._rows[size:]
+        return out
+
+    async def fetchall(self) -> Sequence[Any]:
+        await self._fill(None)
+        out, self._rows = self._rows, []
+        return out
+
+    async def close(self) -> None:
+        self._rows = []
+        if self._cursor is not None:
+            cursor, self._cursor, self._more = self._cursor, None, False
+            await self._conn._execute(cursor.close)
+
+
+class FastConnection(aiosqlite.Connection):
+    _begin_pending = False
+
+    def begin_immediate(self) -> None:
+        """Start a write transaction with the next statement (one job for both)."""
+        self._begin_pending = True
+
+    async def commit(self) -> None:
+        if self._begin_pending:  # nothing was executed: there is no transaction to end
+            self._begin_pending = False
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._begin_pending:
+            self._begin_pending = False
+            return
+        await super().rollback()
+
+    def cursor(self) -> FastCursor:  # type: ignore[override]
+        """A cursor needs no job of its own: it is made on the thread with its first statement."""
+        return FastCursor(self)
+
+
+def connect(database: str, **kwargs: Any) -> FastConnection:
+    def connector() -> sqlite3.Connection:
+        return sqlite3.connect(database, **kwargs)
+
+    return FastConnection(connector, 64)
+
+
+_module = types.SimpleNamespace(
+    **{name: getattr(aiosqlite, name) for name in ("DatabaseError", "Error", "IntegrityError", "NotSupportedError",
+                                                   "OperationalError", "ProgrammingError", "sqlite_version",
+                                                   "sqlite_version_info")},
+    Connection=FastConnection, connect=connect)
+
+
+def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
+    """The DBAPI module for ``create_async_engine(url, module=dbapi())``."""
+    return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]
