@@ -1,0 +1,51 @@
+"""The Telegram webhook route on the project's aiohttp server.
+
+Telegram sends the ``secret_token`` given to ``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``.
+It is compared in constant time before anything of the request is read; a wrong or missing secret
+gets 403 and nothing else happens. A good request's update is queued for the application (the same
+queue polling fills), and Telegram gets 200 at once; a redelivery is harmless (the engine keeps the
+``update_id`` of every handled update).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from telegram import Update
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramChannel
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def secret_ok(request: web.Request, secret: bytes) -> bool:
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(given, secret)
+
+
+def add_webhook_route(web_app: web.Application, path: str, secret: str, channel: TelegramChannel) -> None:
+    expected = secret.encode("utf-8")
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        if not secret_ok(request, expected):
+            return web.Response(status=403, text="forbidden")
+        if not channel.running:
+            return web.Response(status=503, text="not ready")  # Telegram retries later
+        try:
+            data = await request.json()
+            update = Update.de_json(data, channel.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("telegram webhook: unreadable update (%s)", exc)
+            return web.Response(status=400, text="bad update")
+        if update is None:
+            return web.Response(status=400, text="bad update")
+        await channel.application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    web_app.router.add_post(path, telegram_webhook)

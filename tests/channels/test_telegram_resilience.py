@@ -1,0 +1,140 @@
+"""The Telegram channel when things go wrong: 429s, blocked chats, refused and lost requests, an
+unreachable Bot API — and ``send`` for the outbox mapping each to the outbox's vocabulary."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build, stop
+from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.channels.telegram import TelegramChannel
+from handlers.catalog import t
+from handlers.messages import Attachment, Choice, Reply
+from models.db import transaction
+from models.tables import ChannelAccount
+from tests.channels.test_telegram import HEAD, Bot, User, handled, make_config
+from tests.channels.test_telegram import fake as fake  # the fixture, shared
+from tests.channels.test_telegram import make_bot as make_bot  # the fixture, shared
+from tests.conftest import Database
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_spec import assert_calls_match_spec
+from tests.handlers.chat import invite, make_province
+
+MakeBot = Callable[..., Awaitable[Bot]]
+
+
+async def blocked_flag(bot: Bot, user_id: int = HEAD) -> bool:
+    async with transaction(bot.app.sessions) as s:
+        account = (await s.execute(select(ChannelAccount).where(
+            ChannelAccount.channel == "telegram", ChannelAccount.external_id == str(user_id)))).scalar_one()
+        return account.blocked
+
+
+async def test_429_on_a_reply_is_retried_after_retry_after(sqlite_db: Database, fake: FakeTelegram,
+                                                           make_bot: MakeBot) -> None:
+    bot = await make_bot(sqlite_db.url)
+    fake.fail_next("sendMessage", 429, retry_after=1)
+    assert await User(bot).say("/trogiup") == t("help.unbound")
+    assert [m for m, _ in fake.calls].count("sendMessage") == 2  # refused once, then sent
+    assert bot.channel.limiter.retried == 1
+    assert_calls_match_spec(fake.calls)
+
+
+async def test_a_chat_that_blocked_the_bot_is_marked_and_skipped(sqlite_db: Database, fake: FakeTelegram,
+                                                                 make_bot: MakeBot) -> None:
+    bot = await make_bot(sqlite_db.url)
+    province = await make_province(bot.app.sessions)
+    head = User(bot)
+    await head.say(f"/start {await invite(bot.app.sessions, province.villages[0])}")  # two replies
+    assert not await blocked_flag(bot)
+    fake.block(HEAD)
+    sends = len(fake.methods_called("sendMessage"))
+    assert await head.say(f"/start {await invite(bot.app.sessions, province.villages[1])}") == ""
+    assert len(fake.methods_called("sendMessage")) == sends + 1  # the first refused, the rest skipped
+    assert await blocked_flag(bot)
+    with pytest.raises(SendBlocked):
+        await bot.channel.send(str(HEAD), Reply("nhắc việc"))
+    fake.unblock(HEAD)
+    assert await head.say("/trogiup") == t("help.head")  # writing again lifts the mark
+    assert not await blocked_flag(bot)
+
+
+async def test_send_for_the_outbox_maps_errors(sqlite_db: Database, fake: FakeTelegram, make_bot: MakeBot) -> None:
+    bot = await make_bot(sqlite_db.url)
+    channel = bot.channel
+    fake.fail_next("sendMessage", 429, retry_after=7)
+    with pytest.raises(SendRetryLater) as retry:
+        await channel.send(str(HEAD), Reply("nhắc việc"))
+    assert retry.value.retry_after == 7
+    assert channel.limiter.retried == 0  # the outbox retries, not the channel
+    assert channel.limiter.reserve(str(HEAD)) > 6  # the chat waits out the 7 s ...
+    channel.limiter.paused_until.clear()  # ... which this test need not
+    fake.fail_next("sendMessage", 400, description="Bad Request: chat not found")
+    with pytest.raises(SendRejected):
+        await channel.send(str(HEAD), Reply("nhắc việc"))
+    fake.fail_next("sendMessage", 502)
+    with pytest.raises(SendError) as err:
+        await channel.send(str(HEAD), Reply("nhắc việc"))
+    assert type(err.value) is SendError
+    await channel.send(str(HEAD), Reply("Báo cáo tổng hợp", choices=[Choice("ok", "Đã xem")]))
+    assert fake.sent_to(HEAD) == ["Báo cáo tổng hợp"]
+    assert fake.sent[-1]["reply_markup"] == {"inline_keyboard": [[{"text": "Đã xem", "callback_data": "ok"}]]}
+    await channel.send(str(HEAD), Reply("Bảng tổng hợp", attachment=Attachment("tonghop.csv", b"a,b\n1,2\n",
+                                                                                   "text/csv")))
+    assert fake.documents[-1]["filename"] == "tonghop.csv" and fake.documents[-1]["data"] == b"a,b\n1,2\n"
+    assert fake.sent[-1]["caption"] == "Bảng tổng hợp"
+    await fake.stop()  # the Bot API is gone
+    with pytest.raises(SendError):
+        await channel.send(str(HEAD), Reply("nhắc việc"))
+    assert_calls_match_spec(fake.calls)
+
+
+async def test_long_text_is_split_and_keyboard_rides_on_the_last_part(sqlite_db: Database, fake: FakeTelegram,
+                                                                      make_bot: MakeBot) -> None:
+    bot = await make_bot(sqlite_db.url)
+    text = "\n".join(f"Thôn {i}: chưa báo cáo kết quả bầu trưởng thôn" for i in range(300))
+    await bot.channel.send(str(HEAD), Reply(text, choices=[Choice("yes", "Có"), Choice("no", "Không")]))
+    parts = fake.methods_called("sendMessage")
+    assert len(parts) == 4 and all(len(p["text"]) <= 4096 for p in parts)
+    assert "\n".join(p["text"] for p in parts) == text
+    assert [("reply_markup" in p) for p in parts] == [False, False, False, True]
+
+
+async def test_polling_survives_bad_gateways(sqlite_db: Database, fake: FakeTelegram, make_bot: MakeBot) -> None:
+    bot = await make_bot(sqlite_db.url)
+    fake.fail_next("getUpdates", 502, times=2)
+    assert await User(bot).say("/trogiup") == t("help.unbound")
+    assert bot.channel.running
+
+
+async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake: FakeTelegram, make_bot: MakeBot,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    bot = await make_bot(sqlite_db.url)
+
+    async def broken(*_: object, **__: object) -> list[Reply]:
+        raise RuntimeError("boom")
+
+    bot.app.dialog.handle = broken  # type: ignore[method-assign]
+    fake.user_message(HEAD, "/baucu")
+    await handled(bot, 1)
+    await fake.wait_for_calls("sendMessage")
+    assert fake.sent_to(HEAD) == [t("common.error")]
+    assert "boom" in caplog.text
+    assert bot.channel.running
+
+
+async def test_start_with_the_bot_api_unreachable_does_not_fail(sqlite_db: Database, fake: FakeTelegram) -> None:
+    config = make_config(sqlite_db.url, fake)
+    config.telegram.api_base_url = "http://127.0.0.1:9/bot"  # nothing listens there
+    app = await build(config)
+    channel = app.channels["telegram"]
+    assert isinstance(channel, TelegramChannel)
+    await channel.start()
+    assert not channel.running and channel._bootstrap_task is not None
+    await asyncio.sleep(0)
+    await stop(app)
+    assert channel._bootstrap_task.done()
