@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import String, case, cast, delete, literal
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from handlers import binding, congress, election, staff, status
@@ -21,9 +21,9 @@ from handlers.flow import FlowState, Module
 from handlers.messages import Incoming, Reply
 from handlers.parsing import fold, nfc
 from models.clock import local_date, utcnow
-from models.db import SessionFactory, insert_ignore, transaction
-from models.people import load_account
-from models.tables import ConversationState, ProcessedMessage
+from models.db import SessionFactory, insert_ignore, is_postgres, transaction
+from models.people import account_query, new_account, seen
+from models.tables import ChannelAccount, ConversationState, Person, ProcessedMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,10 @@ STAFF_COMMANDS = staff.COMMANDS
 ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
            "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
 CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
-# built once; locked so that two workers take one person's messages one step at a time
-_STATE_QUERY = select(ConversationState).where(ConversationState.key == bindparam("key")).with_for_update()
+# the account, its person, unit and conversation in one query (built once: it runs for every message)
+_STATE_KEY = case((Person.id.is_not(None), literal("person:") + cast(Person.id, String)),  # type: ignore[union-attr]
+                  else_=literal("account:") + cast(ChannelAccount.id, String))
+_ENTRY_QUERY = account_query(ConversationState).outerjoin(ConversationState, ConversationState.key == _STATE_KEY)
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -65,11 +67,21 @@ class Engine:
                 if incoming.message_id and not await insert_ignore(
                         session, ProcessedMessage, channel=incoming.channel, message_id=incoming.message_id, at=now):
                     return []  # a redelivery: handled once already
-                account, person, unit = await load_account(session, incoming.channel, incoming.account_id, now,
-                                                           incoming.display_name)
+                found = (await session.execute(_ENTRY_QUERY, {"channel": incoming.channel,
+                                                              "external_id": incoming.account_id})).first()
+                if found is None:
+                    account = await new_account(session, incoming.channel, incoming.account_id, now,
+                                                incoming.display_name)
+                    person = unit = state = None
+                else:
+                    account, person, unit, state = found
+                    seen(account, now)
+                    if state is not None and is_postgres(session):
+                        # two workers, one person: one step at a time (re-read under the lock)
+                        await session.refresh(state, with_for_update=True)
                 ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
                               now=now, today=local_date(now, self.settings.tz), settings=self.settings)
-                await self._dispatch(ctx)
+                await self._dispatch(ctx, state)
                 return ctx.replies
         except IntegrityError:
             # a concurrent delivery of the same message won the race, or two writers collided
@@ -79,13 +91,13 @@ class Engine:
             log.exception("database error while handling a message")
             return [Reply(t("common.error"))]
 
-    async def _dispatch(self, ctx: Context) -> None:
+    async def _dispatch(self, ctx: Context, state: ConversationState | None) -> None:
         incoming = ctx.incoming
         text = nfc(incoming.text or "")
         command, arg = parse_command(text)
         if command is None and fold(text) in CANCEL_WORDS:
             command = "huy"
-        row = await self._load_state(ctx)
+        row = await self._live(ctx, state)
         if command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None:
@@ -137,8 +149,8 @@ class Engine:
         ctx.say(t("common.unknown_command", command=command))
         status.help_text(ctx)
 
-    async def _load_state(self, ctx: Context) -> ConversationState | None:
-        row = (await ctx.session.execute(_STATE_QUERY, {"key": state_key(ctx)})).scalar_one_or_none()
+    async def _live(self, ctx: Context, row: ConversationState | None) -> ConversationState | None:
+        """The conversation in progress, unless it has expired (then it is dropped, unsaved)."""
         if row is not None and row.expires_at <= ctx.now:
             await ctx.session.delete(row)
             await ctx.session.flush()

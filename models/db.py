@@ -56,8 +56,10 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(bind: AsyncEngine | AsyncSession) -> bool:
+    if isinstance(bind, AsyncSession):
+        return bind.bind is not None and bind.bind.dialect.name == "postgresql"
+    return bind.dialect.name == "postgresql"
 
 
 @lru_cache(maxsize=32)

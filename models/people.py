@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import ROLES, ChannelAccount, Invite, Person, Unit
@@ -48,12 +49,35 @@ async def create_invite(session: AsyncSession, unit: Unit, role: str, now: datet
 
 
 SEEN_RESOLUTION = timedelta(minutes=10)  # last_seen_at is refreshed at most this often
-# built once: this runs for every incoming message
-_ACCOUNT_QUERY = (select(ChannelAccount, Person, Unit)
-                  .outerjoin(Person, Person.id == ChannelAccount.person_id)  # type: ignore[arg-type]
-                  .outerjoin(Unit, Unit.id == Person.unit_id)  # type: ignore[arg-type]
-                  .where(ChannelAccount.channel == bindparam("channel"),
-                         ChannelAccount.external_id == bindparam("external_id")))
+
+
+def account_query(*also: Any) -> Select[Any]:
+    """The account by (channel, external id), outer-joined to its person and unit (and ``also``)."""
+    return (select(ChannelAccount, Person, Unit, *also)
+            .outerjoin(Person, Person.id == ChannelAccount.person_id)  # type: ignore[arg-type]
+            .outerjoin(Unit, Unit.id == Person.unit_id)  # type: ignore[arg-type]
+            .where(ChannelAccount.channel == bindparam("channel"),
+                   ChannelAccount.external_id == bindparam("external_id")))
+
+
+_ACCOUNT_QUERY = account_query()  # built once: this runs for every incoming message
+
+
+async def new_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
+                      display_name: str | None = None) -> ChannelAccount:
+    account = ChannelAccount(channel=channel, external_id=external_id, display_name=display_name,
+                             created_at=now, last_seen_at=now)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+def seen(account: ChannelAccount, now: datetime) -> None:
+    """The account wrote to us: note when (coarsely), and lift a block."""
+    if account.last_seen_at is None or now - account.last_seen_at >= SEEN_RESOLUTION:
+        account.last_seen_at = now
+    if account.blocked:  # writing to us again means the block is lifted
+        account.blocked = False
 
 
 async def load_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
@@ -61,16 +85,9 @@ async def load_account(session: AsyncSession, channel: str, external_id: str, no
     """The account (created on first contact), its bound person and that person's unit: one query."""
     row = (await session.execute(_ACCOUNT_QUERY, {"channel": channel, "external_id": external_id})).first()
     if row is None:
-        account = ChannelAccount(channel=channel, external_id=external_id, display_name=display_name,
-                                 created_at=now, last_seen_at=now)
-        session.add(account)
-        await session.flush()
-        return account, None, None
+        return await new_account(session, channel, external_id, now, display_name), None, None
     account, person, unit = row
-    if account.last_seen_at is None or now - account.last_seen_at >= SEEN_RESOLUTION:
-        account.last_seen_at = now
-    if account.blocked:  # writing to us again means the block is lifted
-        account.blocked = False
+    seen(account, now)
     return account, person, unit
 
 
