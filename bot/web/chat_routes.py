@@ -1,0 +1,133 @@
+"""The web chat page and its small JSON API (the page itself is ``static/chat.js``).
+
+- ``GET /chat``: the phone-sized page.
+- ``GET /chat/api/accounts``: the web-channel accounts to pick from (the demo village heads first).
+- ``POST /chat/api/accounts``: a new, unbound web account (bind it by typing ``/start CODE``).
+- ``GET /chat/api/messages?account=ID&since=SEQ``: the transcript after ``since``, with the boot id.
+- ``POST /chat/api/send``: ``{"account", "text" | "choice", "label", "message_id"}``; CSRF header.
+- ``GET /chat/files/{token}/{name}``: an attachment a reply carried.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.web.chat import WebChatChannel
+from bot.web.guard import Ctx, page
+from bot.web.html import Html, attachment_headers, esc, join, tag
+from handlers.catalog import t
+from models.clock import utcnow
+from models.people import get_or_create_account
+from models.tables import ChannelAccount, Person, Unit
+
+MAX_TEXT = 2000
+QUICK = ("baucu", "daihoi", "trangthai", "huy", "trogiup")
+
+
+def _channel(ctx: Ctx) -> WebChatChannel:
+    channel = ctx.app.channels.get("web")
+    if not isinstance(channel, WebChatChannel) or not ctx.app.config.web.chat_enabled:
+        raise web.HTTPNotFound(text=t("web.chat.disabled"))
+    return channel
+
+
+@page(login=False)
+async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    _channel(ctx)
+    quick = join(tag("button", t(f"web.chat.cmd_{c}"), type="button", class_="quick", data_text=f"/{c}")
+                 for c in QUICK)
+    texts = {"offline": t("web.chat.offline"), "restarted": t("web.chat.restarted"),
+             "pick": t("web.chat.pick_placeholder")}
+    data = " ".join(f'data-{k}="{esc(v)}"' for k, v in texts.items())
+    body = Html(f"""<div id="chat" class="chat" {data}>
+<p class="intro">{esc(t("web.chat.intro"))}</p>
+<div class="picker"><label for="account">{esc(t("web.chat.pick"))}</label><select id="account"></select>
+<button type="button" id="new-account" class="secondary">{esc(t("web.chat.new_account"))}</button></div>
+<p id="status" class="status-line" hidden></p>
+<div id="log" class="log" aria-live="polite"></div>
+<div id="choices" class="choices"></div>
+<div class="quickbar" aria-label="{esc(t("web.chat.quick"))}">{quick}</div>
+<form id="composer" class="composer" autocomplete="off"><input id="text" maxlength="{MAX_TEXT}"
+ placeholder="{esc(t("web.chat.placeholder"))}" aria-label="{esc(t("web.chat.placeholder"))}">
+<button type="submit">{esc(t("web.chat.send"))}</button></form></div>
+<script src="/static/chat.js" defer></script>""")
+    return ctx.render(t("web.chat.title"), body)
+
+
+async def _account_list(ctx: Ctx) -> list[dict[str, str]]:
+    async with ctx.app.sessions() as db:
+        rows = (await db.execute(
+            select(ChannelAccount.external_id, ChannelAccount.display_name, Unit.full_name)
+            .outerjoin(Person, Person.id == ChannelAccount.person_id).outerjoin(Unit, Unit.id == Person.unit_id)
+            .where(ChannelAccount.channel == "web")
+            .order_by(ChannelAccount.person_id.is_(None), ChannelAccount.id)  # type: ignore[union-attr]
+        )).all()
+    return [{"id": ext, "label": name or unit or ext} for ext, name, unit in rows]
+
+
+@page(login=False)
+async def accounts(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    _channel(ctx)
+    return web.json_response({"accounts": await _account_list(ctx)})
+
+
+@page(login=False)
+async def new_account(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    _channel(ctx)
+    external_id = f"web-{secrets.token_hex(6)}"
+    async with ctx.app.sessions() as db, db.begin():
+        n = (await db.execute(select(func.count()).select_from(ChannelAccount)
+                              .where(ChannelAccount.channel == "web"))).scalar_one()
+        await get_or_create_account(db, "web", external_id, utcnow(), t("web.chat.new_account_label", n=n + 1))
+    return web.json_response({"id": external_id, "accounts": await _account_list(ctx)})
+
+
+def _since(request: web.Request) -> int:
+    try:
+        return max(0, int(request.query.get("since", "0")))
+    except ValueError:
+        return 0
+
+
+@page(login=False)
+async def messages(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    channel = _channel(ctx)
+    account = request.query.get("account", "")
+    return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
+
+
+@page(login=False)
+async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    channel = _channel(ctx)
+    try:
+        body: dict[str, Any] = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest() from None
+    account = str(body.get("account") or "")[:64]
+    text = body.get("text")
+    choice = body.get("choice")
+    if not isinstance(text, str | None) or not isinstance(choice, str | None) or not (text or choice):
+        raise web.HTTPBadRequest()
+    async with ctx.app.sessions() as db:
+        known = (await db.execute(select(ChannelAccount.id).where(
+            ChannelAccount.channel == "web", ChannelAccount.external_id == account))).first()
+    if known is None:
+        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
+    message_id = str(body.get("message_id") or secrets.token_hex(8))[:80]
+    label = body.get("label") if isinstance(body.get("label"), str) else None
+    await channel.handle(account, text=text[:MAX_TEXT] if text else None, choice=choice[:200] if choice else None,
+                         label=label[:200] if label else None, message_id=f"web:{message_id}")
+    return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
+
+
+@page(login=False)
+async def download(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    attachment = _channel(ctx).file(request.match_info["token"])
+    if attachment is None:
+        return ctx.not_found()
+    return web.Response(body=attachment.content, headers=attachment_headers(attachment.filename,
+                                                                            attachment.mime_type))

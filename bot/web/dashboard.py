@@ -1,0 +1,130 @@
+"""Progress by unit (with bars, drill-down) and the late villages, scoped to the user's unit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.web.guard import Ctx, page
+from bot.web.html import Html, bar, esc, join, pct, table, tag
+from bot.web.queries import unit_by_code
+from handlers.catalog import t
+from handlers.digest_text import late_reason
+from models.digest import parent_names
+from models.progress import STATUSES, UnitProgress, progress_by_child, total
+from models.reminders import late_villages
+from models.tables import Unit
+from models.units import ancestors
+
+LATE_LIMIT = 300
+
+
+def unit_link(unit_code: str, name: str, level: str) -> Html:
+    href = f"/v/{unit_code}" if level == "village" else f"/u/{unit_code}"
+    return tag("a", name, href=href)
+
+
+async def breadcrumb(ctx: Ctx, db, unit: Unit) -> Html:  # type: ignore[no-untyped-def]
+    """The path from the user's unit down to ``unit`` (nothing above the user's unit)."""
+    assert ctx.unit is not None
+    chain = await ancestors(db, unit.id)
+    start = next((i for i, u in enumerate(chain) if u.id == ctx.unit.id), len(chain) - 1)
+    links = [unit_link(u.code, u.full_name, u.level) for u in chain[start:-1]]
+    return Html(f'<p class="crumbs">{" › ".join([*links, esc(unit.full_name)])}</p>')
+
+
+def progress_table(lines: list[UnitProgress], levels: dict[int, str], whole: UnitProgress) -> Html:
+    headers = [t("web.progress.unit"), t("web.progress.villages"), t("web.progress.elected"),
+               t("web.progress.congress_held"), t("web.progress.merged"), t("web.progress.overdue"), ""]
+    rows: list[list[object]] = []
+    for p in lines:
+        level = levels.get(p.unit_id, "")
+        if level == "village":
+            status = next(iter(p.by_status), "no_election")
+            rows.append([unit_link(p.code, p.name, level), "", "", "", "", "",
+                         tag("span", t(f"status.{status}"), class_=f"status s-{status}")])
+            continue
+        rows.append([unit_link(p.code, p.name, level), p.villages, p.elected, p.count("merged", "not_merged"),
+                     p.merged, p.overdue, bar(p.elected, p.merged, p.villages)])
+    rows.append([tag("strong", t("web.progress.total")), whole.villages, whole.elected,
+                 whole.count("merged", "not_merged"), whole.merged, whole.overdue,
+                 bar(whole.elected, whole.merged, whole.villages)])
+    return table(headers, rows, class_="grid progress")
+
+
+def status_counts(whole: UnitProgress) -> Html:
+    rows = [[tag("span", t(f"status.{s}"), class_=f"status s-{s}"), whole.by_status.get(s, 0)] for s in STATUSES]
+    return table([t("web.progress.status"), t("web.progress.villages")], rows, class_="grid counts")
+
+
+async def progress_body(ctx: Ctx, db, unit: Unit, today: date) -> Html:  # type: ignore[no-untyped-def]
+    lines = await progress_by_child(db, unit.id, today)
+    whole = total(lines, unit.id)
+    levels = {u.id: u.level for u in await _units(db, [p.unit_id for p in lines])}
+    if not lines:
+        return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
+    summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,
+                elected_pct=pct(whole.elected, whole.villages), merged=whole.merged,
+                merged_pct=pct(whole.merged, whole.villages))
+    return Html(f'<p class="summary" id="summary">{esc(summary)}</p>'
+                f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>'
+                f"{progress_table(lines, levels, whole)}<h2>{esc(t('web.progress.by_status'))}</h2>"
+                f"{status_counts(whole)}")
+
+
+async def _units(db, ids: list[int]) -> list[Unit]:  # type: ignore[no-untyped-def]
+    if not ids:
+        return []
+    return list((await db.execute(select(Unit).where(Unit.id.in_(ids)))).scalars().all())  # type: ignore[union-attr]
+
+
+def downloads_links(code: str) -> Html:
+    csv = tag("a", t("web.progress.download_csv"), href=f"/export.csv?unit={code}", class_="button")
+    xlsx = tag("a", t("web.progress.download_xlsx"), href=f"/export.xlsx?unit={code}", class_="button")
+    return Html(f'<p class="actions">{csv} {xlsx}</p>')
+
+
+@page()
+async def home(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    assert ctx.unit is not None
+    return await _progress(ctx, ctx.unit)
+
+
+@page()
+async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    async with ctx.app.sessions() as db:
+        unit = await unit_by_code(db, ctx.app.config.bot.period, request.match_info["code"])
+        if unit is None or not await ctx.within(db, unit):
+            return ctx.not_found()
+    if unit.level == "village":
+        raise web.HTTPSeeOther(f"/v/{unit.code}")
+    return await _progress(ctx, unit)
+
+
+async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
+    async with ctx.app.sessions() as db:
+        crumbs = await breadcrumb(ctx, db, unit)
+        body = await progress_body(ctx, db, unit, ctx.today)
+    return ctx.render(t("web.progress.title", unit=unit.full_name), Html(crumbs + body + downloads_links(unit.code)))
+
+
+@page()
+async def late_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    today = ctx.today
+    async with ctx.app.sessions() as db:
+        rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_LIMIT)
+        parents = await parent_names(db, [d.village_id for d in rows])
+    parts = [tag("p", t("web.late.intro"))]
+    if not rows:
+        parts.append(tag("p", t("web.late.none"), class_="ok"))
+    else:
+        headers = [t("web.late.village"), t("web.late.commune"), t("web.late.reason"), t("web.late.days")]
+        parts.append(table(headers, ([unit_link(d.village_code, d.village_name, "village"),
+                                      parents.get(d.village_id, ""), late_reason(d, today),
+                                      max((today - d.since).days, 0)] for d in rows), class_="grid late"))
+        if count > len(rows):
+            parts.append(tag("p", t("web.late.more", shown=len(rows), count=count)))
+    return ctx.render(t("web.late.title", unit=ctx.unit.full_name), join(parts))

@@ -1,0 +1,71 @@
+"""Demo accounts for trying the product in a browser: dashboard logins and web-chat village heads.
+
+Called by ``python -m bot demo`` after the demo units exist; returns the lines it prints. The
+passwords are random and printed once (only their scrypt hashes are stored).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.web.security import hash_password, new_password
+from handlers.catalog import t
+from models.clock import utcnow
+from models.tables import ChannelAccount, Person, Unit, WebUser
+
+HEADS_PER_COMMUNE = (2, 1)  # demo village heads in the first and the second commune
+
+
+async def _demo_communes(session: AsyncSession, period: str) -> list[Unit]:
+    """Two communes (xã preferred: their villages are "Thôn …") that have at least two villages."""
+    village = select(Unit.parent_id).where(Unit.period == period, Unit.level == "village") \
+        .group_by(Unit.parent_id).having(func.count() >= 2)
+    rows = (await session.execute(select(Unit).where(Unit.id.in_(village))  # type: ignore[union-attr]
+                                  .order_by((Unit.type != "xã"), Unit.code))).scalars().all()
+    return list(rows[:2])
+
+
+async def _add_user(session: AsyncSession, username: str, role: str, unit: Unit) -> str | None:
+    if (await session.execute(select(WebUser.id).where(WebUser.username == username))).first():
+        return None  # already there: its password is not known any more
+    password = new_password()
+    session.add(WebUser(username=username, password_hash=hash_password(password), role=role, unit_id=unit.id,
+                        created_at=utcnow()))
+    return password
+
+
+async def seed_web_demo(session: AsyncSession, config: Config) -> list[str]:
+    period = config.bot.period
+    province = (await session.execute(select(Unit).where(Unit.period == period, Unit.level == "province")
+                                      .order_by(Unit.code))).scalars().first()
+    communes = await _demo_communes(session, period)
+    if province is None or len(communes) < 2:
+        return ["web demo: no province or too few communes with villages, no demo accounts created"]
+    base = (config.web.public_url or f"http://{config.web.host}:{config.web.port}").rstrip("/") + "/"
+    lines = [f"web dashboard: {base}login — demo accounts (passwords are printed only now):"]
+    users = [("admin", "admin", province), ("canbo1", "staff", communes[0]), ("canbo2", "staff", communes[1])]
+    for username, role, unit in users:
+        password = await _add_user(session, username, role, unit)
+        shown = password if password is not None else "(exists, password unchanged)"
+        lines.append(f"  {username:<8} {shown:<21} {role:<6} {unit.full_name} ({unit.code})")
+    lines.append(f"web chat: {base}chat — demo village heads:")
+    now = utcnow()
+    for commune, count in zip(communes, HEADS_PER_COMMUNE, strict=True):
+        villages = (await session.execute(select(Unit).where(Unit.parent_id == commune.id, Unit.level == "village")
+                                          .order_by(Unit.code).limit(count))).scalars().all()
+        for village in villages:
+            external_id = f"demo-{village.code}"
+            label = t("web.demo.head_label", village=village.full_name, commune=commune.full_name)
+            exists = (await session.execute(select(ChannelAccount.id).where(
+                ChannelAccount.channel == "web", ChannelAccount.external_id == external_id))).first()
+            if not exists:
+                person = Person(full_name="", role="village_head", unit_id=village.id, created_at=now)
+                session.add(person)
+                await session.flush()
+                session.add(ChannelAccount(channel="web", external_id=external_id, display_name=label,
+                                           person_id=person.id, created_at=now))
+            lines.append(f"  {label} [{village.code}]")
+    await session.flush()
+    return lines

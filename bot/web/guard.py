@@ -1,0 +1,154 @@
+"""What every dashboard handler gets: the session, the logged-in user, the CSRF check, scope.
+
+``@page()`` wraps a handler ``async def h(request, ctx) -> web.StreamResponse``: it reads the signed
+cookie, refuses a POST without the right CSRF token (403), sends an anonymous visitor to the login
+page, refuses a non-admin on admin pages (403), and sets the cookie and safety headers on the way out.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.web.html import Html, layout, tag
+from bot.web.security import Session, csrf_ok, csrf_token, dump_session, load_session
+from bot.web.server import APP_KEY
+from handlers.catalog import t
+from handlers.staff import rules_for
+from models.clock import local_date, utcnow
+from models.reminders import Rules
+from models.tables import Unit, WebUser
+from models.units import is_within
+
+COOKIE = "vrb_session"
+
+Handler = Callable[[web.Request, "Ctx"], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class Ctx:
+    request: web.Request
+    session: Session
+    user: WebUser | None = None
+    unit: Unit | None = None  # the user's scope
+
+    @property
+    def app(self):  # type: ignore[no-untyped-def]  # bot.app.App
+        return self.request.app[APP_KEY]
+
+    @property
+    def secret(self) -> str:
+        return self.app.config.web.secret_key.get_secret_value()
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.session, self.secret)
+
+    @property
+    def rules(self) -> Rules:
+        """The reminder rules the bot's /chamtre and digests use, so the pages list the same villages."""
+        return rules_for(self.app.dialog.settings)
+
+    @property
+    def today(self) -> date:
+        return local_date(utcnow(), self.app.config.tz)
+
+    def render(self, title: str, body: Html, status: int = 200) -> web.Response:
+        return layout(title, body, csrf=self.csrf, nav=self.nav() if self.user else None, status=status)
+
+    def nav(self) -> Html:
+        assert self.user is not None and self.unit is not None
+        links = [("/", "progress"), ("/late", "late"), ("/digest", "digest"), ("/downloads", "downloads")]
+        if self.user.role == "admin":
+            links.append(("/admin", "admin"))
+        if self.app.config.web.chat_enabled:
+            links.append(("/chat", "chat"))
+        items = "".join(tag("a", t(f"web.nav.{k}"), href=href) for href, k in links)
+        who = tag("span", t("web.nav.signed_in_as", username=self.user.username, unit=self.unit.full_name),
+                  class_="who")
+        logout = (f'<form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" '
+                  f'value="{self.csrf}"><button type="submit" class="link">{t("web.nav.logout")}</button></form>')
+        return Html(f'<nav>{items}</nav><div class="user">{who}{logout}</div>')
+
+    async def within(self, db: AsyncSession, unit: Unit | None) -> bool:
+        """Whether ``unit`` lies under the user's unit (or is it)."""
+        if unit is None or self.unit is None or unit.id is None or self.unit.id is None:
+            return False
+        return await is_within(db, unit.id, self.unit.id)
+
+    def not_found(self) -> web.Response:
+        home = tag("a", t("web.error.back_home"), href="/")
+        body = Html(f'<p>{tag("span", t("web.error.not_found"))}</p><p>{home}</p>')
+        return self.render(t("web.error.not_found"), body, status=404)
+
+
+def request_session(request: web.Request, secret: str) -> Session:
+    return load_session(request.cookies.get(COOKIE), secret) or Session.fresh()
+
+
+def finish(response: web.StreamResponse, session: Session, request: web.Request, secret: str) -> None:
+    """Set the cookie when the session changed, and the headers every page carries."""
+    if session.dirty:
+        public = request.app[APP_KEY].config.web.public_url or ""
+        response.set_cookie(COOKIE, dump_session(session, secret), httponly=True, samesite="Lax", path="/",
+                            secure=public.startswith("https://"), max_age=12 * 3600)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+async def check_csrf(request: web.Request, session: Session, secret: str) -> bool:
+    token = request.headers.get("X-CSRF-Token")
+    if token is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        token = (await request.post()).get("csrf")  # type: ignore[assignment]
+    return csrf_ok(session, secret, token)
+
+
+Wrapped = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def page(*, login: bool = True, admin: bool = False) -> Callable[[Handler], Wrapped]:
+    def wrap(handler: Handler) -> Wrapped:
+        @functools.wraps(handler)
+        async def run(request: web.Request) -> web.StreamResponse:
+            app = request.app[APP_KEY]
+            secret = app.config.web.secret_key.get_secret_value()
+            ctx = Ctx(request=request, session=request_session(request, secret))
+            try:
+                response = await _guarded(handler, ctx, login=login, admin=admin)
+            except web.HTTPException as exc:  # redirects carry the cookie too
+                finish(exc, ctx.session, request, secret)
+                raise
+            finish(response, ctx.session, request, secret)
+            return response
+
+        return run
+
+    return wrap
+
+
+async def _guarded(handler: Handler, ctx: Ctx, *, login: bool, admin: bool) -> web.StreamResponse:
+    request = ctx.request
+    if request.method == "POST" and not await check_csrf(request, ctx.session, ctx.secret):
+        body = Html(f'<p>{tag("span", t("web.error.csrf"))}</p><p>{tag("a", t("web.error.back_home"), href="/")}</p>')
+        return ctx.render(t("web.error.csrf"), body, status=403)
+    if ctx.session.user_id is not None:
+        async with ctx.app.sessions() as db:
+            ctx.user = await db.get(WebUser, ctx.session.user_id)
+            ctx.unit = await db.get(Unit, ctx.user.unit_id) if ctx.user is not None else None
+        if ctx.user is None or ctx.unit is None:  # the user was deleted: start over
+            ctx.session, ctx.user, ctx.unit = Session.fresh(), None, None
+    if login and ctx.user is None:
+        raise web.HTTPSeeOther("/login")
+    if admin and (ctx.user is None or ctx.user.role != "admin"):
+        body = Html(f'<p>{tag("span", t("web.error.forbidden"))}</p>')
+        return ctx.render(t("web.error.forbidden"), body, status=403)
+    return await handler(request, ctx)

@@ -1,0 +1,49 @@
+"""Every route of the dashboard and the web chat (``/healthz`` is in ``server.py``).
+
+Dashboard (login required, scoped to the user's unit): ``/``, ``/u/{code}``, ``/v/{code}``, ``/late``,
+``/digest``, ``/digest/chart.png``, ``/downloads``, ``/export.csv``, ``/export.xlsx``; administrators:
+``/admin``, ``POST /admin/invite``. Session: ``/login``, ``POST /logout``. Web chat: ``/chat…``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.web import admin, chat_routes, dashboard, digest_page, downloads, login, village
+from bot.web.server import APP_KEY
+
+log = logging.getLogger("bot.web")
+DEV_SECRET = "dev-only-change-me"
+
+STATIC = Path(__file__).with_name("static")
+
+
+def add_routes(web_app: web.Application) -> None:
+    cfg = web_app[APP_KEY].config.web
+    if cfg.secret_key.get_secret_value() == DEV_SECRET and cfg.public_url:
+        log.warning("WEB_SECRET_KEY is the development default while web.public_url is set: set a secret")
+    r = web_app.router
+    r.add_get("/login", login.login_form)
+    r.add_post("/login", login.login_submit)
+    r.add_post("/logout", login.logout)
+    r.add_get("/", dashboard.home)
+    r.add_get("/u/{code}", dashboard.unit_page)
+    r.add_get("/late", dashboard.late_page)
+    r.add_get("/v/{code}", village.village_page)
+    r.add_get("/digest", digest_page.digest_page)
+    r.add_get("/digest/chart.png", digest_page.digest_chart)
+    r.add_get("/downloads", downloads.downloads_page)
+    r.add_get("/export.csv", downloads.export_csv_file)
+    r.add_get("/export.xlsx", downloads.export_xlsx_file)
+    r.add_get("/admin", admin.admin_page)
+    r.add_post("/admin/invite", admin.create_invite_submit)
+    r.add_get("/chat", chat_routes.chat_page)
+    r.add_get("/chat/api/accounts", chat_routes.accounts)
+    r.add_post("/chat/api/accounts", chat_routes.new_account)
+    r.add_get("/chat/api/messages", chat_routes.messages)
+    r.add_post("/chat/api/send", chat_routes.send)
+    r.add_get("/chat/files/{token}/{name}", chat_routes.download)
+    r.add_static("/static", STATIC, append_version=False)

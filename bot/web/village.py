@@ -1,0 +1,87 @@
+"""A village: its status, current reports, every revision and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.web.dashboard import breadcrumb
+from bot.web.guard import Ctx, page
+from bot.web.html import Html, esc, fmt_date, fmt_dt, join, table, tag
+from bot.web.queries import unit_by_code
+from handlers.catalog import t
+from models.progress import village_status
+from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
+
+DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date"}
+
+
+def show_value(field: str | None, value: Any) -> str:
+    """A stored value as a clerk reads it: dates dd/mm/yyyy, party status and yes/no in words."""
+    if value is None or value == "":
+        return t("web.village.empty")
+    if field in DATE_FIELDS:
+        return fmt_date(value)
+    if field == "party_status" and str(value) in ("member", "probationary", "non_member"):
+        return t(f"party.{value}")
+    if isinstance(value, bool) or (field == "merged" and value in ("yes", "no")):
+        return t("web.village.yes") if value in (True, "yes") else t("web.village.no")
+    return str(value)
+
+
+def report_card(title: str, report: object | None, fields: tuple[str, ...], tz: ZoneInfo) -> Html:
+    if report is None:
+        return Html(f'<section class="card"><h2>{esc(title)}</h2><p>{esc(t("web.village.no_report"))}</p></section>')
+    items = join(Html(f"<dt>{esc(t(f'web.field.{f}'))}</dt><dd>{esc(show_value(f, getattr(report, f)))}</dd>")
+                 for f in fields if getattr(report, f) is not None)
+    updated = fmt_dt(getattr(report, "updated_at", None), tz)
+    items = Html(items + f"<dt>{esc(t('web.field.updated_at'))}</dt><dd>{esc(updated)}</dd>")
+    return Html(f'<section class="card"><h2>{esc(title)}</h2><dl>{items}</dl></section>')
+
+
+def summary(data: dict[str, Any]) -> Html:
+    return join(Html(f"<div>{esc(t(f'web.field.{k}') if _known(k) else k)}: {esc(show_value(k, v))}</div>")
+                for k, v in data.items() if v is not None)
+
+
+def _known(key: str) -> bool:
+    return key in ELECTION_FIELDS or key in CONGRESS_FIELDS
+
+
+@page()
+async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    tz = ctx.app.config.tz
+    async with ctx.app.sessions() as db:
+        village = await unit_by_code(db, ctx.app.config.bot.period, request.match_info["code"])
+        if village is None or village.level != "village" or not await ctx.within(db, village):
+            return ctx.not_found()
+        assert village.id is not None
+        crumbs = await breadcrumb(ctx, db, village)
+        status = await village_status(db, village.id, ctx.today)
+        election = await get_election(db, village.id)
+        congress = await get_congress(db, village.id)
+        revs = await revisions(db, village.id)
+        trail = await audit_trail(db, village.id)
+    status_line = Html(f'<p>{esc(t("web.village.status"))}: '
+                       f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>')
+    history = table(
+        [t("web.village.at"), t("web.village.kind"), t("web.village.revision"), t("web.village.channel"),
+         t("web.village.content")],
+        ([fmt_dt(r.created_at, tz), t(f"web.village.kind_{r.kind}"), r.revision, r.channel or "", summary(r.data)]
+         for r in reversed(revs)), class_="grid history") if revs else tag("p", t("web.village.no_history"))
+    audit = table(
+        [t("web.village.at"), t("web.village.channel"), t("web.village.action"), t("web.village.field"),
+         t("web.village.change")],
+        ([fmt_dt(e.at, tz), e.channel or "", e.action, t(f"web.field.{e.field}") if e.field and _known(e.field)
+          else (e.field or ""), f"{show_value(e.field, e.old)} → {show_value(e.field, e.new)}"]
+         for e in reversed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
+    body = Html(crumbs + status_line
+                + Html('<div class="cards">')
+                + report_card(t("web.village.election"), election, ELECTION_FIELDS, tz)
+                + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
+                + Html("</div>")
+                + Html(f"<h2>{esc(t('web.village.history'))}</h2>") + history
+                + Html(f"<h2>{esc(t('web.village.audit'))}</h2>") + audit)
+    return ctx.render(t("web.village.title", village=village.full_name), body)
