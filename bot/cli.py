@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     ist.add_argument("--unit", required=True, help="the code of the staff member's unit")
     ist.add_argument("--role", default="staff", choices=["staff", "admin"])
 
+    wu = sub.add_parser("webuser", parents=[common],
+                        help="create a dashboard login, or give an existing one a new password")
+    wu.add_argument("username")
+    wu.add_argument("--unit", help="the code of the user's unit (required for a new user)")
+    wu.add_argument("--role", default="staff", choices=["staff", "admin"])
+
     ex = sub.add_parser("export", parents=[common], help="export one row per village")
     ex.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     ex.add_argument("--out", type=Path, required=True)

@@ -104,6 +104,34 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.web.security import hash_password, new_password
+    from models.tables import WebUser
+    from models.units import get_unit
+
+    password = new_password()
+    async with _database(config) as (_, factory), transaction(factory) as session:
+        user = (await session.execute(select(WebUser).where(WebUser.username == args.username))).scalar_one_or_none()
+        unit = await get_unit(session, config.bot.period, args.unit) if args.unit else None
+        if args.unit and (unit is None or unit.level == "village"):
+            return _fail(f"no commune, district or province with code {args.unit} in period {config.bot.period}")
+        if user is None:
+            if unit is None:
+                return _fail("a new user needs --unit")
+            session.add(WebUser(username=args.username, password_hash=hash_password(password), role=args.role,
+                                unit_id=unit.id, created_at=utcnow()))
+        else:
+            user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+            user.role = args.role
+            if unit is not None:
+                user.unit_id = unit.id
+    print(f"dashboard login {args.username} ({args.role}); new password:")
+    print(password)
+    return 0
+
+
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
     from handlers.export import export_csv, export_xlsx
     from models.units import get_unit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.web.security import verify_password
 from handlers.catalog import t
 from models.progress import EXPORT_COLUMNS
 
@@ -87,3 +89,14 @@ def test_a_wrong_config_stops_with_one_line(tmp_path: Path) -> None:
                           text=True, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "web.port" in proc.stderr
+
+
+def test_webuser_creates_and_resets_a_login(demo_db: Path) -> None:
+    first = bot(demo_db, "webuser", "clerk9", "--unit", "06652").stdout.strip().splitlines()[-1]
+    again = bot(demo_db, "webuser", "clerk9").stdout.strip().splitlines()[-1]
+    assert len(first) >= 10 and first != again
+    with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
+        stored = conn.execute("SELECT password_hash FROM web_user WHERE username = 'clerk9'").fetchone()[0]
+    assert verify_password(again, stored) and not verify_password(first, stored)
+    assert "needs --unit" in bot(demo_db, "webuser", "nobody", ok=False).stderr
+    assert "no commune" in bot(demo_db, "webuser", "x", "--unit", "06652.01", ok=False).stderr
