@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers.catalog import t
 from handlers.context import Context
 from handlers.dates import fmt_date
-from models.progress import village_status
-from models.reports import get_congress, get_election
+from models.progress import status_expr, with_reports
+from models.tables import CongressReport, ElectionReport, Unit
 
 
 def help_text(ctx: Context) -> None:
@@ -21,9 +23,9 @@ def help_text(ctx: Context) -> None:
 async def show_status(ctx: Context) -> None:
     assert ctx.unit is not None and ctx.unit.id is not None
     village_id = ctx.unit.id
-    state = await village_status(ctx.session, village_id, ctx.today)
-    election = await get_election(ctx.session, village_id)
-    congress = await get_congress(ctx.session, village_id)
+    state, election, congress = (await ctx.session.execute(
+        with_reports(select(status_expr(ctx.today), ElectionReport, CongressReport).select_from(Unit))
+        .where(Unit.id == village_id))).one()
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
     if election is not None:
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),

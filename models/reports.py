@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import PARTY_STATUSES, AuditEvent, CongressReport, ElectionReport, ReportRevision
@@ -81,12 +81,12 @@ async def _write_revision(session: AsyncSession, kind: str, village_id: int, rev
     session.add(ReportRevision(kind=kind, village_id=village_id, revision=revision, data=_jsonable(new),
                                account_id=actor.account_id, channel=actor.channel, created_at=now))
     action = f"{kind}.{'create' if old is None else 'update'}"
-    for field, value in new.items():
-        before = None if old is None else old.get(field)
-        if old is not None and before == value:
-            continue
-        session.add(AuditEvent(at=now, account_id=actor.account_id, channel=actor.channel, action=action,
-                               village_id=village_id, field=field, old=_as_text(before), new=_as_text(value)))
+    events = [{"at": now, "account_id": actor.account_id, "channel": actor.channel, "action": action,
+               "village_id": village_id, "field": field, "old": _as_text(None if old is None else old.get(field)),
+               "new": _as_text(value)}
+              for field, value in new.items() if old is None or old.get(field) != value]
+    if events:  # one statement for all of them (they need no ids back)
+        await (await session.connection()).execute(insert(AuditEvent.__table__), events)  # type: ignore[arg-type]
 
 
 ELECTION_FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status",
