@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import String, case, cast, delete, literal
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from handlers import binding, congress, election, staff, status
@@ -21,9 +20,18 @@ from handlers.flow import FlowState, Module
 from handlers.messages import Incoming, Reply
 from handlers.parsing import fold, nfc
 from models.clock import local_date, utcnow
+from models.conversations import (
+    ENTRY_QUERY,
+    StoredState,
+    drop_state,
+    expire_states,
+    lock_state,
+    save_state,
+    state_from,
+)
 from models.db import SessionFactory, insert_ignore, is_postgres, transaction
-from models.people import account_query, new_account, seen
-from models.tables import ChannelAccount, ConversationState, Person, ProcessedMessage
+from models.people import new_account, seen
+from models.tables import ProcessedMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +41,6 @@ STAFF_COMMANDS = staff.COMMANDS
 ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
            "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
 CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
-# the account, its person, unit and conversation in one query (built once: it runs for every message)
-_STATE_KEY = case((Person.id.is_not(None), literal("person:") + cast(Person.id, String)),  # type: ignore[union-attr]
-                  else_=literal("account:") + cast(ChannelAccount.id, String))
-_ENTRY_QUERY = account_query(ConversationState).outerjoin(ConversationState, ConversationState.key == _STATE_KEY)
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -67,18 +71,18 @@ class Engine:
                 if incoming.message_id and not await insert_ignore(
                         session, ProcessedMessage, channel=incoming.channel, message_id=incoming.message_id, at=now):
                     return []  # a redelivery: handled once already
-                found = (await session.execute(_ENTRY_QUERY, {"channel": incoming.channel,
-                                                              "external_id": incoming.account_id})).first()
+                found = (await session.execute(ENTRY_QUERY, {"channel": incoming.channel,
+                                                             "external_id": incoming.account_id})).first()
                 if found is None:
                     account = await new_account(session, incoming.channel, incoming.account_id, now,
                                                 incoming.display_name)
                     person = unit = state = None
                 else:
-                    account, person, unit, state = found
+                    account, person, unit, *rest = found
                     seen(account, now)
+                    state = state_from(tuple(rest))
                     if state is not None and is_postgres(session):
-                        # two workers, one person: one step at a time (re-read under the lock)
-                        await session.refresh(state, with_for_update=True)
+                        state = await lock_state(session, state)  # two workers, one person: in turn
                 ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
                               now=now, today=local_date(now, self.settings.tz), settings=self.settings)
                 await self._dispatch(ctx, state)
@@ -91,7 +95,7 @@ class Engine:
             log.exception("database error while handling a message")
             return [Reply(t("common.error"))]
 
-    async def _dispatch(self, ctx: Context, state: ConversationState | None) -> None:
+    async def _dispatch(self, ctx: Context, state: StoredState | None) -> None:
         incoming = ctx.incoming
         text = nfc(incoming.text or "")
         command, arg = parse_command(text)
@@ -112,10 +116,10 @@ class Engine:
             ctx.say(t("common.not_understood"))
             status.help_text(ctx)
 
-    async def _command(self, ctx: Context, command: str, arg: str, row: ConversationState | None) -> None:
+    async def _command(self, ctx: Context, command: str, arg: str, row: StoredState | None) -> None:
         if command == "huy":
             if row is not None:
-                await ctx.session.delete(row)
+                await drop_state(ctx.session, row)
             ctx.say(t("common.cancelled" if row is not None else "common.nothing_to_cancel"))
             return
         if command == "start":
@@ -149,32 +153,25 @@ class Engine:
         ctx.say(t("common.unknown_command", command=command))
         status.help_text(ctx)
 
-    async def _live(self, ctx: Context, row: ConversationState | None) -> ConversationState | None:
+    async def _live(self, ctx: Context, row: StoredState | None) -> StoredState | None:
         """The conversation in progress, unless it has expired (then it is dropped, unsaved)."""
         if row is not None and row.expires_at <= ctx.now:
-            await ctx.session.delete(row)
-            await ctx.session.flush()
+            await drop_state(ctx.session, row)
             ctx.say(t("common.expired"))
             return None
         return row
 
-    async def _save_state(self, ctx: Context, row: ConversationState | None, flow: str,
+    async def _save_state(self, ctx: Context, row: StoredState | None, flow: str,
                           new: FlowState | None) -> None:
         if new is None:
             if row is not None:
-                await ctx.session.delete(row)
+                await drop_state(ctx.session, row)
             return
-        if row is None:
-            row = ConversationState(key=state_key(ctx), flow=flow, step=new.step, data=new.data,
-                                    updated_at=ctx.now, expires_at=ctx.now)
-            ctx.session.add(row)
-        row.flow, row.step, row.data, row.wrong_count = flow, new.step, dict(new.data), new.wrong
-        row.updated_at = ctx.now
-        row.expires_at = ctx.now + ctx.settings.conversation_timeout
+        await save_state(ctx.session, row, key=state_key(ctx), flow=flow, step=new.step, data=dict(new.data),
+                         wrong=new.wrong, now=ctx.now, expires_at=ctx.now + ctx.settings.conversation_timeout)
 
 
 async def expire_conversations(sessions: SessionFactory, now: datetime) -> int:
     """Drop conversations idle past their expiry (nothing half-done is ever saved)."""
     async with transaction(sessions) as session:
-        result = await session.execute(delete(ConversationState).where(ConversationState.expires_at <= now))
-        return result.rowcount or 0
+        return await expire_states(session, now)
