@@ -11,7 +11,7 @@ from typing import Any
 from handlers.catalog import t
 from handlers.context import Context
 from handlers.dates import fmt_date, from_iso, iso
-from handlers.flow import FlowState, Invalid, advance, answer_text, ask, choose, wrong
+from handlers.flow import FlowState, Invalid, advance, answer_text, ask, choose, wrong, yes_no
 from handlers.messages import Choice
 from handlers.parsing import parse_count, parse_date, parse_person_name
 from models.reports import ELECTION_FIELDS, ElectionData, ReportError, get_election, record_election
@@ -180,8 +180,6 @@ def _wrong(ctx: Context, state: FlowState, err: Invalid) -> FlowState:
 async def _confirm(ctx: Context, state: FlowState) -> FlowState | None:
     picked = choose(ctx, confirm_choices())
     if picked is None:
-        from handlers.flow import yes_no
-
         answer = yes_no(ctx)
         picked = {True: "send", False: "edit"}.get(answer) if answer is not None else None  # type: ignore[arg-type]
     if picked is None:
