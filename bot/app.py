@@ -135,6 +135,7 @@ async def stop(app: App) -> None:
 async def run(config: Config) -> None:
     """``python -m bot run``: start everything, say what is served, stop cleanly on a signal."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
     app = await build(config)
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()
