@@ -7,11 +7,12 @@ national-size synthetic tree, on SQLite and PostgreSQL. Target: digest ≤ 3× f
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
 
-from bench.common import peak_rss_mb, scratch, timed
+from bench.common import analyze, peak_rss_mb, scratch, timed_pair
 from handlers.digest_text import render_digest
 from models.db import SessionFactory, transaction
 from models.demo import seed_demo
@@ -39,22 +40,31 @@ async def _bulk(session, table, rows: list[dict]) -> None:  # type: ignore[no-un
         await session.execute(insert(table), rows[i:i + CHUNK])
 
 
-def _reports(village_ids: list[int], rng: random.Random) -> tuple[list[dict], list[dict]]:
-    """Reports for every other village: mostly full members; congresses planned, held, merged."""
-    elections, congresses = [], []
-    for vid in village_ids[::2]:
-        status = rng.choices(("member", "probationary", "non_member"), (85, 8, 7))[0]
-        elections.append(dict(village_id=vid, revision=1, election_date=date(2024, 12, 15), head_name="Nguyễn Văn A",
-                              votes_for=80, valid_ballots=95, roll=100, party_status=status,
-                              party_date=date(2024, 6, 1) if status == "probationary" else None, updated_at=NOW))
-        r = rng.random()
-        if status == "member" and r < 0.6:
-            planned = TODAY + timedelta(days=rng.randint(-20, 20))
-            held = planned if planned < TODAY and r < 0.4 else None
-            congresses.append(dict(village_id=vid, revision=1, planned_date=planned, held_date=held,
-                                   secretary_name="Nguyễn Văn A" if held else None,
-                                   merged=(r < 0.37) if held else None, updated_at=NOW))
-    return elections, congresses
+def _reports(village_ids: list[int], rng: random.Random) -> Iterator[tuple[list[dict], list[dict]]]:
+    """Reports for every other village, ``CHUNK`` villages at a time: mostly full members; congresses
+    planned, held, merged."""
+    for i in range(0, len(village_ids), 2 * CHUNK):
+        elections, congresses = [], []
+        for vid in village_ids[i:i + 2 * CHUNK:2]:
+            status = rng.choices(("member", "probationary", "non_member"), (85, 8, 7))[0]
+            elections.append(dict(village_id=vid, revision=1, election_date=date(2024, 12, 15),
+                                  head_name="Nguyễn Văn A", votes_for=80, valid_ballots=95, roll=100,
+                                  party_status=status, updated_at=NOW,
+                                  party_date=date(2024, 6, 1) if status == "probationary" else None))
+            r = rng.random()
+            if status == "member" and r < 0.6:
+                planned = TODAY + timedelta(days=rng.randint(-20, 20))
+                held = planned if planned < TODAY and r < 0.4 else None
+                congresses.append(dict(village_id=vid, revision=1, planned_date=planned, held_date=held,
+                                       secretary_name="Nguyễn Văn A" if held else None,
+                                       merged=(r < 0.37) if held else None, updated_at=NOW))
+        yield elections, congresses
+
+
+async def _insert_reports(session, village_ids: list[int], rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    for elections, congresses in _reports(village_ids, rng):
+        await _bulk(session, ElectionReport, elections)
+        await _bulk(session, CongressReport, congresses)
 
 
 async def build_province(sessions: SessionFactory) -> Unit:
@@ -62,16 +72,15 @@ async def build_province(sessions: SessionFactory) -> Unit:
         await seed_demo(s, "post2025")
         ids = list((await s.execute(select(Unit.id).where(Unit.period == "post2025", Unit.level == "village")
                                     .order_by(Unit.id))).scalars())
-        elections, congresses = _reports(ids, random.Random(1))
-        await _bulk(s, ElectionReport, elections)
-        await _bulk(s, CongressReport, congresses)
+        await _insert_reports(s, ids, random.Random(1))
         return (await s.execute(select(Unit).where(Unit.period == "post2025", Unit.level == "province"))).scalar_one()
 
 
 async def build_nation(sessions: SessionFactory, provinces: int = 34, communes: int = 3300,
                        villages: int = 80_000) -> Unit:
     """Nation → 34 provinces → 3,300 communes → 80,000 villages, inserted in bulk with their closure rows;
-    reports for half of the villages. Rows are generated and inserted one level at a time."""
+    reports for half of the villages. Rows are generated and inserted ``CHUNK`` units at a time, so that
+    the builder's own lists do not weigh on the process's peak memory."""
     rng = random.Random(2)
     next_id = 10_000_000
     async with transaction(sessions) as s:
@@ -79,33 +88,34 @@ async def build_nation(sessions: SessionFactory, provinces: int = 34, communes: 
                     parent_id=None, depth=0)
         await _bulk(s, Unit, [root])
         await _bulk(s, UnitAncestor, [dict(ancestor_id=next_id, descendant_id=next_id, distance=0)])
-        chains: list[list[int]] = [[next_id]]  # ancestor chain (root first) of each unit of the previous level
+        chains: list[tuple[int, ...]] = [(next_id,)]  # ancestor chain (root first) of each unit of the previous level
         counts = (provinces, communes, villages)
         for depth, (level, n) in enumerate(zip(("province", "commune", "village"), counts, strict=True), start=1):
-            units, closure, new_chains = [], [], []
-            for i in range(n):
-                parent_chain = chains[i * len(chains) // n]
-                next_id += 1
-                code = f"{parent_chain[-1] - 10_000_000:05d}.{i:05d}"
-                units.append(dict(id=next_id, period="national", code=code, level=level, name=f"{level} {i}",
-                                  full_name=f"{level.capitalize()} {i}", parent_id=parent_chain[-1], depth=depth))
-                chain = [*parent_chain, next_id]
-                closure += [dict(ancestor_id=a, descendant_id=next_id, distance=len(chain) - 1 - k)
-                            for k, a in enumerate(chain)]
-                new_chains.append(chain)
-            await _bulk(s, Unit, units)
-            await _bulk(s, UnitAncestor, closure)
-            del units, closure
+            new_chains: list[tuple[int, ...]] = []
+            for start in range(0, n, CHUNK):
+                units, closure = [], []
+                for i in range(start, min(n, start + CHUNK)):
+                    parent_chain = chains[i * len(chains) // n]
+                    next_id += 1
+                    code = f"{parent_chain[-1] - 10_000_000:05d}.{i:05d}"
+                    units.append(dict(id=next_id, period="national", code=code, level=level, name=f"{level} {i}",
+                                      full_name=f"{level.capitalize()} {i}", parent_id=parent_chain[-1],
+                                      depth=depth))
+                    chain = (*parent_chain, next_id)
+                    closure += [dict(ancestor_id=a, descendant_id=next_id, distance=len(chain) - 1 - k)
+                                for k, a in enumerate(chain)]
+                    new_chains.append(chain)
+                await _bulk(s, Unit, units)
+                await _bulk(s, UnitAncestor, closure)
             chains = new_chains
         village_ids = [c[-1] for c in chains]
         del chains
-        elections, congresses = _reports(village_ids, rng)
-        await _bulk(s, ElectionReport, elections)
-        await _bulk(s, CongressReport, congresses)
+        await _insert_reports(s, village_ids, rng)
         return (await s.execute(select(Unit).where(Unit.code == "VN", Unit.period == "national"))).scalar_one()
 
 
 async def measure(sessions: SessionFactory, unit: Unit) -> tuple[int, float, float]:
+    """The floor and the digest (computed and rendered), in the same session, run alternately."""
     async with sessions() as s:
         villages = (await s.execute(select(func.count()).select_from(Unit).where(
             Unit.period == unit.period, Unit.level == "village"))).scalar_one()
@@ -116,7 +126,8 @@ async def measure(sessions: SessionFactory, unit: Unit) -> tuple[int, float, flo
         async def digest() -> object:
             return render_digest(await compute(s, unit, RULES, TODAY))
 
-        return villages, await timed(floor), await timed(digest)
+        floor_s, digest_s = await timed_pair(floor, digest, repeat=15 if villages < 10_000 else 9)
+        return villages, floor_s, digest_s
 
 
 async def main() -> None:
@@ -128,8 +139,7 @@ async def main() -> None:
                 continue
             for label, build in (("province (Quảng Ninh)", build_province), ("nation (synthetic)", build_nation)):
                 unit = await build(sessions)
-                async with transaction(sessions) as s:  # fresh statistics, as autovacuum would gather
-                    await s.execute(text("ANALYZE"))
+                await analyze(sessions)  # fresh statistics, as autovacuum would gather, for floor and digest
                 villages, floor_s, digest_s = await measure(sessions, unit)
                 rows.append((kind, label, villages, floor_s, digest_s))
     print(f"{'database':<9} {'tree':<22} {'villages':>8} {'floor ms':>9} {'digest ms':>10} {'ratio':>6}  target ≤3×")

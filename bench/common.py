@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import text
 
 from bot.dbadmin import upgrade
 from models.db import SessionFactory, make_engine, make_session_factory
@@ -60,6 +61,33 @@ async def timed(fn: Callable[[], Awaitable[object]], repeat: int = 7) -> float:
         await fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+async def timed_pair(floor: Callable[[], Awaitable[object]], fn: Callable[[], Awaitable[object]],
+                     repeat: int = 9) -> tuple[float, float]:
+    """Median wall times in seconds of ``floor`` and ``fn``, run alternately (after one warm-up run
+    each), so that a busy machine slows both alike."""
+    await floor()
+    await fn()
+    floors, fns = [], []
+    for _ in range(repeat):
+        for f, times in ((floor, floors), (fn, fns)):
+            t0 = time.perf_counter()
+            await f()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(floors), statistics.median(fns)
+
+
+async def analyze(sessions: SessionFactory) -> None:
+    """Fresh planner statistics after a bulk load, as autovacuum would gather them: ``VACUUM ANALYZE``
+    on PostgreSQL (it also sets the visibility map that index-only scans rely on), ``ANALYZE`` on SQLite."""
+    engine = sessions.kw["bind"]
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM ANALYZE"))
+        else:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
 
 
 def peak_rss_mb() -> float:

@@ -1,7 +1,10 @@
 """The figures of a briefing digest for one unit, and the snapshots that say what changed since.
 
-A few aggregate queries over the closure table (``progress_by_child``, party-status counts, the
-late-village counts); nothing loads the tree or the villages into memory.
+Three queries, nothing loads the tree or the villages into memory: ONE aggregate over the villages
+under the unit (:func:`models.progress.village_groups_stmt`) counts, per group of villages, the
+statuses, the heads' party statuses and the late villages (with the oldest one); then the lines per
+unit directly under it, with their names; then the oldest late villages, from the few groups that
+hold them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models.progress import UnitProgress, party_status_counts, progress_by_child, total
-from models.reminders import Due, Rules, late_villages
-from models.tables import DigestSnapshot, Unit
+from models.progress import STATUSES, UnitProgress, lines_by_child, party_tally, status_tally, total
+from models.reminders import Due, Rules, groups_with_late, late_tally
+from models.tables import PARTY_STATUSES, DigestSnapshot, Unit
 
 # the figures kept in a snapshot and compared with the previous digest, in display order
 TRACKED = ("elected", "member", "planned", "held", "merged", "overdue", "late")
@@ -71,16 +74,20 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
                   late_limit: int = 15) -> DigestFigures:
     """All the figures of the digest for ``unit`` (any level) as of ``today``."""
     assert unit.id is not None
-    children = await progress_by_child(session, unit.id, today)
+    groups, late = await groups_with_late(session, unit.id, (status_tally(), party_tally(), late_tally(rules)),
+                                          rules, today, late_limit, {"today": today})
+    children = await lines_by_child(session, unit.id, groups, today)
     whole = total(children, unit.id)
-    late, late_total = await late_villages(session, rules, today, unit.id, limit=late_limit)
-    parents = await parent_names(session, [d.village_id for d in late])
+    party_at = len(STATUSES) + 1
+    late_at = party_at + len(PARTY_STATUSES)
+    by_party = {p: sum(g.values[party_at + i] for g in groups) for i, p in enumerate(PARTY_STATUSES)}
     return DigestFigures(
         unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
-        villages=whole.villages, elected=whole.elected, by_party=await party_status_counts(session, unit.id),
+        villages=whole.villages, elected=whole.elected, by_party={p: n for p, n in by_party.items() if n},
         planned=whole.count("congress_planned"), overdue=whole.overdue,
         held=whole.count("merged", "not_merged"), merged=whole.merged,
-        late_total=late_total, late=late, late_parent=parents, children=worst_first(children),
+        late_total=sum(g.values[late_at] for g in groups), late=[due for due, _ in late],
+        late_parent={due.village_id: name for due, name in late}, children=worst_first(children),
     )
 
 

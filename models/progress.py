@@ -1,39 +1,51 @@
 """Village status, derived from reports in one place (DESIGN §3), and progress figures.
 
 The status is a SQL expression, so that a digest over 80,000 villages is one aggregate query and a
-single village's status is the same expression evaluated for one row.
+single village's status is the same expression evaluated for one row. The figures under a unit come
+from :func:`village_groups_stmt`: the villages under it, reached through one closure range and
+grouped by parent like the bare aggregate, each group's counts rolled up to the unit's children.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, case, func, literal, select
+from sqlalchemy import Date, Executable, Integer, Row, Select, String, and_, bindparam, case, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import literal_column, select
 
-from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
+from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport, Unit, UnitAncestor
 
 STATUSES = ("no_election", "elected_non_member", "elected_probationary", "elected_member",
             "congress_planned", "congress_overdue", "merged", "not_merged")
 ELECTED = frozenset(STATUSES[1:])
 
 
-def status_expr(today: date) -> ColumnElement[str]:
-    """The status of a village row outer-joined to its election and congress reports."""
+def const(value: str) -> ColumnElement[str]:
+    """A string constant written into the SQL, not bound: a bound parameter is read again for every row
+    (PostgreSQL evaluates a generic plan's parameters per row; 30 of them made the digest 25% slower)."""
+    return literal_column("'" + value.replace("'", "''") + "'", String)
+
+
+def status_expr(today: date | ColumnElement[date]) -> ColumnElement[str]:
+    """The status of a village row outer-joined to its election and congress reports, as of ``today``
+    (a date, or a parameter such as ``TODAY``)."""
     e, c = ElectionReport, CongressReport
     return case(
-        (e.id.is_(None), literal("no_election", String)),  # type: ignore[union-attr]
-        (and_(c.held_date.is_not(None), c.merged.is_(True)), literal("merged", String)),  # type: ignore[union-attr, attr-defined]
-        (c.held_date.is_not(None), literal("not_merged", String)),  # type: ignore[union-attr]
-        (and_(c.planned_date.is_not(None), c.planned_date < today), literal("congress_overdue", String)),  # type: ignore[union-attr, operator]
-        (c.planned_date.is_not(None), literal("congress_planned", String)),  # type: ignore[union-attr]
-        (e.party_status == "member", literal("elected_member", String)),
-        (e.party_status == "probationary", literal("elected_probationary", String)),
-        else_=literal("elected_non_member", String),
+        (e.id.is_(None), const("no_election")),  # type: ignore[union-attr]
+        (and_(c.held_date.is_not(None), c.merged.is_(True)), const("merged")),  # type: ignore[union-attr, attr-defined]
+        (c.held_date.is_not(None), const("not_merged")),  # type: ignore[union-attr]
+        (and_(c.planned_date.is_not(None), c.planned_date < today), const("congress_overdue")),  # type: ignore[union-attr, operator]
+        (c.planned_date.is_not(None), const("congress_planned")),  # type: ignore[union-attr]
+        (e.party_status == const("member"), const("elected_member")),
+        (e.party_status == const("probationary"), const("elected_probationary")),
+        else_=const("elected_non_member"),
     )
 
 
@@ -59,19 +71,20 @@ class UnitProgress:
     by_status: dict[str, int] = field(default_factory=dict)
 
     def count(self, *statuses: str) -> int:
-        return sum(self.by_status.get(s, 0) for s in statuses)
+        get = self.by_status.get
+        return sum([get(s, 0) for s in statuses])
 
     @property
     def elected(self) -> int:
-        return self.count(*ELECTED)
+        return sum([n for s, n in self.by_status.items() if s in ELECTED])
 
     @property
     def merged(self) -> int:
-        return self.count("merged")
+        return self.by_status.get("merged", 0)
 
     @property
     def overdue(self) -> int:
-        return self.count("congress_overdue")
+        return self.by_status.get("congress_overdue", 0)
 
     def add(self, other: UnitProgress) -> None:
         self.villages += other.villages
@@ -79,28 +92,136 @@ class UnitProgress:
             self.by_status[s] = self.by_status.get(s, 0) + n
 
 
+# Statements used on every digest are built once, with these parameters supplied at execution:
+# building and hashing a statement of this size costs about as much as running it for a province.
+# The scope is written into the SQL text (``literal_execute``): PostgreSQL plans a prepared statement
+# generically after five runs, and a generic ``ancestor_id = $1`` (an average of four descendants
+# instead of the 80,000 under the nation) picks nested loops that are several times slower.
+TODAY = bindparam("today", type_=Date)
+SCOPE = bindparam("scope_id", type_=Integer, literal_execute=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Tally:
+    """What to count over the villages of a scope: ``columns``, computed once per village (expressions
+    over ``Unit`` as the village, outer-joined to its reports), and ``aggregates``, computed per group
+    over those columns (given the columns of the per-village rows)."""
+
+    columns: tuple[ColumnElement[Any], ...]
+    aggregates: Callable[[Any], list[ColumnElement[Any]]]
+
+
+@cache
+def status_tally() -> Tally:
+    """The number of villages, then how many have each status (``STATUSES`` order), as of ``TODAY``."""
+    return Tally((status_expr(TODAY).label("status"),),
+                 lambda c: [func.count(), *(func.count().filter(c.status == const(s)) for s in STATUSES)])
+
+
+@cache
+def party_tally() -> Tally:
+    """How many heads are full members, probationary, not members (``PARTY_STATUSES`` order)."""
+    return Tally((ElectionReport.party_status.label("party"),),
+                 lambda c: [func.count().filter(c.party == const(p)) for p in PARTY_STATUSES])
+
+
+class Group(NamedTuple):
+    """The villages under a scope that share a parent (the scope itself, for villages directly under it)."""
+
+    key: int  # the parent's id
+    key_parent: int | None  # the parent's parent
+    code: str  # the parent's code and name
+    name: str
+    values: Sequence[Any]  # the tallies' aggregates, in order
+
+
+@cache
+def village_groups_stmt(tallies: tuple[Tally, ...]) -> Select[Any]:
+    """One aggregate query over the villages under ``SCOPE``, grouped by parent, with the ``tallies``
+    computed per group, and each parent's own parent, code and name.
+
+    The villages are reached through ONE closure range, ``ancestor_id = scope`` (every unit under the
+    scope, the scope included, each a possible parent), joined to the villages on ``parent_id``: the
+    bare aggregate's join and grouping, restricted to the scope. The per-village columns are computed
+    once, below an ``OFFSET 0`` fence, and counted above it."""
+    s = aliased(UnitAncestor, name="s")
+    v = with_reports(
+        select(Unit.parent_id.label("key"), *(col for t in tallies for col in t.columns))
+        .select_from(s).join(Unit, Unit.parent_id == s.descendant_id)
+    ).where(s.ancestor_id == SCOPE, Unit.level == const("village")).offset(0).subquery("v")
+    aggregates = [agg for t in tallies for agg in t.aggregates(v.c)]
+    g = select(v.c.key, *(agg.label(f"a{i}") for i, agg in enumerate(aggregates))).group_by(v.c.key).subquery("g")
+    # a village's parent is never a village: saying so lets PostgreSQL read the few thousand units
+    # above the villages (index on level) instead of hashing the whole unit table
+    parent = aliased(Unit, name="p")
+    return (select(g.c.key, parent.parent_id, parent.code, parent.full_name, *list(g.c)[1:])
+            .join(parent, and_(parent.id == g.c.key, parent.level.in_([const(level) for level in LEVELS[:-1]]))))
+
+
+async def village_groups(session: AsyncSession, scope_id: int, tallies: tuple[Tally, ...],
+                         params: Mapping[str, Any]) -> list[Group]:
+    """Run :func:`village_groups_stmt` for ``scope_id``; ``params`` supplies the tallies' parameters."""
+    rows = await core_rows(session, village_groups_stmt(tallies), {"scope_id": scope_id, **params})
+    return [Group(row[0], row[1], row[2], row[3], row[4:]) for row in rows]
+
+
+async def core_rows(session: AsyncSession, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    """Run a Core statement on the session's connection (no ORM result processing)."""
+    return (await (await session.connection()).execute(stmt, params)).all()
+
+
+@cache
+def _holders_stmt() -> Select[Any]:
+    up, ch = aliased(UnitAncestor, name="up"), aliased(Unit, name="ch")
+    return (select(up.descendant_id, ch.id, ch.code, ch.full_name).join(ch, ch.id == up.ancestor_id)
+            .where(up.descendant_id.in_(bindparam("ids", expanding=True)), ch.parent_id == SCOPE))
+
+
+@cache
+def _direct_stmt() -> Select[Any]:
+    return with_reports(select(Unit.id, Unit.code, Unit.full_name, status_expr(TODAY)).select_from(Unit)).where(
+        Unit.parent_id == SCOPE, Unit.level == const("village"))
+
+
+async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[Group],
+                         today: date) -> list[UnitProgress]:
+    """Roll groups whose first values are a :func:`status_tally` up to one line per unit directly under
+    ``scope_id`` (with its code and name), sorted by code. A group's parent is such a unit, or lies
+    under one: the one holding the parent's parent (a query, for a scope two levels or more above the
+    parents of its villages). Villages directly under the scope are lines of their own (a query)."""
+    lines: dict[int, UnitProgress] = {}
+    holder: dict[int, int] = {}  # parent's parent → line
+    params = {"scope_id": scope_id, "today": today}
+    if deeper := sorted({g.key_parent for g in groups if g.key != scope_id and g.key_parent != scope_id}):
+        for uid, ch_id, code, name in await core_rows(session, _holders_stmt(), {**params, "ids": deeper}):
+            lines.setdefault(ch_id, UnitProgress(unit_id=ch_id, code=code, name=name))
+            holder[uid] = ch_id
+    rows: dict[int, list[Sequence[int]]] = {}  # line → the status counts of its groups
+    width = len(STATUSES) + 1
+    for g in groups:
+        if g.key == scope_id:
+            for uid, code, name, status in await core_rows(session, _direct_stmt(), params):
+                lines[uid] = UnitProgress(unit_id=uid, code=code, name=name, villages=1, by_status={status: 1})
+            continue
+        if g.key_parent == scope_id:
+            uid = g.key
+            if uid not in lines:
+                lines[uid] = UnitProgress(unit_id=uid, code=g.code, name=g.name)
+        else:
+            uid = holder[g.key_parent]  # type: ignore[index]
+        rows.setdefault(uid, []).append(g.values[:width])
+    for uid, counts in rows.items():
+        n, *by_status = counts[0] if len(counts) == 1 else map(sum, zip(*counts, strict=True))
+        lines[uid].villages = n
+        lines[uid].by_status = {s: c for s, c in zip(STATUSES, by_status, strict=True) if c}
+    return sorted(lines.values(), key=lambda p: p.code)
+
+
 async def progress_by_child(session: AsyncSession, unit_id: int, today: date) -> list[UnitProgress]:
     """One :class:`UnitProgress` per unit directly under ``unit_id`` (a village under a commune
-    counts as its own line), from one aggregate query over the closure table."""
-    top = aliased(UnitAncestor)
-    child = aliased(UnitAncestor)
-    status = status_expr(today).label("status")
-    stmt = with_reports(
-        select(child.ancestor_id, status, func.count())
-        .select_from(Unit)
-        .join(top, and_(top.descendant_id == Unit.id, top.ancestor_id == unit_id))
-        .join(child, and_(child.descendant_id == Unit.id, child.distance == top.distance - 1))
-    ).where(Unit.level == "village").group_by(child.ancestor_id, status)
-    lines: dict[int, UnitProgress] = {}
-    for child_id, st, n in (await session.execute(stmt)).all():
-        p = lines.setdefault(child_id, UnitProgress(unit_id=child_id))
-        p.by_status[st] = p.by_status.get(st, 0) + n
-        p.villages += n
-    if lines:
-        names = await session.execute(select(Unit.id, Unit.code, Unit.full_name).where(Unit.id.in_(list(lines))))  # type: ignore[union-attr]
-        for uid, code, name in names.all():
-            lines[uid].code, lines[uid].name = code, name
-    return sorted(lines.values(), key=lambda p: p.code)
+    counts as its own line), from one aggregate query (:func:`village_groups_stmt`)."""
+    groups = await village_groups(session, unit_id, (status_tally(),), {"today": today})
+    return await lines_by_child(session, unit_id, groups, today)
 
 
 def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
