@@ -41,8 +41,8 @@ def _fit(lines: Sequence[str], budget: int, more_key: str, total: int | None = N
     total = len(lines) if total is None else total
     out: list[str] = []
     used = 0
+    tail = len(t(more_key, n=total)) + 1  # room kept for "… and N more" (N ≤ total)
     for line in lines:
-        tail = len(t(more_key, n=total)) + 1
         if used + len(line) + 1 + tail > budget:
             break
         out.append(line)
