@@ -28,6 +28,7 @@ from models.conversations import (
     lock_state,
     save_state,
     state_from,
+    state_key,
 )
 from models.db import SessionFactory, insert_ignore, is_postgres, transaction
 from models.people import new_account, seen
@@ -50,10 +51,6 @@ def parse_command(text: str) -> tuple[str | None, str]:
     head, _, rest = text[1:].partition(" ")
     name = fold(head.split("@", 1)[0])
     return (ALIASES.get(name, name), rest.strip())
-
-
-def state_key(ctx: Context) -> str:
-    return f"person:{ctx.person.id}" if ctx.person else f"account:{ctx.account.id}"
 
 
 class Engine:
@@ -167,8 +164,9 @@ class Engine:
             if row is not None:
                 await drop_state(ctx.session, row)
             return
-        await save_state(ctx.session, row, key=state_key(ctx), flow=flow, step=new.step, data=dict(new.data),
-                         wrong=new.wrong, now=ctx.now, expires_at=ctx.now + ctx.settings.conversation_timeout)
+        key = state_key(ctx.person.id if ctx.person else None, ctx.account.id)
+        await save_state(ctx.session, row, key=key, flow=flow, step=new.step, data=dict(new.data), wrong=new.wrong,
+                         now=ctx.now, expires_at=ctx.now + ctx.settings.conversation_timeout)
 
 
 async def expire_conversations(sessions: SessionFactory, now: datetime) -> int:

@@ -18,6 +18,11 @@ from models.tables import ChannelAccount, ConversationState, Person
 
 _T = ConversationState.__table__  # type: ignore[attr-defined]
 _COLUMNS = (_T.c.id, _T.c.flow, _T.c.step, _T.c.data, _T.c.wrong_count, _T.c.expires_at)
+# the key, in Python and in SQL (the two must agree)
+def state_key(person_id: int | None, account_id: int | None) -> str:
+    return f"person:{person_id}" if person_id is not None else f"account:{account_id}"
+
+
 _KEY = case((Person.id.is_not(None), literal("person:") + cast(Person.id, String)),  # type: ignore[union-attr]
             else_=literal("account:") + cast(ChannelAccount.id, String))
 # the account, its person, unit and conversation state: one query, built once

@@ -60,9 +60,6 @@ def account_query(*also: Any) -> Select[Any]:
                    ChannelAccount.external_id == bindparam("external_id")))
 
 
-_ACCOUNT_QUERY = account_query()  # built once: this runs for every incoming message
-
-
 async def new_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
                       display_name: str | None = None) -> ChannelAccount:
     account = ChannelAccount(channel=channel, external_id=external_id, display_name=display_name,
@@ -80,20 +77,14 @@ def seen(account: ChannelAccount, now: datetime) -> None:
         account.blocked = False
 
 
-async def load_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
-                       display_name: str | None = None) -> tuple[ChannelAccount, Person | None, Unit | None]:
-    """The account (created on first contact), its bound person and that person's unit: one query."""
-    row = (await session.execute(_ACCOUNT_QUERY, {"channel": channel, "external_id": external_id})).first()
-    if row is None:
-        return await new_account(session, channel, external_id, now, display_name), None, None
-    account, person, unit = row
-    seen(account, now)
-    return account, person, unit
-
-
 async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
                                 display_name: str | None = None) -> ChannelAccount:
-    return (await load_account(session, channel, external_id, now, display_name))[0]
+    account = (await session.execute(select(ChannelAccount).where(
+        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))).scalar_one_or_none()
+    if account is None:
+        return await new_account(session, channel, external_id, now, display_name)
+    seen(account, now)
+    return account
 
 
 async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: str, now: datetime) -> Person:
