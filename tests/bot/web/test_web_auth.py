@@ -12,7 +12,7 @@ from bot.web.security import hash_password, load_session, verify_password
 from handlers.catalog import t
 from models.clock import utcnow
 from models.tables import WebUser
-from tests.web.conftest import Demo, csrf_of, login
+from tests.bot.web.conftest import Demo, csrf_of, login
 
 
 def test_passwords_are_salted_scrypt_and_checked() -> None:

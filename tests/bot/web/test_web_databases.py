@@ -15,7 +15,7 @@ from models.clock import utcnow
 from models.demo import seed_demo
 from models.tables import ChannelAccount, OutboxMessage
 from tests.conftest import Database
-from tests.web.conftest import DEMO_VILLAGES, csrf_of, login, parse_demo_lines
+from tests.bot.web.conftest import DEMO_VILLAGES, csrf_of, login, parse_demo_lines
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.web.conftest import free_port, parse_demo_lines
+from tests.bot.web.conftest import free_port, parse_demo_lines
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _start(bot: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:

@@ -16,7 +16,7 @@ from models.clock import utcnow
 from models.progress import EXPORT_COLUMNS
 from models.reports import Actor, ElectionData, record_election
 from models.tables import Invite, OutboxMessage, Unit
-from tests.web.conftest import Demo, csrf_of, login
+from tests.bot.web.conftest import Demo, csrf_of, login
 
 
 async def _villages_of(app: App, commune_code: str) -> list[str]:

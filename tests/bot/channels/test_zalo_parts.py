@@ -33,7 +33,7 @@ def test_catalog_is_nfc_and_complete() -> None:
     ours = {k for k in keys() if k.startswith("zalo.")}
     assert {"zalo.fallback.image", "zalo.fallback.sticker", "zalo.fallback.unsupported", "zalo.file.ready",
             "zalo.choices.item", "zalo.choices.hint_list"} <= ours
-    source = (Path(__file__).parents[2] / "handlers/locales/vi/zalo.toml").read_text(encoding="utf-8")
+    source = (Path(__file__).parents[3] / "handlers/locales/vi/zalo.toml").read_text(encoding="utf-8")
     assert unicodedata.normalize("NFC", source) == source
 
 

@@ -16,7 +16,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.config import ConfigError, load_config
 from handlers.catalog import t
 from models.tables import ChannelAccount, ProcessedMessage
-from tests.channels.test_zalo import (
+from tests.bot.channels.test_zalo import (
     HEAD,
     SECRET,
     WAIT,
@@ -25,8 +25,8 @@ from tests.channels.test_zalo import (
     settle,
     webhook_url,
 )
-from tests.channels.test_zalo import channel as zalo_channel
-from tests.channels.test_zalo import fake as fake  # the fixture, shared
+from tests.bot.channels.test_zalo import channel as zalo_channel
+from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
 

@@ -10,7 +10,7 @@ from bot.web.chat import WebChatChannel
 from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
 from models.tables import ChannelAccount
-from tests.web.conftest import Demo
+from tests.bot.web.conftest import Demo
 
 
 async def _csrf(client: TestClient) -> str:

@@ -16,9 +16,9 @@ from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
 from models.db import transaction
 from models.tables import ChannelAccount
-from tests.channels.test_telegram import HEAD, Bot, User, handled, make_config
-from tests.channels.test_telegram import fake as fake  # the fixture, shared
-from tests.channels.test_telegram import make_bot as make_bot  # the fixture, shared
+from tests.bot.channels.test_telegram import HEAD, Bot, User, handled, make_config
+from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
+from tests.bot.channels.test_telegram import make_bot as make_bot  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_spec import assert_calls_match_spec

@@ -17,9 +17,9 @@ from bot.delivery import RateLimiter, drain
 from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from models.tables import OutboxMessage
-from tests.channels.test_zalo import HEAD, WAIT, make_config, running_app, settle
-from tests.channels.test_zalo import channel as zalo_channel
-from tests.channels.test_zalo import fake as fake  # the fixture, shared
+from tests.bot.channels.test_zalo import HEAD, WAIT, make_config, running_app, settle
+from tests.bot.channels.test_zalo import channel as zalo_channel
+from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
 

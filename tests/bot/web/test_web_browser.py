@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from handlers.catalog import t
 from tests.conftest import require_service
-from tests.web.conftest import Demo, LiveServer
+from tests.bot.web.conftest import Demo, LiveServer
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
