@@ -2,50 +2,57 @@
 and the outbox drain that delivers it. It remembers nothing: a job missed while the bot was down
 runs once at start-up (``catch_up``), and the outbox keys make any rerun harmless.
 
-Built by the composition root (``Scheduler(app)``, ``await start()``, ``await stop()``); every job
-is a thin call to a domain function with ``now`` passed in.
+Built by the composition root with what it uses — ``Scheduler(settings, sessions, deliver)`` —
+then ``await start()`` / ``await stop()``; every job is a thin call to a domain function with
+``now`` passed in. ``deliver(hold_kinds, clock)`` drains the outbox (the root binds it to the channels).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.config import Config, ReminderConfig, SchedulerConfig
-from bot.delivery import DrainPolicy, DrainStats, RateLimiter, drain
-from handlers.digest_send import DigestStats, enqueue_digests
 from handlers.engine import expire_conversations
-from handlers.reminder_text import renderer
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
+from reports.digest_send import DigestStats, enqueue_digests
+from reports.reminder_text import renderer
 
 log = logging.getLogger("scheduler")
 HELD_IN_QUIET_HOURS = ("reminder", "escalation", "digest", "digest_file")
 
-
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
+# (kinds held back now, the clock) → drain statistics
+Deliver = Callable[[Collection[str], Callable[[], datetime]], Awaitable[Any]]
 
 
-def rules_from_config(cfg: ReminderConfig) -> Rules:
-    return Rules(election_date=date.fromisoformat(cfg.election_date), election_grace_days=cfg.election_grace_days,
-                 plan_congress_after_days=cfg.plan_congress_after_days,
-                 congress_soon_days=tuple(cfg.congress_soon_days),
-                 congress_result_grace_days=cfg.congress_result_grace_days, probation_months=cfg.probation_months,
-                 probation_notice_days=cfg.probation_notice_days, repeat_every_days=cfg.repeat_every_days,
-                 escalate_after=cfg.escalate_after, quiet_start=_hhmm(cfg.quiet_start), quiet_end=_hhmm(cfg.quiet_end))
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """What the jobs need to know (built from ``[scheduler]`` and ``[reminders]`` by the root)."""
+
+    tz: ZoneInfo
+    period: str
+    rules: Rules
+    files_dir: Path
+    reminder_cron: str = "0 8,15 * * *"
+    digest_daily_cron: str = "30 7 * * *"
+    digest_weekly_cron: str = "0 7 * * 1"
+    expiry_cron: str = "*/30 * * * *"
+    outbox_drain_seconds: float = 5.0
+    campaign_daily_digest: bool = True
+    campaign_end: date | None = None
+    misfire_grace_seconds: int = 3600
 
 
 DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -89,16 +96,14 @@ def previous_fire(cron: str, now: datetime, tz: Any, lookback: timedelta) -> dat
 class Scheduler:
     """The jobs of one bot process. ``clock`` is injectable for tests."""
 
-    def __init__(self, app: Any, clock: Callable[[], datetime] = utcnow) -> None:
-        self.config: Config = app.config
-        self.sessions: SessionFactory = app.sessions
-        self.channels = app.channels  # read at each drain: channels may be added after construction
+    def __init__(self, settings: SchedulerSettings, sessions: SessionFactory, deliver: Deliver,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.deliver = deliver
         self.clock = clock
-        self.tz = self.config.tz
-        self.rules = rules_from_config(self.config.reminders)
-        cfg: SchedulerConfig = self.config.scheduler
-        self.limiter = RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds)
-        self.files_dir = Path(cfg.files_dir)
+        self.tz = settings.tz
+        self.rules = settings.rules
         self._aps: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -106,7 +111,7 @@ class Scheduler:
     async def reminder_job(self, now: datetime | None = None) -> SweepStats:
         now = now or self.clock()
         async with transaction(self.sessions) as session:
-            stats = await sweep(session, self.rules, period=self.config.bot.period, now=now, tz=self.tz,
+            stats = await sweep(session, self.rules, period=self.settings.period, now=now, tz=self.tz,
                                 render=renderer(now.astimezone(self.tz).date()))
         log.info("reminder sweep: %d due, %d reminders, %d escalations", stats.due, stats.reminders,
                  stats.escalations)
@@ -114,8 +119,8 @@ class Scheduler:
 
     def daily_digest_due(self, day: date) -> bool:
         """Daily digests run during the campaign, and not on the day of the weekly digest."""
-        cfg = self.config.scheduler
-        if not cfg.campaign_daily_digest or (cfg.campaign_end and day > date.fromisoformat(cfg.campaign_end)):
+        cfg = self.settings
+        if not cfg.campaign_daily_digest or (cfg.campaign_end and day > cfg.campaign_end):
             return False
         start = datetime.combine(day, time(0), self.tz)
         weekly = cron_trigger(cfg.digest_weekly_cron, self.tz).get_next_fire_time(None, start)
@@ -127,21 +132,18 @@ class Scheduler:
         if not weekly and not self.daily_digest_due(today):
             return DigestStats()
         async with transaction(self.sessions) as session:
-            stats = await enqueue_digests(session, rules=self.rules, period=self.config.bot.period, now=now,
-                                          today=today, weekly=weekly, files_dir=self.files_dir, tz=self.tz)
+            stats = await enqueue_digests(session, rules=self.rules, period=self.settings.period, now=now,
+                                          today=today, weekly=weekly, files_dir=self.settings.files_dir, tz=self.tz)
         log.info("%s digest: %d enqueued, %d already sent", "weekly" if weekly else "daily", stats.enqueued,
                  stats.already)
         return stats
 
-    def drain_policy(self, now: datetime) -> DrainPolicy:
-        cfg = self.config.scheduler
-        quiet = self.rules.is_quiet(now.astimezone(self.tz))
-        return DrainPolicy(max_attempts=cfg.max_attempts, backoff_base=timedelta(seconds=cfg.backoff_seconds),
-                           lease=timedelta(seconds=cfg.lease_seconds),
-                           hold_kinds=HELD_IN_QUIET_HOURS if quiet else ())
+    def held_kinds(self, now: datetime) -> Collection[str]:
+        """What waits for the morning: nothing unprompted is sent in quiet hours but replies."""
+        return HELD_IN_QUIET_HOURS if self.rules.is_quiet(now.astimezone(self.tz)) else ()
 
-    async def drain_job(self) -> DrainStats:
-        return await drain(self.sessions, self.channels, self.limiter, self.drain_policy(self.clock()), self.clock)
+    async def drain_job(self) -> Any:
+        return await self.deliver(self.held_kinds(self.clock()), self.clock)
 
     async def expiry_job(self, now: datetime | None = None) -> int:
         return await expire_conversations(self.sessions, now or self.clock())
@@ -150,7 +152,7 @@ class Scheduler:
         """At start-up: run the sweep, and a digest whose time passed in the current period while the
         bot was down (the outbox keys make it harmless if it was in fact sent)."""
         now = now or self.clock()
-        cfg = self.config.scheduler
+        cfg = self.settings
         await self.reminder_job(now)
         weekly = previous_fire(cfg.digest_weekly_cron, now, self.tz, timedelta(days=7))
         if weekly is not None and weekly.isocalendar()[:2] == now.astimezone(self.tz).isocalendar()[:2]:
@@ -160,24 +162,37 @@ class Scheduler:
             await self.digest_job(False, now)
 
     # --- lifecycle -----------------------------------------------------------------------------
-    async def start(self) -> None:
-        cfg = self.config.scheduler
-        aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": cfg.misfire_grace_seconds})
+    def jobs(self) -> dict[str, tuple[Callable[..., Awaitable[Any]], Any, list[Any]]]:
+        """Every periodic job: id → (function, trigger, arguments)."""
+        cfg = self.settings
 
         def cron(expr: str) -> CronTrigger:
             return cron_trigger(expr, self.tz)
 
-        aps.add_job(self.reminder_job, cron(cfg.reminder_cron), id="reminders")
-        aps.add_job(self.digest_job, cron(cfg.digest_daily_cron), args=[False], id="digest_daily")
-        aps.add_job(self.digest_job, cron(cfg.digest_weekly_cron), args=[True], id="digest_weekly")
-        aps.add_job(self.expiry_job, cron(cfg.expiry_cron), id="expiry")
-        aps.add_job(self.drain_job, IntervalTrigger(seconds=cfg.outbox_drain_seconds, timezone=self.tz), id="outbox")
+        return {
+            "reminders": (self.reminder_job, cron(cfg.reminder_cron), []),
+            "digest_daily": (self.digest_job, cron(cfg.digest_daily_cron), [False]),
+            "digest_weekly": (self.digest_job, cron(cfg.digest_weekly_cron), [True]),
+            "expiry": (self.expiry_job, cron(cfg.expiry_cron), []),
+            "outbox": (self.drain_job, IntervalTrigger(seconds=cfg.outbox_drain_seconds, timezone=self.tz), []),
+        }
+
+    async def start(self) -> None:
+        aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_seconds})
+        for job_id, (func, trigger, args) in self.jobs().items():
+            aps.add_job(func, trigger, args=args, id=job_id)
         aps.start()
         self._aps = aps
         task = asyncio.create_task(self._catch_up_logged())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        """When each job runs next (empty when not started)."""
+        if self._aps is None:
+            return {}
+        return {job.id: job.next_run_time for job in self._aps.get_jobs()}
 
     async def _catch_up_logged(self) -> None:
         try:
@@ -192,30 +207,3 @@ class Scheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-async def digest_command(config: Config, args: argparse.Namespace) -> int:
-    """``python -m bot digest --unit CODE [--send]``: print the digest; with ``--send``, enqueue it for
-    the unit's staff (the running bot, ``python -m bot run``, delivers it through its channels)."""
-    from bot.commands import _database
-    from handlers.digest_text import render_digest
-    from models.digest import compute
-    from models.units import get_unit
-
-    now = utcnow()
-    today = now.astimezone(config.tz).date()
-    rules = rules_from_config(config.reminders)
-    async with _database(config) as (_, sessions), transaction(sessions) as session:
-        unit = await get_unit(session, config.bot.period, args.unit)
-        if unit is None:
-            print(f"no unit with code {args.unit} in period {config.bot.period}")
-            return 1
-        print(render_digest(await compute(session, unit, rules, today), with_changes=False))
-        if not getattr(args, "send", False):
-            return 0
-        stats = await enqueue_digests(session, rules=rules, period=config.bot.period, now=now, today=today,
-                                      weekly=False, files_dir=Path(config.scheduler.files_dir), tz=config.tz,
-                                      unit_id=unit.id, period_key=f"manual-{now.strftime('%Y%m%dT%H%M%S')}")
-    print(f"\nenqueued for {stats.enqueued} staff account(s) of {unit.code}; "
-          "the running bot (python -m bot run) delivers them")
-    return 0

@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, insert, select, text
 
 from bench.common import analyze, peak_rss_mb, scratch, timed_pair
-from handlers.digest_text import render_digest
 from models.db import SessionFactory, transaction
 from models.demo import seed_demo
 from models.digest import compute
 from models.reminders import Rules
 from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
+from reports.digest_text import render_digest
 
 TODAY = date(2025, 2, 1)
 NOW = datetime(2025, 2, 1, 1, tzinfo=UTC)

@@ -1,7 +1,9 @@
 """The composition root: builds everything from the config, in a visible order, and runs it.
 
 Order: database engine → session factory → HTTP client session → dialog engine → web app →
-channels (Telegram, Zalo, web chat) → scheduler. Stopped in reverse. Nothing is built at import time.
+channels (Telegram, Zalo, web chat), each handed only what it uses, their routes added here →
+outbox delivery → scheduler. Resources are opened in one ``AsyncExitStack``: a failure half-way
+closes what was already open, and ``stop`` closes everything in reverse. Nothing is built at import.
 """
 
 from __future__ import annotations
@@ -9,18 +11,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import Channel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
 from bot.config import Config
-from handlers.context import Settings
+from bot.delivery import Outbox, RateLimiter
+from bot.settings import drain_policy, engine_settings, scheduler_settings
+from bot.web.chat import WebChatChannel
+from bot.web.server import make_web_app
 from handlers.engine import Engine
+from models.accounts import Accounts
+from models.clock import utcnow
 from models.db import SessionFactory, make_engine, make_session_factory
+from scheduler import Scheduler
 
 log = logging.getLogger("bot")
 
@@ -35,71 +47,50 @@ class App:
     http: aiohttp.ClientSession
     web_app: web.Application
     dialog: Engine
+    stack: AsyncExitStack
     channels: dict[str, Channel] = field(default_factory=dict)
-    scheduler: object | None = None
+    scheduler: Scheduler | None = None
     runner: web.AppRunner | None = None
     served: list[str] = field(default_factory=list)
 
 
-def engine_settings(config: Config) -> Settings:
-    """The part of the config the conversations see."""
-    from scheduler import rules_from_config
-
-    return Settings(tz=config.tz, period=config.bot.period,
-                    conversation_timeout=timedelta(days=config.bot.conversation_timeout_days),
-                    max_message_chars=config.bot.max_message_chars,
-                    campaign_election_date=date.fromisoformat(config.reminders.election_date),
-                    invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
-                    reminder_rules=rules_from_config(config.reminders))
+def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str, Channel],
+                   clock: Callable[[], datetime] = utcnow) -> Scheduler:
+    """The scheduler with its outbox delivery through ``channels`` (read at each drain)."""
+    cfg = config.scheduler
+    deliver = Outbox(sessions, channels, RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds),
+                     drain_policy(config))
+    return Scheduler(scheduler_settings(config), sessions, deliver, clock)
 
 
 async def build(config: Config) -> App:
-    engine = make_engine(config.database.url, echo=config.database.echo)
-    sessions = make_session_factory(engine)
-    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90))
-    from bot.web.server import make_web_app
-
-    dialog = Engine(sessions, engine_settings(config))
-    app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web.Application(),
-              dialog=dialog)
+    stack = AsyncExitStack()
     try:
-        app.web_app = make_web_app(app)
-        await _add_channels(app)
-        app.scheduler = _make_scheduler(app)
-    except BaseException:  # a channel refused its config: close what is already open
-        await http.close()
-        await engine.dispose()
+        engine = make_engine(config.database.url, echo=config.database.echo)
+        stack.push_async_callback(engine.dispose)
+        sessions = make_session_factory(engine)
+        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)))
+        dialog = Engine(sessions, engine_settings(config))
+        accounts = Accounts(sessions)
+        web_chat = WebChatChannel(dialog) if config.web.enabled else None
+        web_app = make_web_app(config, engine, sessions, dialog, web_chat)
+        app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web_app, dialog=dialog,
+                  stack=stack)
+        if config.telegram.token is not None:
+            app.channels["telegram"] = TelegramChannel(config.telegram, dialog, http, accounts)
+        if config.zalo.token is not None:
+            app.channels["zalo"] = ZaloChannel(config.zalo, config.web, config.tz, dialog, http, accounts)
+        if web_chat is not None:
+            app.channels["web"] = web_chat
+        for channel in app.channels.values():
+            for method, path, handler in channel.routes():
+                web_app.router.add_route(method, path, handler)
+        if config.scheduler.enabled:
+            app.scheduler = make_scheduler(config, sessions, app.channels)
+    except BaseException:  # a part refused its config: close what is already open
+        await stack.aclose()
         raise
     return app
-
-
-async def _add_channels(app: App) -> None:
-    """Each configured channel registers itself (and its webhook route, if any)."""
-    cfg = app.config
-    if cfg.telegram.token is not None:
-        from bot.channels.telegram import TelegramChannel
-
-        app.channels["telegram"] = TelegramChannel(app)
-    if cfg.zalo.token is not None:
-        from bot.channels.zalo import ZaloChannel
-
-        app.channels["zalo"] = ZaloChannel(app)
-    try:
-        from bot.web.chat import WebChatChannel
-    except ImportError:
-        return
-    if cfg.web.enabled:
-        app.channels["web"] = WebChatChannel(app)
-
-
-def _make_scheduler(app: App) -> object | None:
-    if not app.config.scheduler.enabled:
-        return None
-    try:
-        from scheduler import Scheduler
-    except ImportError:
-        return None
-    return Scheduler(app)
 
 
 async def start(app: App) -> None:
@@ -107,29 +98,33 @@ async def start(app: App) -> None:
     if cfg.web.enabled:
         app.runner = web.AppRunner(app.web_app, access_log=None)
         await app.runner.setup()
-        site = web.TCPSite(app.runner, cfg.web.host, cfg.web.port)
-        await site.start()
+        app.stack.push_async_callback(app.runner.cleanup)
+        await web.TCPSite(app.runner, cfg.web.host, cfg.web.port).start()
         app.served.append(f"web: http://{cfg.web.host}:{cfg.web.port}/")
+        zalo = app.channels.get("zalo")
+        if isinstance(zalo, ZaloChannel) and not cfg.web.public_url and app.runner.addresses:
+            host, port = app.runner.addresses[0][:2]
+            zalo.files.base_url = f"http://{host}:{port}"  # where this server really listens (port 0 in tests)
     for name, channel in app.channels.items():
         await channel.start()
+        app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")
     if app.scheduler is not None:
-        await app.scheduler.start()  # type: ignore[attr-defined]
+        await app.scheduler.start()
+        app.stack.push_async_callback(app.scheduler.stop)
         app.served.append("scheduler: reminders, digests, outbox")
 
 
+async def _stop_channel(name: str, channel: Channel) -> None:
+    try:
+        await channel.stop()
+    except Exception:
+        log.exception("stopping the %s channel failed", name)
+
+
 async def stop(app: App) -> None:
-    if app.scheduler is not None:
-        await app.scheduler.stop()  # type: ignore[attr-defined]
-    for channel in reversed(list(app.channels.values())):
-        try:
-            await channel.stop()
-        except Exception:
-            log.exception("stopping a channel failed")
-    if app.runner is not None:
-        await app.runner.cleanup()
-    await app.http.close()
-    await app.engine.dispose()
+    """Scheduler, channels, web server, HTTP session, database: the reverse of the start."""
+    await app.stack.aclose()
 
 
 async def run(config: Config) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -56,31 +57,21 @@ async def cmd_units(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_demo(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
     from models.demo import seed_demo
-    from models.tables import Unit
+    from models.units import count_units
+    from models.web_demo import seed_web_demo
 
     async with _database(config) as (_, factory):
         async with transaction(factory) as session:
-            if args.if_empty and (await session.execute(select(func.count()).select_from(Unit))).scalar_one():
+            if args.if_empty and await count_units(session):
                 print("demo data: the database already has units, left as it is")
                 return 0
             villages = await seed_demo(session, config.bot.period)
-            extra = await _seed_demo_extras(session, config)
+            extra = await seed_web_demo(session, config.bot.period, config.web.base_url)
     print(f"demo data: {villages} villages generated in period {config.bot.period}")
     for line in extra:
         print(line)
     return 0
-
-
-async def _seed_demo_extras(session, config: Config) -> list[str]:  # type: ignore[no-untyped-def]
-    """Hook for the web part's demo accounts; returns lines to print."""
-    try:
-        from bot.web.demo import seed_web_demo
-    except ImportError:
-        return []
-    return await seed_web_demo(session, config)
 
 
 async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
@@ -105,15 +96,14 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from bot.web.security import hash_password, new_password
+    from models.accounts import web_user
+    from models.passwords import hash_password, new_password
     from models.tables import WebUser
     from models.units import get_unit
 
     password = new_password()
     async with _database(config) as (_, factory), transaction(factory) as session:
-        user = (await session.execute(select(WebUser).where(WebUser.username == args.username))).scalar_one_or_none()
+        user = await web_user(session, args.username)
         unit = await get_unit(session, config.bot.period, args.unit) if args.unit else None
         if args.unit and (unit is None or unit.level == "village"):
             return _fail(f"no commune, district or province with code {args.unit} in period {config.bot.period}")
@@ -133,8 +123,8 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from handlers.export import export_csv, export_xlsx
     from models.units import get_unit
+    from reports.export import export_csv, export_xlsx
 
     today = local_date(utcnow(), config.tz)
     async with _database(config) as (_, factory):
@@ -154,11 +144,31 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_digest(config: Config, args: argparse.Namespace) -> int:
-    try:
-        from scheduler import digest_command
-    except ImportError:
-        return _fail("digest: not available yet")
-    return await digest_command(config, args)
+    """``python -m bot digest --unit CODE [--send]``: print the digest; with ``--send``, enqueue it for
+    the unit's staff (the running bot, ``python -m bot run``, delivers it through its channels)."""
+    from bot.settings import rules_from_config
+    from models.digest import compute
+    from models.units import get_unit
+    from reports.digest_send import enqueue_digests
+    from reports.digest_text import render_digest
+
+    now = utcnow()
+    today = now.astimezone(config.tz).date()
+    rules = rules_from_config(config.reminders)
+    async with _database(config) as (_, sessions), transaction(sessions) as session:
+        unit = await get_unit(session, config.bot.period, args.unit)
+        if unit is None:
+            print(f"no unit with code {args.unit} in period {config.bot.period}")
+            return 1
+        print(render_digest(await compute(session, unit, rules, today), with_changes=False))
+        if not getattr(args, "send", False):
+            return 0
+        stats = await enqueue_digests(session, rules=rules, period=config.bot.period, now=now, today=today,
+                                      weekly=False, files_dir=Path(config.scheduler.files_dir), tz=config.tz,
+                                      unit_id=unit.id, period_key=f"manual-{now.strftime('%Y%m%dT%H%M%S')}")
+    print(f"\nenqueued for {stats.enqueued} staff account(s) of {unit.code}; "
+          "the running bot (python -m bot run) delivers them")
+    return 0
 
 
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:

@@ -130,6 +130,11 @@ class WebConfig(_Section):
     login_lockout_minutes: int = Field(15, gt=0)
     chat_enabled: bool = True  # the /chat page lets anyone pick any web-chat account: a local demo
 
+    @property
+    def base_url(self) -> str:
+        """How this server is reached: ``public_url``, else the address it listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
 
 class ReminderConfig(_Section):
     election_date: str = "2024-12-15"  # campaign election day (ISO); per-village override in the DB

@@ -190,3 +190,17 @@ async def drain(sessions: SessionFactory, channels: Mapping[str, Channel], limit
         if not (stats.sent or stats.retried or stats.dead or stats.skipped):
             break
     return total
+
+
+class Outbox:
+    """The scheduler's ``deliver``: drain the outbox through these channels, at one pace."""
+
+    def __init__(self, sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
+                 policy: DrainPolicy) -> None:
+        self.sessions, self.channels, self.limiter, self.policy = sessions, channels, limiter, policy
+
+    async def __call__(self, hold_kinds: Collection[str] = (), clock: Callable[[], datetime] = utcnow) -> DrainStats:
+        policy = DrainPolicy(max_attempts=self.policy.max_attempts, backoff_base=self.policy.backoff_base,
+                             lease=self.policy.lease, batch=self.policy.batch, concurrency=self.policy.concurrency,
+                             hold_kinds=hold_kinds)
+        return await drain(self.sessions, self.channels, self.limiter, policy, clock)

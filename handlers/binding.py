@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from handlers import status
-from handlers.catalog import t
 from handlers.context import Context
 from handlers.parsing import parse_phone
 from models.people import CODE_ALPHABET, CODE_LENGTH, InviteError, normalise_code, redeem_invite
 from models.tables import Unit
+from texts.catalog import t
 
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 
@@ -18,12 +17,13 @@ def looks_like_code(text: str) -> bool:
     return bool(CODE_RE.match(normalise_code(text)))
 
 
-async def redeem(ctx: Context, code: str) -> None:
+async def redeem(ctx: Context, code: str) -> bool:
+    """Bind the account with ``code``; False (and the reason said) when the code is refused."""
     try:
         person = await redeem_invite(ctx.session, ctx.account, code, ctx.now)
     except InviteError as exc:
         ctx.say(t(f"bind.error_{exc.reason}"))
-        return
+        return False
     ctx.person = person
     ctx.unit = await ctx.session.get(Unit, person.unit_id)
     assert ctx.unit is not None
@@ -31,7 +31,7 @@ async def redeem(ctx: Context, code: str) -> None:
         ctx.say(t("bind.ok_head", village=ctx.unit.full_name))
     else:
         ctx.say(t("bind.ok_staff", unit=ctx.unit.full_name))
-    status.help_text(ctx)
+    return True
 
 
 def welcome(ctx: Context) -> None:
@@ -40,15 +40,14 @@ def welcome(ctx: Context) -> None:
     else:
         assert ctx.unit is not None
         ctx.say(t("bind.welcome_back", unit=ctx.unit.full_name))
-        status.help_text(ctx)
 
 
-async def unbound_message(ctx: Context, text: str) -> None:
-    """An unbound account wrote something: a code binds it, anything else gets the how-to."""
+async def unbound_message(ctx: Context, text: str) -> bool:
+    """An unbound account wrote something: a code binds it (True), anything else gets the how-to."""
     if looks_like_code(text):
-        await redeem(ctx, text)
-    else:
-        ctx.say(t("bind.how_to"))
+        return await redeem(ctx, text)
+    ctx.say(t("bind.how_to"))
+    return False
 
 
 async def save_phone(ctx: Context, raw: str) -> None:

@@ -40,6 +40,8 @@ class Context:
     today: date
     settings: Settings
     replies: list[Reply] = field(default_factory=list)
+    in_flow: bool = False  # a conversation is in progress (set by the engine)
+    end_flow: bool = False  # a command asks the engine to drop the conversation in progress
 
     @property
     def actor(self) -> Actor:

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from handlers import binding, congress, election, staff, status
-from handlers.catalog import t
+from handlers import binding
+from handlers.commands import BY_NAME, FLOWS, parse_command, show_help
 from handlers.context import Context, Settings
-from handlers.flow import FlowState, Module
+from handlers.flow import FlowState, run_step, start
 from handlers.messages import Incoming, Reply
-from handlers.parsing import fold, nfc
+from handlers.parsing import nfc
 from models.clock import local_date, utcnow
 from models.conversations import (
     ENTRY_QUERY,
@@ -33,24 +33,9 @@ from models.conversations import (
 from models.db import SessionFactory, insert_ignore, is_postgres, transaction
 from models.people import new_account, seen
 from models.tables import ProcessedMessage
+from texts.catalog import fold, t, words
 
 log = logging.getLogger(__name__)
-
-FLOWS: dict[str, Module] = {"election": election, "congress": congress}
-HEAD_COMMANDS = {"baucu": "election", "daihoi": "congress"}
-STAFF_COMMANDS = staff.COMMANDS
-ALIASES = {"status": "trangthai", "cancel": "huy", "help": "trogiup", "election": "baucu", "congress": "daihoi",
-           "digest": "tonghop", "late": "chamtre", "export": "xuatfile", "menu": "trogiup"}
-CANCEL_WORDS = {"huy", "huy bo", "dung lai", "thoat"}
-
-
-def parse_command(text: str) -> tuple[str | None, str]:
-    """``/baucu@SomeBot arg`` → (``baucu``, ``arg``); folded, so ``/Hủy`` is ``huy``."""
-    if not text.startswith("/"):
-        return (None, text)
-    head, _, rest = text[1:].partition(" ")
-    name = fold(head.split("@", 1)[0])
-    return (ALIASES.get(name, name), rest.strip())
 
 
 class Engine:
@@ -96,59 +81,44 @@ class Engine:
         incoming = ctx.incoming
         text = nfc(incoming.text or "")
         command, arg = parse_command(text)
-        if command is None and fold(text) in CANCEL_WORDS:
+        if command is None and fold(text) in words("words.cancel"):
             command = "huy"
         row = await self._live(ctx, state)
+        ctx.in_flow = row is not None
         if command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None:
-            flow = FLOWS[row.flow]
-            new = await flow.step(ctx, FlowState(row.step, dict(row.data), row.wrong_count))
+            new = await run_step(ctx, FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count))
             await self._save_state(ctx, row, row.flow, new)
         elif ctx.person is None:
-            await binding.unbound_message(ctx, text)
+            if await binding.unbound_message(ctx, text):
+                show_help(ctx)
         elif incoming.phone:
             await binding.save_phone(ctx, incoming.phone)
         else:
             ctx.say(t("common.not_understood"))
-            status.help_text(ctx)
+            show_help(ctx)
 
-    async def _command(self, ctx: Context, command: str, arg: str, row: StoredState | None) -> None:
-        if command == "huy":
-            if row is not None:
-                await drop_state(ctx.session, row)
-            ctx.say(t("common.cancelled" if row is not None else "common.nothing_to_cancel"))
+    async def _command(self, ctx: Context, name: str, arg: str, row: StoredState | None) -> None:
+        """Run a command of the registry, if this account's role allows it."""
+        command = BY_NAME.get(name)
+        if command is None:
+            ctx.say(t("common.unknown_command", command=name))
+            show_help(ctx)
             return
-        if command == "start":
-            if arg:
-                await binding.redeem(ctx, arg)
-            else:
-                binding.welcome(ctx)
+        if not command.allows(ctx.role):
+            ctx.say(command.refusal(ctx))
             return
-        if command == "trogiup":
-            status.help_text(ctx)
-            return
-        if command in HEAD_COMMANDS or command == "trangthai":
-            if ctx.role != "village_head":
-                ctx.say(t("auth.heads_only") if ctx.person else t("auth.unbound"))
-                return
-            if command == "trangthai":
-                await status.show_status(ctx)
-                return
+        if command.flow is not None:
             if row is not None:
                 ctx.say(t("common.previous_dropped"))
-            flow_name = HEAD_COMMANDS[command]
-            new = await FLOWS[flow_name].begin(ctx)
-            await self._save_state(ctx, row, flow_name, new)
+            new = await start(ctx, command.flow)
+            await self._save_state(ctx, row, command.flow.name, new)
             return
-        if command in STAFF_COMMANDS:
-            if ctx.role not in ("staff", "admin"):
-                ctx.say(t("auth.staff_only") if ctx.person else t("auth.unbound"))
-                return
-            await STAFF_COMMANDS[command](ctx)
-            return
-        ctx.say(t("common.unknown_command", command=command))
-        status.help_text(ctx)
+        assert command.action is not None
+        await command.action(ctx, arg)
+        if ctx.end_flow and row is not None:
+            await drop_state(ctx.session, row)
 
     async def _live(self, ctx: Context, row: StoredState | None) -> StoredState | None:
         """The conversation in progress, unless it has expired (then it is dropped, unsaved)."""

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 
+from texts.catalog import fold
+
 __all__ = [
     "fold",
     "match_choice",
@@ -32,13 +34,6 @@ MAX_NAME_LEN = 80
 def nfc(text: str) -> str:
     """NFC-normalise, strip, and collapse runs of whitespace to one space."""
     return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def fold(text: str) -> str:
-    """Comparison key: lower-case, no Vietnamese diacritics (đ → d), whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return " ".join(unicodedata.normalize("NFC", stripped).lower().split())
 
 
 # --- dates -------------------------------------------------------------------------------------

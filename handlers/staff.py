@@ -7,22 +7,20 @@ staff member's scope (``ctx.unit``) and appends replies with ``ctx.say``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlalchemy import func, select
 
-from handlers.catalog import t
-from handlers.chart import progress_chart
 from handlers.context import Context, Settings
-from handlers.digest_text import render_digest, render_late
-from handlers.export import export_xlsx
 from handlers.messages import Attachment
-from handlers.parsing import fold
-from handlers.reminder_text import vn_date
 from models.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
 from models.reminders import Rules, late_villages
 from models.tables import Unit, UnitAncestor
+from reports.chart import progress_chart
+from reports.digest_text import render_digest, render_late
+from reports.export import export_xlsx
+from texts.catalog import fold, t, words
+from texts.fmt import fmt_date as vn_date
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_ELECTION_DATE = date(2024, 12, 15)
@@ -44,7 +42,7 @@ def _scope(ctx: Context) -> Unit | None:
     return ctx.unit
 
 
-async def digest_now(ctx: Context) -> None:
+async def digest_now(ctx: Context, arg: str = "") -> None:
     """``/tonghop``: the digest for my unit, now (it counts as my latest digest for "what changed")."""
     unit = _scope(ctx)
     if unit is None:
@@ -62,7 +60,7 @@ async def digest_now(ctx: Context) -> None:
                                                content=png, mime_type="image/png"))
 
 
-async def late_now(ctx: Context) -> None:
+async def late_now(ctx: Context, arg: str = "") -> None:
     """``/chamtre``: the late villages under my unit, oldest first."""
     unit = _scope(ctx)
     if unit is None:
@@ -73,7 +71,7 @@ async def late_now(ctx: Context) -> None:
     ctx.say(render_late(unit.full_name or unit.name, late, total, ctx.today, parents))
 
 
-async def export_now(ctx: Context) -> None:
+async def export_now(ctx: Context, arg: str = "") -> None:
     """``/xuatfile``: the export of my unit as XLSX (channels that cannot send files show a link)."""
     unit = _scope(ctx)
     if unit is None:
@@ -89,28 +87,16 @@ async def export_now(ctx: Context) -> None:
                                   mime_type=XLSX_MIME))
 
 
-ON_WORDS = {"bat", "on", "co", "1", "nhan"}
-OFF_WORDS = {"tat", "off", "khong", "0", "ngung", "dung"}
-
-
-async def digest_opt(ctx: Context) -> None:
+async def digest_opt(ctx: Context, arg: str = "") -> None:
     """``/nhantonghop bat|tat``: receive the periodic digests or not (no argument: say which)."""
-    text = ctx.incoming.text or ""
-    arg = fold(text.split(None, 1)[1]) if len(text.split(None, 1)) > 1 else ""
-    if arg in ON_WORDS:
+    arg = fold(arg)
+    if arg in words("words.on"):
         ctx.account.digest_opt_out = False
         ctx.say(t("staffcmd.optin_on"))
-    elif arg in OFF_WORDS:
+    elif arg in words("words.off"):
         ctx.account.digest_opt_out = True
         ctx.say(t("staffcmd.optin_off"))
     else:
         ctx.say(t("staffcmd.optin_state_off" if ctx.account.digest_opt_out else "staffcmd.optin_state_on"))
     ctx.session.add(ctx.account)
 
-
-COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
-    "tonghop": digest_now,
-    "chamtre": late_now,
-    "xuatfile": export_now,
-    "nhantonghop": digest_opt,
-}

@@ -1,26 +1,17 @@
-"""``/trangthai`` (my village's status and what is due) and ``/trogiup`` (what I can do)."""
+"""``/trangthai``: my village's status and what is due."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.catalog import t
 from handlers.context import Context
-from handlers.dates import fmt_date
 from models.progress import status_expr, with_reports
 from models.tables import CongressReport, ElectionReport, Unit
+from texts.catalog import t
+from texts.fmt import fmt_date
 
 
-def help_text(ctx: Context) -> None:
-    if ctx.person is None:
-        ctx.say(t("help.unbound"))
-    elif ctx.person.role == "village_head":
-        ctx.say(t("help.head"))
-    else:
-        ctx.say(t("help.staff"))
-
-
-async def show_status(ctx: Context) -> None:
+async def show_status(ctx: Context, arg: str = "") -> None:
     assert ctx.unit is not None and ctx.unit.id is not None
     village_id = ctx.unit.id
     state, election, congress = (await ctx.session.execute(

@@ -91,7 +91,7 @@ async def _write_revision(session: AsyncSession, kind: str, village_id: int, rev
 
 ELECTION_FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status",
                    "party_date")
-CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not_merged_reason")
+CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not_merged_reason", "not_merged_note")
 
 
 async def get_election(session: AsyncSession, village_id: int) -> ElectionReport | None:
@@ -166,8 +166,9 @@ async def plan_congress(session: AsyncSession, village_id: int, planned: date, a
 
 async def record_congress_result(session: AsyncSession, village_id: int, *, held_date: date,
                                  secretary_name: str, merged: bool, reason: str | None, actor: Actor,
-                                 now: datetime, today: date) -> CongressReport:
-    """Record the congress result: merged when the secretary is the village head."""
+                                 now: datetime, today: date, note: str | None = None) -> CongressReport:
+    """Record the congress result: merged when the secretary is the village head; otherwise ``reason``
+    is a code, ``note`` the reason in the reporter's words (if typed)."""
     if await get_election(session, village_id) is None:
         raise ReportError("no_election")
     if held_date > today:
@@ -175,7 +176,8 @@ async def record_congress_result(session: AsyncSession, village_id: int, *, held
     if not merged and not (reason or "").strip():
         raise ReportError("reason_required")
     changes = {"held_date": held_date, "secretary_name": secretary_name, "merged": merged,
-               "not_merged_reason": None if merged else (reason or "").strip()}
+               "not_merged_reason": None if merged else (reason or "").strip(),
+               "not_merged_note": None if merged else ((note or "").strip() or None)}
     return await _save_congress(session, village_id, changes, actor, now)
 
 

@@ -116,7 +116,8 @@ class CongressReport(SQLModel, table=True):
     held_date: date | None = None
     secretary_name: str | None = Field(default=None, max_length=120)
     merged: bool | None = None
-    not_merged_reason: str | None = Field(default=None, max_length=500)
+    not_merged_reason: str | None = Field(default=None, max_length=500)  # a code: congress.REASONS
+    not_merged_note: str | None = Field(default=None, max_length=500)  # the reason in the head's words
     updated_at: datetime
     updated_by_account_id: int | None = Field(default=None, foreign_key="channel_account.id")
 

@@ -182,3 +182,8 @@ async def ancestors(session: AsyncSession, unit_id: int) -> list[Unit]:
 async def children(session: AsyncSession, unit_id: int) -> list[Unit]:
     rows = (await session.execute(select(Unit).where(Unit.parent_id == unit_id).order_by(Unit.code))).scalars()
     return list(rows.all())
+
+
+async def count_units(session: AsyncSession) -> int:
+    """How many units the database holds, in every period (0: a fresh database)."""
+    return (await session.execute(select(func.count()).select_from(Unit))).scalar_one()

@@ -6,9 +6,14 @@ Replies to an incoming message are sent by the channel that received it; ``send`
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from aiohttp import web
+
 from handlers.messages import Reply
+
+Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]  # method, path, handler
 
 
 class SendError(Exception):
@@ -37,3 +42,7 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, external_id: str, reply: Reply) -> None: ...
+
+    def routes(self) -> list[Route]:
+        """Routes this channel serves on the project's web server (added by the composition root)."""
+        ...

@@ -14,31 +14,28 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from sqlalchemy import update as sql_update
+import aiohttp
 from telegram import BotCommand, InputFile, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.channels.base import Route, SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor, Retries, retry_after_seconds
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
-from bot.channels.telegram_webhook import add_webhook_route
-from handlers.catalog import t
+from bot.channels.telegram_webhook import webhook_handler
+from bot.config import TelegramConfig
+from handlers.commands import menu
+from handlers.engine import Engine
 from handlers.messages import Incoming, Reply
-from models.db import transaction
-from models.tables import ChannelAccount
-
-if TYPE_CHECKING:
-    from bot.app import App
+from models.accounts import Accounts
+from texts.catalog import t
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
-COMMANDS = ("start", "baucu", "daihoi", "trangthai", "huy", "trogiup", "tonghop", "chamtre", "xuatfile")
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
@@ -70,9 +67,10 @@ class Progress:
 class TelegramChannel:
     name = CHANNEL
 
-    def __init__(self, app: App, *, clock: Callable[[], datetime] | None = None) -> None:
-        self.app = app
-        self.config = cfg = app.config.telegram
+    def __init__(self, cfg: TelegramConfig, dialog: Engine, http: aiohttp.ClientSession, accounts: Accounts, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.config = cfg
+        self.dialog, self.accounts = dialog, accounts
         if cfg.token is None:
             raise ValueError("telegram.token is not set")
         self.clock = clock  # None: the engine's own clock
@@ -80,7 +78,7 @@ class TelegramChannel:
         self.limiter = ChatRateLimiter(cfg.rate_per_second, cfg.chat_per_second, cfg.chat_burst, cfg.max_retries)
         builder = (Application.builder().token(cfg.token.get_secret_value()).base_url(cfg.api_base_url)
                    .base_file_url(cfg.file_base_url or file_url_for(cfg.api_base_url))
-                   .request(AiohttpRequest(app.http)).get_updates_request(AiohttpRequest(app.http))
+                   .request(AiohttpRequest(http)).get_updates_request(AiohttpRequest(http))
                    .rate_limiter(self.limiter)
                    .concurrent_updates(PerChatUpdateProcessor(cfg.concurrent_updates)))
         if cfg.mode == "webhook":
@@ -92,9 +90,14 @@ class TelegramChannel:
         self.application.add_handler(MessageHandler(PRIVATE, self._on_other))
         self.application.add_error_handler(self._on_error)
         self._bootstrap_task: asyncio.Task[None] | None = None
-        if cfg.mode == "webhook":
-            assert cfg.webhook_secret is not None  # the config insists
-            add_webhook_route(app.web_app, cfg.webhook_path, cfg.webhook_secret.get_secret_value(), self)
+
+    def routes(self) -> list[Route]:
+        """The webhook route, in webhook mode (the composition root adds it to the web server)."""
+        cfg = self.config
+        if cfg.mode != "webhook":
+            return []
+        assert cfg.webhook_secret is not None  # the config insists
+        return [("POST", cfg.webhook_path, webhook_handler(cfg.webhook_secret.get_secret_value(), self))]
 
     @property
     def running(self) -> bool:
@@ -141,7 +144,7 @@ class TelegramChannel:
                                             drop_pending_updates=False, error_callback=self._on_polling_error)
 
     async def _set_commands(self) -> None:
-        commands = [BotCommand(name, t(f"telegram.commands.{name}")) for name in COMMANDS]
+        commands = [BotCommand(name, description) for name, description in menu()]
         try:
             await self.application.bot.set_my_commands(commands)
         except TelegramError as exc:
@@ -196,7 +199,7 @@ class TelegramChannel:
     async def _handle(self, update: Update, incoming: Incoming, *, remove_keyboard: bool = False,
                       button: bool = False) -> None:
         try:
-            replies = await self.app.dialog.handle(incoming, now=self.clock() if self.clock else None)
+            replies = await self.dialog.handle(incoming, now=self.clock() if self.clock else None)
             if replies and button:
                 await self._close_question(update)
             assert update.effective_chat is not None
@@ -257,9 +260,7 @@ class TelegramChannel:
             await bot.send_message(chat_id, out.text, reply_markup=out.markup, rate_limit_args=Retries(retries))
 
     async def mark_blocked(self, external_id: str) -> None:
-        async with transaction(self.app.sessions) as session:
-            await session.execute(sql_update(ChannelAccount).where(
-                ChannelAccount.channel == CHANNEL, ChannelAccount.external_id == external_id).values(blocked=True))
+        await self.accounts.mark_blocked(CHANNEL, external_id)
 
     async def send(self, external_id: str, reply: Reply) -> None:
         """For the outbox: one attempt (no retries here), errors mapped to the outbox's vocabulary."""

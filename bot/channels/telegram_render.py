@@ -22,8 +22,8 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
+from texts.catalog import t
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

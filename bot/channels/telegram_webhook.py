@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -29,7 +30,8 @@ def secret_ok(request: web.Request, secret: bytes) -> bool:
     return hmac.compare_digest(given, secret)
 
 
-def add_webhook_route(web_app: web.Application, path: str, secret: str, channel: TelegramChannel) -> None:
+def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The handler of the webhook route (the composition root adds it at ``telegram.webhook_path``)."""
     expected = secret.encode("utf-8")
 
     async def telegram_webhook(request: web.Request) -> web.Response:
@@ -48,4 +50,4 @@ def add_webhook_route(web_app: web.Application, path: str, secret: str, channel:
         await channel.application.update_queue.put(update)
         return web.Response(text="ok")
 
-    web_app.router.add_post(path, telegram_webhook)
+    return telegram_webhook

@@ -22,22 +22,24 @@ import logging
 import secrets
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import web
 
+from bot.channels.base import Route
 from bot.channels.zalo_client import ZaloBadRequest, ZaloClient, ZaloError, ZaloRetryAfter, ZaloUnauthorized
-from bot.channels.zalo_delivery import Backoff, Sender, hand_to_outbox
+from bot.channels.zalo_delivery import Backoff, Sender
 from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import RecentIds, ZaloUpdate, parse_update
-from bot.config import ConfigError
-from handlers.catalog import t
+from bot.config import WebConfig, ZaloConfig
+from handlers.engine import Engine
 from handlers.messages import Reply
+from models.accounts import Accounts
 from models.clock import utcnow
-
-if TYPE_CHECKING:
-    from bot.app import App
+from texts.catalog import t
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +50,16 @@ STOP_GRACE_SECONDS = 10.0
 class ZaloChannel:
     name = "zalo"
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.cfg = cfg = app.config.zalo
+    def __init__(self, cfg: ZaloConfig, web_cfg: WebConfig, tz: ZoneInfo, dialog: Engine,
+                 http: aiohttp.ClientSession, accounts: Accounts) -> None:
+        self.cfg, self.web_cfg, self.tz = cfg, web_cfg, tz
+        self.dialog, self.accounts = dialog, accounts
         assert cfg.token is not None
-        self.client = ZaloClient(cfg.token.get_secret_value(), cfg.api_base_url, app.http)
+        self.client = ZaloClient(cfg.token.get_secret_value(), cfg.api_base_url, http)
         self.sender = Sender(self.client, attempts=cfg.send_attempts, backoff_initial=cfg.backoff_initial,
                              backoff_max=cfg.backoff_max)
-        web_cfg = app.config.web
-        self.files = FileStore(Path(cfg.files_dir), web_cfg.secret_key.get_secret_value(),
-                               web_cfg.public_url or f"http://{web_cfg.host}:{web_cfg.port}", cfg.files_path,
-                               ttl_seconds=cfg.file_link_hours * 3600)
-        self.files.add_route(app.web_app)
+        self.files = FileStore(Path(cfg.files_dir), web_cfg.secret_key.get_secret_value(), web_cfg.base_url,
+                               cfg.files_path, ttl_seconds=cfg.file_link_hours * 3600)
         self.recent = RecentIds()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -70,23 +70,21 @@ class ZaloChannel:
         if cfg.mode == "webhook":
             base = web_cfg.public_url.rstrip("/") if web_cfg.public_url else None
             self.webhook_url = cfg.webhook_url or (f"{base}{cfg.webhook_path}" if base else "")
-            if not self.webhook_url:
-                raise ConfigError("config: zalo.webhook_url (or $ZALO_WEBHOOK_URL, or web.public_url) "
-                                  "is needed when zalo.mode is webhook")
-            if not web_cfg.enabled:
-                raise ConfigError("config: web.enabled must be true when zalo.mode is webhook")
             given = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
             self.webhook_secret = given or secrets.token_urlsafe(32)
-            app.web_app.router.add_post(cfg.webhook_path, self.webhook)
+
+    def routes(self) -> list[Route]:
+        """File links, and the webhook in webhook mode (the composition root adds them)."""
+        out: list[Route] = [("GET", self.files.prefix + "/{token}", self.files.handle)]
+        if self.cfg.mode == "webhook":
+            out.append(("POST", self.cfg.webhook_path, self.webhook))
+        return out
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         self._stopping = False
-        web_cfg = self.app.config.web
+        web_cfg = self.web_cfg
         if not web_cfg.public_url:
-            if self.app.runner is not None and self.app.runner.addresses:
-                host, port = self.app.runner.addresses[0][:2]
-                self.files.base_url = f"http://{host}:{port}"
             log.warning("zalo: web.public_url is not set; file links point to %s", self.files.base_url)
         if web_cfg.secret_key.get_secret_value() == "dev-only-change-me":
             log.warning("zalo: file links are signed with the default web.secret_key; set $WEB_SECRET_KEY")
@@ -221,7 +219,7 @@ class ZaloChannel:
         else:
             typing = asyncio.create_task(self.sender.typing(update.chat_id))
             try:
-                replies = await self.app.dialog.handle(update.incoming(self.name))
+                replies = await self.dialog.handle(update.incoming(self.name))
             except Exception:
                 log.exception("zalo: the dialog engine failed on message %s", update.message_id)
                 replies = [Reply(t("common.error"))]
@@ -231,7 +229,7 @@ class ZaloChannel:
                 typing.cancel()
         items: list[Outgoing] = []
         for reply in replies:
-            items += await render(reply, self.files, self.app.config.tz, photos=self.cfg.photos)
+            items += await render(reply, self.files, self.tz, photos=self.cfg.photos)
         await self._deliver(update, items)
 
     async def _deliver(self, update: ZaloUpdate, items: list[Outgoing]) -> None:
@@ -242,8 +240,9 @@ class ZaloChannel:
                 log.error("zalo: a reply part was refused and dropped: %s", exc)
             except ZaloError as exc:
                 rest = items[index:]
-                queued = await hand_to_outbox(self.app.sessions, update.account_id,
-                                              update.message_id or secrets.token_hex(8), rest, utcnow())
+                key = f"reply:zalo:{update.message_id or secrets.token_hex(8)}"
+                queued = await self.accounts.queue_replies("zalo", update.account_id, key, [i.text for i in rest],
+                                                           utcnow())
                 log.warning("zalo: could not send %d reply part(s) now (%s); %d queued in the outbox",
                             len(rest), exc, queued)
                 return
@@ -251,5 +250,5 @@ class ZaloChannel:
     # --- the outbox ------------------------------------------------------------------------------
     async def send(self, external_id: str, reply: Reply) -> None:
         """For the outbox: render and send; raises SendRetryLater / SendRejected / SendError."""
-        items = await render(reply, self.files, self.app.config.tz, photos=self.cfg.photos)
+        items = await render(reply, self.files, self.tz, photos=self.cfg.photos)
         await self.sender.for_outbox(external_id, items)

@@ -1,5 +1,5 @@
 """Sending rendered messages to Zalo: backoff with jitter, retries, the mapping to the outbox's
-errors, and the hand-over to the outbox of replies that could not be sent now.
+errors (replies that could not be sent now are handed to the outbox by ``Accounts.queue_replies``).
 
 Error mapping for ``Channel.send`` (the outbox):
 - ``ZaloRetryAfter`` (429) → ``SendRetryLater(retry_after)``;
@@ -15,16 +15,10 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
-
-from sqlalchemy import select
 
 from bot.channels.base import SendError, SendRejected, SendRetryLater
 from bot.channels.zalo_client import ZaloBadRequest, ZaloClient, ZaloError, ZaloRetryAfter
 from bot.channels.zalo_render import Outgoing
-from models import outbox
-from models.db import SessionFactory, transaction
-from models.tables import ChannelAccount
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +99,3 @@ class Sender:
             except ZaloError as exc:
                 log.debug("zalo: typing action failed: %s", exc)
             await asyncio.sleep(every)
-
-
-async def hand_to_outbox(sessions: SessionFactory, account_id: str, message_id: str, items: Sequence[Outgoing],
-                         now: datetime) -> int:
-    """Queue replies that could not be sent now, so the outbox delivers them later; returns how many."""
-    async with transaction(sessions) as session:
-        account = (await session.execute(select(ChannelAccount).where(
-            ChannelAccount.channel == "zalo", ChannelAccount.external_id == account_id))).scalar_one_or_none()
-        if account is None or account.id is None:
-            return 0
-        queued = 0
-        for index, item in enumerate(items):
-            queued += await outbox.enqueue(session, key=f"reply:zalo:{message_id}:{index}", kind="reply",
-                                           account_id=account.id, text=item.text, now=now)
-        return queued

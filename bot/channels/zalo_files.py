@@ -121,9 +121,6 @@ class FileStore:
             return None
 
     # --- serving ---------------------------------------------------------------------------------
-    def add_route(self, web_app: web.Application) -> None:
-        web_app.router.add_get(self.prefix + "/{token}", self.handle)
-
     async def handle(self, request: web.Request) -> web.Response:
         try:
             file_id = self.verify(request.match_info["token"])

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from bot.channels.zalo_client import TEXT_LIMIT, split_text
 from bot.channels.zalo_files import FileStore
-from handlers.catalog import t
 from handlers.messages import Choice, Reply
+from texts.catalog import t
+from texts.fmt import fmt_time_date
 
 PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
 LISTED_NUMBERS = 5  # up to this many choices the hint names each number; beyond, a range
@@ -65,7 +66,7 @@ async def render(reply: Reply, files: FileStore, tz: ZoneInfo, *, photos: bool =
     if attachment is None:
         return out
     stored = await files.save(attachment)
-    expires = stored.expires.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+    expires = fmt_time_date(stored.expires, tz)
     link_text = t("zalo.file.ready", filename=attachment.filename, url=stored.url, expires=expires)
     if attachment.caption and attachment.caption.strip() not in reply.text:
         link_text = f"{attachment.caption.strip()}\n{link_text}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web.guard import Ctx, page
-from bot.web.html import Html, esc, fmt_dt, hidden_csrf, join, table, tag
-from bot.web.queries import outbox_counts, outbox_latest, recent_invites, unit_by_code
-from handlers.catalog import t
+from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.clock import utcnow
+from models.dashboard import outbox_counts, outbox_latest, recent_invites, unit_by_code
 from models.people import InviteError, create_invite
+from texts.catalog import t
+from texts.fmt import fmt_datetime as fmt_dt
 
 ROLES = ("village_head", "staff", "admin")
 
@@ -17,14 +18,14 @@ ROLES = ("village_head", "staff", "admin")
 async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: str = "village_head",
                   status: int = 200) -> web.Response:
     assert ctx.unit is not None
-    tz = ctx.app.config.tz
-    async with ctx.app.sessions() as db:
+    tz = ctx.config.tz
+    async with ctx.sessions() as db:
         invites = await recent_invites(db, ctx.unit)
         counts = await outbox_counts(db, ctx.unit)
         latest = await outbox_latest(db, ctx.unit)
     options = join(tag("option", t(f"web.admin.role_{r}"), value=r, selected=r == role) for r in ROLES)
     form = Html(f"""<section class="card"><h2>{esc(t("web.admin.invite_title"))}</h2>
-<p>{esc(t("web.admin.invite_intro", days=ctx.app.config.bot.invite_valid_days))}</p>{message or ""}
+<p>{esc(t("web.admin.invite_intro", days=ctx.config.bot.invite_valid_days))}</p>{message or ""}
 <form method="post" action="/admin/invite">{hidden_csrf(ctx.csrf)}
 <label>{esc(t("web.admin.unit_code"))}<input name="unit" value="{esc(code)}" required></label>
 <label>{esc(t("web.admin.role"))}<select name="role">{options}</select></label>
@@ -63,9 +64,9 @@ async def create_invite_submit(request: web.Request, ctx: Ctx) -> web.StreamResp
     role = str(form.get("role", ""))
     if role not in ROLES:
         return await _render(ctx, tag("p", t("web.admin.bad_role"), class_="error"), code, status=400)
-    cfg = ctx.app.config
+    cfg = ctx.config
     error: str | None = None
-    async with ctx.app.sessions() as db, db.begin():  # no second session inside: SQLite would wait
+    async with ctx.sessions() as db, db.begin():  # no second session inside: SQLite would wait
         unit = await unit_by_code(db, cfg.bot.period, code)
         if unit is None or not await ctx.within(db, unit):
             error, status = t("web.admin.unit_not_found", code=code), 404

@@ -15,13 +15,12 @@ import logging
 import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from handlers.catalog import t
+from bot.channels.base import Route
+from handlers.engine import Engine
 from handlers.messages import Attachment, Incoming, Reply
-
-if TYPE_CHECKING:
-    from bot.app import App
+from texts.catalog import t
 
 log = logging.getLogger("bot.web.chat")
 TRANSCRIPT_LEN = 200
@@ -46,8 +45,8 @@ class WebChatChannel:
 
     name = "web"
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, dialog: Engine) -> None:
+        self.dialog = dialog
         self.boot = secrets.token_hex(6)
         self._seq = itertools.count(1)
         self._transcripts: dict[str, deque[ChatMessage]] = {}
@@ -59,6 +58,9 @@ class WebChatChannel:
 
     async def stop(self) -> None:
         self._locks.clear()
+
+    def routes(self) -> list[Route]:
+        return []  # its pages are part of the web server (bot/web/chat_routes.py)
 
     async def send(self, external_id: str, reply: Reply) -> None:
         """From the outbox: keep the message until the page fetches it."""
@@ -82,11 +84,8 @@ class WebChatChannel:
                 self._add(external_id, "bot", reply)
 
     async def _run_engine(self, incoming: Incoming) -> list[Reply]:
-        engine = getattr(self.app, "dialog", None)
-        if engine is None:
-            return [Reply(text=t("web.chat.not_ready"))]
         try:
-            return list(await engine.handle(incoming))
+            return list(await self.dialog.handle(incoming))
         except Exception:
             log.exception("the dialog engine failed on a web chat message")
             return [Reply(text=t("web.chat.error"))]

@@ -14,23 +14,23 @@ import secrets
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
 
+from bot.web import keys
 from bot.web.chat import WebChatChannel
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, join, tag
-from handlers.catalog import t
+from handlers.commands import quick as quick_commands
+from models.accounts import channel_accounts, count_accounts, find_account
 from models.clock import utcnow
 from models.people import get_or_create_account
-from models.tables import ChannelAccount, Person, Unit
+from texts.catalog import t
 
 MAX_TEXT = 2000
-QUICK = ("baucu", "daihoi", "trangthai", "huy", "trogiup")
 
 
 def _channel(ctx: Ctx) -> WebChatChannel:
-    channel = ctx.app.channels.get("web")
-    if not isinstance(channel, WebChatChannel) or not ctx.app.config.web.chat_enabled:
+    channel = ctx.request.app.get(keys.WEB_CHAT)
+    if channel is None or not ctx.config.web.chat_enabled:
         raise web.HTTPNotFound(text=t("web.chat.disabled"))
     return channel
 
@@ -38,8 +38,8 @@ def _channel(ctx: Ctx) -> WebChatChannel:
 @page(login=False)
 async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     _channel(ctx)
-    quick = join(tag("button", t(f"web.chat.cmd_{c}"), type="button", class_="quick", data_text=f"/{c}")
-                 for c in QUICK)
+    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}")
+                 for name, label in quick_commands())
     texts = {"offline": t("web.chat.offline"), "restarted": t("web.chat.restarted"),
              "pick": t("web.chat.pick_placeholder")}
     data = " ".join(f'data-{k}="{esc(v)}"' for k, v in texts.items())
@@ -59,13 +59,8 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 async def _account_list(ctx: Ctx) -> list[dict[str, str]]:
-    async with ctx.app.sessions() as db:
-        rows = (await db.execute(
-            select(ChannelAccount.external_id, ChannelAccount.display_name, Unit.full_name)
-            .outerjoin(Person, Person.id == ChannelAccount.person_id).outerjoin(Unit, Unit.id == Person.unit_id)
-            .where(ChannelAccount.channel == "web")
-            .order_by(ChannelAccount.person_id.is_(None), ChannelAccount.id)  # type: ignore[union-attr]
-        )).all()
+    async with ctx.sessions() as db:
+        rows = await channel_accounts(db, "web")
     return [{"id": ext, "label": name or unit or ext} for ext, name, unit in rows]
 
 
@@ -79,9 +74,8 @@ async def accounts(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 async def new_account(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     _channel(ctx)
     external_id = f"web-{secrets.token_hex(6)}"
-    async with ctx.app.sessions() as db, db.begin():
-        n = (await db.execute(select(func.count()).select_from(ChannelAccount)
-                              .where(ChannelAccount.channel == "web"))).scalar_one()
+    async with ctx.sessions() as db, db.begin():
+        n = await count_accounts(db, "web")
         await get_or_create_account(db, "web", external_id, utcnow(), t("web.chat.new_account_label", n=n + 1))
     return web.json_response({"id": external_id, "accounts": await _account_list(ctx)})
 
@@ -112,9 +106,8 @@ async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     choice = body.get("choice")
     if not isinstance(text, str | None) or not isinstance(choice, str | None) or not (text or choice):
         raise web.HTTPBadRequest()
-    async with ctx.app.sessions() as db:
-        known = (await db.execute(select(ChannelAccount.id).where(
-            ChannelAccount.channel == "web", ChannelAccount.external_id == account))).first()
+    async with ctx.sessions() as db:
+        known = await find_account(db, "web", account)
     if known is None:
         return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     message_id = str(body.get("message_id") or secrets.token_hex(8))[:80]

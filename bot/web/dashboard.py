@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.web.guard import Ctx, page
-from bot.web.html import Html, bar, esc, join, pct, table, tag
-from bot.web.queries import unit_by_code
-from handlers.catalog import t
-from handlers.digest_text import late_reason
+from bot.web.html import Html, bar, esc, join, table, tag
+from models.dashboard import unit_by_code, units_by_ids
 from models.digest import parent_names
 from models.progress import STATUSES, UnitProgress, progress_by_child, total
 from models.reminders import late_villages
 from models.tables import Unit
 from models.units import ancestors
+from reports.digest_text import late_reason
+from texts.catalog import t
+from texts.fmt import pct
 
 LATE_LIMIT = 300
 
@@ -62,7 +62,7 @@ def status_counts(whole: UnitProgress) -> Html:
 async def progress_body(ctx: Ctx, db, unit: Unit, today: date) -> Html:  # type: ignore[no-untyped-def]
     lines = await progress_by_child(db, unit.id, today)
     whole = total(lines, unit.id)
-    levels = {u.id: u.level for u in await _units(db, [p.unit_id for p in lines])}
+    levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines])}
     if not lines:
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
     summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,
@@ -74,10 +74,6 @@ async def progress_body(ctx: Ctx, db, unit: Unit, today: date) -> Html:  # type:
                 f"{status_counts(whole)}")
 
 
-async def _units(db, ids: list[int]) -> list[Unit]:  # type: ignore[no-untyped-def]
-    if not ids:
-        return []
-    return list((await db.execute(select(Unit).where(Unit.id.in_(ids)))).scalars().all())  # type: ignore[union-attr]
 
 
 def downloads_links(code: str) -> Html:
@@ -94,8 +90,8 @@ async def home(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 @page()
 async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    async with ctx.app.sessions() as db:
-        unit = await unit_by_code(db, ctx.app.config.bot.period, request.match_info["code"])
+    async with ctx.sessions() as db:
+        unit = await unit_by_code(db, ctx.config.bot.period, request.match_info["code"])
         if unit is None or not await ctx.within(db, unit):
             return ctx.not_found()
     if unit.level == "village":
@@ -104,7 +100,7 @@ async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
-    async with ctx.app.sessions() as db:
+    async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
         body = await progress_body(ctx, db, unit, ctx.today)
     return ctx.render(t("web.progress.title", unit=unit.full_name), Html(crumbs + body + downloads_links(unit.code)))
@@ -114,7 +110,7 @@ async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
 async def late_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     assert ctx.unit is not None and ctx.unit.id is not None
     today = ctx.today
-    async with ctx.app.sessions() as db:
+    async with ctx.sessions() as db:
         rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_LIMIT)
         parents = await parent_names(db, [d.village_id for d in rows])
     parts = [tag("p", t("web.late.intro"))]

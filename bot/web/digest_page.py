@@ -9,19 +9,19 @@ from aiohttp import web
 from bot.web.dashboard import progress_body
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, tag
-from bot.web.queries import unit_by_code
-from handlers.catalog import t
-from handlers.chart import progress_chart
-from handlers.digest_text import render_digest
+from models.dashboard import unit_by_code
 from models.digest import changes, compute, previous_snapshot, worst_first
 from models.progress import progress_by_child
+from reports.chart import progress_chart
+from reports.digest_text import render_digest
+from texts.catalog import t
 
 
 @page()
 async def digest_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     unit = ctx.unit
     assert unit is not None and unit.id is not None
-    async with ctx.app.sessions() as db:
+    async with ctx.sessions() as db:
         figures = await compute(db, unit, ctx.rules, ctx.today)
         previous = await previous_snapshot(db, unit.id, None)
         current = await progress_body(ctx, db, unit, ctx.today)
@@ -36,11 +36,11 @@ async def digest_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 @page()
 async def digest_chart(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    async with ctx.app.sessions() as db:
+    async with ctx.sessions() as db:
         unit = ctx.unit
         code = request.query.get("unit")
         if code:
-            unit = await unit_by_code(db, ctx.app.config.bot.period, code)
+            unit = await unit_by_code(db, ctx.config.bot.period, code)
             if unit is None or not await ctx.within(db, unit):
                 return ctx.not_found()
         assert unit is not None and unit.id is not None

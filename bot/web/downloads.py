@@ -6,9 +6,9 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, tag
-from bot.web.queries import unit_by_code
-from handlers.catalog import t
-from handlers.export import export_csv, export_xlsx
+from models.dashboard import unit_by_code
+from reports.export import export_csv, export_xlsx
+from texts.catalog import t
 
 MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -26,8 +26,8 @@ async def downloads_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 async def _export(request: web.Request, ctx: Ctx, fmt: str) -> web.StreamResponse:
     assert ctx.unit is not None
-    period = ctx.app.config.bot.period
-    async with ctx.app.sessions() as db:
+    period = ctx.config.bot.period
+    async with ctx.sessions() as db:
         unit = ctx.unit
         code = request.query.get("unit")
         if code:

@@ -15,15 +15,18 @@ from datetime import date
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Config
+from bot.web import keys
 from bot.web.html import Html, layout, tag
 from bot.web.security import Session, csrf_ok, csrf_token, dump_session, load_session
-from bot.web.server import APP_KEY
-from handlers.catalog import t
 from handlers.staff import rules_for
+from models.accounts import web_user_with_unit
 from models.clock import local_date, utcnow
+from models.db import SessionFactory
 from models.reminders import Rules
 from models.tables import Unit, WebUser
 from models.units import is_within
+from texts.catalog import t
 
 COOKIE = "vrb_session"
 
@@ -38,12 +41,16 @@ class Ctx:
     unit: Unit | None = None  # the user's scope
 
     @property
-    def app(self):  # type: ignore[no-untyped-def]  # bot.app.App
-        return self.request.app[APP_KEY]
+    def config(self) -> Config:
+        return self.request.app[keys.CONFIG]
+
+    @property
+    def sessions(self) -> SessionFactory:
+        return self.request.app[keys.SESSIONS]
 
     @property
     def secret(self) -> str:
-        return self.app.config.web.secret_key.get_secret_value()
+        return self.config.web.secret_key.get_secret_value()
 
     @property
     def csrf(self) -> str:
@@ -52,11 +59,11 @@ class Ctx:
     @property
     def rules(self) -> Rules:
         """The reminder rules the bot's /chamtre and digests use, so the pages list the same villages."""
-        return rules_for(self.app.dialog.settings)
+        return rules_for(self.request.app[keys.DIALOG].settings)
 
     @property
     def today(self) -> date:
-        return local_date(utcnow(), self.app.config.tz)
+        return local_date(utcnow(), self.config.tz)
 
     def render(self, title: str, body: Html, status: int = 200) -> web.Response:
         return layout(title, body, csrf=self.csrf, nav=self.nav() if self.user else None, status=status)
@@ -66,7 +73,7 @@ class Ctx:
         links = [("/", "progress"), ("/late", "late"), ("/digest", "digest"), ("/downloads", "downloads")]
         if self.user.role == "admin":
             links.append(("/admin", "admin"))
-        if self.app.config.web.chat_enabled:
+        if self.config.web.chat_enabled:
             links.append(("/chat", "chat"))
         items = "".join(tag("a", t(f"web.nav.{k}"), href=href) for href, k in links)
         who = tag("span", t("web.nav.signed_in_as", username=self.user.username, unit=self.unit.full_name),
@@ -94,7 +101,7 @@ def request_session(request: web.Request, secret: str) -> Session:
 def finish(response: web.StreamResponse, session: Session, request: web.Request, secret: str) -> None:
     """Set the cookie when the session changed, and the headers every page carries."""
     if session.dirty:
-        public = request.app[APP_KEY].config.web.public_url or ""
+        public = request.app[keys.CONFIG].web.public_url or ""
         response.set_cookie(COOKIE, dump_session(session, secret), httponly=True, samesite="Lax", path="/",
                             secure=public.startswith("https://"), max_age=12 * 3600)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -119,8 +126,7 @@ def page(*, login: bool = True, admin: bool = False) -> Callable[[Handler], Wrap
     def wrap(handler: Handler) -> Wrapped:
         @functools.wraps(handler)
         async def run(request: web.Request) -> web.StreamResponse:
-            app = request.app[APP_KEY]
-            secret = app.config.web.secret_key.get_secret_value()
+            secret = request.app[keys.CONFIG].web.secret_key.get_secret_value()
             ctx = Ctx(request=request, session=request_session(request, secret))
             try:
                 response = await _guarded(handler, ctx, login=login, admin=admin)
@@ -141,9 +147,8 @@ async def _guarded(handler: Handler, ctx: Ctx, *, login: bool, admin: bool) -> w
         body = Html(f'<p>{tag("span", t("web.error.csrf"))}</p><p>{tag("a", t("web.error.back_home"), href="/")}</p>')
         return ctx.render(t("web.error.csrf"), body, status=403)
     if ctx.session.user_id is not None:
-        async with ctx.app.sessions() as db:
-            ctx.user = await db.get(WebUser, ctx.session.user_id)
-            ctx.unit = await db.get(Unit, ctx.user.unit_id) if ctx.user is not None else None
+        async with ctx.sessions() as db:
+            ctx.user, ctx.unit = await web_user_with_unit(db, ctx.session.user_id)
         if ctx.user is None or ctx.unit is None:  # the user was deleted: start over
             ctx.session, ctx.user, ctx.unit = Session.fresh(), None, None
     if login and ctx.user is None:

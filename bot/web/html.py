@@ -6,14 +6,12 @@ Pages are plain functions returning :class:`Html`; all words come from the catal
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
 from html import escape
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from handlers.catalog import t
+from texts.catalog import t
 
 
 class Html(str):
@@ -59,29 +57,6 @@ def bar(elected: int, merged: int, total: int) -> Html:
                 f'aria-label="{round(e)}%"><rect class="bar-bg" width="100" height="8"/>'
                 f'<rect class="bar-elected" width="{e:.2f}" height="8"/>'
                 f'<rect class="bar-merged" width="{m:.2f}" height="8"/></svg>')
-
-
-def pct(part: int, whole: int) -> int:
-    return round(100 * part / whole) if whole else 0
-
-
-def fmt_date(value: date | str | None) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value.strftime("%d/%m/%Y")
-
-
-def fmt_dt(value: datetime | None, tz: ZoneInfo) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
 def attachment_headers(filename: str, mime_type: str) -> dict[str, str]:

@@ -6,14 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, tag
-from bot.web.security import DUMMY_HASH, Session, verify_password
-from handlers.catalog import t
+from bot.web.security import Session
+from models.accounts import web_user_for_login
 from models.clock import utcnow
-from models.tables import WebUser
+from models.passwords import DUMMY_HASH, verify_password
+from texts.catalog import t
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -24,7 +24,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _form(ctx: Ctx, username: str = "", message: str | None = None, status: int = 200) -> web.Response:
     error = tag("p", message, class_="error", role="alert") if message else ""
-    chat = tag("a", t("web.nav.chat"), href="/chat") if ctx.app.config.web.chat_enabled else ""
+    chat = tag("a", t("web.nav.chat"), href="/chat") if ctx.config.web.chat_enabled else ""
     body = Html(f"""<p><strong>{esc(t("web.site_title"))}</strong><br>{esc(t("web.login.intro"))}</p>{error}
 <form method="post" action="/login" class="card login">{hidden_csrf(ctx.csrf)}
 <label>{esc(t("web.login.username"))}<input name="username" value="{esc(username)}" autocomplete="username"
@@ -47,11 +47,10 @@ async def login_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:256]
-    cfg = ctx.app.config.web
+    cfg = ctx.config.web
     now = utcnow()
-    async with ctx.app.sessions() as db, db.begin():
-        user = (await db.execute(select(WebUser).where(WebUser.username == username)
-                                 .with_for_update())).scalar_one_or_none()
+    async with ctx.sessions() as db, db.begin():
+        user = await web_user_for_login(db, username)
         if user is None:
             await asyncio.to_thread(verify_password, password, DUMMY_HASH)
             return _form(ctx, username, t("web.login.failed"), status=401)

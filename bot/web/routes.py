@@ -12,8 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import admin, chat_routes, dashboard, digest_page, downloads, login, village
-from bot.web.server import APP_KEY
+from bot.web import admin, chat_routes, dashboard, digest_page, downloads, keys, login, village
 
 log = logging.getLogger("bot.web")
 DEV_SECRET = "dev-only-change-me"
@@ -22,7 +21,7 @@ STATIC = Path(__file__).with_name("static")
 
 
 def add_routes(web_app: web.Application) -> None:
-    cfg = web_app[APP_KEY].config.web
+    cfg = web_app[keys.CONFIG].web
     if cfg.secret_key.get_secret_value() == DEV_SECRET and cfg.public_url:
         log.warning("WEB_SECRET_KEY is the development default while web.public_url is set: set a secret")
     r = web_app.router

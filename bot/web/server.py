@@ -1,37 +1,38 @@
-"""The project's aiohttp server: health check, webhooks, web chat and dashboard routes."""
+"""The project's aiohttp server: health check, dashboard and web chat routes (channels' webhooks and
+file links are added by the composition root)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-if TYPE_CHECKING:
-    from bot.app import App
-
-APP_KEY: web.AppKey[App] = web.AppKey("bot_app", object)  # type: ignore[arg-type]
+from bot.config import Config
+from bot.web import keys
+from bot.web.chat import WebChatChannel
+from bot.web.routes import add_routes
+from handlers.engine import Engine
+from models.accounts import ping
+from models.db import SessionFactory
 
 
 async def healthz(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
     try:
-        async with app.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(request.app[keys.DB_ENGINE])
     except Exception as exc:  # the point is to report it, whatever it is
         return web.json_response({"ok": False, "database": "unreachable", "error": type(exc).__name__},
                                  status=503)
     return web.json_response({"ok": True, "database": "ok"})
 
 
-def make_web_app(app: App) -> web.Application:
+def make_web_app(config: Config, engine: AsyncEngine, sessions: SessionFactory, dialog: Engine,
+                 web_chat: WebChatChannel | None) -> web.Application:
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
-    web_app[APP_KEY] = app
+    web_app[keys.CONFIG] = config
+    web_app[keys.DB_ENGINE] = engine
+    web_app[keys.SESSIONS] = sessions
+    web_app[keys.DIALOG] = dialog
+    if web_chat is not None:
+        web_app[keys.WEB_CHAT] = web_chat
     web_app.router.add_get("/healthz", healthz)
-    try:
-        from bot.web.routes import add_routes
-    except ImportError:
-        pass
-    else:
-        add_routes(web_app)
+    add_routes(web_app)
     return web_app

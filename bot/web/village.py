@@ -9,11 +9,13 @@ from aiohttp import web
 
 from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
-from bot.web.html import Html, esc, fmt_date, fmt_dt, join, table, tag
-from bot.web.queries import unit_by_code
-from handlers.catalog import t
+from bot.web.html import Html, esc, join, table, tag
+from models.dashboard import unit_by_code
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
+from texts.catalog import t
+from texts.fmt import fmt_date
+from texts.fmt import fmt_datetime as fmt_dt
 
 DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date"}
 
@@ -52,9 +54,9 @@ def _known(key: str) -> bool:
 
 @page()
 async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    tz = ctx.app.config.tz
-    async with ctx.app.sessions() as db:
-        village = await unit_by_code(db, ctx.app.config.bot.period, request.match_info["code"])
+    tz = ctx.config.tz
+    async with ctx.sessions() as db:
+        village = await unit_by_code(db, ctx.config.bot.period, request.match_info["code"])
         if village is None or village.level != "village" or not await ctx.within(db, village):
             return ctx.not_found()
         assert village.id is not None

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.web.security import verify_password
-from handlers.catalog import t
+from models.passwords import verify_password
 from models.progress import EXPORT_COLUMNS
+from texts.catalog import t
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from handlers.catalog import t
-from handlers.engine import Engine, parse_command
+from handlers.commands import help_text, parse_command
+from handlers.engine import Engine
 from models.tables import ChannelAccount, ElectionReport, Invite, ProcessedMessage
 from tests.conftest import Database
 from tests.handlers.chat import NOW, Chat, Province, invite
+from texts.catalog import t
 
 
 async def test_unbound_account_is_told_how_to_bind(engine: Engine, province: Province) -> None:
@@ -56,7 +57,7 @@ async def test_wrong_and_expired_codes(db: Database, engine: Engine, province: P
 async def test_staff_and_heads_get_their_own_commands(db: Database, engine: Engine, province: Province) -> None:
     staff = Chat(engine, account="clerk")
     await staff.send(f"/start {await invite(db.sessions, province.communes[0], 'staff')}")
-    assert t("bind.ok_staff", unit="Phường Hà Tu") in staff.text and t("help.staff") in staff.text
+    assert t("bind.ok_staff", unit="Phường Hà Tu") in staff.text and help_text("staff") in staff.text
     await staff.send("/baucu")
     assert staff.text == t("auth.heads_only")
     head = Chat(engine, account="head")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from handlers.catalog import t
 from handlers.engine import Engine
 from models.progress import export_rows, village_status
 from models.reports import audit_trail, get_congress, revisions
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province
 from tests.handlers.test_election import bound_head, fill
+from texts.catalog import t
 
 
 async def elected(db: Database, engine: Engine, province: Province) -> Chat:
@@ -89,7 +89,8 @@ async def test_result_not_merged_records_the_reason(db: Database, engine: Engine
     async with db.sessions() as s:
         village = province.villages[0].id
         c = await get_congress(s, village)  # type: ignore[arg-type]
-        assert c is not None and c.merged is False and "sức khỏe" in (c.not_merged_reason or "")
+        assert c is not None and c.merged is False and c.not_merged_reason == "other"
+        assert "sức khỏe" in (c.not_merged_note or "")  # a typed reason: the code "other" and the words kept
         assert await village_status(s, village, TODAY) == "not_merged"  # type: ignore[arg-type]
     # a correction: the same person after all
     await chat.send("/daihoi")
@@ -100,7 +101,7 @@ async def test_result_not_merged_records_the_reason(db: Database, engine: Engine
         c = await get_congress(s, village)  # type: ignore[arg-type]
         assert c is not None and c.merged and c.not_merged_reason is None and c.revision == 2
         fields = {e.field for e in await audit_trail(s, village) if e.action == "congress.update"}  # type: ignore[arg-type]
-        assert fields == {"secretary_name", "merged", "not_merged_reason"}
+        assert fields == {"secretary_name", "merged", "not_merged_reason", "not_merged_note"}
 
 
 async def test_status_says_what_is_due(db: Database, engine: Engine, province: Province) -> None:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from handlers.catalog import t
 from handlers.engine import Engine, expire_conversations
 from handlers.flow import MAX_WRONG
 from models.progress import village_status
@@ -15,6 +14,7 @@ from models.reports import audit_trail, get_election, revisions
 from models.tables import ConversationState, ElectionReport
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
+from texts.catalog import t
 
 ASK = {k: t(f"election.ask.{k}") for k in ("election_date", "head_name", "votes_for", "valid_ballots", "roll",
                                              "party_status")}

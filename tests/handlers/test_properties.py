@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from handlers.catalog import t
 from models.db import make_engine, make_session_factory
 from models.tables import ChannelAccount, Person, ReportRevision
 from tests.handlers.chat import Chat, invite, make_province
 from tests.handlers.chat import make_engine as make_dialog
+from texts.catalog import t
 
 WORDS = ["/baucu", "/daihoi", "/huy", "/trangthai", "/trogiup", "/start", "/start ZZZZZZZZ", "/tonghop", "15/12",
          "hôm qua", "20/12", "5/1", "ngày 3 tháng 1", "Nguyễn Văn An", "Le Thi Hoa", "300", "350", "400", "1.402",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.digest_text import TELEGRAM_LIMIT, pct, render_digest
 from models.db import transaction
 from models.digest import DigestFigures, changes, compute, save_snapshot
 from models.progress import UnitProgress
 from models.reminders import Due
+from reports.digest_text import TELEGRAM_LIMIT, pct, render_digest
 from tests.conftest import Database
 from tests.scheduler.province import RULES, Province, at, build_province, elect, plan
 

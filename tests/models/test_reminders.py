@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from handlers.reminder_text import renderer
 from models.db import transaction
 from models.reminder_sweep import sweep
 from models.reminders import add_months, due_today, late_villages
 from models.tables import ConversationState, OutboxMessage
+from reports.reminder_text import renderer
 from tests.conftest import Database
 from tests.scheduler.province import PERIOD, RULES, TZ, Province, at, build_province, elect, hold, plan
 

@@ -16,6 +16,7 @@ class FakeChannel:
         self.sent: list[tuple[str, Reply]] = []
         self.failures: dict[str, list[SendError]] = defaultdict(list)  # external id → errors to raise, in order
         self.always: dict[str, SendError] = {}  # external id → error raised every time
+        self._sent_changed = asyncio.Event()
 
     async def start(self) -> None: ...
 
@@ -28,6 +29,16 @@ class FakeChannel:
         if self.failures[external_id]:
             raise self.failures[external_id].pop(0)
         self.sent.append((external_id, reply))
+        self._sent_changed.set()
+
+    async def wait_sent(self, n: int) -> None:
+        """Until at least ``n`` messages were sent."""
+        while len(self.sent) < n:
+            self._sent_changed.clear()
+            await self._sent_changed.wait()
+
+    def routes(self) -> list[object]:
+        return []
 
     def texts(self, external_id: str) -> list[str]:
         return [r.text for ext, r in self.sent if ext == external_id]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +13,10 @@ from sqlalchemy import select
 from bot.config import Config
 from models.db import transaction
 from models.tables import ConversationState, DigestSnapshot, OutboxMessage
-from scheduler import Scheduler, digest_command, previous_fire
+from bot.app import make_scheduler
+from bot.commands import cmd_digest as digest_command
+from models.outbox import enqueue
+from scheduler import Scheduler, previous_fire
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel
 from tests.scheduler.province import TZ, Province, at, build_province, elect
@@ -31,8 +33,7 @@ def _config(db: Database, tmp_path: Path) -> Config:
 
 
 def _scheduler(db: Database, tmp_path: Path, fake: FakeChannel, now: datetime) -> Scheduler:
-    app = SimpleNamespace(config=_config(db, tmp_path), sessions=db.sessions, channels={"telegram": fake})
-    return Scheduler(app, clock=lambda: now)
+    return make_scheduler(_config(db, tmp_path), db.sessions, {"telegram": fake}, clock=lambda: now)
 
 
 async def _setup(db: Database) -> Province:
@@ -121,12 +122,25 @@ async def test_reminder_job_and_expiry(db: Database, tmp_path: Path) -> None:
     assert fake.texts("ext-V13")[0].startswith("Kính gửi đồng chí trưởng Thôn V13")
 
 
-async def test_start_and_stop(db: Database, tmp_path: Path) -> None:
-    sched = _scheduler(db, tmp_path, FakeChannel(), at(MONDAY))
+async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Path) -> None:
+    p = await _setup(db)
+    fake = FakeChannel()
+    config = _config(db, tmp_path)
+    config.scheduler.outbox_drain_seconds = 0.05
+    now = at(MONDAY, 10)
+    async with transaction(db.sessions) as s:
+        await enqueue(s, key="test:started", kind="reminder", account_id=p.accounts["staff_C1"], text="hello",
+                      now=now)
+    sched = make_scheduler(config, db.sessions, {"telegram": fake}, clock=lambda: now)
+    assert sched.next_runs() == {}
     await sched.start()
-    assert {j.id for j in sched._aps.get_jobs()} == {  # type: ignore[union-attr]
-        "reminders", "digest_daily", "digest_weekly", "expiry", "outbox"}
+    runs = sched.next_runs()
+    assert set(runs) == {"reminders", "digest_daily", "digest_weekly", "expiry", "outbox"}
+    assert all(t is not None for t in runs.values())
+    await fake.wait_sent(1)  # the outbox job really runs on its interval
+    assert fake.texts("ext-staff_C1") == ["hello"]
     await sched.stop()
+    assert sched.next_runs() == {}
 
 
 def test_previous_fire() -> None:

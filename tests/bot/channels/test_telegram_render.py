@@ -20,8 +20,8 @@ from bot.channels.telegram_render import (
     split_text,
     tg_len,
 )
-from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
+from texts.catalog import t
 
 
 @given(st.text(alphabet=st.sampled_from("aăâ bđ\n😀ệ"), max_size=12_000))

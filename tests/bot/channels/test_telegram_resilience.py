@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import build, stop
 from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.channels.telegram import TelegramChannel
-from handlers.catalog import t
+from handlers.commands import help_text
 from handlers.messages import Attachment, Choice, Reply
 from models.db import transaction
 from models.tables import ChannelAccount
@@ -23,6 +23,7 @@ from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_spec import assert_calls_match_spec
 from tests.handlers.chat import invite, make_province
+from texts.catalog import t
 
 MakeBot = Callable[..., Awaitable[Bot]]
 
@@ -59,7 +60,7 @@ async def test_a_chat_that_blocked_the_bot_is_marked_and_skipped(sqlite_db: Data
     with pytest.raises(SendBlocked):
         await bot.channel.send(str(HEAD), Reply("nhắc việc"))
     fake.unblock(HEAD)
-    assert await head.say("/trogiup") == t("help.head")  # writing again lifts the mark
+    assert await head.say("/trogiup") == help_text("village_head")  # writing again lifts the mark
     assert not await blocked_flag(bot)
 
 
@@ -136,5 +137,6 @@ async def test_start_with_the_bot_api_unreachable_does_not_fail(sqlite_db: Datab
     await channel.start()
     assert not channel.running and channel._bootstrap_task is not None
     await asyncio.sleep(0)
+    await channel.stop()
     await stop(app)
     assert channel._bootstrap_task.done()

@@ -25,12 +25,12 @@ from openpyxl import load_workbook
 from bot.app import App, build, start, stop
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
-from handlers.export import export_csv
 from handlers.messages import Incoming
 from models.db import transaction
 from models.people import create_invite
 from models.tables import Unit
 from models.units import add_unit
+from reports.export import export_csv
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
 

@@ -14,7 +14,6 @@ from bot.app import App, stop
 from bot.channels.base import SendError, SendRejected, SendRetryLater
 from bot.channels.zalo_client import ZaloClient
 from bot.delivery import RateLimiter, drain
-from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from models.tables import OutboxMessage
 from tests.bot.channels.test_zalo import HEAD, WAIT, make_config, running_app, settle
@@ -22,6 +21,7 @@ from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
+from texts.catalog import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -72,7 +72,7 @@ def long_text() -> str:
 async def test_a_reply_over_2000_characters_is_split_on_lines(app: App, fake: FakeZalo) -> None:
     text = long_text()
     assert len(text) > 4000
-    app.dialog = LongEngine(Reply(text, choices=[Choice("a", "Có"), Choice("b", "Không")]))  # type: ignore[assignment]
+    zalo_channel(app).dialog = LongEngine(Reply(text, choices=[Choice("a", "Có"), Choice("b", "Không")]))  # type: ignore[assignment]
     update = fake.push_text(HEAD, "/trangthai")
     await settle(app, fake, update["message"]["message_id"])
     parts = fake.sent_to(HEAD)

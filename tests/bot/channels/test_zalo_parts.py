@@ -13,8 +13,8 @@ from bot.channels.zalo_delivery import Backoff
 from bot.channels.zalo_files import BadToken, Expired, FileStore
 from bot.channels.zalo_render import choice_hint, reply_text, texts
 from bot.channels.zalo_updates import RecentIds, parse_update
-from handlers.catalog import keys, t
 from handlers.messages import Attachment, Choice, Reply
+from texts.catalog import keys, t
 
 
 def choices(n: int) -> list[Choice]:
@@ -33,7 +33,7 @@ def test_catalog_is_nfc_and_complete() -> None:
     ours = {k for k in keys() if k.startswith("zalo.")}
     assert {"zalo.fallback.image", "zalo.fallback.sticker", "zalo.fallback.unsupported", "zalo.file.ready",
             "zalo.choices.item", "zalo.choices.hint_list"} <= ours
-    source = (Path(__file__).parents[3] / "handlers/locales/vi/zalo.toml").read_text(encoding="utf-8")
+    source = (Path(__file__).parents[3] / "texts/locales/vi/zalo.toml").read_text(encoding="utf-8")
     assert unicodedata.normalize("NFC", source) == source
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from bot.app import App, stop
 from bot.channels.zalo import ZaloChannel
 from bot.config import ConfigError, load_config
-from handlers.catalog import t
 from models.tables import ChannelAccount, ProcessedMessage
 from tests.bot.channels.test_zalo import (
     HEAD,
@@ -29,6 +28,7 @@ from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
+from texts.catalog import t
 
 
 @pytest.fixture

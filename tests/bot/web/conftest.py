@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestClient
 
 from bot import app as app_module
 from bot.config import Config, load_config
-from bot.web.demo import seed_web_demo
 from models.db import make_engine, make_session_factory, transaction
 from models.demo import seed_demo
+from models.web_demo import seed_web_demo
 from tests.conftest import run_sync
 
 DEMO_VILLAGES = 150  # enough for every commune to have two or more; the full 1,452 take seconds
@@ -57,7 +57,7 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
         try:
             async with transaction(make_session_factory(engine)) as session:
                 await seed_demo(session, config.bot.period, total_villages=DEMO_VILLAGES)
-                return await seed_web_demo(session, config)
+                return await seed_web_demo(session, config.bot.period, config.web.base_url)
         finally:
             await engine.dispose()
 

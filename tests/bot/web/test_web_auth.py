@@ -8,11 +8,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
 from bot.app import App
-from bot.web.security import hash_password, load_session, verify_password
-from handlers.catalog import t
+from bot.web.security import load_session
 from models.clock import utcnow
+from models.passwords import hash_password, verify_password
 from models.tables import WebUser
 from tests.bot.web.conftest import Demo, csrf_of, login
+from texts.catalog import t
 
 
 def test_passwords_are_salted_scrypt_and_checked() -> None:

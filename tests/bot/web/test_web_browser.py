@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from handlers.catalog import t
-from tests.conftest import require_service
 from tests.bot.web.conftest import Demo, LiveServer
+from tests.conftest import require_service
+from texts.catalog import t
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,7 +45,7 @@ def type_answer(page: Page, text: str) -> None:
 def start_election(page: Page, server: LiveServer, account: str) -> None:
     page.goto(server.url + "/chat")
     page.select_option("#account", account)
-    page.locator("button.quick", has_text=t("web.chat.cmd_baucu")).click()
+    page.locator("button.quick", has_text=t("commands.baucu.short")).click()
     bot_says(page, t("election.ask.election_date"))
     type_answer(page, "15/12/2024")
     bot_says(page, t("election.ask.head_name"))

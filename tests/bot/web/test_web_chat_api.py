@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.web.chat import WebChatChannel
-from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
 from models.tables import ChannelAccount
 from tests.bot.web.conftest import Demo
+from texts.catalog import t
 
 
 async def _csrf(client: TestClient) -> str:

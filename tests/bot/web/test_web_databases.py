@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from bot import app as app_module
 from bot.config import load_config
-from bot.web.demo import seed_web_demo
 from models.clock import utcnow
 from models.demo import seed_demo
 from models.tables import ChannelAccount, OutboxMessage
-from tests.conftest import Database
+from models.web_demo import seed_web_demo
 from tests.bot.web.conftest import DEMO_VILLAGES, csrf_of, login, parse_demo_lines
+from tests.conftest import Database
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ async def both(db: Database) -> AsyncIterator[tuple[app_module.App, dict[str, st
     config.scheduler.enabled = False
     async with db.sessions() as s, s.begin():
         await seed_demo(s, config.bot.period, total_villages=DEMO_VILLAGES)
-        passwords, units, _ = parse_demo_lines(await seed_web_demo(s, config))
+        passwords, units, _ = parse_demo_lines(await seed_web_demo(s, config.bot.period, config.web.base_url))
         account = (await s.execute(select(ChannelAccount).where(ChannelAccount.channel == "web"))).scalars().first()
         assert account is not None
         for i, status in enumerate(("sent", "pending", "dead")):

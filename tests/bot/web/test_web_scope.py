@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.catalog import t
 from models.clock import utcnow
 from models.progress import EXPORT_COLUMNS
 from models.reports import Actor, ElectionData, record_election
 from models.tables import Invite, OutboxMessage, Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
+from texts.catalog import t
 
 
 async def _villages_of(app: App, commune_code: str) -> list[str]:

@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.catalog import t
-from handlers.chart import progress_chart
-from handlers.digest_text import render_digest
-from handlers.export import export_xlsx
-from handlers.reminder_text import vn_date
 from models.digest import changes, compute, previous_snapshot, save_snapshot
 from models.outbox import enqueue
 from models.reminders import Rules
 from models.tables import ChannelAccount, OutboxMessage, Person, Unit
+from reports.chart import progress_chart
+from reports.digest_text import render_digest
+from reports.export import export_xlsx
+from texts.catalog import t
+from texts.fmt import fmt_date as vn_date
 
 STAFF_ROLES = ("staff", "admin")
 

@@ -10,20 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from handlers.catalog import t
-from handlers.reminder_text import vn_date
 from models.digest import TRACKED, DigestFigures
 from models.reminders import Due
+from texts.catalog import t
+from texts.fmt import fmt_date as vn_date
+from texts.fmt import pct
 
 TELEGRAM_LIMIT = 4096
 LATE_SHARE = 0.4  # of the room left after the summary, at most this much for late villages
-
-
-def pct(part: int, whole: int) -> str:
-    """``83,3%`` (Vietnamese decimal comma); ``0%`` of nothing."""
-    value = 100.0 * part / whole if whole else 0.0
-    text = f"{value:.1f}".replace(".", ",").removesuffix(",0")
-    return f"{text}%"
 
 
 def late_reason(due: Due, today: date) -> str:

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from handlers.context import Context, Settings
 from handlers.messages import Incoming
-from handlers.staff import COMMANDS
+from handlers.commands import BY_NAME, STAFF, parse_command
 from models.db import transaction
 from models.tables import ChannelAccount, Person
 from tests.conftest import Database
@@ -27,7 +27,10 @@ async def _run(db: Database, p: Province, label: str, command: str, text: str | 
                                                    text=text or f"/{command}"),
                       account=account, person=person, unit=unit, now=at(DAY, 9), today=DAY,  # type: ignore[arg-type]
                       settings=Settings(campaign_election_date=date(2025, 1, 5)))
-        await COMMANDS[command](ctx)
+        name, arg = parse_command(text or f"/{command}")
+        action = BY_NAME[name].action
+        assert action is not None
+        await action(ctx, arg)
     return ctx
 
 
@@ -35,7 +38,7 @@ async def test_staff_commands(db: Database) -> None:
     async with transaction(db.sessions) as s:
         p = await build_province(s)
         await elect(s, p, "V11", at(date(2025, 1, 5), 10))
-    assert set(COMMANDS) >= {"tonghop", "chamtre", "xuatfile"}
+    assert all(BY_NAME[c].roles == STAFF for c in ("tonghop", "chamtre", "xuatfile", "nhantonghop"))
 
     ctx = await _run(db, p, "admin_P", "tonghop")
     assert ctx.replies[0].text.startswith("BÁO CÁO TỔNG HỢP — Tỉnh Thử")

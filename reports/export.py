@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.catalog import t
 from models.progress import EXPORT_COLUMNS, export_rows
+from texts.catalog import t
 
 INT_COLUMNS = {"votes_for", "valid_ballots", "roll"}
 

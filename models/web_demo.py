@@ -9,11 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.web.security import hash_password, new_password
-from handlers.catalog import t
 from models.clock import utcnow
+from models.passwords import hash_password, new_password
 from models.tables import ChannelAccount, Person, Unit, WebUser
+from texts.catalog import t
 
 HEADS_PER_COMMUNE = (2, 1)  # demo village heads in the first and the second commune
 
@@ -36,14 +35,14 @@ async def _add_user(session: AsyncSession, username: str, role: str, unit: Unit)
     return password
 
 
-async def seed_web_demo(session: AsyncSession, config: Config) -> list[str]:
-    period = config.bot.period
+async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> list[str]:
+    """Demo logins and web-chat heads; ``base_url`` is where the web server is reached."""
     province = (await session.execute(select(Unit).where(Unit.period == period, Unit.level == "province")
                                       .order_by(Unit.code))).scalars().first()
     communes = await _demo_communes(session, period)
     if province is None or len(communes) < 2:
         return ["web demo: no province or too few communes with villages, no demo accounts created"]
-    base = (config.web.public_url or f"http://{config.web.host}:{config.web.port}").rstrip("/") + "/"
+    base = base_url.rstrip("/") + "/"
     lines = [f"web dashboard: {base}login — demo accounts (passwords are printed only now):"]
     users = [("admin", "admin", province), ("canbo1", "staff", communes[0]), ("canbo2", "staff", communes[1])]
     for username, role, unit in users:

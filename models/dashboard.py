@@ -1,4 +1,4 @@
-"""Read-only queries the dashboard needs beyond ``models``: the outbox and invites."""
+"""Read-only queries of the dashboard: units by code or id, the outbox and invites."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from models.tables import ChannelAccount, Invite, OutboxMessage, Person, Unit, U
 
 async def unit_by_code(session: AsyncSession, period: str, code: str) -> Unit | None:
     return (await session.execute(select(Unit).where(Unit.period == period, Unit.code == code))).scalar_one_or_none()
+
+
+async def units_by_ids(session: AsyncSession, ids: list[int]) -> list[Unit]:
+    if not ids:
+        return []
+    return list((await session.execute(select(Unit).where(Unit.id.in_(ids)))).scalars().all())  # type: ignore[union-attr]  # SQLModel column
 
 
 OUTBOX_GROUPS = {"sent": ("sent",), "waiting": ("pending", "sending"), "failed": ("failed", "dead"),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from handlers.catalog import t
 from models.progress import UnitProgress
+from texts.catalog import t
 
 MAX_BARS = 40
 COLOURS = ("#2e7d32", "#90caf9", "#ef9a9a")  # merged, elected not merged, no election

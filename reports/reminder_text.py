@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.catalog import t
 from models.reminder_sweep import Notice
-
-
-def vn_date(d: date | None) -> str:
-    return d.strftime("%d/%m/%Y") if d else ""
+from texts.catalog import t
+from texts.fmt import fmt_date as vn_date
 
 
 def render_notice(notice: Notice, today: date) -> str:

@@ -1,0 +1,60 @@
+"""The configuration turned into the settings each part sees (the parts never read ``Config``)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from pathlib import Path
+
+from bot.config import Config, ReminderConfig
+from bot.delivery import DrainPolicy
+from handlers.context import Settings
+from models.reminders import Rules
+from scheduler import SchedulerSettings
+
+
+def _time(value: str | time) -> time:
+    if isinstance(value, time):
+        return value
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _date(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def rules_from_config(cfg: ReminderConfig) -> Rules:
+    return Rules(election_date=_date(cfg.election_date), election_grace_days=cfg.election_grace_days,
+                 plan_congress_after_days=cfg.plan_congress_after_days,
+                 congress_soon_days=tuple(cfg.congress_soon_days),
+                 congress_result_grace_days=cfg.congress_result_grace_days, probation_months=cfg.probation_months,
+                 probation_notice_days=cfg.probation_notice_days, repeat_every_days=cfg.repeat_every_days,
+                 escalate_after=cfg.escalate_after, quiet_start=_time(cfg.quiet_start),
+                 quiet_end=_time(cfg.quiet_end))
+
+
+def engine_settings(config: Config) -> Settings:
+    """The part of the config the conversations see."""
+    return Settings(tz=config.tz, period=config.bot.period,
+                    conversation_timeout=timedelta(days=config.bot.conversation_timeout_days),
+                    max_message_chars=config.bot.max_message_chars,
+                    campaign_election_date=_date(config.reminders.election_date),
+                    invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
+                    reminder_rules=rules_from_config(config.reminders))
+
+
+def scheduler_settings(config: Config) -> SchedulerSettings:
+    cfg = config.scheduler
+    return SchedulerSettings(
+        tz=config.tz, period=config.bot.period, rules=rules_from_config(config.reminders),
+        files_dir=Path(cfg.files_dir), reminder_cron=cfg.reminder_cron, digest_daily_cron=cfg.digest_daily_cron,
+        digest_weekly_cron=cfg.digest_weekly_cron, expiry_cron=cfg.expiry_cron,
+        outbox_drain_seconds=cfg.outbox_drain_seconds, campaign_daily_digest=cfg.campaign_daily_digest,
+        campaign_end=_date(cfg.campaign_end) if cfg.campaign_end else None,
+        misfire_grace_seconds=cfg.misfire_grace_seconds)
+
+
+def drain_policy(config: Config) -> DrainPolicy:
+    cfg = config.scheduler
+    return DrainPolicy(max_attempts=cfg.max_attempts, backoff_base=timedelta(seconds=cfg.backoff_seconds),
+                       lease=timedelta(seconds=cfg.lease_seconds))
