@@ -34,18 +34,13 @@ log = logging.getLogger("scheduler")
 HELD_IN_QUIET_HOURS = ("reminder", "escalation", "digest", "digest_file")
 
 
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def rules_from_config(cfg: ReminderConfig) -> Rules:
-    return Rules(election_date=date.fromisoformat(cfg.election_date), election_grace_days=cfg.election_grace_days,
+    return Rules(election_date=cfg.election_date, election_grace_days=cfg.election_grace_days,
                  plan_congress_after_days=cfg.plan_congress_after_days,
                  congress_soon_days=tuple(cfg.congress_soon_days),
                  congress_result_grace_days=cfg.congress_result_grace_days, probation_months=cfg.probation_months,
                  probation_notice_days=cfg.probation_notice_days, repeat_every_days=cfg.repeat_every_days,
-                 escalate_after=cfg.escalate_after, quiet_start=_hhmm(cfg.quiet_start), quiet_end=_hhmm(cfg.quiet_end))
+                 escalate_after=cfg.escalate_after, quiet_start=cfg.quiet_start, quiet_end=cfg.quiet_end)
 
 
 DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -115,7 +110,7 @@ class Scheduler:
     def daily_digest_due(self, day: date) -> bool:
         """Daily digests run during the campaign, and not on the day of the weekly digest."""
         cfg = self.config.scheduler
-        if not cfg.campaign_daily_digest or (cfg.campaign_end and day > date.fromisoformat(cfg.campaign_end)):
+        if not cfg.campaign_daily_digest or (cfg.campaign_end is not None and day > cfg.campaign_end):
             return False
         start = datetime.combine(day, time(0), self.tz)
         weekly = cron_trigger(cfg.digest_weekly_cron, self.tz).get_next_fire_time(None, start)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -48,7 +48,7 @@ def engine_settings(config: Config) -> Settings:
     return Settings(tz=config.tz, period=config.bot.period,
                     conversation_timeout=timedelta(days=config.bot.conversation_timeout_days),
                     max_message_chars=config.bot.max_message_chars,
-                    campaign_election_date=date.fromisoformat(config.reminders.election_date),
+                    campaign_election_date=config.reminders.election_date,
                     invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
                     reminder_rules=rules_from_config(config.reminders))
 

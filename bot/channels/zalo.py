@@ -31,7 +31,6 @@ from bot.channels.zalo_delivery import Backoff, Sender, hand_to_outbox
 from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import RecentIds, ZaloUpdate, parse_update
-from bot.config import ConfigError
 from handlers.catalog import t
 from handlers.messages import Reply
 from models.clock import utcnow
@@ -70,11 +69,6 @@ class ZaloChannel:
         if cfg.mode == "webhook":
             base = web_cfg.public_url.rstrip("/") if web_cfg.public_url else None
             self.webhook_url = cfg.webhook_url or (f"{base}{cfg.webhook_path}" if base else "")
-            if not self.webhook_url:
-                raise ConfigError("config: zalo.webhook_url (or $ZALO_WEBHOOK_URL, or web.public_url) "
-                                  "is needed when zalo.mode is webhook")
-            if not web_cfg.enabled:
-                raise ConfigError("config: web.enabled must be true when zalo.mode is webhook")
             given = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
             self.webhook_secret = given or secrets.token_urlsafe(32)
             app.web_app.router.add_post(cfg.webhook_path, self.webhook)
