@@ -9,11 +9,24 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -24,6 +37,74 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _iso_date(value: object) -> object:
+    """A TOML date, or an ISO ``YYYY-MM-DD`` string; nothing else (no date-times, no week dates)."""
+    if isinstance(value, datetime):
+        raise ValueError("must be a date YYYY-MM-DD, not a date and time")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"must be a date YYYY-MM-DD, e.g. 2024-12-15 (got {value!r})")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from None
+
+
+def _hh_mm(value: object) -> object:
+    """A TOML local time, or ``"HH:MM"`` (24-hour clock)."""
+    if isinstance(value, time):
+        return value
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"must be a time HH:MM (00:00-23:59), e.g. 21:00 (got {value!r})")
+    return time(int(match[1]), int(match[2]))
+
+
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DOW_ITEM = r"(?:[0-7]|sun|mon|tue|wed|thu|fri|sat)"
+_DOW_PART = re.compile(rf"(?:\*|(?P<a>{_DOW_ITEM})-(?P<b>{_DOW_ITEM}))(?:/[1-9]\d*)?|{_DOW_ITEM}", re.IGNORECASE)
+
+
+def _dow_number(item: str) -> int:
+    return int(item) if item.isdigit() else _DOW_NAMES.index(item.lower())
+
+
+def _crontab(value: str) -> str:
+    """A standard five-field crontab expression, checked the way ``scheduler.cron_trigger`` reads it:
+    minute, hour, day and month by APScheduler's ``CronTrigger``; the day of week (0 or 7 = Sunday, names
+    sun-sat) as ``*``, days, ranges, lists, and steps of ``*`` or of a range."""
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(f"must be a crontab expression of five fields, minute hour day month day-of-week, "
+                         f"e.g. '0 8 * * *' (got {value!r})")
+    for name, field in zip(("minute", "hour", "day", "month"), fields, strict=False):
+        try:
+            CronTrigger(**{name: field}, timezone=UTC)
+        except ValueError as exc:
+            raise ValueError(f"{value!r}: {name} field {field!r}: {exc}") from None
+    dow = fields[4]
+    if dow not in ("*", "?"):
+        for part in dow.split(","):
+            match = _DOW_PART.fullmatch(part)
+            if match is None:
+                raise ValueError(f"{value!r}: day-of-week field {dow!r}: {part!r} is not a day 0-7 or sun-sat, "
+                                 "a range, or a step of * or of a range")
+            if match["a"] and _dow_number(match["a"]) > _dow_number(match["b"]):
+                raise ValueError(f"{value!r}: day-of-week range {part!r} runs backwards (Sunday is 0 or 7)")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+ClockTime = Annotated[time, BeforeValidator(_hh_mm)]
+Crontab = Annotated[str, AfterValidator(_crontab)]
+
+
+def _conflict(key: str, message: str) -> PydanticCustomError:
+    """An error of a check across sections, reported on ``key`` (see :func:`load_config`)."""
+    return PydanticCustomError("config_conflict", message, {"key": key})
 
 
 class DatabaseConfig(_Section):
@@ -137,7 +218,7 @@ class WebConfig(_Section):
 
 
 class ReminderConfig(_Section):
-    election_date: str = "2024-12-15"  # campaign election day (ISO); per-village override in the DB
+    election_date: IsoDate = date(2024, 12, 15)  # campaign election day; per-village override in the DB
     election_grace_days: int = Field(1, ge=0)
     plan_congress_after_days: int = Field(7, ge=0)
     congress_soon_days: list[int] = [3, 1]
@@ -145,25 +226,25 @@ class ReminderConfig(_Section):
     probation_months: int = Field(12, gt=0)
     repeat_every_days: int = Field(2, gt=0)
     escalate_after: int = Field(3, gt=0)
-    quiet_start: str = "21:00"
-    quiet_end: str = "07:00"
+    quiet_start: ClockTime = time(21, 0)  # local time (bot.timezone); reminders wait until quiet_end
+    quiet_end: ClockTime = time(7, 0)
     probation_notice_days: int = Field(14, ge=0)  # remind this many days before the probation ends
 
 
 class SchedulerConfig(_Section):
     enabled: bool = True
-    reminder_cron: str = "0 8,15 * * *"
-    digest_daily_cron: str = "30 7 * * *"
-    digest_weekly_cron: str = "0 7 * * 1"
+    reminder_cron: Crontab = "0 8,15 * * *"  # crontab expressions, in bot.timezone
+    digest_daily_cron: Crontab = "30 7 * * *"
+    digest_weekly_cron: Crontab = "0 7 * * 1"
     outbox_drain_seconds: float = Field(5.0, gt=0)
-    expiry_cron: str = "*/30 * * * *"
+    expiry_cron: Crontab = "*/30 * * * *"
     campaign_daily_digest: bool = True
     rate_per_second: float = Field(25.0, gt=0)
     max_attempts: int = Field(6, gt=0)
     per_chat_seconds: float = Field(1.0, ge=0)  # at most one message per chat this often
     backoff_seconds: float = Field(30.0, gt=0)  # first retry delay; doubles each attempt (max 1 h)
     lease_seconds: float = Field(300.0, gt=0)  # a claimed message is retried after this if its worker died
-    campaign_end: str | None = None  # ISO date after which the daily digest stops (weekly goes on)
+    campaign_end: IsoDate | None = None  # the daily digest stops after this day (weekly goes on)
     files_dir: str = "data/outbox"  # where digest charts and XLSX files wait to be sent
     misfire_grace_seconds: int = Field(3600, gt=0)
 
@@ -180,6 +261,24 @@ class Config(_Section):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.bot.timezone)
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> Config:
+        """The checks that need more than one section; each error names the key to change."""
+        if self.zalo.token is not None and self.zalo.mode == "webhook":
+            if not (self.zalo.webhook_url or self.web.public_url):
+                raise _conflict("zalo.webhook_url", "is needed when zalo.mode is webhook and web.public_url is not set")
+            if not self.web.enabled:
+                raise _conflict("web.enabled", "must be true when zalo.mode is webhook (the web server takes the "
+                                               "updates)")
+        if self.telegram.token is not None and self.telegram.mode == "webhook" and not self.web.enabled:
+            raise _conflict("web.enabled", "must be true when telegram.mode is webhook (the web server takes the "
+                                           "updates)")
+        end, election = self.scheduler.campaign_end, self.reminders.election_date
+        if end is not None and end < election:
+            raise _conflict("scheduler.campaign_end", f"{end} is before reminders.election_date {election}; "
+                                                      "to have no daily digest, set campaign_daily_digest = false")
+        return self
 
 
 # environment variable -> (section, key)
@@ -223,7 +322,7 @@ def load_config(path: Path | str | None = None, env: dict[str, str] | None = Non
         return Config.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in err["loc"]) or str((err.get("ctx") or {}).get("key") or "(top level)")
         env_hint = next((v for v, sk in ENV_OVERRIDES.items() if ".".join(sk) == key), None)
         where = f"{key} (or ${env_hint})" if env_hint else key
         raise ConfigError(f"config: {where}: {err['msg']}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Config, ReminderConfig
@@ -12,25 +12,14 @@ from models.reminders import Rules
 from scheduler import SchedulerSettings
 
 
-def _time(value: str | time) -> time:
-    if isinstance(value, time):
-        return value
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def _date(value: str | date) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def rules_from_config(cfg: ReminderConfig) -> Rules:
-    return Rules(election_date=_date(cfg.election_date), election_grace_days=cfg.election_grace_days,
+    return Rules(election_date=cfg.election_date, election_grace_days=cfg.election_grace_days,
                  plan_congress_after_days=cfg.plan_congress_after_days,
                  congress_soon_days=tuple(cfg.congress_soon_days),
                  congress_result_grace_days=cfg.congress_result_grace_days, probation_months=cfg.probation_months,
                  probation_notice_days=cfg.probation_notice_days, repeat_every_days=cfg.repeat_every_days,
-                 escalate_after=cfg.escalate_after, quiet_start=_time(cfg.quiet_start),
-                 quiet_end=_time(cfg.quiet_end))
+                 escalate_after=cfg.escalate_after, quiet_start=cfg.quiet_start,
+                 quiet_end=cfg.quiet_end)
 
 
 def engine_settings(config: Config) -> Settings:
@@ -38,7 +27,7 @@ def engine_settings(config: Config) -> Settings:
     return Settings(tz=config.tz, period=config.bot.period,
                     conversation_timeout=timedelta(days=config.bot.conversation_timeout_days),
                     max_message_chars=config.bot.max_message_chars,
-                    campaign_election_date=_date(config.reminders.election_date),
+                    campaign_election_date=config.reminders.election_date,
                     invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
                     reminder_rules=rules_from_config(config.reminders))
 
@@ -50,7 +39,7 @@ def scheduler_settings(config: Config) -> SchedulerSettings:
         files_dir=Path(cfg.files_dir), reminder_cron=cfg.reminder_cron, digest_daily_cron=cfg.digest_daily_cron,
         digest_weekly_cron=cfg.digest_weekly_cron, expiry_cron=cfg.expiry_cron,
         outbox_drain_seconds=cfg.outbox_drain_seconds, campaign_daily_digest=cfg.campaign_daily_digest,
-        campaign_end=_date(cfg.campaign_end) if cfg.campaign_end else None,
+        campaign_end=cfg.campaign_end,
         misfire_grace_seconds=cfg.misfire_grace_seconds)
 
 

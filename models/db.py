@@ -1,4 +1,11 @@
-"""The database engine and sessions: one engine per process, opened and closed by the caller."""
+"""The database engine and sessions: one engine per process, opened and closed by the caller.
+
+Writes go through :func:`transaction` (or ``session.begin()``); a session used without an explicit
+begin is a plain read. On SQLite the two start differently: a unit of work with ``BEGIN IMMEDIATE``
+(the write lock at its first statement, so concurrent read-then-write units queue on the busy
+timeout instead of failing), a plain read with ``BEGIN DEFERRED`` (no write lock, so dashboard pages
+and digests neither wait for a writer nor hold one up). PostgreSQL needs neither.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -38,15 +46,32 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-            # BEGIN IMMEDIATE, sent by the driver together with the transaction's first statement
+            # BEGIN IMMEDIATE, sent by the driver together with the transaction's first statement;
+            # a plain read session makes it deferred (ReadAwareSession below)
             conn.connection.driver_connection.begin_immediate()
 
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+class ReadAwareSession(Session):
+    """The ORM session behind our ``AsyncSession``s: on SQLite, a transaction it began by itself (the
+    session was used without ``begin()``: a plain read) starts deferred, not immediate."""
+
+
+@event.listens_for(ReadAwareSession, "after_begin")
+def _plain_reads_start_deferred(session: Session, trans: SessionTransaction, conn: Connection) -> None:
+    if trans.origin is not SessionTransactionOrigin.AUTOBEGIN or trans.parent is not None:
+        return
+    if conn.dialect.name == "sqlite":  # the BEGIN is still pending: it goes with the first statement
+        begin_deferred = getattr(conn.connection.driver_connection, "begin_deferred", None)
+        if begin_deferred is not None:
+            begin_deferred()
+
+
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=AsyncSession, sync_session_class=ReadAwareSession,
+                              expire_on_commit=False)
 
 
 @asynccontextmanager

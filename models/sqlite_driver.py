@@ -3,9 +3,12 @@
 aiosqlite runs every call of a cursor (create, execute, fetch, close) as a separate job on the
 connection's thread; each job costs an event-loop wake-up, and they were most of the time of a
 conversation step. Here a statement and its first rows travel in a single job, the cursor is
-created and closed on the thread inside that job, and a transaction's ``BEGIN IMMEDIATE`` travels
-with its first statement. Everything still runs on aiosqlite's thread, so
-the event loop never blocks on the database. Plugged in through ``create_async_engine(module=...)``.
+created and closed on the thread inside that job, and a transaction's ``BEGIN`` travels with its
+first statement: ``BEGIN IMMEDIATE`` for a unit of work (it takes the write lock at once, so two
+writers queue instead of deadlocking when a read turns into a write), ``BEGIN DEFERRED`` for a plain
+read (no write lock: it neither waits for a writer nor holds one up; WAL gives it one snapshot).
+Everything still runs on aiosqlite's thread, so the event loop never blocks on the database.
+Plugged in through ``create_async_engine(module=...)``.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ class FastCursor:
     def _run(self, sql: str, parameters: Iterable[Any] | None, many: bool) -> None:
         """On the connection's thread: execute, take the first rows, close when exhausted."""
         cur = self._conn._conn.cursor()
-        if self._conn._begin_pending:
-            self._conn._begin_pending = False
-            cur.execute("BEGIN IMMEDIATE")
+        begin, self._conn._begin_pending = self._conn._begin_pending, None
+        if begin is not None:
+            cur.execute(begin)
         if many:
             cur.executemany(sql, parameters or [])
         else:
@@ -102,21 +105,27 @@ class FastCursor:
 
 
 class FastConnection(aiosqlite.Connection):
-    _begin_pending = False
+    _begin_pending: str | None = None  # the BEGIN to send with the next statement
 
     def begin_immediate(self) -> None:
         """Start a write transaction with the next statement (one job for both)."""
-        self._begin_pending = True
+        self._begin_pending = "BEGIN IMMEDIATE"
+
+    def begin_deferred(self) -> None:
+        """Make the transaction about to start a read transaction: it takes the write lock only if it
+        writes. Nothing changes once its first statement has run."""
+        if self._begin_pending is not None:
+            self._begin_pending = "BEGIN DEFERRED"
 
     async def commit(self) -> None:
-        if self._begin_pending:  # nothing was executed: there is no transaction to end
-            self._begin_pending = False
+        if self._begin_pending is not None:  # nothing was executed: there is no transaction to end
+            self._begin_pending = None
             return
         await super().commit()
 
     async def rollback(self) -> None:
-        if self._begin_pending:
-            self._begin_pending = False
+        if self._begin_pending is not None:
+            self._begin_pending = None
             return
         await super().rollback()
 

@@ -7,9 +7,9 @@ from datetime import date
 
 from openpyxl import load_workbook
 
+from handlers.commands import BY_NAME, STAFF, parse_command
 from handlers.context import Context, Settings
 from handlers.messages import Incoming
-from handlers.commands import BY_NAME, STAFF, parse_command
 from models.db import transaction
 from models.tables import ChannelAccount, Person
 from tests.conftest import Database

@@ -1,14 +1,21 @@
-"""The one-job-per-statement SQLite driver: results of any size, transactions that really are
-BEGIN IMMEDIATE (concurrent read-then-write never fails), empty transactions."""
+"""The one-job-per-statement SQLite driver: results of any size, write transactions that really are
+BEGIN IMMEDIATE (concurrent read-then-write never fails), plain reads that take no write lock (they
+neither wait for a writer nor hold one up), empty transactions."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models.db import make_engine, make_session_factory, transaction
+from models.db import SessionFactory, make_engine, make_session_factory, transaction
+from models.tables import Unit
+from tests.conftest import Database
 
 
 async def test_large_results_stream_in_order(tmp_path: Path) -> None:
@@ -63,3 +70,102 @@ async def test_empty_transactions_commit_and_roll_back(tmp_path: Path) -> None:
             assert (await s.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+Numbers = tuple[AsyncEngine, SessionFactory, Path]
+
+
+@pytest.fixture
+async def numbers(tmp_path: Path) -> AsyncIterator[Numbers]:
+    """A SQLite file with a table ``t`` of 2,500 numbers (more than one chunk of the driver)."""
+    path = tmp_path / "r.sqlite3"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), [{"n": i} for i in range(2500)])
+    try:
+        yield engine, make_session_factory(engine), path
+    finally:
+        await engine.dispose()
+
+
+def write_lock_is_free(path: Path) -> bool:
+    """Whether another connection could start writing now; asks once, without waiting."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:  # database is locked
+        return False
+    finally:
+        probe.close()
+
+
+async def test_write_transactions_lock_at_their_first_statement_plain_reads_never(numbers: Numbers) -> None:
+    _, sessions, path = numbers
+    async with transaction(sessions) as s:
+        await s.execute(text("SELECT count(*) FROM t"))  # a read first: the lock is taken all the same
+        assert not write_lock_is_free(path)
+    async with sessions() as s, s.begin():  # an explicit begin is a unit of work, like transaction()
+        await s.execute(text("SELECT count(*) FROM t"))
+        assert not write_lock_is_free(path)
+    async with sessions() as s:
+        assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2500
+        assert (await s.execute(text("SELECT max(n) FROM t"))).scalar_one() == 2499
+        assert write_lock_is_free(path)
+    assert write_lock_is_free(path)
+
+
+async def test_a_plain_read_does_not_wait_for_an_open_write_transaction(numbers: Numbers) -> None:
+    _, sessions, path = numbers
+    async with transaction(sessions) as writer:
+        await writer.execute(text("INSERT INTO t (n) VALUES (2500)"))
+        assert not write_lock_is_free(path)  # taken, not committed
+        async with sessions() as reader:  # would wait for the writer (and time out) if it asked for the lock
+            seen = (await reader.execute(text("SELECT count(*), max(n) FROM t"))).one()
+        assert tuple(seen) == (2500, 2499)  # the committed data, not the writer's row
+    async with sessions() as reader:
+        assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2501
+
+
+async def test_a_long_read_does_not_hold_up_a_writer(numbers: Numbers) -> None:
+    _, sessions, _path = numbers
+    streamed: list[int] = []
+    async with sessions() as reader:
+        async for n in await reader.stream_scalars(text("SELECT n FROM t ORDER BY n")):
+            streamed.append(n)
+            if len(streamed) == 1500:  # midway through the read, past the driver's first chunk
+                async with transaction(sessions) as writer:  # commits while the read goes on
+                    await writer.execute(text("UPDATE t SET n = n + 10000"))
+                    await writer.execute(text("INSERT INTO t (n) VALUES (-1)"))
+        # the read saw one state of the database from start to end: the one before the write
+        assert streamed == list(range(2500))
+        assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2500
+    async with sessions() as reader:
+        assert (await reader.execute(text("SELECT count(*), min(n), max(n) FROM t"))).one() == (2501, -1, 12499)
+
+
+async def test_a_plain_session_that_writes_still_commits(numbers: Numbers) -> None:
+    _, sessions, path = numbers
+    async with sessions() as s:
+        await s.execute(text("DELETE FROM t WHERE n >= 100"))
+        await s.commit()
+        assert write_lock_is_free(path)
+    async with sessions() as s:
+        assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 100
+
+
+async def test_reads_beside_an_open_writer_on_both_databases(db: Database) -> None:
+    """The same code on SQLite and PostgreSQL: a read beside an uncommitted write sees what is committed."""
+    async with transaction(db.sessions) as s:
+        s.add(Unit(period="p", code="A", level="province", name="A"))
+    async with transaction(db.sessions) as writer:
+        writer.add(Unit(period="p", code="B", level="province", name="B"))
+        await writer.flush()
+        async with db.sessions() as reader:
+            codes = (await reader.execute(select(Unit.code).where(Unit.period == "p"))).scalars().all()
+        assert codes == ["A"]
+    async with db.sessions() as reader:
+        codes = (await reader.execute(select(Unit.code).where(Unit.period == "p").order_by(Unit.code))).scalars().all()
+    assert codes == ["A", "B"]

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.config import Config
-from models.db import transaction
-from models.tables import ConversationState, DigestSnapshot, OutboxMessage
 from bot.app import make_scheduler
 from bot.commands import cmd_digest as digest_command
+from bot.config import Config
+from models.db import transaction
 from models.outbox import enqueue
+from models.tables import ConversationState, DigestSnapshot, OutboxMessage
 from scheduler import Scheduler, previous_fire
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App, stop
-from bot.channels.zalo import ZaloChannel
 from bot.config import ConfigError, load_config
 from models.tables import ChannelAccount, ProcessedMessage
 from tests.bot.channels.test_zalo import (
@@ -141,20 +138,6 @@ async def test_webhook_secret_is_random_when_not_configured_and_set_webhook_is_r
         assert (await fake.deliver_webhook(webhook_url(app), secret, update))[0] == 200
     finally:
         await stop(app)
-
-
-@pytest.mark.parametrize("zalo,web_cfg,match", [
-    ({"webhook_url": None}, {}, "zalo.webhook_url"),
-    ({}, {"enabled": False}, "web.enabled"),
-])
-async def test_webhook_mode_needs_a_url_and_the_web_server(sqlite_db: Database, tmp_path: Path, fake: FakeZalo,
-                                                           zalo: dict, web_cfg: dict, match: str) -> None:
-    config = make_config(sqlite_db.url, tmp_path, fake, mode="webhook", **zalo)
-    config = config.model_copy(update={"web": config.web.model_copy(update=web_cfg)})
-    async with aiohttp.ClientSession() as http:
-        stub = SimpleNamespace(config=config, http=http, web_app=web.Application())
-        with pytest.raises(ConfigError, match=match):
-            ZaloChannel(stub)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("toml,env,key", [
