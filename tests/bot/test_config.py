@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Config, ConfigError, load_config
-from scheduler import cron_trigger, rules_from_config
+from bot.settings import rules_from_config
+from scheduler import cron_trigger
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
