@@ -19,9 +19,10 @@ run: $(STAMP)
 	$(BIN)/python -m bot demo --if-empty
 	$(BIN)/python -m bot run
 
-## make test: installs what the tests need (venv, Chromium), checks PostgreSQL, runs ruff and pytest.
+## make test: installs what the tests need (venv, Chromium), checks PostgreSQL, runs ruff, lint-imports, mypy and pytest.
 test: $(STAMP) chromium postgres-check
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 chromium:
@@ -40,6 +41,7 @@ postgres-check:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

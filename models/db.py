@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 SessionFactory = async_sessionmaker[AsyncSession]
+DbSession = AsyncSession  # the names the edges use (they do not import SQLAlchemy themselves)
+DbEngine = AsyncEngine
 
 
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.web import keys
@@ -22,7 +21,7 @@ from bot.web.security import Session, csrf_ok, csrf_token, dump_session, load_se
 from handlers.staff import rules_for
 from models.accounts import web_user_with_unit
 from models.clock import local_date, utcnow
-from models.db import SessionFactory
+from models.db import DbSession, SessionFactory
 from models.reminders import Rules
 from models.tables import Unit, WebUser
 from models.units import is_within
@@ -82,7 +81,7 @@ class Ctx:
                   f'value="{self.csrf}"><button type="submit" class="link">{t("web.nav.logout")}</button></form>')
         return Html(f'<nav>{items}</nav><div class="user">{who}{logout}</div>')
 
-    async def within(self, db: AsyncSession, unit: Unit | None) -> bool:
+    async def within(self, db: DbSession, unit: Unit | None) -> bool:
         """Whether ``unit`` lies under the user's unit (or is it)."""
         if unit is None or self.unit is None or unit.id is None or self.unit.id is None:
             return False

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.config import Config
 from bot.web.chat import WebChatChannel
 from handlers.engine import Engine
+from models.db import DbEngine, SessionFactory
 
 CONFIG = web.AppKey("config", Config)
-DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
-SESSIONS = web.AppKey("sessions", async_sessionmaker)
+DB_ENGINE: web.AppKey[DbEngine] = web.AppKey("db_engine")
+SESSIONS: web.AppKey[SessionFactory] = web.AppKey("sessions")
 DIALOG = web.AppKey("dialog", Engine)
 WEB_CHAT = web.AppKey("web_chat", WebChatChannel)  # absent when the web chat is off

@@ -4,7 +4,6 @@ file links are added by the composition root)."""
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
 from bot.web import keys
@@ -12,7 +11,7 @@ from bot.web.chat import WebChatChannel
 from bot.web.routes import add_routes
 from handlers.engine import Engine
 from models.accounts import ping
-from models.db import SessionFactory
+from models.db import DbEngine, SessionFactory
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -24,7 +23,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "database": "ok"})
 
 
-def make_web_app(config: Config, engine: AsyncEngine, sessions: SessionFactory, dialog: Engine,
+def make_web_app(config: Config, engine: DbEngine, sessions: SessionFactory, dialog: Engine,
                  web_chat: WebChatChannel | None) -> web.Application:
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app[keys.CONFIG] = config
