@@ -12,18 +12,20 @@ from typing import Any
 
 from sqlalchemy import String, bindparam, case, cast, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.people import account_query
 from models.tables import ChannelAccount, ConversationState, Person
+from models.typed_sql import rowcount, table_of
 
-_T = ConversationState.__table__  # type: ignore[attr-defined]
+_T = table_of(ConversationState)
 _COLUMNS = (_T.c.id, _T.c.flow, _T.c.step, _T.c.data, _T.c.wrong_count, _T.c.expires_at)
 # the key, in Python and in SQL (the two must agree)
 def state_key(person_id: int | None, account_id: int | None) -> str:
     return f"person:{person_id}" if person_id is not None else f"account:{account_id}"
 
 
-_KEY = case((Person.id.is_not(None), literal("person:") + cast(Person.id, String)),  # type: ignore[union-attr]
+_KEY = case((col(Person.id).is_not(None), literal("person:") + cast(Person.id, String)),
             else_=literal("account:") + cast(ChannelAccount.id, String))
 # the account, its person, unit and conversation state: one query, built once
 ENTRY_QUERY = account_query(*_COLUMNS).outerjoin(_T, _T.c.key == _KEY)
@@ -71,5 +73,5 @@ async def drop_state(session: AsyncSession, state: StoredState) -> None:
 
 async def expire_states(session: AsyncSession, now: datetime) -> int:
     """Drop conversations idle past their expiry (nothing half-done is ever saved)."""
-    result = await session.execute(delete(ConversationState).where(ConversationState.expires_at <= now))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    result = await session.execute(delete(ConversationState).where(col(ConversationState.expires_at) <= now))
+    return rowcount(result) or 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.tables import Unit
 from models.units import add_unit, import_units, parse_unit_file
@@ -53,11 +54,11 @@ async def seed_demo(session: AsyncSession, period: str, total_villages: int = TO
     """
     await import_units(session, parse_unit_file(DATA_FILE.read_bytes(), period=period))
     existing = (await session.execute(select(func.count()).select_from(Unit).where(
-        Unit.period == period, Unit.level == "village"))).scalar_one()
+        col(Unit.period) == period, col(Unit.level) == "village"))).scalar_one()
     if existing:
         return 0
     communes = list((await session.execute(select(Unit).where(
-        Unit.period == period, Unit.level == "commune").order_by(Unit.code))).scalars().all())
+        col(Unit.period) == period, col(Unit.level) == "commune").order_by(col(Unit.code)))).scalars().all())
     rng = random.Random(f"demo-{period}")
     created = 0
     for commune, count in zip(communes, split_total(len(communes), total_villages, rng), strict=True):

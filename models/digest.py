@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from models.progress import STATUSES, UnitProgress, lines_by_child, party_tally, status_tally, total
 from models.reminders import Due, Rules, groups_with_late, late_tally
 from models.tables import PARTY_STATUSES, DigestSnapshot, Unit
+from models.typed_sql import id_col
 
 # the figures kept in a snapshot and compared with the previous digest, in display order
 TRACKED = ("elected", "member", "planned", "held", "merged", "overdue", "late")
@@ -96,16 +98,16 @@ async def parent_names(session: AsyncSession, unit_ids: list[int]) -> dict[int, 
     if not unit_ids:
         return {}
     parent = aliased(Unit)
-    rows = await session.execute(select(Unit.id, parent.full_name).join(parent, parent.id == Unit.parent_id)
-                                 .where(Unit.id.in_(unit_ids)))  # type: ignore[union-attr]
+    rows = await session.execute(select(id_col(Unit.id), col(parent.full_name))
+                                 .join(parent, col(parent.id) == Unit.parent_id).where(col(Unit.id).in_(unit_ids)))
     return {uid: name for uid, name in rows.all()}
 
 
 async def previous_snapshot(session: AsyncSession, unit_id: int, account_id: int | None) -> DigestSnapshot | None:
-    stmt = (select(DigestSnapshot).where(DigestSnapshot.unit_id == unit_id)
-            .order_by(DigestSnapshot.created_at.desc(), DigestSnapshot.id.desc()).limit(1))  # type: ignore[attr-defined, union-attr]
-    stmt = stmt.where(DigestSnapshot.account_id == account_id) if account_id is not None else stmt.where(
-        DigestSnapshot.account_id.is_(None))  # type: ignore[union-attr]
+    stmt = (select(DigestSnapshot).where(col(DigestSnapshot.unit_id) == unit_id)
+            .order_by(col(DigestSnapshot.created_at).desc(), col(DigestSnapshot.id).desc()).limit(1))
+    stmt = stmt.where(col(DigestSnapshot.account_id) == account_id) if account_id is not None else stmt.where(
+        col(DigestSnapshot.account_id).is_(None))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

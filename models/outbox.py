@@ -10,25 +10,34 @@ Plain functions over a session; they never commit (the caller's transaction does
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
 
 from models.tables import ChannelAccount, OutboxMessage
+from models.typed_sql import id_col, rowcount
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 PENDING, SENDING, SENT, DEAD, SKIPPED = "pending", "sending", "sent", "dead", "skipped"
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert_for(session: AsyncSession) -> Callable[[type[SQLModel]], PgInsert | SqliteInsert]:
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 async def enqueue(session: AsyncSession, *, key: str, kind: str, account_id: int, text: str, now: datetime,
@@ -46,7 +55,7 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, account_id: int
         created_at=now,
     ).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,42 +80,44 @@ async def claim_due(session: AsyncSession, now: datetime, *, channels: Collectio
     """Claim up to ``limit`` due rows for the given channels: pending and due, or ``sending`` with an
     expired lease (a crashed worker). ``hold_kinds`` are left alone (e.g. reminders in quiet hours)."""
     o, a = OutboxMessage, ChannelAccount
-    due = or_(and_(o.status == PENDING, o.next_attempt_at <= now),
-              and_(o.status == SENDING, o.locked_until < now))  # type: ignore[operator]
-    stmt = (select(o.id).join(a, a.id == o.account_id)
-            .where(due, a.channel.in_(list(channels)))  # type: ignore[attr-defined]
-            .order_by(o.next_attempt_at, o.id).limit(limit))
+    due = or_(and_(col(o.status) == PENDING, col(o.next_attempt_at) <= now),
+              and_(col(o.status) == SENDING, col(o.locked_until) < now))
+    stmt = (select(col(o.id)).join(a, col(a.id) == o.account_id)
+            .where(due, col(a.channel).in_(list(channels)))
+            .order_by(col(o.next_attempt_at), col(o.id)).limit(limit))
     if hold_kinds:
-        stmt = stmt.where(o.kind.not_in(list(hold_kinds)))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(o.kind).not_in(list(hold_kinds)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=o)
     ids = list((await session.execute(stmt)).scalars().all())
     if not ids:
         return []
     until = now + lease
-    await session.execute(update(o).where(o.id.in_(ids)).values(status=SENDING, locked_until=until)  # type: ignore[union-attr]
+    await session.execute(update(o).where(col(o.id).in_(ids)).values(status=SENDING, locked_until=until)
                           .execution_options(synchronize_session=False))
     rows = (await session.execute(
-        select(o.id, o.key, o.kind, o.text, o.attachment_path, o.attempts, a.id, a.channel, a.external_id,
-               a.blocked).join(a, a.id == o.account_id).where(o.id.in_(ids))  # type: ignore[union-attr]
-        .order_by(o.next_attempt_at, o.id))).all()
-    return [Claimed(*row, lease=until) for row in rows]
+        select(id_col(o.id), col(o.key), col(o.kind), col(o.text), col(o.attachment_path), col(o.attempts),
+               id_col(a.id), col(a.channel), col(a.external_id), col(a.blocked)).join(a, col(a.id) == o.account_id)
+        .where(col(o.id).in_(ids)).order_by(col(o.next_attempt_at), col(o.id)))).all()
+    return [Claimed(oid, key, kind, text, path, attempts, aid, channel, external_id, blocked, lease=until)
+            for oid, key, kind, text, path, attempts, aid, channel, external_id, blocked in rows]
 
 
-def _mine(row: Claimed):  # type: ignore[no-untyped-def]
+def _mine(row: Claimed) -> ColumnElement[bool]:
     o = OutboxMessage
-    return and_(o.id == row.id, o.status == SENDING, o.locked_until == row.lease)
+    return and_(col(o.id) == row.id, col(o.status) == SENDING, col(o.locked_until) == row.lease)
 
 
 async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
     result = await session.execute(update(OutboxMessage).where(_mine(row)).values(
         status=SENT, sent_at=now, attempts=row.attempts + 1, locked_until=None, last_error=None))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
     """Exponential: base, 2·base, 4·base, … capped at an hour (``attempts`` ≥ 1)."""
-    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    factor: int = 2 ** max(attempts - 1, 0)  # (typeshed: int ** int is Any, a negative power being a float)
+    return min(base * factor, MAX_BACKOFF)
 
 
 async def mark_retry(session: AsyncSession, row: Claimed, now: datetime, error: str, *,
@@ -138,7 +149,7 @@ async def mark_final(session: AsyncSession, row: Claimed, status: str, error: st
 async def mark_blocked(session: AsyncSession, row: Claimed, error: str) -> None:
     """The user blocked the bot: skip this row, flag the account (its other rows are skipped when claimed)."""
     await mark_final(session, row, SKIPPED, error)
-    await session.execute(update(ChannelAccount).where(ChannelAccount.id == row.account_id).values(blocked=True))
+    await session.execute(update(ChannelAccount).where(col(ChannelAccount.id) == row.account_id).values(blocked=True))
 
 
 async def release(session: AsyncSession, row: Claimed, when: datetime) -> None:
@@ -150,5 +161,5 @@ async def release(session: AsyncSession, row: Claimed, when: datetime) -> None:
 async def counts(session: AsyncSession) -> dict[str, int]:
     from sqlalchemy import func
 
-    rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    rows = await session.execute(select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status)))
     return {status: n for status, n in rows.all()}

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.tables import ROLES, ChannelAccount, Invite, Person, Unit
 
@@ -41,6 +42,7 @@ async def create_invite(session: AsyncSession, unit: Unit, role: str, now: datet
         raise InviteError("not_a_village")
     if role != "village_head" and unit.level == "village":
         raise InviteError("staff_on_village")
+    assert unit.id is not None
     invite = Invite(code=new_invite_code(), role=role, unit_id=unit.id, created_at=now,
                     expires_at=now + timedelta(days=valid_days))
     session.add(invite)
@@ -54,10 +56,10 @@ SEEN_RESOLUTION = timedelta(minutes=10)  # last_seen_at is refreshed at most thi
 def account_query(*also: Any) -> Select[Any]:
     """The account by (channel, external id), outer-joined to its person and unit (and ``also``)."""
     return (select(ChannelAccount, Person, Unit, *also)
-            .outerjoin(Person, Person.id == ChannelAccount.person_id)  # type: ignore[arg-type]
-            .outerjoin(Unit, Unit.id == Person.unit_id)  # type: ignore[arg-type]
-            .where(ChannelAccount.channel == bindparam("channel"),
-                   ChannelAccount.external_id == bindparam("external_id")))
+            .outerjoin(Person, col(Person.id) == ChannelAccount.person_id)
+            .outerjoin(Unit, col(Unit.id) == Person.unit_id)
+            .where(col(ChannelAccount.channel) == bindparam("channel"),
+                   col(ChannelAccount.external_id) == bindparam("external_id")))
 
 
 async def new_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
@@ -80,7 +82,7 @@ def seen(account: ChannelAccount, now: datetime) -> None:
 async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, now: datetime,
                                 display_name: str | None = None) -> ChannelAccount:
     account = (await session.execute(select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))).scalar_one_or_none()
+        col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id))).scalar_one_or_none()
     if account is None:
         return await new_account(session, channel, external_id, now, display_name)
     seen(account, now)
@@ -91,7 +93,7 @@ async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: st
     """Spend the invite and bind the account. A second invite for the same village (or the same
     staff unit and role) binds to the same person, so one head can use Zalo and Telegram."""
     invite = (await session.execute(
-        select(Invite).where(Invite.code == normalise_code(code)).with_for_update())).scalar_one_or_none()
+        select(Invite).where(col(Invite.code) == normalise_code(code)).with_for_update())).scalar_one_or_none()
     if invite is None:
         raise InviteError("unknown")
     if invite.used_at is not None:
@@ -101,7 +103,7 @@ async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: st
     person = None
     if invite.role == "village_head":
         person = (await session.execute(select(Person).where(
-            Person.unit_id == invite.unit_id, Person.role == "village_head"))).scalars().first()
+            col(Person.unit_id) == invite.unit_id, col(Person.role) == "village_head"))).scalars().first()
     if person is None and account.person_id is not None:
         current = await session.get(Person, account.person_id)
         if current is not None and current.unit_id == invite.unit_id and current.role == invite.role:
@@ -119,5 +121,5 @@ async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: st
 
 
 async def accounts_of_person(session: AsyncSession, person_id: int) -> list[ChannelAccount]:
-    rows = await session.execute(select(ChannelAccount).where(ChannelAccount.person_id == person_id))
+    rows = await session.execute(select(ChannelAccount).where(col(ChannelAccount.person_id) == person_id))
     return list(rows.scalars().all())

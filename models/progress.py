@@ -12,15 +12,17 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVarTuple
 
-from sqlalchemy import Date, Executable, Integer, Row, Select, String, and_, bindparam, case, func
+from sqlalchemy import Date, Executable, Integer, ScalarSelect, Select, String, and_, bindparam, case, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import literal_column, select
+from sqlmodel import col
 
 from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport, Unit, UnitAncestor
+from models.typed_sql import AnyRow, AnySelect, id_col
 
 STATUSES = ("no_election", "elected_non_member", "elected_probationary", "elected_member",
             "congress_planned", "congress_overdue", "merged", "not_merged")
@@ -38,25 +40,28 @@ def status_expr(today: date | ColumnElement[date]) -> ColumnElement[str]:
     (a date, or a parameter such as ``TODAY``)."""
     e, c = ElectionReport, CongressReport
     return case(
-        (e.id.is_(None), const("no_election")),  # type: ignore[union-attr]
-        (and_(c.held_date.is_not(None), c.merged.is_(True)), const("merged")),  # type: ignore[union-attr, attr-defined]
-        (c.held_date.is_not(None), const("not_merged")),  # type: ignore[union-attr]
-        (and_(c.planned_date.is_not(None), c.planned_date < today), const("congress_overdue")),  # type: ignore[union-attr, operator]
-        (c.planned_date.is_not(None), const("congress_planned")),  # type: ignore[union-attr]
-        (e.party_status == const("member"), const("elected_member")),
-        (e.party_status == const("probationary"), const("elected_probationary")),
+        (col(e.id).is_(None), const("no_election")),
+        (and_(col(c.held_date).is_not(None), col(c.merged).is_(True)), const("merged")),
+        (col(c.held_date).is_not(None), const("not_merged")),
+        (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), const("congress_overdue")),
+        (col(c.planned_date).is_not(None), const("congress_planned")),
+        (col(e.party_status) == const("member"), const("elected_member")),
+        (col(e.party_status) == const("probationary"), const("elected_probationary")),
         else_=const("elected_non_member"),
     )
 
 
-def with_reports(stmt):  # type: ignore[no-untyped-def]
+_Ts = TypeVarTuple("_Ts")
+
+
+def with_reports(stmt: Select[*_Ts]) -> Select[*_Ts]:
     """Outer-join a statement selecting from ``Unit`` (as the village) to its reports."""
-    return (stmt.outerjoin(ElectionReport, ElectionReport.village_id == Unit.id)
-            .outerjoin(CongressReport, CongressReport.village_id == Unit.id))
+    return (stmt.outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
+            .outerjoin(CongressReport, col(CongressReport.village_id) == Unit.id))
 
 
 async def village_status(session: AsyncSession, village_id: int, today: date) -> str:
-    stmt = with_reports(select(status_expr(today)).select_from(Unit)).where(Unit.id == village_id)
+    stmt = with_reports(select(status_expr(today)).select_from(Unit)).where(col(Unit.id) == village_id)
     return (await session.execute(stmt)).scalar_one()
 
 
@@ -121,7 +126,7 @@ def status_tally() -> Tally:
 @cache
 def party_tally() -> Tally:
     """How many heads are full members, probationary, not members (``PARTY_STATUSES`` order)."""
-    return Tally((ElectionReport.party_status.label("party"),),
+    return Tally((col(ElectionReport.party_status).label("party"),),
                  lambda c: [func.count().filter(c.party == const(p)) for p in PARTY_STATUSES])
 
 
@@ -136,7 +141,7 @@ class Group(NamedTuple):
 
 
 @cache
-def village_groups_stmt(tallies: tuple[Tally, ...]) -> Select[Any]:
+def village_groups_stmt(tallies: tuple[Tally, ...]) -> AnySelect:
     """One aggregate query over the villages under ``SCOPE``, grouped by parent, with the ``tallies``
     computed per group, and each parent's own parent, code and name.
 
@@ -146,16 +151,17 @@ def village_groups_stmt(tallies: tuple[Tally, ...]) -> Select[Any]:
     once, below an ``OFFSET 0`` fence, and counted above it."""
     s = aliased(UnitAncestor, name="s")
     v = with_reports(
-        select(Unit.parent_id.label("key"), *(col for t in tallies for col in t.columns))
-        .select_from(s).join(Unit, Unit.parent_id == s.descendant_id)
-    ).where(s.ancestor_id == SCOPE, Unit.level == const("village")).offset(0).subquery("v")
+        select(col(Unit.parent_id).label("key"), *(c for t in tallies for c in t.columns))
+        .select_from(s).join(Unit, col(Unit.parent_id) == s.descendant_id)
+    ).where(col(s.ancestor_id) == SCOPE, col(Unit.level) == const("village")).offset(0).subquery("v")
     aggregates = [agg for t in tallies for agg in t.aggregates(v.c)]
     g = select(v.c.key, *(agg.label(f"a{i}") for i, agg in enumerate(aggregates))).group_by(v.c.key).subquery("g")
     # a village's parent is never a village: saying so lets PostgreSQL read the few thousand units
     # above the villages (index on level) instead of hashing the whole unit table
     parent = aliased(Unit, name="p")
-    return (select(g.c.key, parent.parent_id, parent.code, parent.full_name, *list(g.c)[1:])
-            .join(parent, and_(parent.id == g.c.key, parent.level.in_([const(level) for level in LEVELS[:-1]]))))
+    return (select(g.c.key, col(parent.parent_id), col(parent.code), col(parent.full_name), *list(g.c)[1:])
+            .join(parent, and_(col(parent.id) == g.c.key,
+                               col(parent.level).in_([const(level) for level in LEVELS[:-1]]))))
 
 
 async def village_groups(session: AsyncSession, scope_id: int, tallies: tuple[Tally, ...],
@@ -165,22 +171,24 @@ async def village_groups(session: AsyncSession, scope_id: int, tallies: tuple[Ta
     return [Group(row[0], row[1], row[2], row[3], row[4:]) for row in rows]
 
 
-async def core_rows(session: AsyncSession, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+async def core_rows(session: AsyncSession, stmt: Executable, params: Mapping[str, Any]) -> Sequence[AnyRow]:
     """Run a Core statement on the session's connection (no ORM result processing)."""
     return (await (await session.connection()).execute(stmt, params)).all()
 
 
 @cache
-def _holders_stmt() -> Select[Any]:
+def _holders_stmt() -> Select[int, int, str, str]:
     up, ch = aliased(UnitAncestor, name="up"), aliased(Unit, name="ch")
-    return (select(up.descendant_id, ch.id, ch.code, ch.full_name).join(ch, ch.id == up.ancestor_id)
-            .where(up.descendant_id.in_(bindparam("ids", expanding=True)), ch.parent_id == SCOPE))
+    return (select(col(up.descendant_id), id_col(ch.id), col(ch.code), col(ch.full_name))
+            .join(ch, col(ch.id) == up.ancestor_id)
+            .where(col(up.descendant_id).in_(bindparam("ids", expanding=True)), col(ch.parent_id) == SCOPE))
 
 
 @cache
-def _direct_stmt() -> Select[Any]:
-    return with_reports(select(Unit.id, Unit.code, Unit.full_name, status_expr(TODAY)).select_from(Unit)).where(
-        Unit.parent_id == SCOPE, Unit.level == const("village"))
+def _direct_stmt() -> Select[int, str, str, str]:
+    return with_reports(
+        select(id_col(Unit.id), col(Unit.code), col(Unit.full_name), status_expr(TODAY)).select_from(Unit)
+    ).where(col(Unit.parent_id) == SCOPE, col(Unit.level) == const("village"))
 
 
 async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[Group],
@@ -192,7 +200,8 @@ async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[
     lines: dict[int, UnitProgress] = {}
     holder: dict[int, int] = {}  # parent's parent → line
     params = {"scope_id": scope_id, "today": today}
-    if deeper := sorted({g.key_parent for g in groups if g.key != scope_id and g.key_parent != scope_id}):
+    # (only the root has no parent: a group keyed by it is the scope's own, handled apart below)
+    if deeper := sorted({p for g in groups if g.key != scope_id and (p := g.key_parent) is not None and p != scope_id}):
         for uid, ch_id, code, name in await core_rows(session, _holders_stmt(), {**params, "ids": deeper}):
             lines.setdefault(ch_id, UnitProgress(unit_id=ch_id, code=code, name=name))
             holder[uid] = ch_id
@@ -208,7 +217,8 @@ async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[
             if uid not in lines:
                 lines[uid] = UnitProgress(unit_id=uid, code=g.code, name=g.name)
         else:
-            uid = holder[g.key_parent]  # type: ignore[index]
+            assert g.key_parent is not None  # (see deeper)
+            uid = holder[g.key_parent]
         rows.setdefault(uid, []).append(g.values[:width])
     for uid, counts in rows.items():
         n, *by_status = counts[0] if len(counts) == 1 else map(sum, zip(*counts, strict=True))
@@ -237,10 +247,10 @@ EXPORT_COLUMNS = ("province_code", "district_code", "commune_code", "commune_nam
                   "merged", "updated_at")
 
 
-def _ancestor_code(level: str):  # type: ignore[no-untyped-def]
+def _ancestor_code(level: str) -> ScalarSelect[str]:
     a, u = aliased(UnitAncestor), aliased(Unit)
-    return (select(u.code).join(a, a.ancestor_id == u.id)
-            .where(a.descendant_id == Unit.id, u.level == level).limit(1).scalar_subquery())
+    return (select(col(u.code)).join(a, col(a.ancestor_id) == u.id)
+            .where(col(a.descendant_id) == Unit.id, col(u.level) == level).limit(1).scalar_subquery())
 
 
 async def export_rows(session: AsyncSession, period: str, today: date,
@@ -249,15 +259,15 @@ async def export_rows(session: AsyncSession, period: str, today: date,
     commune = aliased(Unit)
     e, c = ElectionReport, CongressReport
     stmt = with_reports(
-        select(_ancestor_code("province"), _ancestor_code("district"), commune.code, commune.full_name,
-               Unit.code, Unit.full_name, status_expr(today), e.election_date, e.head_name, e.party_status,
-               e.votes_for, e.valid_ballots, e.roll, c.planned_date, c.held_date, c.secretary_name, c.merged,
-               e.updated_at, c.updated_at)
-        .select_from(Unit).join(commune, commune.id == Unit.parent_id)
-    ).where(Unit.period == period, Unit.level == "village").order_by(commune.code, Unit.code)
+        select(_ancestor_code("province"), _ancestor_code("district"), col(commune.code), col(commune.full_name),
+               col(Unit.code), col(Unit.full_name), status_expr(today), col(e.election_date), col(e.head_name),
+               col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll), col(c.planned_date),
+               col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at), col(c.updated_at))
+        .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
+    ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
     if scope_id is not None:
-        stmt = stmt.join(UnitAncestor, and_(UnitAncestor.descendant_id == Unit.id,
-                                            UnitAncestor.ancestor_id == scope_id))
+        stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
+                                            col(UnitAncestor.ancestor_id) == scope_id))
     result = await session.stream(stmt)
     async for row in result:
         *values, e_upd, c_upd = row
@@ -279,8 +289,8 @@ def _cell(value: object) -> str:
 
 async def party_status_counts(session: AsyncSession, unit_id: int) -> dict[str, int]:
     """How many elected heads under ``unit_id`` are full members, probationary, or not members."""
-    stmt = (select(ElectionReport.party_status, func.count())
-            .join(UnitAncestor, and_(UnitAncestor.descendant_id == ElectionReport.village_id,
-                                     UnitAncestor.ancestor_id == unit_id))
-            .group_by(ElectionReport.party_status))
+    stmt = (select(col(ElectionReport.party_status), func.count())
+            .join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == ElectionReport.village_id,
+                                     col(UnitAncestor.ancestor_id) == unit_id))
+            .group_by(col(ElectionReport.party_status)))
     return {status: n for status, n in (await session.execute(stmt)).all()}

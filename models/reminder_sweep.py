@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.outbox import enqueue
 from models.reminders import REPEATING, Due, Rules, due_today
 from models.tables import ChannelAccount, ConversationState, OutboxMessage, Person, Unit, UnitAncestor
+from models.typed_sql import id_col
 
 STAFF_ROLES = ("staff", "admin")
 
@@ -57,10 +59,10 @@ def episode_start(due: Due, rules: Rules) -> date:
 async def head_accounts(session: AsyncSession, period: str) -> dict[int, list[tuple[int, int]]]:
     """village id → [(person id, account id)] of its heads' reachable accounts."""
     rows = await session.execute(
-        select(Person.unit_id, Person.id, ChannelAccount.id)
-        .join(ChannelAccount, ChannelAccount.person_id == Person.id).join(Unit, Unit.id == Person.unit_id)
-        .where(Person.role == "village_head", Unit.period == period, ChannelAccount.blocked.is_(False))  # type: ignore[attr-defined]
-        .order_by(ChannelAccount.id))
+        select(col(Person.unit_id), id_col(Person.id), id_col(ChannelAccount.id))
+        .join(ChannelAccount, col(ChannelAccount.person_id) == Person.id).join(Unit, col(Unit.id) == Person.unit_id)
+        .where(col(Person.role) == "village_head", col(Unit.period) == period, col(ChannelAccount.blocked).is_(False))
+        .order_by(col(ChannelAccount.id)))
     out: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for village_id, person_id, account_id in rows.all():
         out[village_id].append((person_id, account_id))
@@ -69,15 +71,15 @@ async def head_accounts(session: AsyncSession, period: str) -> dict[int, list[tu
 
 async def busy_people(session: AsyncSession, now: datetime) -> set[int]:
     """People in the middle of a conversation (a live ``person:<id>`` state)."""
-    rows = await session.execute(select(ConversationState.key).where(
-        ConversationState.key.like("person:%"), ConversationState.expires_at > now))  # type: ignore[attr-defined]
+    rows = await session.execute(select(col(ConversationState.key)).where(
+        col(ConversationState.key).like("person:%"), col(ConversationState.expires_at) > now))
     return {int(k.split(":", 1)[1]) for k in rows.scalars().all() if k.split(":", 1)[1].isdigit()}
 
 
 async def reminder_history(session: AsyncSession, since: datetime) -> dict[tuple[int, str], set[date]]:
     """(village id, rule) → the local dates it was reminded on, from the outbox keys since ``since``."""
-    rows = await session.execute(select(OutboxMessage.village_id, OutboxMessage.key).where(
-        OutboxMessage.kind == "reminder", OutboxMessage.created_at >= since))
+    rows = await session.execute(select(col(OutboxMessage.village_id), col(OutboxMessage.key)).where(
+        col(OutboxMessage.kind) == "reminder", col(OutboxMessage.created_at) >= since))
     out: dict[tuple[int, str], set[date]] = defaultdict(set)
     for village_id, key in rows.all():
         parts = key.split(":")
@@ -92,12 +94,12 @@ async def staff_accounts(session: AsyncSession, village_ids: Iterable[int]) -> d
     out: dict[int, list[int]] = {}
     for i in range(0, len(ids), 500):
         rows = await session.execute(
-            select(UnitAncestor.descendant_id, UnitAncestor.distance, ChannelAccount.id)
-            .join(Person, and_(Person.unit_id == UnitAncestor.ancestor_id, Person.role.in_(STAFF_ROLES)))  # type: ignore[attr-defined]
-            .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-            .where(UnitAncestor.descendant_id.in_(ids[i:i + 500]), UnitAncestor.distance > 0,  # type: ignore[attr-defined]
-                   ChannelAccount.blocked.is_(False))  # type: ignore[attr-defined]
-            .order_by(UnitAncestor.distance, ChannelAccount.id))
+            select(col(UnitAncestor.descendant_id), col(UnitAncestor.distance), id_col(ChannelAccount.id))
+            .join(Person, and_(col(Person.unit_id) == UnitAncestor.ancestor_id, col(Person.role).in_(STAFF_ROLES)))
+            .join(ChannelAccount, col(ChannelAccount.person_id) == Person.id)
+            .where(col(UnitAncestor.descendant_id).in_(ids[i:i + 500]), col(UnitAncestor.distance) > 0,
+                   col(ChannelAccount.blocked).is_(False))
+            .order_by(col(UnitAncestor.distance), col(ChannelAccount.id)))
         nearest: dict[int, int] = {}
         for vid, distance, account_id in rows.all():
             if nearest.setdefault(vid, distance) == distance:

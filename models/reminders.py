@@ -14,16 +14,18 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Date, Integer, Select, String, and_, bindparam, case, func, literal
+from sqlalchemy import CompoundSelect, Date, Integer, SQLColumnExpression, String, and_, bindparam, case, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import col
 
 from models.progress import Group, Tally, const, core_rows, village_groups_stmt, with_reports
 from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
+from models.typed_sql import AnySelect
 
 LATE_RULES = ("election", "plan_congress", "congress_result")  # a village matching one of these is late
 REPEATING = (*LATE_RULES, "probation")
@@ -72,23 +74,23 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def _villages(scope_id: int | None, period: str | None, *cols) -> Select:  # type: ignore[no-untyped-def]
-    stmt = select(Unit.id, Unit.code, Unit.full_name, *cols).where(Unit.level == "village")
+def _villages(scope_id: int | None, period: str | None, *cols: SQLColumnExpression[Any]) -> AnySelect:
+    stmt = select(col(Unit.id), col(Unit.code), col(Unit.full_name), *cols).where(col(Unit.level) == "village")
     if period is not None:
-        stmt = stmt.where(Unit.period == period)
+        stmt = stmt.where(col(Unit.period) == period)
     if scope_id is not None:
-        stmt = stmt.join(UnitAncestor, and_(UnitAncestor.descendant_id == Unit.id,
-                                            UnitAncestor.ancestor_id == scope_id))
+        stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
+                                            col(UnitAncestor.ancestor_id) == scope_id))
     return stmt
 
 
 def _no_congress() -> ColumnElement[bool]:
     c = CongressReport
-    return or_(c.id.is_(None), and_(c.planned_date.is_(None), c.held_date.is_(None)))  # type: ignore[union-attr]
+    return or_(col(c.id).is_(None), and_(col(c.planned_date).is_(None), col(c.held_date).is_(None)))
 
 
 def _election_day(rules: Rules) -> ColumnElement[date]:
-    return func.coalesce(Unit.election_date, literal_column(f"'{rules.election_date.isoformat()}'", Date))
+    return func.coalesce(col(Unit.election_date), literal_column(f"'{rules.election_date.isoformat()}'", Date))
 
 
 # how many days after its date each late rule starts to match
@@ -115,37 +117,38 @@ def rule_condition(rule: str, rules: Rules, today: date | None) -> ColumnElement
     villages' aggregate. ``today=None`` (late rules only) leaves the cut-off dates as parameters."""
     e, c = ElectionReport, CongressReport
     if rule == "election":
-        return and_(e.id.is_(None), _election_day(rules) <= _cutoff(rule, rules, today))  # type: ignore[union-attr]
+        return and_(col(e.id).is_(None), _election_day(rules) <= _cutoff(rule, rules, today))
     if rule == "plan_congress":
-        return and_(e.party_status == const("member"), _no_congress(),
-                    e.election_date <= _cutoff(rule, rules, today))  # type: ignore[arg-type]
+        return and_(col(e.party_status) == const("member"), _no_congress(),
+                    col(e.election_date) <= _cutoff(rule, rules, today))
     if rule == "congress_result":
-        return and_(c.held_date.is_(None), c.planned_date <= _cutoff(rule, rules, today))  # type: ignore[union-attr, operator]
+        return and_(col(c.held_date).is_(None), col(c.planned_date) <= _cutoff(rule, rules, today))
     assert today is not None
     if rule == "congress_soon":
         days = [today + timedelta(days=d) for d in rules.congress_soon_days]
-        return and_(c.held_date.is_(None), c.planned_date.in_(days))  # type: ignore[union-attr]
+        return and_(col(c.held_date).is_(None), col(c.planned_date).in_(days))
     if rule == "probation":
         # loose cut-off in SQL, exact month arithmetic in Python (see _due)
         cutoff = add_months(today + timedelta(days=rules.probation_notice_days), -rules.probation_months)
-        return and_(e.party_status == const("probationary"), e.party_date.is_not(None),  # type: ignore[union-attr]
-                    e.party_date <= cutoff + timedelta(days=3), _no_congress())  # type: ignore[operator]
+        return and_(col(e.party_status) == const("probationary"), col(e.party_date).is_not(None),
+                    col(e.party_date) <= cutoff + timedelta(days=3), _no_congress())
     raise ValueError(f"unknown rule {rule}")
 
 
 def rule_query(rule: str, rules: Rules, today: date, scope_id: int | None = None,
-               period: str | None = None) -> Select:
+               period: str | None = None) -> AnySelect:
     """Villages matching ``rule`` today: (id, code, full_name, date column it is ordered by)."""
     e, c = ElectionReport, CongressReport
-    day = {"election": _election_day(rules), "plan_congress": e.election_date, "congress_soon": c.planned_date,
-           "congress_result": c.planned_date, "probation": e.party_date}[rule]
-    stmt = _villages(scope_id, period, day.label("d"))  # type: ignore[attr-defined]
+    day: SQLColumnExpression[date | None] = {
+        "election": _election_day(rules), "plan_congress": col(e.election_date), "congress_soon": col(c.planned_date),
+        "congress_result": col(c.planned_date), "probation": col(e.party_date)}[rule]
+    stmt = _villages(scope_id, period, day.label("d"))
     if rule in ("plan_congress", "probation"):
-        stmt = stmt.join(e, e.village_id == Unit.id).outerjoin(c, c.village_id == Unit.id)
+        stmt = stmt.join(e, col(e.village_id) == Unit.id).outerjoin(c, col(c.village_id) == Unit.id)
     elif rule == "election":
-        stmt = stmt.outerjoin(e, e.village_id == Unit.id)
+        stmt = stmt.outerjoin(e, col(e.village_id) == Unit.id)
     else:
-        stmt = stmt.join(c, c.village_id == Unit.id)
+        stmt = stmt.join(c, col(c.village_id) == Unit.id)
     return stmt.where(rule_condition(rule, rules, today))
 
 
@@ -167,7 +170,7 @@ async def due_today(session: AsyncSession, rules: Rules, today: date, *, period:
     """Every (rule, village) due today, in rule order then village code."""
     out: list[Due] = []
     for rule in only:
-        rows = await session.execute(rule_query(rule, rules, today, scope_id, period).order_by(Unit.code))
+        rows = await session.execute(rule_query(rule, rules, today, scope_id, period).order_by(col(Unit.code)))
         for vid, code, name, d in rows.all():
             due = _due(rule, rules, today, vid, code, name, d)
             if due is not None:
@@ -217,21 +220,22 @@ def _day_key_sqlite(element: day_key, compiler: Any, **kw: Any) -> str:
     return "(" + " || ".join(compiler.process(c, **kw) for c in element.clauses) + ")"
 
 
-def _late(rules: Rules, value: Callable[[str, ColumnElement[date], int], Any]) -> ColumnElement[Any]:
+def _late(rules: Rules, value: Callable[[str, SQLColumnExpression[date | None], int], Any]) -> ColumnElement[Any]:
     """A CASE over the late rules (they exclude each other), cut-off dates left as parameters:
     ``value(rule, day, offset)`` for the rule a village matches, NULL when it is not late. ``day`` +
     ``offset`` days is when it became late (``Due.since``, as in :func:`_due`)."""
     e, c = ElectionReport, CongressReport
-    days = {"election": (_election_day(rules), 0),
-            "plan_congress": (e.election_date, rules.plan_congress_after_days),
-            "congress_result": (c.planned_date, 0)}
+    days: dict[str, tuple[SQLColumnExpression[date | None], int]] = {
+        "election": (_election_day(rules), 0),
+        "plan_congress": (col(e.election_date), rules.plan_congress_after_days),
+        "congress_result": (col(c.planned_date), 0)}
     return case(*((rule_condition(r, rules, None), value(r, *days[r])) for r in LATE_RULES))
 
 
 def _late_key(rules: Rules) -> ColumnElement[str]:
     """Per village: (since, code) as one sortable string if it is late, else NULL."""
     return _late(rules, lambda _r, day, n: day_key(add_days(day, literal_column(str(int(n)))) if n else day,
-                                                    Unit.code))
+                                                    col(Unit.code)))
 
 
 @cache
@@ -247,7 +251,7 @@ def late_tally(rules: Rules) -> Tally:
 
 
 @cache
-def groups_with_late_stmt(tallies: tuple[Tally, ...], rules: Rules) -> CompoundSelect:
+def groups_with_late_stmt(tallies: tuple[Tally, ...], rules: Rules) -> CompoundSelect[*tuple[Any, ...]]:
     """:func:`models.progress.village_groups_stmt` for ``tallies`` (the last one a :func:`late_tally`)
     and, in the same statement, the ``limit`` oldest late villages under the scope. Rows:
     ``(0, group…, aggregates…)`` then ``(1, late village…)``.
@@ -266,9 +270,10 @@ def groups_with_late_stmt(tallies: tuple[Tally, ...], rules: Rules) -> CompoundS
     top = select(g.c.key).where(n_late > 0, oldest <= func.coalesce(bound, oldest)).order_by(oldest).limit(limit)
     key = _late_key(rules).label("late_key")
     # (the level is tested above the fence, so that SQLite reads the groups' villages by parent)
-    candidates = (select(Unit.id, Unit.level, key).outerjoin(ElectionReport, ElectionReport.village_id == Unit.id)
-                  .outerjoin(CongressReport, CongressReport.village_id == Unit.id)
-                  .where(Unit.parent_id.in_(top)).offset(0).subquery("candidates"))
+    candidates = (select(col(Unit.id), col(Unit.level), key)
+                  .outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
+                  .outerjoin(CongressReport, col(CongressReport.village_id) == Unit.id)
+                  .where(col(Unit.parent_id).in_(top)).offset(0).subquery("candidates"))
     late = (select(candidates.c.id).where(candidates.c.level == const("village"), candidates.c.late_key.is_not(None))
             .order_by(candidates.c.late_key).limit(limit).subquery("late"))
     parent = aliased(Unit, name="lp")
@@ -276,10 +281,11 @@ def groups_with_late_stmt(tallies: tuple[Tally, ...], rules: Rules) -> CompoundS
     return union_all(
         select(literal(0), *list(g.c)[:4], type_coerce(null(), String), type_coerce(null(), Date),
                type_coerce(null(), String), *aggregates),
-        with_reports(select(literal(1), Unit.id, null(), Unit.code, Unit.full_name,
+        with_reports(select(literal(1), col(Unit.id), null(), col(Unit.code), col(Unit.full_name),
                             _late(rules, lambda r, _day, _n: const(r)), _late(rules, lambda _r, day, _n: day),
-                            parent.full_name, *(null() for _ in aggregates))
-                     .select_from(late).join(Unit, Unit.id == late.c.id)).join(parent, parent.id == Unit.parent_id))
+                            col(parent.full_name), *(null() for _ in aggregates))
+                     .select_from(late).join(Unit, col(Unit.id) == late.c.id))
+        .join(parent, col(parent.id) == Unit.parent_id))
 
 
 async def groups_with_late(session: AsyncSession, scope_id: int, tallies: tuple[Tally, ...], rules: Rules, today: date,

@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.tables import PARTY_STATUSES, AuditEvent, CongressReport, ElectionReport, ReportRevision
+from models.typed_sql import table_of
 
 
 class ReportError(ValueError):
@@ -86,7 +88,7 @@ async def _write_revision(session: AsyncSession, kind: str, village_id: int, rev
                "new": _as_text(value)}
               for field, value in new.items() if old is None or old.get(field) != value]
     if events:  # one statement for all of them (they need no ids back)
-        await (await session.connection()).execute(insert(AuditEvent.__table__), events)  # type: ignore[arg-type]
+        await (await session.connection()).execute(insert(table_of(AuditEvent)), events)
 
 
 ELECTION_FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status",
@@ -96,12 +98,12 @@ CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not
 
 async def get_election(session: AsyncSession, village_id: int) -> ElectionReport | None:
     return (await session.execute(
-        select(ElectionReport).where(ElectionReport.village_id == village_id))).scalar_one_or_none()
+        select(ElectionReport).where(col(ElectionReport.village_id) == village_id))).scalar_one_or_none()
 
 
 async def get_congress(session: AsyncSession, village_id: int) -> CongressReport | None:
     return (await session.execute(
-        select(CongressReport).where(CongressReport.village_id == village_id))).scalar_one_or_none()
+        select(CongressReport).where(col(CongressReport.village_id) == village_id))).scalar_one_or_none()
 
 
 async def record_election(session: AsyncSession, village_id: int, data: ElectionData, actor: Actor,
@@ -133,14 +135,15 @@ async def record_election(session: AsyncSession, village_id: int, data: Election
 async def _save_congress(session: AsyncSession, village_id: int, changes: dict[str, Any], actor: Actor,
                          now: datetime) -> CongressReport:
     report = await get_congress(session, village_id)
-    old = None if report is None else {f: getattr(report, f) for f in CONGRESS_FIELDS}
+    old: dict[str, Any] | None = None
     if report is None:
         report = CongressReport(village_id=village_id, revision=1, updated_at=now,
                                 updated_by_account_id=actor.account_id)
         session.add(report)
-    elif all(old.get(k) == v for k, v in changes.items()):  # type: ignore[union-attr]
-        return report
     else:
+        old = {f: getattr(report, f) for f in CONGRESS_FIELDS}
+        if all(old.get(k) == v for k, v in changes.items()):
+            return report
         report.revision += 1
     for f, v in changes.items():
         setattr(report, f, v)
@@ -182,17 +185,17 @@ async def record_congress_result(session: AsyncSession, village_id: int, *, held
 
 
 async def revisions(session: AsyncSession, village_id: int) -> list[ReportRevision]:
-    rows = await session.execute(select(ReportRevision).where(ReportRevision.village_id == village_id)
-                                 .order_by(ReportRevision.created_at, ReportRevision.id))
+    rows = await session.execute(select(ReportRevision).where(col(ReportRevision.village_id) == village_id)
+                                 .order_by(col(ReportRevision.created_at), col(ReportRevision.id)))
     return list(rows.scalars().all())
 
 
 async def audit_trail(session: AsyncSession, village_id: int) -> list[AuditEvent]:
-    rows = await session.execute(select(AuditEvent).where(AuditEvent.village_id == village_id)
-                                 .order_by(AuditEvent.at, AuditEvent.id))
+    rows = await session.execute(select(AuditEvent).where(col(AuditEvent.village_id) == village_id)
+                                 .order_by(col(AuditEvent.at), col(AuditEvent.id)))
     return list(rows.scalars().all())
 
 
 async def count_revisions(session: AsyncSession, kind: str, village_id: int) -> int:
     return (await session.execute(select(func.count()).select_from(ReportRevision).where(
-        ReportRevision.kind == kind, ReportRevision.village_id == village_id))).scalar_one()
+        col(ReportRevision.kind) == kind, col(ReportRevision.village_id) == village_id))).scalar_one()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.tables import LEVELS, Unit, UnitAncestor
 
@@ -125,7 +126,7 @@ async def import_units(session: AsyncSession, rows: Sequence[UnitRow]) -> tuple[
 
 
 async def _units_in_periods(session: AsyncSession, periods: Iterable[str]) -> list[Unit]:
-    result = await session.execute(select(Unit).where(Unit.period.in_(list(periods))))  # type: ignore[attr-defined]
+    result = await session.execute(select(Unit).where(col(Unit.period).in_(list(periods))))
     return list(result.scalars().all())
 
 
@@ -134,7 +135,8 @@ async def _add_closure(session: AsyncSession, unit: Unit, parent: Unit | None) -
     session.add(UnitAncestor(ancestor_id=unit.id, descendant_id=unit.id, distance=0))
     if parent is not None:
         rows = (await session.execute(
-            select(UnitAncestor.ancestor_id, UnitAncestor.distance).where(UnitAncestor.descendant_id == parent.id)
+            select(col(UnitAncestor.ancestor_id), col(UnitAncestor.distance))
+            .where(col(UnitAncestor.descendant_id) == parent.id)
         )).all()
         for ancestor_id, distance in rows:
             session.add(UnitAncestor(ancestor_id=ancestor_id, descendant_id=unit.id, distance=distance + 1))
@@ -153,34 +155,36 @@ async def add_unit(session: AsyncSession, *, period: str, code: str, level: str,
 
 async def get_unit(session: AsyncSession, period: str, code: str) -> Unit | None:
     code = CODE_ALIASES.get((period, code), code)
-    return (await session.execute(select(Unit).where(Unit.period == period, Unit.code == code))).scalar_one_or_none()
+    return (await session.execute(
+        select(Unit).where(col(Unit.period) == period, col(Unit.code) == code))).scalar_one_or_none()
 
 
 async def count_by_level(session: AsyncSession, period: str) -> dict[str, int]:
     rows = (await session.execute(
-        select(Unit.level, func.count()).where(Unit.period == period).group_by(Unit.level)
+        select(col(Unit.level), func.count()).where(col(Unit.period) == period).group_by(col(Unit.level))
     )).all()
     return {level: n for level, n in rows}
 
 
 async def is_within(session: AsyncSession, unit_id: int, scope_id: int) -> bool:
     """Whether ``unit_id`` is ``scope_id`` or lies under it."""
-    row = (await session.execute(select(UnitAncestor.distance).where(
-        UnitAncestor.ancestor_id == scope_id, UnitAncestor.descendant_id == unit_id))).first()
+    row = (await session.execute(select(col(UnitAncestor.distance)).where(
+        col(UnitAncestor.ancestor_id) == scope_id, col(UnitAncestor.descendant_id) == unit_id))).first()
     return row is not None
 
 
 async def ancestors(session: AsyncSession, unit_id: int) -> list[Unit]:
     """The unit's ancestors, root first, the unit itself last."""
     rows = (await session.execute(
-        select(Unit).join(UnitAncestor, UnitAncestor.ancestor_id == Unit.id)
-        .where(UnitAncestor.descendant_id == unit_id).order_by(UnitAncestor.distance.desc())  # type: ignore[attr-defined]
+        select(Unit).join(UnitAncestor, col(UnitAncestor.ancestor_id) == Unit.id)
+        .where(col(UnitAncestor.descendant_id) == unit_id).order_by(col(UnitAncestor.distance).desc())
     )).scalars().all()
     return list(rows)
 
 
 async def children(session: AsyncSession, unit_id: int) -> list[Unit]:
-    rows = (await session.execute(select(Unit).where(Unit.parent_id == unit_id).order_by(Unit.code))).scalars()
+    rows = (await session.execute(
+        select(Unit).where(col(Unit.parent_id) == unit_id).order_by(col(Unit.code)))).scalars()
     return list(rows.all())
 
 
