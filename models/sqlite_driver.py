@@ -151,4 +151,4 @@ _module = types.SimpleNamespace(
 
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The DBAPI module for ``create_async_engine(url, module=dbapi())``."""
-    return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]  # a namespace, not the aiosqlite module
+    return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]  # a namespace, not aiosqlite
