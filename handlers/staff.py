@@ -10,6 +10,7 @@ import asyncio
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from handlers.context import Context, Settings
 from handlers.messages import Attachment
@@ -35,20 +36,22 @@ def rules_for(settings: Settings) -> Rules:
     return Rules(election_date=settings.campaign_election_date or DEFAULT_ELECTION_DATE)
 
 
-def _scope(ctx: Context) -> Unit | None:
+def _scope(ctx: Context) -> tuple[Unit, int] | None:
+    """The staff member's scope and its id; None (and said so) when they have none."""
     if ctx.unit is None or ctx.unit.id is None:
         ctx.say(t("staffcmd.no_scope"))
         return None
-    return ctx.unit
+    return ctx.unit, ctx.unit.id
 
 
 async def digest_now(ctx: Context, arg: str = "") -> None:
     """``/tonghop``: the digest for my unit, now (it counts as my latest digest for "what changed")."""
-    unit = _scope(ctx)
-    if unit is None:
+    scope = _scope(ctx)
+    if scope is None:
         return
+    unit, unit_id = scope
     figures = await compute(ctx.session, unit, rules_for(ctx.settings), ctx.today)
-    prev = await previous_snapshot(ctx.session, unit.id, ctx.account.id)  # type: ignore[arg-type]
+    prev = await previous_snapshot(ctx.session, unit_id, ctx.account.id)
     prev_day = prev.created_at.astimezone(ctx.settings.tz).date() if prev else None
     ctx.say(render_digest(figures, changes(figures, prev), prev_day))
     await save_snapshot(ctx.session, figures, ctx.account.id, f"cmd:{ctx.now.isoformat(timespec='seconds')}",
@@ -62,10 +65,11 @@ async def digest_now(ctx: Context, arg: str = "") -> None:
 
 async def late_now(ctx: Context, arg: str = "") -> None:
     """``/chamtre``: the late villages under my unit, oldest first."""
-    unit = _scope(ctx)
-    if unit is None:
+    scope = _scope(ctx)
+    if scope is None:
         return
-    late, total = await late_villages(ctx.session, rules_for(ctx.settings), ctx.today, unit.id,  # type: ignore[arg-type]
+    unit, unit_id = scope
+    late, total = await late_villages(ctx.session, rules_for(ctx.settings), ctx.today, unit_id,
                                       limit=LATE_LIST_LIMIT)
     parents = await parent_names(ctx.session, [d.village_id for d in late])
     ctx.say(render_late(unit.full_name or unit.name, late, total, ctx.today, parents))
@@ -73,14 +77,15 @@ async def late_now(ctx: Context, arg: str = "") -> None:
 
 async def export_now(ctx: Context, arg: str = "") -> None:
     """``/xuatfile``: the export of my unit as XLSX (channels that cannot send files show a link)."""
-    unit = _scope(ctx)
-    if unit is None:
+    scope = _scope(ctx)
+    if scope is None:
         return
-    data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit.id)
+    unit, unit_id = scope
+    data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit_id)
     villages = (await ctx.session.execute(
         select(func.count()).select_from(Unit)
-        .join(UnitAncestor, UnitAncestor.descendant_id == Unit.id)
-        .where(UnitAncestor.ancestor_id == unit.id, Unit.level == "village"))).scalar_one()
+        .join(UnitAncestor, col(UnitAncestor.descendant_id) == col(Unit.id))
+        .where(col(UnitAncestor.ancestor_id) == unit_id, col(Unit.level) == "village"))).scalar_one()
     name = unit.full_name or unit.name
     ctx.say(t("staffcmd.export_ready", unit=name, n=villages, date=vn_date(ctx.today)),
             attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.xlsx", content=data,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
+from sqlmodel import col
 
 from handlers.context import Context
 from models.progress import status_expr, with_reports
@@ -14,9 +17,11 @@ from texts.fmt import fmt_date
 async def show_status(ctx: Context, arg: str = "") -> None:
     assert ctx.unit is not None and ctx.unit.id is not None
     village_id = ctx.unit.id
-    state, election, congress = (await ctx.session.execute(
+    row = (await ctx.session.execute(
         with_reports(select(status_expr(ctx.today), ElectionReport, CongressReport).select_from(Unit))
-        .where(Unit.id == village_id))).one()
+        .where(col(Unit.id) == village_id))).one()
+    # the reports are outer-joined: None for a village that has not sent one
+    state, election, congress = cast("tuple[str, ElectionReport | None, CongressReport | None]", row)
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
     if election is not None:
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),

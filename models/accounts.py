@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import text
+from sqlmodel import col
 
 from models import outbox
 from models.db import SessionFactory, transaction
@@ -17,27 +18,28 @@ from models.tables import ChannelAccount, Person, Unit, WebUser
 
 async def find_account(session: AsyncSession, channel: str, external_id: str) -> ChannelAccount | None:
     return (await session.execute(select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))).scalar_one_or_none()
+        col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id))).scalar_one_or_none()
 
 
 async def mark_blocked(session: AsyncSession, channel: str, external_id: str) -> None:
     """The user blocked the bot: nothing more is sent until they write again (``people.seen``)."""
     await session.execute(update(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id).values(blocked=True))
+        col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id).values(blocked=True))
 
 
 async def count_accounts(session: AsyncSession, channel: str) -> int:
     return (await session.execute(select(func.count()).select_from(ChannelAccount)
-                                  .where(ChannelAccount.channel == channel))).scalar_one()
+                                  .where(col(ChannelAccount.channel) == channel))).scalar_one()
 
 
 async def channel_accounts(session: AsyncSession, channel: str) -> list[tuple[str, str | None, str | None]]:
     """(external id, display name, bound unit's name) of a channel's accounts, bound ones first."""
     rows = await session.execute(
-        select(ChannelAccount.external_id, ChannelAccount.display_name, Unit.full_name)
-        .outerjoin(Person, Person.id == ChannelAccount.person_id).outerjoin(Unit, Unit.id == Person.unit_id)
-        .where(ChannelAccount.channel == channel)
-        .order_by(ChannelAccount.person_id.is_(None), ChannelAccount.id))  # type: ignore[union-attr]  # SQLModel column
+        select(col(ChannelAccount.external_id), col(ChannelAccount.display_name), col(Unit.full_name))
+        .outerjoin(Person, col(Person.id) == col(ChannelAccount.person_id))
+        .outerjoin(Unit, col(Unit.id) == col(Person.unit_id))
+        .where(col(ChannelAccount.channel) == channel)
+        .order_by(col(ChannelAccount.person_id).is_(None), col(ChannelAccount.id)))
     return [(ext, name, unit) for ext, name, unit in rows.all()]
 
 
@@ -49,12 +51,12 @@ async def web_user_with_unit(session: AsyncSession, user_id: int) -> tuple[WebUs
 
 async def web_user_for_login(session: AsyncSession, username: str) -> WebUser | None:
     """The login row, locked for the rest of the transaction (failure counts are written back)."""
-    return (await session.execute(select(WebUser).where(WebUser.username == username)
+    return (await session.execute(select(WebUser).where(col(WebUser.username) == username)
                                   .with_for_update())).scalar_one_or_none()
 
 
 async def web_user(session: AsyncSession, username: str) -> WebUser | None:
-    return (await session.execute(select(WebUser).where(WebUser.username == username))).scalar_one_or_none()
+    return (await session.execute(select(WebUser).where(col(WebUser.username) == username))).scalar_one_or_none()
 
 
 async def ping(engine: AsyncEngine) -> None:

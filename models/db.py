@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -30,12 +30,12 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        from models.sqlite_driver import dbapi
+        from models.sqlite_driver import FastConnection, dbapi
 
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, module=dbapi())
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # the driver's adapted connection
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -47,10 +47,10 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn: Connection) -> None:
             # BEGIN IMMEDIATE, sent by the driver together with the transaction's first statement;
             # a plain read session makes it deferred (ReadAwareSession below)
-            conn.connection.driver_connection.begin_immediate()
+            cast(FastConnection, conn.connection.driver_connection).begin_immediate()
 
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -92,10 +92,12 @@ def is_postgres(bind: AsyncEngine | AsyncSession) -> bool:
 @lru_cache(maxsize=32)
 def _insert_ignore_stmt(dialect: str, table: type) -> Any:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 async def insert_ignore(session: AsyncSession, table: type, **values: object) -> bool:

@@ -44,7 +44,7 @@ class FastCursor:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _run(self, sql: str, parameters: Iterable[Any] | None, many: bool) -> None:
+    def _run(self, sql: str, parameters: Any, many: bool) -> None:
         """On the connection's thread: execute, take the first rows, close when exhausted."""
         cur = self._conn._conn.cursor()
         begin, self._conn._begin_pending = self._conn._begin_pending, None
@@ -129,14 +129,15 @@ class FastConnection(aiosqlite.Connection):
             return
         await super().rollback()
 
-    def cursor(self) -> FastCursor:  # type: ignore[override]
+    def cursor(self) -> FastCursor:  # type: ignore[override]  # aiosqlite's is a context manager of its Cursor
         """A cursor needs no job of its own: it is made on the thread with its first statement."""
         return FastCursor(self)
 
 
 def connect(database: str, **kwargs: Any) -> FastConnection:
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(database, **kwargs)
+        conn: sqlite3.Connection = sqlite3.connect(database, **kwargs)
+        return conn
 
     return FastConnection(connector, 64)
 
@@ -150,4 +151,4 @@ _module = types.SimpleNamespace(
 
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The DBAPI module for ``create_async_engine(url, module=dbapi())``."""
-    return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]
+    return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]  # a namespace, not aiosqlite

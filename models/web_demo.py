@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.clock import utcnow
 from models.passwords import hash_password, new_password
@@ -19,16 +20,17 @@ HEADS_PER_COMMUNE = (2, 1)  # demo village heads in the first and the second com
 
 async def _demo_communes(session: AsyncSession, period: str) -> list[Unit]:
     """Two communes (xã preferred: their villages are "Thôn …") that have at least two villages."""
-    village = select(Unit.parent_id).where(Unit.period == period, Unit.level == "village") \
-        .group_by(Unit.parent_id).having(func.count() >= 2)
-    rows = (await session.execute(select(Unit).where(Unit.id.in_(village))  # type: ignore[union-attr]
-                                  .order_by((Unit.type != "xã"), Unit.code))).scalars().all()
+    village = select(col(Unit.parent_id)).where(col(Unit.period) == period, col(Unit.level) == "village") \
+        .group_by(col(Unit.parent_id)).having(func.count() >= 2)
+    rows = (await session.execute(select(Unit).where(col(Unit.id).in_(village))
+                                  .order_by((col(Unit.type) != "xã"), col(Unit.code)))).scalars().all()
     return list(rows[:2])
 
 
 async def _add_user(session: AsyncSession, username: str, role: str, unit: Unit) -> str | None:
-    if (await session.execute(select(WebUser.id).where(WebUser.username == username))).first():
+    if (await session.execute(select(col(WebUser.id)).where(col(WebUser.username) == username))).first():
         return None  # already there: its password is not known any more
+    assert unit.id is not None
     password = new_password()
     session.add(WebUser(username=username, password_hash=hash_password(password), role=role, unit_id=unit.id,
                         created_at=utcnow()))
@@ -37,8 +39,8 @@ async def _add_user(session: AsyncSession, username: str, role: str, unit: Unit)
 
 async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> list[str]:
     """Demo logins and web-chat heads; ``base_url`` is where the web server is reached."""
-    province = (await session.execute(select(Unit).where(Unit.period == period, Unit.level == "province")
-                                      .order_by(Unit.code))).scalars().first()
+    province = (await session.execute(select(Unit).where(col(Unit.period) == period, col(Unit.level) == "province")
+                                      .order_by(col(Unit.code)))).scalars().first()
     communes = await _demo_communes(session, period)
     if province is None or len(communes) < 2:
         return ["web demo: no province or too few communes with villages, no demo accounts created"]
@@ -52,14 +54,16 @@ async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> li
     lines.append(f"web chat: {base}chat — demo village heads:")
     now = utcnow()
     for commune, count in zip(communes, HEADS_PER_COMMUNE, strict=True):
-        villages = (await session.execute(select(Unit).where(Unit.parent_id == commune.id, Unit.level == "village")
-                                          .order_by(Unit.code).limit(count))).scalars().all()
+        villages = (await session.execute(select(Unit)
+                                          .where(col(Unit.parent_id) == commune.id, col(Unit.level) == "village")
+                                          .order_by(col(Unit.code)).limit(count))).scalars().all()
         for village in villages:
             external_id = f"demo-{village.code}"
             label = t("web.demo.head_label", village=village.full_name, commune=commune.full_name)
-            exists = (await session.execute(select(ChannelAccount.id).where(
-                ChannelAccount.channel == "web", ChannelAccount.external_id == external_id))).first()
+            exists = (await session.execute(select(col(ChannelAccount.id)).where(
+                col(ChannelAccount.channel) == "web", col(ChannelAccount.external_id) == external_id))).first()
             if not exists:
+                assert village.id is not None
                 person = Person(full_name="", role="village_head", unit_id=village.id, created_at=now)
                 session.add(person)
                 await session.flush()

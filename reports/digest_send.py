@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.digest import changes, compute, previous_snapshot, save_snapshot
 from models.outbox import enqueue
 from models.reminders import Rules
 from models.tables import ChannelAccount, OutboxMessage, Person, Unit
+from models.typed_sql import id_col
 from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from reports.export import export_xlsx
@@ -49,15 +51,15 @@ class DigestStats:
 async def digest_readers(session: AsyncSession, period: str, unit_id: int | None = None,
                          include_opted_out: bool = False) -> list[tuple[int, Unit]]:
     """(account id, scope unit) of every staff account that receives digests."""
-    stmt = (select(ChannelAccount.id, Unit).join(Person, Person.id == ChannelAccount.person_id)
-            .join(Unit, Unit.id == Person.unit_id)
-            .where(Person.role.in_(STAFF_ROLES), Unit.period == period,  # type: ignore[attr-defined]
-                   ChannelAccount.blocked.is_(False))  # type: ignore[attr-defined]
-            .order_by(Unit.code, ChannelAccount.id))
+    stmt = (select(id_col(ChannelAccount.id), Unit).join(Person, col(Person.id) == col(ChannelAccount.person_id))
+            .join(Unit, col(Unit.id) == col(Person.unit_id))
+            .where(col(Person.role).in_(STAFF_ROLES), col(Unit.period) == period,
+                   col(ChannelAccount.blocked).is_(False))
+            .order_by(col(Unit.code), col(ChannelAccount.id)))
     if not include_opted_out:
-        stmt = stmt.where(ChannelAccount.digest_opt_out.is_(False))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(ChannelAccount.digest_opt_out).is_(False))
     if unit_id is not None:
-        stmt = stmt.where(Unit.id == unit_id)
+        stmt = stmt.where(col(Unit.id) == unit_id)
     return [(aid, unit) for aid, unit in (await session.execute(stmt)).all()]
 
 
@@ -74,16 +76,17 @@ async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, n
     stats = DigestStats()
     readers = await digest_readers(session, period, unit_id)
     stats.readers = len(readers)
-    taken = set((await session.execute(select(OutboxMessage.key).where(
-        OutboxMessage.kind == "digest", OutboxMessage.key.like(f"digest:%:{pkey}")))).scalars().all())  # type: ignore[attr-defined]
+    taken = set((await session.execute(select(col(OutboxMessage.key)).where(
+        col(OutboxMessage.kind) == "digest", col(OutboxMessage.key).like(f"digest:%:{pkey}")))).scalars().all())
     by_unit: dict[int, tuple[Unit, list[int]]] = {}
     for account_id, unit in readers:
         if digest_key(unit.code, account_id, pkey) in taken:
             stats.already += 1
             continue
-        by_unit.setdefault(unit.id, (unit, []))[1].append(account_id)  # type: ignore[arg-type]
+        assert unit.id is not None  # read back from its table
+        by_unit.setdefault(unit.id, (unit, []))[1].append(account_id)
     await asyncio.to_thread(files_dir.mkdir, parents=True, exist_ok=True)
-    for unit, accounts in by_unit.values():
+    for scope_id, (unit, accounts) in by_unit.items():
         stats.units += 1
         figures = await compute(session, unit, rules, today)
         files: list[tuple[str, Path, str]] = []
@@ -94,11 +97,11 @@ async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, n
             files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
         if weekly and figures.villages:
             xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
-            data = await export_xlsx(session, period, today, unit.id)
+            data = await export_xlsx(session, period, today, scope_id)
             await asyncio.to_thread(xlsx.write_bytes, data)
             files.append(("xlsx", xlsx, t("digest.export_caption", unit=figures.unit_name, date=vn_date(today))))
         for account_id in accounts:
-            prev = await previous_snapshot(session, unit.id, account_id)  # type: ignore[arg-type]
+            prev = await previous_snapshot(session, scope_id, account_id)
             prev_day = prev.created_at.astimezone(tz).date() if prev else None
             text = render_digest(figures, changes(figures, prev), prev_day, week=week)
             key = digest_key(unit.code, account_id, pkey)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from models.reminder_sweep import Notice
+from models.reminder_sweep import Notice, Render
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date
 
@@ -30,6 +30,6 @@ def render_notice(notice: Notice, today: date) -> str:
     return "\n".join(lines)
 
 
-def renderer(today: date):  # type: ignore[no-untyped-def]
+def renderer(today: date) -> Render:
     """A ``Render`` callback for :func:`models.reminder_sweep.sweep`."""
     return lambda notice: render_notice(notice, today)

@@ -26,10 +26,11 @@ def fmt_date(d: date | str | None) -> str:
     if d is None or d == "":
         return ""
     if isinstance(d, str):
+        text = d
         try:
-            d = date.fromisoformat(d)
+            d = date.fromisoformat(text)
         except ValueError:
-            return d
+            return text
     return d.strftime("%d/%m/%Y")
 
 
