@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from handlers.catalog import t
-from tests.conftest import require_service
 from tests.bot.web.conftest import Demo, LiveServer
+from tests.conftest import require_service
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

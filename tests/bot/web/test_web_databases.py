@@ -14,8 +14,8 @@ from bot.web.demo import seed_web_demo
 from models.clock import utcnow
 from models.demo import seed_demo
 from models.tables import ChannelAccount, OutboxMessage
-from tests.conftest import Database
 from tests.bot.web.conftest import DEMO_VILLAGES, csrf_of, login, parse_demo_lines
+from tests.conftest import Database
 
 
 @pytest.fixture
