@@ -9,20 +9,19 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import select
 
-from bot.app import build, stop
+from bot.app import build, start, stop
 from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
-from bot.channels.telegram import TelegramChannel
 from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
 from models.db import transaction
 from models.tables import ChannelAccount
-from tests.bot.channels.test_telegram import HEAD, Bot, User, handled, make_config
+from tests.bot.channels.test_telegram import HEAD, Bot, Clock, User, handled, make_config
 from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_spec import assert_calls_match_spec
-from tests.handlers.chat import invite, make_province
+from tests.handlers.chat import NOW, invite, make_province
 
 MakeBot = Callable[..., Awaitable[Bot]]
 
@@ -127,14 +126,54 @@ async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake:
     assert bot.channel.running
 
 
-async def test_start_with_the_bot_api_unreachable_does_not_fail(sqlite_db: Database, fake: FakeTelegram) -> None:
-    config = make_config(sqlite_db.url, fake)
-    config.telegram.api_base_url = "http://127.0.0.1:9/bot"  # nothing listens there
-    app = await build(config)
-    channel = app.channels["telegram"]
-    assert isinstance(channel, TelegramChannel)
-    await channel.start()
-    assert not channel.running and channel._bootstrap_task is not None
-    await asyncio.sleep(0)
-    await stop(app)
-    assert channel._bootstrap_task.done()
+async def started_bot(db_url: str, fake: FakeTelegram) -> Bot:
+    """Build and start the App as ``make_bot`` does, but without waiting for Telegram to answer."""
+    app = await build(make_config(db_url, fake))
+    bot = Bot(app, fake, Clock(NOW))
+    await start(app)  # returns even when the Bot API cannot be reached
+    return bot
+
+
+async def test_a_bot_api_unreachable_at_start_is_tried_again_until_the_bot_answers(
+        sqlite_db: Database, fake: FakeTelegram) -> None:
+    await fake.stop()  # nothing listens at the Bot API's address
+    bot = await started_bot(sqlite_db.url, fake)
+    try:
+        assert not bot.channel.running and fake.calls == []
+        head = User(bot)
+        fake.user_message(HEAD, "/trogiup")  # written meanwhile: Telegram keeps it until fetched
+        await fake.start()  # the Bot API is back, at the same address
+        head.handled += 1
+        await handled(bot, head.handled, str(HEAD))
+        assert fake.sent_to(HEAD) == [t("help.unbound")]
+        assert bot.channel.running and fake.calls[0][0] == "getMe"
+        assert await head.say("/trogiup") == t("help.unbound")  # and it keeps answering
+        assert_calls_match_spec(fake.calls)
+    finally:
+        await stop(bot.app)
+
+
+async def test_a_bot_api_failing_at_start_is_tried_again_until_the_bot_answers(
+        sqlite_db: Database, fake: FakeTelegram) -> None:
+    fake.fail_next("getMe", 502, times=2)  # at start, and again at the first retry
+    bot = await started_bot(sqlite_db.url, fake)
+    try:
+        assert not bot.channel.running and len(fake.methods_called("getMe")) == 1
+        assert await User(bot).say("/trogiup") == t("help.unbound")
+        assert len(fake.methods_called("getMe")) == 3  # two refused, then connected: no more tries
+        assert fake.commands, "the command menu is set once connected"
+        assert_calls_match_spec(fake.calls)
+    finally:
+        await stop(bot.app)
+
+
+async def test_stop_while_the_bot_api_is_down_ends_the_retries(sqlite_db: Database, fake: FakeTelegram) -> None:
+    fake.fail_next("getMe", 502, times=1000)
+    before = asyncio.all_tasks()
+    bot = await started_bot(sqlite_db.url, fake)
+    await fake.wait_for_calls("getMe", 2)  # the retry in the background has begun
+    await stop(bot.app)
+    await fake.stop()  # and the fake's side of the connections with it
+    left = [task for task in asyncio.all_tasks() - before if not task.done()]
+    assert left == [], f"still running after stop: {left}"
+    assert not bot.channel.running
