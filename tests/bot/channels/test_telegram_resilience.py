@@ -4,17 +4,21 @@ unreachable Bot API — and ``send`` for the outbox mapping each to the outbox's
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import build, start, stop
 from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.delivery import RateLimiter, drain_once
 from handlers.catalog import t
 from handlers.messages import Attachment, Choice, Reply
+from models import outbox
 from models.db import transaction
-from models.tables import ChannelAccount
+from models.tables import ChannelAccount, OutboxMessage
 from tests.bot.channels.test_telegram import HEAD, Bot, Clock, User, handled, make_config
 from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot  # the fixture, shared
@@ -24,6 +28,32 @@ from tests.fakes.telegram_spec import assert_calls_match_spec
 from tests.handlers.chat import NOW, invite, make_province
 
 MakeBot = Callable[..., Awaitable[Bot]]
+
+
+class Ticks:
+    """A monotonic clock that moves only when told (for the rate limiter)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def enqueue_for(bot: Bot, chat: int, text: str) -> str:
+    """An outbox row for a new Telegram account ``chat``; its key."""
+    async with transaction(bot.app.sessions) as s:
+        account = ChannelAccount(channel="telegram", external_id=str(chat), created_at=NOW)
+        s.add(account)
+        await s.flush()
+        assert account.id is not None
+        await outbox.enqueue(s, key=f"k{chat}", kind="reminder", account_id=account.id, text=text, now=NOW)
+    return f"k{chat}"
+
+
+async def outbox_row(bot: Bot, key: str) -> OutboxMessage:
+    async with bot.app.sessions() as s:
+        return (await s.execute(select(OutboxMessage).where(OutboxMessage.key == key))).scalar_one()
 
 
 async def blocked_flag(bot: Bot, user_id: int = HEAD) -> bool:
@@ -65,13 +95,16 @@ async def test_a_chat_that_blocked_the_bot_is_marked_and_skipped(sqlite_db: Data
 async def test_send_for_the_outbox_maps_errors(sqlite_db: Database, fake: FakeTelegram, make_bot: MakeBot) -> None:
     bot = await make_bot(sqlite_db.url)
     channel = bot.channel
+    clock = Ticks(time.monotonic())
+    channel.limiter.clock = clock  # the pacing's time stands still unless the test moves it
     fake.fail_next("sendMessage", 429, retry_after=7)
     with pytest.raises(SendRetryLater) as retry:
         await channel.send(str(HEAD), Reply("nhắc việc"))
     assert retry.value.retry_after == 7
     assert channel.limiter.retried == 0  # the outbox retries, not the channel
-    assert channel.limiter.reserve(str(HEAD)) > 6  # the chat waits out the 7 s ...
-    channel.limiter.paused_until.clear()  # ... which this test need not
+    assert channel.limiter.reserve(str(HEAD)) == 7  # the chat waits out the 7 s ...
+    clock.now += 7
+    assert channel.limiter.reserve(str(HEAD)) == 0  # ... and not a moment longer
     fake.fail_next("sendMessage", 400, description="Bad Request: chat not found")
     with pytest.raises(SendRejected):
         await channel.send(str(HEAD), Reply("nhắc việc"))
@@ -90,6 +123,33 @@ async def test_send_for_the_outbox_maps_errors(sqlite_db: Database, fake: FakeTe
     with pytest.raises(SendError):
         await channel.send(str(HEAD), Reply("nhắc việc"))
     assert_calls_match_spec(fake.calls)
+
+
+async def test_the_outbox_drain_records_what_the_bot_api_answered(sqlite_db: Database, fake: FakeTelegram,
+                                                                  make_bot: MakeBot) -> None:
+    """Each answer of the Bot API, through ``send`` and the real drain, to the outbox row's outcome."""
+    bot = await make_bot(sqlite_db.url)
+    cases: list[tuple[str, Callable[[int], object], str, int, timedelta | None]] = [
+        # what the Bot API does,   how to make it do so,                                status, attempts, retry in
+        ("429 retry_after=7", lambda _: fake.fail_next("sendMessage", 429, retry_after=7), "pending", 0,
+         timedelta(seconds=7)),
+        ("400 chat not found", lambda _: fake.fail_next("sendMessage", 400, description="Bad Request: chat not found"),
+         "dead", 0, None),
+        ("403 blocked", fake.block, "skipped", 0, None),
+        ("502 bad gateway", lambda _: fake.fail_next("sendMessage", 502), "pending", 1, timedelta(seconds=30)),
+        ("200 ok", lambda _: None, "sent", 1, None),
+    ]
+    for index, (answer, arrange, status, attempts, retry_in) in enumerate(cases):
+        chat = 601 + index
+        key = await enqueue_for(bot, chat, f"nhắc {index}")
+        arrange(chat)
+        await drain_once(bot.app.sessions, {"telegram": bot.channel}, RateLimiter(1e6, 0.0), clock=lambda: NOW)
+        row = await outbox_row(bot, key)
+        assert (row.status, row.attempts) == (status, attempts), answer
+        if retry_in is not None:
+            assert row.next_attempt_at == NOW + retry_in, answer
+        assert await blocked_flag(bot, chat) is (answer == "403 blocked"), answer
+    assert fake.sent_to(605) == ["nhắc 4"] and all(not fake.sent_to(c) for c in range(601, 605))
 
 
 async def test_long_text_is_split_and_keyboard_rides_on_the_last_part(sqlite_db: Database, fake: FakeTelegram,
