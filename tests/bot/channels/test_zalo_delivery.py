@@ -24,6 +24,7 @@ from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
+from tests.waiting import until
 
 NOW = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -215,6 +216,33 @@ async def test_a_png_goes_as_a_photo_or_else_as_a_link(app: App, fake: FakeZalo)
     fake.fail_next("sendPhoto", 400)
     await zalo.send(HEAD, Reply("", attachment=Attachment("bieu-do.png", png, "image/png")))
     assert "bieu-do.png" in fake.sent_to(HEAD)[-1] and "/files/" in fake.sent_to(HEAD)[-1]
+
+
+@pytest.mark.parametrize("trouble", ["unreachable", "failing"])
+async def test_the_api_down_at_start_then_up_the_bot_answers(sqlite_db: Database, tmp_path: Path, fake: FakeZalo,
+                                                              caplog: pytest.LogCaptureFixture, trouble: str) -> None:
+    if trouble == "unreachable":
+        await fake.stop()  # nothing listens at the API's address
+    else:
+        fake.fail_next("deleteWebhook", 502, html=True, times=2)
+        fake.fail_next("getUpdates", 503)
+    app = await running_app(make_config(sqlite_db.url, tmp_path, fake))
+    try:
+        await until(lambda: caplog.text.count("zalo: polling failed") >= 2, "two failed polls while the API is down")
+        update = fake.push_text(HEAD, "xin chào")  # written meanwhile: Zalo keeps it until fetched
+        if trouble == "unreachable":
+            await fake.start()  # back, at the same address
+        await settle(app, fake, update["message"]["message_id"])
+        assert fake.sent_to(HEAD) == [t("bind.how_to")]
+        methods = [name for name, _ in fake.calls]
+        assert methods[0] == "deleteWebhook" and "sendMessage" in methods
+        if trouble == "failing":
+            assert methods[:5] == ["deleteWebhook"] * 3 + ["getUpdates"] * 2  # refused twice, then cleared
+        second = fake.push_text(HEAD, "/trogiup")
+        await settle(app, fake, second["message"]["message_id"])
+        assert len(fake.sent_to(HEAD)) == 2  # and it keeps answering
+    finally:
+        await stop(app)
 
 
 async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZalo) -> None:
