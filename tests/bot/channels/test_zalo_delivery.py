@@ -3,6 +3,7 @@ the outbox's ``send`` and its error mapping, a polling loop that survives errors
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -257,8 +258,11 @@ async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZal
     assert fake.sent_to(HEAD) == [t("bind.how_to")]
     zalo = zalo_channel(app)
     await zalo.stop()
-    await zalo.stop()
+    await zalo.stop()  # twice is harmless
     calls = len(fake.calls)
-    fake.push_text(HEAD, "còn ai không?")
-    await zalo.idle()
+    late = fake.push_text(HEAD, "còn ai không?")
+    assert not zalo.accept(late)  # a stopped channel takes nothing in
+    await fake.stop()  # the fake's side of the last long poll goes with it
+    left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()]
+    assert left == [], f"still running after stop: {left}"  # no poller, no handler, no retry
     assert len(fake.calls) == calls
