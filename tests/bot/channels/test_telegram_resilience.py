@@ -187,7 +187,7 @@ async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake:
 
 
 async def started_bot(db_url: str, fake: FakeTelegram) -> Bot:
-    """Build and start the App as ``make_bot`` does, but without waiting for Telegram to answer."""
+    """Build and start the App as ``make_bot`` does, outside the fixture: the test stops it itself."""
     app = await build(make_config(db_url, fake))
     bot = Bot(app, fake, Clock(NOW))
     await start(app)  # returns even when the Bot API cannot be reached
