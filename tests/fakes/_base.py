@@ -27,15 +27,17 @@ class ApiError(Exception):
 class TokenBucket:
     """``per_second`` tokens per second, bursts up to ``burst`` (default: ``per_second``)."""
 
-    def __init__(self, per_second: float, burst: float | None = None) -> None:
+    def __init__(self, per_second: float, burst: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = float(per_second)
         self.capacity = float(burst if burst is not None else max(per_second, 1))
         self.tokens = self.capacity
-        self.last = time.monotonic()
+        self.clock = clock
+        self.last = clock()
 
     def take(self) -> float:
         """0.0 when a token was taken, else the seconds until one is available."""
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
         self.last = now
         if self.tokens >= 1:
@@ -64,11 +66,12 @@ class FakeServer:
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> Self:
+        """Listen on a free port; a stopped fake starts again at the same address (same ``base_url``)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         self._closing = False
@@ -92,17 +95,20 @@ class FakeServer:
         return f"http://127.0.0.1:{self.port}"
 
     # --- test helpers ----------------------------------------------------------------------------
-    def rate_limit(self, per_second: float | None, burst: float | None = None) -> None:
-        """Token bucket across ``send_methods``; ``None`` switches the limit off."""
-        self._bucket = TokenBucket(per_second, burst) if per_second else None
+    def rate_limit(self, per_second: float | None, burst: float | None = None,
+                   clock: Callable[[], float] = time.monotonic) -> None:
+        """Token bucket across ``send_methods``; ``None`` switches the limit off. A test that counts
+        429s passes a ``clock`` that stands still, so the bucket does not refill while it runs."""
+        self._bucket = TokenBucket(per_second, burst, clock) if per_second else None
 
     def methods_called(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
 
     async def wait_for_calls(
-        self, method: str, n: int = 1, timeout: float = 5.0  # noqa: ASYNC109
+        self, method: str, n: int = 1, timeout: float = 30.0  # noqa: ASYNC109
     ) -> list[dict[str, Any]]:
-        """Wait until ``method`` was called at least ``n`` times; returns the params of those calls."""
+        """Wait until ``method`` was called at least ``n`` times; returns the params of those calls.
+        ``timeout`` is a safety net against a hang, not a time limit on the code under test."""
         deadline = asyncio.get_running_loop().time() + timeout
         while len(found := self.methods_called(method)) < n:
             remaining = deadline - asyncio.get_running_loop().time()

@@ -35,13 +35,15 @@ class UpdateBuilders:
         return {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}",
                 "language_code": "vi"}
 
-    def _incoming(self, user_id: int, **content: Any) -> dict[str, Any]:
+    def incoming(self, user_id: int, **content: Any) -> dict[str, Any]:
+        """A Message from ``user_id`` in the private chat with the bot, with ``content`` (text, contact,
+        location, ...); wrap it as ``{"message": ...}`` and ``push_update`` it."""
         return {"message_id": next(self._message_ids), "date": int(time.time()), "from": self.user(user_id),
                 "chat": self.chat(user_id), **content}
 
     def user_message(self, user_id: int, text: str, *, push: bool = True) -> dict[str, Any]:
         """A text message update from ``user_id`` (a /command gets a bot_command entity); queued if push."""
-        message = self._incoming(user_id, text=text)
+        message = self.incoming(user_id, text=text)
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         update = {"message": message}
@@ -61,7 +63,7 @@ class UpdateBuilders:
         """A shared-contact update; ``own=False`` shares somebody else's contact."""
         contact = {"phone_number": phone, "first_name": f"User{user_id}",
                    "user_id": user_id if own else user_id + 1}
-        update = {"message": self._incoming(user_id, contact=contact)}
+        update = {"message": self.incoming(user_id, contact=contact)}
         return self.push_update(update) if push else update
 
     def chat(self, chat_id: int | str) -> dict[str, Any]:

@@ -260,7 +260,7 @@ async def test_contact_and_unsupported_messages(sqlite_db: Database, fake: FakeT
         await handled(bot, head.handled, str(HEAD))
         assert [m["text"] for m in fake.sent[before:]] == [expected]
         assert fake.methods_called("sendMessage")[-1]["reply_markup"] == {"remove_keyboard": True}
-    fake.push_update({"message": fake._incoming(HEAD, location={"latitude": 21.0, "longitude": 107.1})})
+    fake.push_update({"message": fake.incoming(HEAD, location={"latitude": 21.0, "longitude": 107.1})})
     head.handled += 1
     await handled(bot, head.handled, str(HEAD))
     assert fake.sent_to(HEAD)[-1] == t("telegram.unsupported")

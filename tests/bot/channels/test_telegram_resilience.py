@@ -4,28 +4,57 @@ unreachable Bot API — and ``send`` for the outbox mapping each to the outbox's
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import build, stop
+from bot.app import build, start, stop
 from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
-from bot.channels.telegram import TelegramChannel
+from bot.delivery import RateLimiter, drain_once
 from handlers.commands import help_text
 from handlers.messages import Attachment, Choice, Reply
+from models import outbox
 from models.db import transaction
-from models.tables import ChannelAccount
-from tests.bot.channels.test_telegram import HEAD, Bot, User, handled, make_config
+from models.tables import ChannelAccount, OutboxMessage
+from tests.bot.channels.test_telegram import HEAD, Bot, Clock, User, handled, make_config
 from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_spec import assert_calls_match_spec
-from tests.handlers.chat import invite, make_province
+from tests.handlers.chat import NOW, invite, make_province
 from texts.catalog import t
 
 MakeBot = Callable[..., Awaitable[Bot]]
+
+
+class Ticks:
+    """A monotonic clock that moves only when told (for the rate limiter)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def enqueue_for(bot: Bot, chat: int, text: str) -> str:
+    """An outbox row for a new Telegram account ``chat``; its key."""
+    async with transaction(bot.app.sessions) as s:
+        account = ChannelAccount(channel="telegram", external_id=str(chat), created_at=NOW)
+        s.add(account)
+        await s.flush()
+        assert account.id is not None
+        await outbox.enqueue(s, key=f"k{chat}", kind="reminder", account_id=account.id, text=text, now=NOW)
+    return f"k{chat}"
+
+
+async def outbox_row(bot: Bot, key: str) -> OutboxMessage:
+    async with bot.app.sessions() as s:
+        return (await s.execute(select(OutboxMessage).where(OutboxMessage.key == key))).scalar_one()
 
 
 async def blocked_flag(bot: Bot, user_id: int = HEAD) -> bool:
@@ -67,13 +96,16 @@ async def test_a_chat_that_blocked_the_bot_is_marked_and_skipped(sqlite_db: Data
 async def test_send_for_the_outbox_maps_errors(sqlite_db: Database, fake: FakeTelegram, make_bot: MakeBot) -> None:
     bot = await make_bot(sqlite_db.url)
     channel = bot.channel
+    clock = Ticks(time.monotonic())
+    channel.limiter.clock = clock  # the pacing's time stands still unless the test moves it
     fake.fail_next("sendMessage", 429, retry_after=7)
     with pytest.raises(SendRetryLater) as retry:
         await channel.send(str(HEAD), Reply("nhắc việc"))
     assert retry.value.retry_after == 7
     assert channel.limiter.retried == 0  # the outbox retries, not the channel
-    assert channel.limiter.reserve(str(HEAD)) > 6  # the chat waits out the 7 s ...
-    channel.limiter.paused_until.clear()  # ... which this test need not
+    assert channel.limiter.reserve(str(HEAD)) == 7  # the chat waits out the 7 s ...
+    clock.now += 7
+    assert channel.limiter.reserve(str(HEAD)) == 0  # ... and not a moment longer
     fake.fail_next("sendMessage", 400, description="Bad Request: chat not found")
     with pytest.raises(SendRejected):
         await channel.send(str(HEAD), Reply("nhắc việc"))
@@ -92,6 +124,33 @@ async def test_send_for_the_outbox_maps_errors(sqlite_db: Database, fake: FakeTe
     with pytest.raises(SendError):
         await channel.send(str(HEAD), Reply("nhắc việc"))
     assert_calls_match_spec(fake.calls)
+
+
+async def test_the_outbox_drain_records_what_the_bot_api_answered(sqlite_db: Database, fake: FakeTelegram,
+                                                                  make_bot: MakeBot) -> None:
+    """Each answer of the Bot API, through ``send`` and the real drain, to the outbox row's outcome."""
+    bot = await make_bot(sqlite_db.url)
+    cases: list[tuple[str, Callable[[int], object], str, int, timedelta | None]] = [
+        # what the Bot API does,   how to make it do so,                                status, attempts, retry in
+        ("429 retry_after=7", lambda _: fake.fail_next("sendMessage", 429, retry_after=7), "pending", 0,
+         timedelta(seconds=7)),
+        ("400 chat not found", lambda _: fake.fail_next("sendMessage", 400, description="Bad Request: chat not found"),
+         "dead", 0, None),
+        ("403 blocked", fake.block, "skipped", 0, None),
+        ("502 bad gateway", lambda _: fake.fail_next("sendMessage", 502), "pending", 1, timedelta(seconds=30)),
+        ("200 ok", lambda _: None, "sent", 1, None),
+    ]
+    for index, (answer, arrange, status, attempts, retry_in) in enumerate(cases):
+        chat = 601 + index
+        key = await enqueue_for(bot, chat, f"nhắc {index}")
+        arrange(chat)
+        await drain_once(bot.app.sessions, {"telegram": bot.channel}, RateLimiter(1e6, 0.0), clock=lambda: NOW)
+        row = await outbox_row(bot, key)
+        assert (row.status, row.attempts) == (status, attempts), answer
+        if retry_in is not None:
+            assert row.next_attempt_at == NOW + retry_in, answer
+        assert await blocked_flag(bot, chat) is (answer == "403 blocked"), answer
+    assert fake.sent_to(605) == ["nhắc 4"] and all(not fake.sent_to(c) for c in range(601, 605))
 
 
 async def test_long_text_is_split_and_keyboard_rides_on_the_last_part(sqlite_db: Database, fake: FakeTelegram,
@@ -128,15 +187,54 @@ async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake:
     assert bot.channel.running
 
 
-async def test_start_with_the_bot_api_unreachable_does_not_fail(sqlite_db: Database, fake: FakeTelegram) -> None:
-    config = make_config(sqlite_db.url, fake)
-    config.telegram.api_base_url = "http://127.0.0.1:9/bot"  # nothing listens there
-    app = await build(config)
-    channel = app.channels["telegram"]
-    assert isinstance(channel, TelegramChannel)
-    await channel.start()
-    assert not channel.running and channel._bootstrap_task is not None
-    await asyncio.sleep(0)
-    await channel.stop()
-    await stop(app)
-    assert channel._bootstrap_task.done()
+async def started_bot(db_url: str, fake: FakeTelegram) -> Bot:
+    """Build and start the App as ``make_bot`` does, outside the fixture: the test stops it itself."""
+    app = await build(make_config(db_url, fake))
+    bot = Bot(app, fake, Clock(NOW))
+    await start(app)  # returns even when the Bot API cannot be reached
+    return bot
+
+
+async def test_a_bot_api_unreachable_at_start_is_tried_again_until_the_bot_answers(
+        sqlite_db: Database, fake: FakeTelegram) -> None:
+    await fake.stop()  # nothing listens at the Bot API's address
+    bot = await started_bot(sqlite_db.url, fake)
+    try:
+        assert not bot.channel.running and fake.calls == []
+        head = User(bot)
+        fake.user_message(HEAD, "/trogiup")  # written meanwhile: Telegram keeps it until fetched
+        await fake.start()  # the Bot API is back, at the same address
+        head.handled += 1
+        await handled(bot, head.handled, str(HEAD))
+        assert fake.sent_to(HEAD) == [t("help.unbound")]
+        assert bot.channel.running and fake.calls[0][0] == "getMe"
+        assert await head.say("/trogiup") == t("help.unbound")  # and it keeps answering
+        assert_calls_match_spec(fake.calls)
+    finally:
+        await stop(bot.app)
+
+
+async def test_a_bot_api_failing_at_start_is_tried_again_until_the_bot_answers(
+        sqlite_db: Database, fake: FakeTelegram) -> None:
+    fake.fail_next("getMe", 502, times=2)  # at start, and again at the first retry
+    bot = await started_bot(sqlite_db.url, fake)
+    try:
+        assert not bot.channel.running and len(fake.methods_called("getMe")) == 1
+        assert await User(bot).say("/trogiup") == t("help.unbound")
+        assert len(fake.methods_called("getMe")) == 3  # two refused, then connected: no more tries
+        assert fake.commands, "the command menu is set once connected"
+        assert_calls_match_spec(fake.calls)
+    finally:
+        await stop(bot.app)
+
+
+async def test_stop_while_the_bot_api_is_down_ends_the_retries(sqlite_db: Database, fake: FakeTelegram) -> None:
+    fake.fail_next("getMe", 502, times=1000)
+    before = asyncio.all_tasks()
+    bot = await started_bot(sqlite_db.url, fake)
+    await fake.wait_for_calls("getMe", 2)  # the retry in the background has begun
+    await stop(bot.app)
+    await fake.stop()  # and the fake's side of the connections with it
+    left = [task for task in asyncio.all_tasks() - before if not task.done()]
+    assert left == [], f"still running after stop: {left}"
+    assert not bot.channel.running

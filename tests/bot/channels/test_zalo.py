@@ -8,7 +8,6 @@ through the webhook; the export shows the values. The helpers here are shared by
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import socket
@@ -33,6 +32,7 @@ from models.units import add_unit
 from reports.export import export_csv
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
+from tests.waiting import until
 
 TOKEN = "1459232241454:SeCrEtZaloTokenValue0123456789"
 SECRET = "webhook-secret-0123456789"
@@ -111,11 +111,8 @@ def channel(app: App) -> ZaloChannel:
 async def settle(app: App, fake: FakeZalo, message_id: str | None = None) -> None:
     """Wait until the update was taken (polled or posted) and everything taken was handled."""
     zalo = channel(app)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT
-    while fake.updates or (message_id is not None and message_id not in zalo.recent):
-        assert loop.time() < deadline, "the update was never taken"
-        await asyncio.sleep(0.01)
+    await until(lambda: not fake.updates and (message_id is None or message_id in zalo.recent),
+                "the update was taken", WAIT)
     await zalo.idle()
 
 

@@ -3,7 +3,9 @@ the outbox's ``send`` and its error mapping, a polling loop that survives errors
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -12,17 +14,20 @@ from sqlalchemy import select
 
 from bot.app import App, stop
 from bot.channels.base import SendError, SendRejected, SendRetryLater
-from bot.channels.zalo_client import ZaloClient
-from bot.delivery import RateLimiter, drain
+from bot.delivery import RateLimiter, drain, drain_once
 from handlers.messages import Attachment, Choice, Incoming, Reply
-from models.tables import OutboxMessage
+from models import outbox
+from models.db import transaction
+from models.tables import ChannelAccount, OutboxMessage
 from tests.bot.channels.test_zalo import HEAD, WAIT, make_config, running_app, settle
 from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
+from tests.waiting import until
 from texts.catalog import t
 
+NOW = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -112,13 +117,65 @@ async def test_outbox_send_error_mapping(app: App, fake: FakeZalo) -> None:
         await zalo.send(HEAD, Reply("nhắc"))
     for code in (500, 403, 401):
         fake.fail_next("sendMessage", code)
-        with pytest.raises(SendError) as error:
-            await zalo.send(HEAD, Reply("nhắc"))
-        assert not isinstance(error.value, SendRetryLater | SendRejected)
-    async with aiohttp.ClientSession() as http:  # nobody listens there: a network error
-        zalo.sender.client = ZaloClient("1:x", "http://127.0.0.1:9", http)
         with pytest.raises(SendError):
             await zalo.send(HEAD, Reply("nhắc"))
+    await fake.stop()  # nobody listens there: a network error
+    with pytest.raises(SendError):
+        await zalo.send(HEAD, Reply("nhắc"))
+
+
+async def enqueue_for(app: App, user: str, text: str) -> str:
+    """An outbox row for a new Zalo account ``user``; its key."""
+    async with transaction(app.sessions) as s:
+        account = ChannelAccount(channel="zalo", external_id=user, created_at=NOW)
+        s.add(account)
+        await s.flush()
+        assert account.id is not None
+        await outbox.enqueue(s, key=f"k-{user}", kind="reminder", account_id=account.id, text=text, now=NOW)
+    return f"k-{user}"
+
+
+async def outbox_row(app: App, key: str) -> OutboxMessage:
+    async with app.sessions() as s:
+        return (await s.execute(select(OutboxMessage).where(OutboxMessage.key == key))).scalar_one()
+
+
+async def test_the_outbox_drain_records_what_the_zalo_api_answered(app: App, fake: FakeZalo) -> None:
+    """Each answer of the Zalo API, through ``send`` and the real drain, to the outbox row's outcome:
+    a rate limit waits without using up a try, a bad request is final, anything else is tried again
+    with the outbox's backoff (a reset token can be fixed, so 401 is not final)."""
+    zalo = zalo_channel(app)
+    later = timedelta(seconds=30)  # the drain's first backoff
+    cases: list[tuple[str, Callable[[], object], str, int, timedelta | None]] = [
+        # what the API does,   how to make it do so,                             status, attempts, retry in
+        ("429 quota", lambda: fake.fail_next("sendMessage", 429), "pending", 0, timedelta(seconds=1)),
+        ("400 bad request", lambda: fake.fail_next("sendMessage", 400), "dead", 0, None),
+        ("500 server error", lambda: fake.fail_next("sendMessage", 500), "pending", 1, later),
+        ("502 gateway page", lambda: fake.fail_next("sendMessage", 502, html=True), "pending", 1, later),
+        ("403 internal error", lambda: fake.fail_next("sendMessage", 403), "pending", 1, later),
+        ("401 token reset", lambda: fake.fail_next("sendMessage", 401), "pending", 1, later),
+        ("200 ok", lambda: None, "sent", 1, None),
+    ]
+    for index, (answer, arrange, status, attempts, retry_in) in enumerate(cases):
+        key = await enqueue_for(app, f"user-{index}", f"nhắc {index}")
+        arrange()
+        await drain_once(app.sessions, {"zalo": zalo}, RateLimiter(1e6, 0.0), clock=lambda: NOW)
+        row = await outbox_row(app, key)
+        assert (row.status, row.attempts) == (status, attempts), answer
+        if retry_in is not None:
+            assert row.next_attempt_at == NOW + retry_in, answer
+        if attempts and status == "pending":  # the channel's own mapping, not the drain's catch-all
+            assert (row.last_error or "").startswith("SendError: "), (answer, row.last_error)
+    assert fake.sent_to("user-6") == ["nhắc 6"] and all(not fake.sent_to(f"user-{i}") for i in range(6))
+    # the API unreachable: tried again later, and sent once it is back
+    key = await enqueue_for(app, "user-7", "nhắc 7")
+    await fake.stop()
+    await drain_once(app.sessions, {"zalo": zalo}, RateLimiter(1e6, 0.0), clock=lambda: NOW)
+    row = await outbox_row(app, key)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, NOW + later)
+    await fake.start()
+    await drain_once(app.sessions, {"zalo": zalo}, RateLimiter(1e6, 0.0), clock=lambda: NOW + later)
+    assert (await outbox_row(app, key)).status == "sent" and fake.sent_to("user-7") == ["nhắc 7"]
 
 
 async def get(url: str) -> tuple[int, bytes, str]:
@@ -162,6 +219,33 @@ async def test_a_png_goes_as_a_photo_or_else_as_a_link(app: App, fake: FakeZalo)
     assert "bieu-do.png" in fake.sent_to(HEAD)[-1] and "/files/" in fake.sent_to(HEAD)[-1]
 
 
+@pytest.mark.parametrize("trouble", ["unreachable", "failing"])
+async def test_the_api_down_at_start_then_up_the_bot_answers(sqlite_db: Database, tmp_path: Path, fake: FakeZalo,
+                                                              caplog: pytest.LogCaptureFixture, trouble: str) -> None:
+    if trouble == "unreachable":
+        await fake.stop()  # nothing listens at the API's address
+    else:
+        fake.fail_next("deleteWebhook", 502, html=True, times=2)
+        fake.fail_next("getUpdates", 503)
+    app = await running_app(make_config(sqlite_db.url, tmp_path, fake))
+    try:
+        await until(lambda: caplog.text.count("zalo: polling failed") >= 2, "two failed polls while the API is down")
+        update = fake.push_text(HEAD, "xin chào")  # written meanwhile: Zalo keeps it until fetched
+        if trouble == "unreachable":
+            await fake.start()  # back, at the same address
+        await settle(app, fake, update["message"]["message_id"])
+        assert fake.sent_to(HEAD) == [t("bind.how_to")]
+        methods = [name for name, _ in fake.calls]
+        assert methods[0] == "deleteWebhook" and "sendMessage" in methods
+        if trouble == "failing":
+            assert methods[:5] == ["deleteWebhook"] * 3 + ["getUpdates"] * 2  # refused twice, then cleared
+        second = fake.push_text(HEAD, "/trogiup")
+        await settle(app, fake, second["message"]["message_id"])
+        assert len(fake.sent_to(HEAD)) == 2  # and it keeps answering
+    finally:
+        await stop(app)
+
+
 async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZalo) -> None:
     await fake.wait_for_calls("getUpdates")
     fake.fail_next("getUpdates", 502, html=True)
@@ -174,8 +258,11 @@ async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZal
     assert fake.sent_to(HEAD) == [t("bind.how_to")]
     zalo = zalo_channel(app)
     await zalo.stop()
-    await zalo.stop()
+    await zalo.stop()  # twice is harmless
     calls = len(fake.calls)
-    fake.push_text(HEAD, "còn ai không?")
-    await zalo.idle()
+    late = fake.push_text(HEAD, "còn ai không?")
+    assert not zalo.accept(late)  # a stopped channel takes nothing in
+    await fake.stop()  # the fake's side of the last long poll goes with it
+    left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()]
+    assert left == [], f"still running after stop: {left}"  # no poller, no handler, no retry
     assert len(fake.calls) == calls

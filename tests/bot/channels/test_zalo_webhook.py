@@ -15,7 +15,6 @@ from models.tables import ChannelAccount, ProcessedMessage
 from tests.bot.channels.test_zalo import (
     HEAD,
     SECRET,
-    WAIT,
     make_config,
     running_app,
     settle,
@@ -25,6 +24,7 @@ from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
+from tests.waiting import until
 from texts.catalog import t
 
 
@@ -125,17 +125,28 @@ async def test_unknown_events_and_group_chats_are_ignored(hooked: App, fake: Fak
     assert fake.sent == [] and await accounts(hooked) == 0
 
 
+@pytest.mark.parametrize("trouble", ["failing", "unreachable"])
 async def test_webhook_secret_is_random_when_not_configured_and_set_webhook_is_retried(
-        sqlite_db: Database, tmp_path: Path, fake: FakeZalo) -> None:
-    fake.fail_next("setWebhook", 502, html=True)
+        sqlite_db: Database, tmp_path: Path, fake: FakeZalo, trouble: str) -> None:
+    if trouble == "unreachable":
+        await fake.stop()  # nothing listens at the API's address
+    else:
+        fake.fail_next("setWebhook", 502, html=True, times=2)
     app = await running_app(make_config(sqlite_db.url, tmp_path, fake, mode="webhook", webhook_secret=""))
     try:
-        await fake.wait_for_calls("setWebhook", 2, timeout=WAIT)
+        assert fake.webhook["url"] == ""  # not registered yet: start() did not wait for it
+        if trouble == "unreachable":
+            await fake.start()  # back, at the same address
+        await until(lambda: fake.webhook["url"] == app.config.zalo.webhook_url, "the webhook registered")
+        if trouble == "failing":
+            assert len(fake.methods_called("setWebhook")) == 3  # refused twice, then set: no more tries
         secret = zalo_channel(app).webhook_secret
         assert len(secret) >= 32 and fake.webhook_secret == secret
-        update = text_update(fake)
+        update = text_update(fake, "xin chào")
         assert (await fake.deliver_webhook(webhook_url(app), SECRET, update))[0] == 403
         assert (await fake.deliver_webhook(webhook_url(app), secret, update))[0] == 200
+        await settle(app, fake, update["message"]["message_id"])
+        assert fake.sent_to(HEAD) == [t("bind.how_to")]  # answered through the API that came back
     finally:
         await stop(app)
 
