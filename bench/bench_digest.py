@@ -9,15 +9,18 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
+from sqlmodel import SQLModel, col
 
 from bench.common import analyze, peak_rss_mb, scratch, timed_pair
-from models.db import SessionFactory, transaction
+from models.db import DbSession, SessionFactory, transaction
 from models.demo import seed_demo
 from models.digest import compute
 from models.reminders import Rules
 from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
+from models.typed_sql import id_col
 from reports.digest_text import render_digest
 
 TODAY = date(2025, 2, 1)
@@ -35,16 +38,17 @@ GROUP BY v.parent_id
 """)
 
 
-async def _bulk(session, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+async def _bulk(session: DbSession, table: type[SQLModel], rows: list[dict[str, Any]]) -> None:
     for i in range(0, len(rows), CHUNK):
         await session.execute(insert(table), rows[i:i + CHUNK])
 
 
-def _reports(village_ids: list[int], rng: random.Random) -> Iterator[tuple[list[dict], list[dict]]]:
+def _reports(village_ids: list[int], rng: random.Random) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """Reports for every other village, ``CHUNK`` villages at a time: mostly full members; congresses
     planned, held, merged."""
     for i in range(0, len(village_ids), 2 * CHUNK):
-        elections, congresses = [], []
+        elections: list[dict[str, Any]] = []
+        congresses: list[dict[str, Any]] = []
         for vid in village_ids[i:i + 2 * CHUNK:2]:
             status = rng.choices(("member", "probationary", "non_member"), (85, 8, 7))[0]
             elections.append(dict(village_id=vid, revision=1, election_date=date(2024, 12, 15),
@@ -61,7 +65,7 @@ def _reports(village_ids: list[int], rng: random.Random) -> Iterator[tuple[list[
         yield elections, congresses
 
 
-async def _insert_reports(session, village_ids: list[int], rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+async def _insert_reports(session: DbSession, village_ids: list[int], rng: random.Random) -> None:
     for elections, congresses in _reports(village_ids, rng):
         await _bulk(session, ElectionReport, elections)
         await _bulk(session, CongressReport, congresses)
@@ -70,10 +74,12 @@ async def _insert_reports(session, village_ids: list[int], rng: random.Random) -
 async def build_province(sessions: SessionFactory) -> Unit:
     async with transaction(sessions) as s:
         await seed_demo(s, "post2025")
-        ids = list((await s.execute(select(Unit.id).where(Unit.period == "post2025", Unit.level == "village")
-                                    .order_by(Unit.id))).scalars())
+        ids = list((await s.execute(select(id_col(Unit.id)).where(col(Unit.period) == "post2025",
+                                                                  col(Unit.level) == "village")
+                                    .order_by(col(Unit.id)))).scalars())
         await _insert_reports(s, ids, random.Random(1))
-        return (await s.execute(select(Unit).where(Unit.period == "post2025", Unit.level == "province"))).scalar_one()
+        return (await s.execute(select(Unit).where(col(Unit.period) == "post2025",
+                                                   col(Unit.level) == "province"))).scalar_one()
 
 
 async def build_nation(sessions: SessionFactory, provinces: int = 34, communes: int = 3300,
@@ -111,14 +117,15 @@ async def build_nation(sessions: SessionFactory, provinces: int = 34, communes: 
         village_ids = [c[-1] for c in chains]
         del chains
         await _insert_reports(s, village_ids, rng)
-        return (await s.execute(select(Unit).where(Unit.code == "VN", Unit.period == "national"))).scalar_one()
+        return (await s.execute(select(Unit).where(col(Unit.code) == "VN",
+                                                   col(Unit.period) == "national"))).scalar_one()
 
 
 async def measure(sessions: SessionFactory, unit: Unit) -> tuple[int, float, float]:
     """The floor and the digest (computed and rendered), in the same session, run alternately."""
     async with sessions() as s:
         villages = (await s.execute(select(func.count()).select_from(Unit).where(
-            Unit.period == unit.period, Unit.level == "village"))).scalar_one()
+            col(Unit.period) == unit.period, col(Unit.level) == "village"))).scalar_one()
 
         async def floor() -> object:
             return (await s.execute(FLOOR_SQL, {"period": unit.period})).all()

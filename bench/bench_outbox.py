@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bench.common import scratch
-from bot.channels.base import SendError, SendRetryLater
+from bot.channels.base import Route, SendError, SendRetryLater
 from bot.delivery import DrainPolicy, RateLimiter, drain
 from handlers.messages import Reply
 from models.db import SessionFactory, transaction
@@ -38,6 +38,9 @@ class HttpTelegram:
 
     async def stop(self) -> None: ...
 
+    def routes(self) -> list[Route]:
+        return []
+
     async def send(self, external_id: str, reply: Reply) -> None:
         async with self.http.post(self.url, json={"chat_id": int(external_id), "text": reply.text}) as resp:
             body = await resp.json()
@@ -53,9 +56,11 @@ async def run(sessions: SessionFactory) -> tuple[float, float, int, int, int]:
         accounts = [ChannelAccount(channel="telegram", external_id=str(1000 + i), created_at=now) for i in range(CHATS)]
         s.add_all(accounts)
         await s.flush()
+        account_ids = [a.id for a in accounts]
         for i in range(MESSAGES):
-            await enqueue(s, key=f"bench:{i}", kind="digest", account_id=accounts[i % CHATS].id, text=f"tin {i}",
-                          now=now)  # type: ignore[arg-type]
+            account_id = account_ids[i % CHATS]
+            assert account_id is not None  # flushed
+            await enqueue(s, key=f"bench:{i}", kind="digest", account_id=account_id, text=f"tin {i}", now=now)
     async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
         fake.rate_limit(per_second=ALLOWED)
         channel = HttpTelegram(fake.base_url, http)

@@ -75,7 +75,11 @@ async def echo_bot(fake: FakeTelegram, concurrent: int) -> tuple[Application[Any
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()
-            text = update.message.text if update.message else (update.callback_query.data or "")  # type: ignore
+            if update.message:
+                text = update.message.text
+            else:  # the CallbackQueryHandler's update
+                assert update.callback_query is not None
+                text = update.callback_query.data or ""
             await update.effective_chat.send_message(text or "?")
         finally:
             progress.done(str(update.effective_user.id))

@@ -69,7 +69,8 @@ async def timed_pair(floor: Callable[[], Awaitable[object]], fn: Callable[[], Aw
     each), so that a busy machine slows both alike."""
     await floor()
     await fn()
-    floors, fns = [], []
+    floors: list[float] = []
+    fns: list[float] = []
     for _ in range(repeat):
         for f, times in ((floor, floors), (fn, fns)):
             t0 = time.perf_counter()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot import commands  # the command bodies; imported late so --help stays fast
 
-    handler: Callable[[Config, argparse.Namespace], Awaitable[int]] = getattr(
+    handler: Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]] = getattr(
         commands, f"cmd_{args.command}")
     try:
         return asyncio.run(handler(config, args))

@@ -110,12 +110,14 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
         if user is None:
             if unit is None:
                 return _fail("a new user needs --unit")
+            assert unit.id is not None  # a unit read from its table
             session.add(WebUser(username=args.username, password_hash=hash_password(password), role=args.role,
                                 unit_id=unit.id, created_at=utcnow()))
         else:
             user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
             user.role = args.role
             if unit is not None:
+                assert unit.id is not None  # a unit read from its table
                 user.unit_id = unit.id
     print(f"dashboard login {args.username} ({args.role}); new password:")
     print(password)

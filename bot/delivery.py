@@ -122,6 +122,9 @@ async def _deliver(sessions: SessionFactory, channels: Mapping[str, Channel], li
         return
     await limiter.acquire(chat)
     outcome: str
+    # read below only for the outcomes whose branch sets them
+    error, counted = "", True
+    retry_after: float | None = None
     try:
         await channels[row.channel].send(row.external_id, reply)
         outcome = "sent"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import aiohttp
-from telegram import BotCommand, InputFile, Update
+from telegram import BotCommand, InputFile, Message, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -212,10 +212,10 @@ class TelegramChannel:
         query = update.callback_query
         assert query is not None
         message = query.message
-        if message is None or not hasattr(message, "reply_markup"):
+        if not isinstance(message, Message):  # None, or an InaccessibleMessage (too old): nothing to edit
             return
         label = chosen_label(message.reply_markup, query.data)
-        text = getattr(message, "text", None)
+        text = message.text
         try:
             if text and label and tg_len(text) + len(label) + 40 < TEXT_LIMIT:
                 await message.edit_text(text + "\n\n" + t("telegram.chosen", label=label), reply_markup=None)

@@ -9,6 +9,7 @@ transport failure to :class:`NetworkError`, which PTB's polling loop retries and
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -34,7 +35,8 @@ class AiohttpRequest(BaseRequest):
         return None  # the session belongs to the App
 
     def _given(self, value: Timeout, default: float | None) -> float | None:
-        return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value  # type: ignore[return-value]
+        # a Timeout that is not PTB's DEFAULT_NONE is a float or None (the alias says object for DEFAULT_NONE)
+        return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else cast("float | None", value)
 
     async def do_request(
         self,
@@ -46,14 +48,13 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
         pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        data: aiohttp.FormData | dict[str, str] | None = None
+        params = request_data.json_parameters if request_data is not None else None
+        data: aiohttp.FormData | dict[str, str] | None = params
         files = request_data.multipart_data if request_data else None
         read = self._given(read_timeout, self._read)
-        if request_data is not None:
-            data = request_data.json_parameters
         if files:
             form = aiohttp.FormData()
-            for name, value in (data or {}).items():
+            for name, value in (params or {}).items():
                 form.add_field(name, value)
             for name, (filename, content, mime) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime)

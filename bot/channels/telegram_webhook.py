@@ -45,8 +45,6 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("telegram webhook: unreadable update (%s)", exc)
             return web.Response(status=400, text="bad update")
-        if update is None:
-            return web.Response(status=400, text="bad update")
         await channel.application.update_queue.put(update)
         return web.Response(text="ok")
 

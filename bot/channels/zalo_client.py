@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
@@ -103,9 +103,9 @@ class ZaloClient:
                 retry_header = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
             # `from None`: the original exception's text contains the URL, hence the token.
-            error = ZaloServerError(0, self._mask(f"{method}: network error {type(exc).__name__}: {exc}"))
-            log.warning("%s", error)
-            raise error from None
+            network_error = ZaloServerError(0, self._mask(f"{method}: network error {type(exc).__name__}: {exc}"))
+            log.warning("%s", network_error)
+            raise network_error from None
         try:
             body = json.loads(raw.decode("utf-8", "replace"))
         except ValueError:
@@ -124,38 +124,39 @@ class ZaloClient:
         raise error
 
     async def get_me(self) -> dict[str, Any]:
-        return await self.call("getMe")
+        return cast("dict[str, Any]", await self.call("getMe"))
 
     async def get_updates(self, timeout: int = 30) -> dict[str, Any] | None:  # noqa: ASYNC109 (API field)
         """One update ``{event_name, message}`` or None when nothing came within ``timeout`` seconds."""
         try:
-            return await self.call("getUpdates", {"timeout": str(timeout)}, http_timeout=timeout + 10)
+            update = await self.call("getUpdates", {"timeout": str(timeout)}, http_timeout=timeout + 10)
+            return cast("dict[str, Any] | None", update)
         except ZaloServerError as exc:
             if exc.error_code == 408:
                 return None
             raise
 
     async def set_webhook(self, url: str, secret_token: str) -> dict[str, Any]:
-        return await self.call("setWebhook", {"url": url, "secret_token": secret_token})
+        return cast("dict[str, Any]", await self.call("setWebhook", {"url": url, "secret_token": secret_token}))
 
     async def delete_webhook(self) -> dict[str, Any]:
-        return await self.call("deleteWebhook")
+        return cast("dict[str, Any]", await self.call("deleteWebhook"))
 
     async def get_webhook_info(self) -> dict[str, Any]:
-        return await self.call("getWebhookInfo")
+        return cast("dict[str, Any]", await self.call("getWebhookInfo"))
 
     async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
         """Send one text (1-2000 characters; use split_text first). Returns ``{message_id, date}``."""
-        return await self.call("sendMessage", {"chat_id": str(chat_id), "text": text})
+        return cast("dict[str, Any]", await self.call("sendMessage", {"chat_id": str(chat_id), "text": text}))
 
     async def send_photo(self, chat_id: str, photo_url: str, caption: str | None = None) -> dict[str, Any]:
         payload = {"chat_id": str(chat_id), "photo": photo_url}
         if caption:
             payload["caption"] = caption
-        return await self.call("sendPhoto", payload)
+        return cast("dict[str, Any]", await self.call("sendPhoto", payload))
 
     async def send_sticker(self, chat_id: str, sticker: str) -> dict[str, Any]:
-        return await self.call("sendSticker", {"chat_id": str(chat_id), "sticker": sticker})
+        return cast("dict[str, Any]", await self.call("sendSticker", {"chat_id": str(chat_id), "sticker": sticker}))
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> bool:
         return bool(await self.call("sendChatAction", {"chat_id": str(chat_id), "action": action}))

@@ -32,7 +32,7 @@ class Backoff:
         self.failures = 0
 
     def next(self, floor: float = 0.0) -> float:
-        ceiling = min(self.maximum, self.initial * 2 ** min(self.failures, 32))
+        ceiling = min(self.maximum, self.initial * 2.0 ** min(self.failures, 32))
         self.failures += 1
         return min(self.maximum, max(floor, ceiling / 2 + self.rng() * ceiling / 2))
 

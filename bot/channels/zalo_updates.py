@@ -55,8 +55,9 @@ def parse_update(body: Any) -> ZaloUpdate | None:
     message = update.get("message")
     if not isinstance(message, dict) or (event != TEXT_EVENT and event not in FALLBACK_EVENTS):
         return None
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender_value, chat_value = message.get("from"), message.get("chat")
+    sender: dict[Any, Any] = sender_value if isinstance(sender_value, dict) else {}
+    chat: dict[Any, Any] = chat_value if isinstance(chat_value, dict) else {}
     account_id = _text(sender.get("id")) or _text(chat.get("id"))
     chat_id = _text(chat.get("id")) or account_id
     if account_id is None or chat_id is None or sender.get("is_bot") is True:

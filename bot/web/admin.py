@@ -66,6 +66,7 @@ async def create_invite_submit(request: web.Request, ctx: Ctx) -> web.StreamResp
         return await _render(ctx, tag("p", t("web.admin.bad_role"), class_="error"), code, status=400)
     cfg = ctx.config
     error: str | None = None
+    text, status = "", 400  # each path below sets the ones it uses
     async with ctx.sessions() as db, db.begin():  # no second session inside: SQLite would wait
         unit = await unit_by_code(db, cfg.bot.period, code)
         if unit is None or not await ctx.within(db, unit):

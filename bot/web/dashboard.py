@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
 from models.dashboard import unit_by_code, units_by_ids
+from models.db import DbSession
 from models.digest import parent_names
 from models.progress import STATUSES, UnitProgress, progress_by_child, total
 from models.reminders import late_villages
@@ -26,9 +27,9 @@ def unit_link(unit_code: str, name: str, level: str) -> Html:
     return tag("a", name, href=href)
 
 
-async def breadcrumb(ctx: Ctx, db, unit: Unit) -> Html:  # type: ignore[no-untyped-def]
+async def breadcrumb(ctx: Ctx, db: DbSession, unit: Unit) -> Html:
     """The path from the user's unit down to ``unit`` (nothing above the user's unit)."""
-    assert ctx.unit is not None
+    assert ctx.unit is not None and unit.id is not None
     chain = await ancestors(db, unit.id)
     start = next((i for i, u in enumerate(chain) if u.id == ctx.unit.id), len(chain) - 1)
     links = [unit_link(u.code, u.full_name, u.level) for u in chain[start:-1]]
@@ -59,10 +60,11 @@ def status_counts(whole: UnitProgress) -> Html:
     return table([t("web.progress.status"), t("web.progress.villages")], rows, class_="grid counts")
 
 
-async def progress_body(ctx: Ctx, db, unit: Unit, today: date) -> Html:  # type: ignore[no-untyped-def]
+async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Html:
+    assert unit.id is not None  # a unit read from its table
     lines = await progress_by_child(db, unit.id, today)
     whole = total(lines, unit.id)
-    levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines])}
+    levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
     if not lines:
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
     summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,

@@ -114,7 +114,8 @@ def finish(response: web.StreamResponse, session: Session, request: web.Request,
 async def check_csrf(request: web.Request, session: Session, secret: str) -> bool:
     token = request.headers.get("X-CSRF-Token")
     if token is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        token = (await request.post()).get("csrf")  # type: ignore[assignment]
+        field = (await request.post()).get("csrf")
+        token = field if isinstance(field, str) else None  # a file part is no token (csrf_ok refuses it too)
     return csrf_ok(session, secret, token)
 
 

@@ -5,7 +5,7 @@ Pages are plain functions returning :class:`Html`; all words come from the catal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html import escape
 from urllib.parse import quote
 
@@ -41,7 +41,7 @@ def tag(name: str, body: object = "", **attrs: object) -> Html:
     return Html(f"<{name}{''.join(rendered)}>{esc(body)}</{name}>")
 
 
-def table(headers: list[str], rows: Iterable[list[object]], class_: str = "grid") -> Html:
+def table(headers: list[str], rows: Iterable[Sequence[object]], class_: str = "grid") -> Html:
     head = join(tag("th", h) for h in headers)
     body = join(tag("tr", join(tag("td", c) for c in row)) for row in rows)
     return Html(f'<div class="scroll"><table class="{esc(class_)}"><thead><tr>{head}</tr></thead>'
