@@ -23,6 +23,7 @@ run: $(STAMP)
 test: $(STAMP) chromium postgres-check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 chromium:
@@ -42,6 +43,7 @@ postgres-check:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
