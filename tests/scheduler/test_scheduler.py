@@ -20,6 +20,7 @@ from scheduler import Scheduler, previous_fire
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel
 from tests.scheduler.province import TZ, Province, at, build_province, elect
+from tests.waiting import until
 
 MONDAY = date(2025, 1, 13)
 
@@ -137,7 +138,7 @@ async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Pa
     runs = sched.next_runs()
     assert set(runs) == {"reminders", "digest_daily", "digest_weekly", "expiry", "outbox"}
     assert all(t is not None for t in runs.values())
-    await fake.wait_sent(1)  # the outbox job really runs on its interval
+    await until(lambda: fake.sent, "the outbox job sends the pending message")  # it really runs on its interval
     assert fake.texts("ext-staff_C1") == ["hello"]
     await sched.stop()
     assert sched.next_runs() == {}
