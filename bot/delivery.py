@@ -14,7 +14,7 @@ import math
 import mimetypes
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -203,7 +203,5 @@ class Outbox:
         self.sessions, self.channels, self.limiter, self.policy = sessions, channels, limiter, policy
 
     async def __call__(self, hold_kinds: Collection[str] = (), clock: Callable[[], datetime] = utcnow) -> DrainStats:
-        policy = DrainPolicy(max_attempts=self.policy.max_attempts, backoff_base=self.policy.backoff_base,
-                             lease=self.policy.lease, batch=self.policy.batch, concurrency=self.policy.concurrency,
-                             hold_kinds=hold_kinds)
+        policy = replace(self.policy, hold_kinds=hold_kinds)
         return await drain(self.sessions, self.channels, self.limiter, policy, clock)
