@@ -139,7 +139,7 @@ async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Pa
     assert set(runs) == {"reminders", "digest_daily", "digest_weekly", "expiry", "outbox"}
     assert all(t is not None for t in runs.values())
     await until(lambda: fake.sent, "the outbox job sends the pending message")  # it really runs on its interval
-    assert fake.texts("ext-staff_C1") == ["hello"]
+    assert "hello" in fake.texts("ext-staff_C1")  # start-up catch-up may also send the missed weekly digest
     await sched.stop()
     assert sched.next_runs() == {}
 
