@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -25,6 +25,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from handlers.engine import expire_conversations
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
+from models.housekeeping import prune
+from models.leadership import hold, release
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
 from reports.digest_send import DigestStats, enqueue_digests
@@ -53,6 +55,21 @@ class SchedulerSettings:
     campaign_daily_digest: bool = True
     campaign_end: date | None = None
     misfire_grace_seconds: int = 3600
+    keep_processed: timedelta = timedelta(days=7)  # ids of handled messages (redelivery dedupe)
+    keep_outbox_failed: timedelta = timedelta(days=30)  # outbox rows that ended dead or skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Leadership:
+    """Several workers on one database: only the holder of the ``scheduler`` lease runs the jobs.
+
+    The leader renews the lease every ``ttl / 3``; when it dies, a standby takes the lease once it has
+    expired, so within ``ttl + ttl / 3``. Without it (SQLite, one process) the scheduler always runs.
+    """
+
+    holder: str  # this worker, e.g. host:pid
+    ttl: timedelta = timedelta(seconds=45)
+    name: str = "scheduler"
 
 
 DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -97,8 +114,10 @@ class Scheduler:
     """The jobs of one bot process. ``clock`` is injectable for tests."""
 
     def __init__(self, settings: SchedulerSettings, sessions: SessionFactory, deliver: Deliver,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, leadership: Leadership | None = None) -> None:
         self.settings = settings
+        self.leadership = leadership
+        self._lease_until: datetime | None = None  # while this worker holds the lease (leadership only)
         self.sessions = sessions
         self.deliver = deliver
         self.clock = clock
@@ -146,7 +165,50 @@ class Scheduler:
         return await self.deliver(self.held_kinds(self.clock()), self.clock)
 
     async def expiry_job(self, now: datetime | None = None) -> int:
-        return await expire_conversations(self.sessions, now or self.clock())
+        """Stale conversations expire; handled-message ids and failed outbox rows past their age go."""
+        now = now or self.clock()
+        expired = await expire_conversations(self.sessions, now)
+        async with transaction(self.sessions) as session:
+            pruned = await prune(session, now, self.settings.keep_processed, self.settings.keep_outbox_failed)
+        if pruned.processed or pruned.outbox:
+            log.info("housekeeping: %d handled-message ids and %d failed outbox rows pruned", pruned.processed,
+                     pruned.outbox)
+        return expired
+
+    # --- leadership ----------------------------------------------------------------------------
+    @property
+    def leading(self) -> bool:
+        """Whether this worker runs the jobs now."""
+        if self.leadership is None:
+            return True
+        return self._lease_until is not None and self.clock() < self._lease_until
+
+    def status(self) -> str:
+        """For ``/healthz``: ``leader``, ``standby``, or ``single`` (no leadership: always runs)."""
+        if self.leadership is None:
+            return "single"
+        return "leader" if self.leading else "standby"
+
+    async def lead_once(self) -> bool:
+        """Take or renew the lease; on becoming leader, catch up on what was missed. True if leading."""
+        lease = self.leadership
+        if lease is None:
+            return True
+        was = self.leading
+        now = self.clock()
+        try:
+            async with transaction(self.sessions) as session:
+                held = await hold(session, lease.name, lease.holder, now, lease.ttl)
+        except Exception:  # the database is away: keep what we hold until it runs out, then stand by
+            log.exception("scheduler lease: could not reach the database")
+            return self.leading
+        self._lease_until = now + lease.ttl if held else None
+        if held and not was:
+            log.info("scheduler: %s leads", lease.holder)
+            self._spawn(self._catch_up_logged())
+        elif was and not held:
+            log.warning("scheduler: %s lost the lease; standing by", lease.holder)
+        return held
 
     async def catch_up(self, now: datetime | None = None) -> None:
         """At start-up: run the sweep, and a digest whose time passed in the current period while the
@@ -181,10 +243,19 @@ class Scheduler:
         aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_seconds})
         for job_id, (func, trigger, args) in self.jobs().items():
-            aps.add_job(self._tracked, trigger, args=[func, *args], id=job_id)
+            aps.add_job(self.run_job, trigger, args=[func, *args], id=job_id)
+        if self.leadership is not None:
+            renew = IntervalTrigger(seconds=self.leadership.ttl.total_seconds() / 3, timezone=self.tz)
+            aps.add_job(self.lead_once, renew, id="leader")
         aps.start()
         self._aps = aps
-        task = asyncio.create_task(self._catch_up_logged())
+        if self.leadership is None:
+            self._spawn(self._catch_up_logged())
+        else:
+            await self.lead_once()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -194,9 +265,11 @@ class Scheduler:
             return {}
         return {job.id: job.next_run_time for job in self._aps.get_jobs()}
 
-    async def _tracked(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    async def run_job(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Run a job as a task that ``stop`` can see: APScheduler's shutdown does not wait for
         coroutine jobs, and a drain left running would outlive the engine it writes through."""
+        if not self.leading:
+            return None  # another worker leads
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -221,3 +294,10 @@ class Scheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.leadership is not None and self._lease_until is not None:
+            self._lease_until = None
+            try:  # hand over at once rather than when the lease runs out
+                async with transaction(self.sessions) as session:
+                    await release(session, self.leadership.name, self.leadership.holder)
+            except Exception:
+                log.exception("scheduler lease: could not release it; it runs out by itself")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import signal
+import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -27,12 +30,13 @@ from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
 from bot.settings import drain_policy, engine_settings, scheduler_settings
 from bot.web.chat import WebChatChannel
+from bot.web.keys import SCHEDULER_STATUS
 from bot.web.server import make_web_app
 from handlers.engine import Engine
 from models.accounts import Accounts
 from models.clock import utcnow
 from models.db import SessionFactory, make_engine, make_session_factory
-from scheduler import Scheduler
+from scheduler import Leadership, Scheduler
 
 log = logging.getLogger("bot")
 
@@ -55,12 +59,17 @@ class App:
 
 
 def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str, Channel],
-                   clock: Callable[[], datetime] = utcnow) -> Scheduler:
-    """The scheduler with its outbox delivery through ``channels`` (read at each drain)."""
+                   clock: Callable[[], datetime] = utcnow, worker: str | None = None) -> Scheduler:
+    """The scheduler with its outbox delivery through ``channels`` (read at each drain). On
+    PostgreSQL, where several workers may share the database, it runs only while it holds the lease."""
     cfg = config.scheduler
     deliver = Outbox(sessions, channels, RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds),
                      drain_policy(config))
-    return Scheduler(scheduler_settings(config), sessions, deliver, clock)
+    leadership = None
+    if config.database.url.startswith("postgresql"):
+        holder = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
+    return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership)
 
 
 async def build(config: Config) -> App:
@@ -87,6 +96,7 @@ async def build(config: Config) -> App:
                 web_app.router.add_route(method, path, handler)
         if config.scheduler.enabled:
             app.scheduler = make_scheduler(config, sessions, app.channels)
+            web_app[SCHEDULER_STATUS] = app.scheduler.status
     except BaseException:  # a part refused its config: close what is already open
         await stack.aclose()
         raise

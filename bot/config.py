@@ -183,6 +183,9 @@ class SchedulerConfig(_Section):
     campaign_end: IsoDate | None = None  # the daily digest stops after this day (weekly goes on)
     files_dir: str = "data/outbox"  # where digest charts and XLSX files wait to be sent
     misfire_grace_seconds: int = Field(3600, gt=0)
+    leader_lease_seconds: float = Field(45.0, ge=6)  # PostgreSQL: a dead leader's jobs move on after this
+    keep_processed_days: float = Field(7.0, gt=0)  # ids of handled messages, for redelivery dedupe
+    keep_outbox_failed_days: float = Field(30.0, gt=0)  # outbox rows that ended dead or skipped
 
 
 class Config(_Section):

@@ -40,7 +40,8 @@ def scheduler_settings(config: Config) -> SchedulerSettings:
         digest_weekly_cron=cfg.digest_weekly_cron, expiry_cron=cfg.expiry_cron,
         outbox_drain_seconds=cfg.outbox_drain_seconds, campaign_daily_digest=cfg.campaign_daily_digest,
         campaign_end=cfg.campaign_end,
-        misfire_grace_seconds=cfg.misfire_grace_seconds)
+        misfire_grace_seconds=cfg.misfire_grace_seconds, keep_processed=timedelta(days=cfg.keep_processed_days),
+        keep_outbox_failed=timedelta(days=cfg.keep_outbox_failed_days))
 
 
 def drain_policy(config: Config) -> DrainPolicy:

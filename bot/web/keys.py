@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from bot.config import Config
@@ -14,3 +16,5 @@ DB_ENGINE: web.AppKey[DbEngine] = web.AppKey("db_engine")
 SESSIONS: web.AppKey[SessionFactory] = web.AppKey("sessions")
 DIALOG = web.AppKey("dialog", Engine)
 WEB_CHAT = web.AppKey("web_chat", WebChatChannel)  # absent when the web chat is off
+# "leader", "standby" or "single" (no leadership needed); absent when the scheduler is off
+SCHEDULER_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("scheduler_status")

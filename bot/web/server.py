@@ -20,7 +20,8 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # the point is to report it, whatever it is
         return web.json_response({"ok": False, "database": "unreachable", "error": type(exc).__name__},
                                  status=503)
-    return web.json_response({"ok": True, "database": "ok"})
+    status = request.app.get(keys.SCHEDULER_STATUS)
+    return web.json_response({"ok": True, "database": "ok", "scheduler": status() if status else "off"})
 
 
 def make_web_app(config: Config, engine: DbEngine, sessions: SessionFactory, dialog: Engine,

@@ -51,7 +51,8 @@ def test_make_run_serves_the_dashboard_and_the_chat(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:
-            assert resp.status == 200 and json.loads(resp.read()) == {"ok": True, "database": "ok"}
+            health = json.loads(resp.read())
+            assert resp.status == 200 and health == {"ok": True, "database": "ok", "scheduler": "single"}
         with urllib.request.urlopen(base + "/", timeout=10) as resp:  # → /login
             assert resp.status == 200 and resp.url.endswith("/login")
             assert "Đăng nhập" in resp.read().decode()

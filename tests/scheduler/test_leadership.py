@@ -1,0 +1,120 @@
+"""One scheduler at a time across workers: the lease, the standby, the takeover when the leader dies,
+the hand-over on a clean stop; and the housekeeping that the expiry job does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.app import make_scheduler
+from models.db import transaction
+from models.housekeeping import prune
+from models.leadership import hold, holder_of, release
+from models.outbox import enqueue
+from models.tables import OutboxMessage, ProcessedMessage
+from scheduler import Leadership, Scheduler
+from tests.conftest import Database
+from tests.scheduler.fake_channel import FakeChannel
+from tests.scheduler.province import at, build_province
+from tests.scheduler.test_scheduler import MONDAY, _config
+
+TTL = timedelta(seconds=45)
+T0 = datetime(2025, 1, 13, 3, 0, tzinfo=UTC)
+
+
+async def test_the_lease_has_one_holder_until_it_runs_out_or_is_released(db: Database) -> None:
+    async with transaction(db.sessions) as s:
+        assert await hold(s, "scheduler", "a", T0, TTL)
+        assert not await hold(s, "scheduler", "b", T0 + timedelta(seconds=10), TTL)  # a holds it
+        assert await hold(s, "scheduler", "a", T0 + timedelta(seconds=30), TTL)  # renewed: until T0 + 75 s
+        assert not await hold(s, "scheduler", "b", T0 + timedelta(seconds=60), TTL)
+        assert await holder_of(s, "scheduler", T0 + timedelta(seconds=60)) == "a"
+        assert await holder_of(s, "scheduler", T0 + timedelta(seconds=75)) is None  # ran out
+        assert await hold(s, "scheduler", "b", T0 + timedelta(seconds=75), TTL)  # a died: b takes it
+        assert not await hold(s, "scheduler", "a", T0 + timedelta(seconds=80), TTL)
+        await release(s, "scheduler", "a")  # not a's to release: nothing changes
+        assert await holder_of(s, "scheduler", T0 + timedelta(seconds=80)) == "b"
+        await release(s, "scheduler", "b")
+        assert await holder_of(s, "scheduler", T0 + timedelta(seconds=80)) is None
+        assert await hold(s, "scheduler", "a", T0 + timedelta(seconds=81), TTL)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _worker(db: Database, tmp_path: Path, name: str, clock: Clock, fake: FakeChannel) -> Scheduler:
+    sched = make_scheduler(_config(db, tmp_path), db.sessions, {"telegram": fake}, clock=clock)
+    return Scheduler(sched.settings, db.sessions, sched.deliver, clock, Leadership(name, TTL))
+
+
+async def test_only_the_leader_runs_jobs_and_a_standby_takes_over(db: Database, tmp_path: Path) -> None:
+    async with transaction(db.sessions) as s:
+        p = await build_province(s)
+    clock = Clock(at(MONDAY, 10))
+    fake_a, fake_b = FakeChannel(), FakeChannel()
+    a = _worker(db, tmp_path, "worker-a", clock, fake_a)
+    b = _worker(db, tmp_path, "worker-b", clock, fake_b)
+    try:
+        await a.start()
+        await b.start()
+        assert (a.status(), b.status()) == ("leader", "standby")
+
+        async def send(text: str) -> None:
+            async with transaction(db.sessions) as s:
+                await enqueue(s, key=f"test:{text}", kind="reminder", account_id=p.accounts["staff_C1"], text=text,
+                              now=clock())
+
+        await send("one")
+        assert await b.run_job(b.drain_job) is None and fake_b.sent == []  # the standby does nothing
+        await a.run_job(a.drain_job)  # (its start-up catch-up may also have sent the missed weekly digest)
+        assert "one" in fake_a.texts("ext-staff_C1")
+
+        # a dies (stops renewing): once its lease has run out, b's next renewal takes over
+        clock.now += TTL + timedelta(seconds=1)
+        assert not a.leading  # a knows its own lease ran out: it stops running jobs before anyone takes over
+        assert await b.lead_once() and b.status() == "leader"
+        assert not await a.lead_once() and a.status() == "standby"
+        await send("two")
+        assert await a.run_job(a.drain_job) is None
+        await b.run_job(b.drain_job)
+        assert "two" in fake_b.texts("ext-staff_C1") and "two" not in fake_a.texts("ext-staff_C1")
+        assert "one" not in fake_b.texts("ext-staff_C1")  # each message once, by whoever led at the time
+
+        # a clean stop hands over at once, without waiting for the lease to run out
+        await b.stop()
+        assert await a.lead_once() and a.status() == "leader"
+    finally:
+        await a.stop()
+        await b.stop()
+    async with db.sessions() as s:
+        assert await holder_of(s, "scheduler", clock()) is None  # the last one out released it
+
+
+async def test_housekeeping_drops_old_ids_and_failed_rows_and_keeps_what_dedupes(db: Database) -> None:
+    async with transaction(db.sessions) as s:
+        p = await build_province(s)
+        old, recent = T0 - timedelta(days=40), T0 - timedelta(days=1)
+        s.add_all([ProcessedMessage(channel="telegram", message_id="old", at=old),
+                   ProcessedMessage(channel="telegram", message_id="new", at=recent)])
+        for key, status, when in [("dead-old", "dead", old), ("skipped-old", "skipped", old),
+                                  ("sent-old", "sent", old), ("dead-new", "dead", recent),
+                                  ("pending-old", "pending", old)]:
+            await enqueue(s, key=key, kind="reminder", account_id=p.accounts["staff_C1"], text=key, now=when)
+            row = (await s.execute(select(OutboxMessage).where(OutboxMessage.key == key))).scalar_one()
+            row.status = status
+    async with transaction(db.sessions) as s:
+        pruned = await prune(s, T0, keep_processed=timedelta(days=7), keep_outbox=timedelta(days=30))
+    assert (pruned.processed, pruned.outbox) == (1, 2)
+    async with db.sessions() as s:
+        ids = set((await s.execute(select(ProcessedMessage.message_id))).scalars())
+        keys = set((await s.execute(select(OutboxMessage.key))).scalars())
+        assert ids == {"new"}
+        assert keys == {"sent-old", "dead-new", "pending-old"}  # a sent key stays: it is what prevents a resend
+        assert (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 3
