@@ -40,7 +40,7 @@ def scheduler_settings(config: Config) -> SchedulerSettings:
         digest_weekly_cron=cfg.digest_weekly_cron, expiry_cron=cfg.expiry_cron,
         outbox_drain_seconds=cfg.outbox_drain_seconds, campaign_daily_digest=cfg.campaign_daily_digest,
         campaign_end=cfg.campaign_end,
-        misfire_grace_seconds=cfg.misfire_grace_seconds)
+        misfire_grace_seconds=cfg.misfire_grace_seconds, public_url=config.web.public_url or config.web.base_url)
 
 
 def drain_policy(config: Config) -> DrainPolicy:
