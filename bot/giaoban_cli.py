@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from bot.config import Config
 
 if TYPE_CHECKING:  # the models are imported when a command runs, so that --help stays fast
-    from models.db import SessionFactory
+    from models.db import DbSession, SessionFactory
+    from models.tables import Unit
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -55,5 +56,24 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
     return 0
 
 
-async def _pack(config: Config, args: argparse.Namespace, session: object, unit: object) -> int:
-    return _fail("the pack is not available yet")
+async def _pack(config: Config, args: argparse.Namespace, session: DbSession, unit: Unit) -> int:
+    from bot.settings import rules_from_config
+    from models.clock import utcnow
+    from models.giaoban import get_meeting, latest_meeting
+    from models.giaoban_pack import build_pack
+    from reports.giaoban_text import render_pack
+
+    now = utcnow()
+    if args.meeting is not None:
+        view = await get_meeting(session, args.meeting)
+        if view is None or view.commune.id != unit.id:
+            return _fail(f"no meeting {args.meeting} of {unit.code}")
+    else:
+        assert unit.id is not None  # a unit read from its table
+        meeting = await latest_meeting(session, unit.id, now)
+        view = await get_meeting(session, meeting.id) if meeting is not None and meeting.id is not None else None
+        if view is None:
+            return _fail(f"no giao ban meeting of {unit.code} yet (python -m bot giaoban schedule)")
+    pack = await build_pack(session, view, rules_from_config(config.reminders), now.astimezone(config.tz).date())
+    print(render_pack(pack, config.tz, limit=None))
+    return 0

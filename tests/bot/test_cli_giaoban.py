@@ -26,6 +26,12 @@ def test_schedule_prints_the_id_and_pack_prints_the_text(tmp_path: Path) -> None
     with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
         rows = conn.execute("SELECT id, place, starts_at FROM giaoban_meeting").fetchall()
     assert rows == [(meeting_id, "Hội trường", "2031-03-02 01:00:00.000000")]  # 08:00 in Hà Nội, stored in UTC
+    pack = bot(tmp_path, "giaoban", "pack", "--unit", "C1").stdout
+    assert pack.startswith("TÀI LIỆU GIAO BAN — Phường Hà Tu\nHội nghị lúc 08:00 02/03/2031, tại Hội trường")
+    assert "Chưa báo cáo (2): Tổ 1, Tổ 2" in pack and "THAM DỰ: có 0, vắng 0, chưa trả lời 2." in pack
+    assert bot(tmp_path, "giaoban", "pack", "--unit", "C1", "--meeting", str(meeting_id)).stdout == pack
+    assert "no meeting 99 of C1" in bot(tmp_path, "giaoban", "pack", "--unit", "C1", "--meeting", "99",
+                                        ok=False).stderr
 
 
 def test_schedule_refuses_bad_input(tmp_path: Path) -> None:
