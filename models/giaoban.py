@@ -158,3 +158,15 @@ async def record_attendance(session: AsyncSession, meeting: GiaobanMeeting, vill
 
 def local_day(when: datetime, tz: ZoneInfo) -> date:
     return when.astimezone(tz).date()
+
+
+async def communes_within(session: AsyncSession, scope: Unit) -> list[Unit]:
+    """The communes a staff member of ``scope`` directs (the scope itself when it is a commune)."""
+    if scope.level == "commune":
+        return [scope]
+    from models.tables import UnitAncestor
+
+    rows = await session.execute(select(Unit).join(UnitAncestor, col(UnitAncestor.descendant_id) == Unit.id)
+                                 .where(col(UnitAncestor.ancestor_id) == scope.id, col(Unit.level) == "commune")
+                                 .order_by(col(Unit.code)))
+    return list(rows.scalars().all())
