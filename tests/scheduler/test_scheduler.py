@@ -136,7 +136,7 @@ async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Pa
     assert sched.next_runs() == {}
     await sched.start()
     runs = sched.next_runs()
-    assert set(runs) == {"reminders", "digest_daily", "digest_weekly", "expiry", "outbox"}
+    assert set(runs) == {"reminders", "digest_daily", "digest_weekly", "expiry", "giaoban", "outbox"}
     assert all(t is not None for t in runs.values())
     await until(lambda: fake.sent, "the outbox job sends the pending message")  # it really runs on its interval
     assert "hello" in fake.texts("ext-staff_C1")  # start-up catch-up may also send the missed weekly digest
