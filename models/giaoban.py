@@ -170,3 +170,10 @@ async def communes_within(session: AsyncSession, scope: Unit) -> list[Unit]:
                                  .where(col(UnitAncestor.ancestor_id) == scope.id, col(Unit.level) == "commune")
                                  .order_by(col(Unit.code)))
     return list(rows.scalars().all())
+
+
+async def active_schedules(session: AsyncSession, commune_ids: list[int]) -> list[tuple[GiaobanSchedule, Unit]]:
+    rows = await session.execute(select(GiaobanSchedule, Unit).join(Unit, col(Unit.id) == GiaobanSchedule.commune_id)
+                                 .where(col(GiaobanSchedule.commune_id).in_(commune_ids), col(GiaobanSchedule.active))
+                                 .order_by(col(Unit.code)))
+    return [(s, u) for s, u in rows.all()]

@@ -13,8 +13,16 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.clock import utcnow
-from models.giaoban import GiaobanError, add_schedule, communes_within, meetings_of, schedule_meeting
+from models.giaoban import (
+    GiaobanError,
+    active_schedules,
+    add_schedule,
+    communes_within,
+    meetings_of,
+    schedule_meeting,
+)
 from models.giaoban_rules import parse_hhmm
+from models.giaoban_tables import GiaobanSchedule
 from models.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_time_date
@@ -52,19 +60,35 @@ def _forms(ctx: Ctx, communes: list[Unit]) -> Html:
     return Html(single + recurring)
 
 
+def describe(schedule: GiaobanSchedule) -> str:
+    """``Hằng tháng, vào thứ … của tuần thứ …: Hai, 1 — 08:00, Hội trường``."""
+    parts = [t("gb.web.weekday_" + str(schedule.weekday)) if schedule.weekday is not None else "",
+             str(schedule.day or "") if schedule.kind == "monthly_day" else "",
+             (str(schedule.nth) if (schedule.nth or 0) < 5 else t("gb.web.nth_last")) if schedule.nth else ""]
+    what = ", ".join(p for p in parts if p)
+    return f"{t('gb.web.kind_' + schedule.kind)}: {what} — {schedule.at}" + (f", {schedule.place}" if schedule.place
+                                                                             else "")
+
+
 async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> web.Response:
     assert ctx.unit is not None
     tz = ctx.config.tz
     async with ctx.sessions() as db:
         communes = await communes_within(db, ctx.unit)
-        views = await meetings_of(db, [c.id for c in communes if c.id is not None])
+        ids = [c.id for c in communes if c.id is not None]
+        views = await meetings_of(db, ids)
+        schedules = await active_schedules(db, ids)
     if not communes:
         return ctx.not_found()
     rows = ([v.commune.full_name, fmt_time_date(v.meeting.starts_at, tz), v.meeting.place,
              tag("a", t("gb.web.open"), href=f"/giaoban/m/{v.meeting.id}")] for v in views)
     listing = table([t("gb.web.col_commune"), t("gb.web.col_when"), t("gb.web.col_place"), ""], rows,
                     class_="grid meetings") if views else tag("p", t("gb.web.none"))
-    body = Html((message or "") + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>") + listing)
+    current = Html("") if not schedules else Html(
+        f'<section class="card" id="recurrences"><h2>{esc(t("gb.web.current_recurrence"))}</h2>'
+        + join(tag("p", f"{u.full_name}: {describe(s)}") for s, u in schedules) + "</section>")
+    body = Html((message or "") + current + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>")
+                + listing)
     return ctx.render(t("gb.web.title"), body, status=status)
 
 

@@ -36,6 +36,7 @@ async def test_scope_bad_input_recurrence_and_xlsx(client: TestClient, web_app: 
     assert await _count(web_app, GiaobanMeeting) == 1
     ok = await client.post("/giaoban/recurrence", data={**form, "kind": "monthly_nth", "weekday": "0", "nth": "1"})
     assert ok.status == 200 and 'id="recurrence-saved"' in await ok.text()
+    assert "Hằng tháng, vào thứ … của tuần thứ …: Hai, 1 — 08:00, Nhà văn hóa" in await ok.text()
     assert (await client.post("/giaoban/recurrence", data={**form, "kind": "yearly"})).status == 400
     assert await _count(web_app, GiaobanSchedule) == 1
 
