@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,20 @@ from apscheduler.triggers.interval import IntervalTrigger
 from handlers.engine import expire_conversations
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
+from models.giaoban_rules import GiaobanRules
+from models.giaoban_sweep import GbStats
+from models.giaoban_sweep import sweep as giaoban_sweep
 from models.housekeeping import prune
 from models.leadership import hold, release
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
 from reports.digest_send import DigestStats, enqueue_digests
+from reports.giaoban_text import pack_texter
+from reports.giaoban_text import renderer as giaoban_renderer
 from reports.reminder_text import renderer
 
 log = logging.getLogger("scheduler")
-HELD_IN_QUIET_HOURS = ("reminder", "escalation", "digest", "digest_file")
+HELD_IN_QUIET_HOURS = ("reminder", "escalation", "digest", "digest_file", "giaoban", "giaoban_staff")
 
 # (kinds held back now, the clock) → drain statistics
 Deliver = Callable[[Collection[str], Callable[[], datetime]], Awaitable[Any]]
@@ -57,6 +62,9 @@ class SchedulerSettings:
     misfire_grace_seconds: int = 3600
     keep_processed: timedelta = timedelta(days=7)  # ids of handled messages (redelivery dedupe)
     keep_outbox_failed: timedelta = timedelta(days=30)  # outbox rows that ended dead or skipped
+    giaoban: GiaobanRules = field(default_factory=GiaobanRules)
+    giaoban_cron: str = "*/15 * * * *"
+    public_url: str | None = None  # links in the giao ban pack
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +165,18 @@ class Scheduler:
                  stats.already)
         return stats
 
+    async def giaoban_job(self, now: datetime | None = None) -> GbStats:
+        """The giao ban loop: meetings from schedules, invitations, reminders, the pack, directives."""
+        now = now or self.clock()
+        cfg = self.settings
+        today = now.astimezone(self.tz).date()
+        async with transaction(self.sessions) as session:
+            stats = await giaoban_sweep(session, cfg.giaoban, now=now, tz=self.tz, render=giaoban_renderer(self.tz),
+                                        pack_text=pack_texter(self.rules, self.tz, today, cfg.public_url),
+                                        quiet=self.rules.is_quiet(now.astimezone(self.tz)))
+        log.info("giao ban sweep: %d meetings, %d enqueued", stats.meetings, len(stats.keys))
+        return stats
+
     def held_kinds(self, now: datetime) -> Collection[str]:
         """What waits for the morning: nothing unprompted is sent in quiet hours but replies."""
         return HELD_IN_QUIET_HOURS if self.rules.is_quiet(now.astimezone(self.tz)) else ()
@@ -216,6 +236,7 @@ class Scheduler:
         now = now or self.clock()
         cfg = self.settings
         await self.reminder_job(now)
+        await self.giaoban_job(now)
         weekly = previous_fire(cfg.digest_weekly_cron, now, self.tz, timedelta(days=7))
         if weekly is not None and weekly.isocalendar()[:2] == now.astimezone(self.tz).isocalendar()[:2]:
             await self.digest_job(True, now)
@@ -236,6 +257,7 @@ class Scheduler:
             "digest_daily": (self.digest_job, cron(cfg.digest_daily_cron), [False]),
             "digest_weekly": (self.digest_job, cron(cfg.digest_weekly_cron), [True]),
             "expiry": (self.expiry_job, cron(cfg.expiry_cron), []),
+            "giaoban": (self.giaoban_job, cron(cfg.giaoban_cron), []),
             "outbox": (self.drain_job, IntervalTrigger(seconds=cfg.outbox_drain_seconds, timezone=self.tz), []),
         }
 

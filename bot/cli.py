@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot import giaoban_cli
 from bot.config import Config, ConfigError, load_config
 
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     dg.add_argument("--unit", required=True)
     dg.add_argument("--send", action="store_true",
                     help="also enqueue it for the unit's staff; the running bot delivers it")
+    giaoban_cli.add_parser(sub, common)
     return p
 
 

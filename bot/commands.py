@@ -173,6 +173,14 @@ async def cmd_digest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_giaoban(config: Config, args: argparse.Namespace) -> int:
+    """``python -m bot giaoban schedule|pack`` (bot/giaoban_cli.py)."""
+    from bot.giaoban_cli import run
+
+    async with _database(config) as (_, sessions):
+        return await run(config, args, sessions)
+
+
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.app import run
 

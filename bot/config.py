@@ -188,6 +188,18 @@ class SchedulerConfig(_Section):
     keep_outbox_failed_days: float = Field(30.0, gt=0)  # outbox rows that ended dead or skipped
 
 
+class GiaobanConfig(_Section):
+    """The giao ban loop (DESIGN §3): invitations, the report window, the pack, directives' reminders."""
+
+    invite_days_before: int = Field(7, ge=0)  # invitations go out this many days before a meeting
+    report_window_days: int = Field(3, gt=0)  # /giaoban opens this many days before, closes at the start
+    pack_time: ClockTime = time(18, 0)  # the pack goes to commune staff at this hour the day before
+    ack_remind_days: int = Field(1, ge=0)  # a directive not acknowledged after this many days is reminded
+    repeat_every_days: int = Field(2, gt=0)  # reminders repeat this often (also overdue tasks)
+    escalate_after_days: int = Field(3, gt=0)  # then commune staff are told
+    cron: Crontab = "*/15 * * * *"  # how often the scheduler looks at what is due
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     bot: BotConfig = BotConfig()
@@ -196,6 +208,7 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     reminders: ReminderConfig = ReminderConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    giaoban: GiaobanConfig = GiaobanConfig()
 
     @property
     def tz(self) -> ZoneInfo:

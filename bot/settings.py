@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import Config, ReminderConfig
+from bot.config import Config, GiaobanConfig, ReminderConfig
 from bot.delivery import DrainPolicy
 from handlers.context import Settings
+from models.giaoban_rules import GiaobanRules
 from models.reminders import Rules
 from scheduler import SchedulerSettings
 
@@ -22,6 +23,12 @@ def rules_from_config(cfg: ReminderConfig) -> Rules:
                  quiet_end=cfg.quiet_end)
 
 
+def giaoban_rules(cfg: GiaobanConfig) -> GiaobanRules:
+    return GiaobanRules(invite_days_before=cfg.invite_days_before, report_window_days=cfg.report_window_days,
+                        pack_time=cfg.pack_time, ack_remind_days=cfg.ack_remind_days,
+                        repeat_every_days=cfg.repeat_every_days, escalate_after_days=cfg.escalate_after_days)
+
+
 def engine_settings(config: Config) -> Settings:
     """The part of the config the conversations see."""
     return Settings(tz=config.tz, period=config.bot.period,
@@ -29,7 +36,7 @@ def engine_settings(config: Config) -> Settings:
                     max_message_chars=config.bot.max_message_chars,
                     campaign_election_date=config.reminders.election_date,
                     invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
-                    reminder_rules=rules_from_config(config.reminders))
+                    reminder_rules=rules_from_config(config.reminders), giaoban=giaoban_rules(config.giaoban))
 
 
 def scheduler_settings(config: Config) -> SchedulerSettings:
@@ -41,7 +48,8 @@ def scheduler_settings(config: Config) -> SchedulerSettings:
         outbox_drain_seconds=cfg.outbox_drain_seconds, campaign_daily_digest=cfg.campaign_daily_digest,
         campaign_end=cfg.campaign_end,
         misfire_grace_seconds=cfg.misfire_grace_seconds, keep_processed=timedelta(days=cfg.keep_processed_days),
-        keep_outbox_failed=timedelta(days=cfg.keep_outbox_failed_days))
+        keep_outbox_failed=timedelta(days=cfg.keep_outbox_failed_days), giaoban=giaoban_rules(config.giaoban),
+        giaoban_cron=config.giaoban.cron, public_url=config.web.public_url or config.web.base_url)
 
 
 def drain_policy(config: Config) -> DrainPolicy:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers import binding, congress, election, staff, status
+from handlers import binding, congress, election, giaoban, staff, status, tasks
 from handlers.context import Context
 from handlers.flow import Flow
 from texts.catalog import fold, has, t
@@ -90,6 +90,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", ANYONE, action=start_cmd),
     Command("baucu", HEADS, flow=election.FLOW, aliases=("election",), quick=True),
     Command("daihoi", HEADS, flow=congress.FLOW, aliases=("congress",), quick=True),
+    Command("giaoban", HEADS, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
+    Command("nhiemvu", HEADS, flow=tasks.FLOW, aliases=("tasks",), quick=True),
+    Command("thamdu", HEADS, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
     Command("trangthai", HEADS, action=status.show_status, aliases=("status",), quick=True),
     Command("huy", ANYONE, action=cancel_cmd, aliases=("cancel",), quick=True),
     Command("trogiup", ANYONE, action=help_cmd, aliases=("help", "menu"), quick=True),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Incoming, Reply
+from models.giaoban_rules import GiaobanRules
 from models.reminders import Rules
 from models.reports import Actor
 from models.tables import ChannelAccount, Person, Unit
@@ -27,6 +28,7 @@ class Settings:
     invite_valid_days: int = 30
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)
     reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
+    giaoban: GiaobanRules = field(default_factory=GiaobanRules)  # /giaoban's report window
 
 
 @dataclass(slots=True)

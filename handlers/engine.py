@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from handlers import binding
+from handlers import binding, giaoban_replies
 from handlers.commands import BY_NAME, FLOWS, parse_command, show_help
 from handlers.context import Context, Settings
 from handlers.flow import FlowState, run_step, start
@@ -95,6 +95,8 @@ class Engine:
                 show_help(ctx)
         elif incoming.phone:
             await binding.save_phone(ctx, incoming.phone)
+        elif await giaoban_replies.free_reply(ctx, text):
+            pass  # "có" / "không, lý do" to an invitation, "đã nhận" to directives
         else:
             ctx.say(t("common.not_understood"))
             show_help(ctx)

@@ -230,3 +230,6 @@ class WebUser(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime
+
+
+from models import giaoban_tables as _giaoban_tables  # noqa: E402, F401  (registers the giao ban tables)

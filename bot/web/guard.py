@@ -69,7 +69,8 @@ class Ctx:
 
     def nav(self) -> Html:
         assert self.user is not None and self.unit is not None
-        links = [("/", "progress"), ("/late", "late"), ("/digest", "digest"), ("/downloads", "downloads")]
+        links = [("/", "progress"), ("/late", "late"), ("/digest", "digest"), ("/giaoban", "giaoban"),
+                 ("/downloads", "downloads")]
         if self.user.role == "admin":
             links.append(("/admin", "admin"))
         if self.config.web.chat_enabled:

@@ -1,7 +1,7 @@
 """Every route of the dashboard and the web chat (``/healthz`` is in ``server.py``).
 
 Dashboard (login required, scoped to the user's unit): ``/``, ``/u/{code}``, ``/v/{code}``, ``/late``,
-``/digest``, ``/digest/chart.png``, ``/downloads``, ``/export.csv``, ``/export.xlsx``; administrators:
+``/digest``, ``/digest/chart.png``, ``/downloads``, ``/export.csv``, ``/export.xlsx``, ``/giaoban…``; administrators:
 ``/admin``, ``POST /admin/invite``. Session: ``/login``, ``POST /logout``. Web chat: ``/chat…``.
 """
 
@@ -12,7 +12,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import admin, chat_routes, dashboard, digest_page, downloads, keys, login, village
+from bot.web import (
+    admin,
+    chat_routes,
+    dashboard,
+    digest_page,
+    downloads,
+    giaoban,
+    giaoban_meeting,
+    keys,
+    login,
+    village,
+)
 
 log = logging.getLogger("bot.web")
 DEV_SECRET = "dev-only-change-me"
@@ -37,6 +48,12 @@ def add_routes(web_app: web.Application) -> None:
     r.add_get("/downloads", downloads.downloads_page)
     r.add_get("/export.csv", downloads.export_csv_file)
     r.add_get("/export.xlsx", downloads.export_xlsx_file)
+    r.add_get("/giaoban", giaoban.giaoban_page)
+    r.add_post("/giaoban/schedule", giaoban.schedule_submit)
+    r.add_post("/giaoban/recurrence", giaoban.recurrence_submit)
+    r.add_get("/giaoban/m/{id}", giaoban_meeting.meeting_page)
+    r.add_get("/giaoban/m/{id}/pack.xlsx", giaoban_meeting.pack_xlsx_file)
+    r.add_post("/giaoban/m/{id}/conclusion", giaoban_meeting.conclusion_submit)
     r.add_get("/admin", admin.admin_page)
     r.add_post("/admin/invite", admin.create_invite_submit)
     r.add_get("/chat", chat_routes.chat_page)

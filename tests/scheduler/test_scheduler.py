@@ -137,7 +137,7 @@ async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Pa
     assert sched.next_runs() == {}
     await sched.start()
     runs = sched.next_runs()
-    jobs = {"reminders", "digest_daily", "digest_weekly", "expiry", "outbox"}
+    jobs = {"reminders", "digest_daily", "digest_weekly", "expiry", "giaoban", "outbox"}
     # on PostgreSQL (several workers may share it) a "leader" job renews the scheduler's lease
     assert set(runs) == (jobs if db.kind == "sqlite" else jobs | {"leader"})
     assert all(t is not None for t in runs.values())

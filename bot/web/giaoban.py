@@ -1,0 +1,151 @@
+"""The giao ban pages for commune staff: the meetings of their communes, scheduling one, a recurrence.
+
+``/giaoban``, ``POST /giaoban/schedule`` (→ the meeting's page), ``POST /giaoban/recurrence``. Staff
+see and schedule only the communes within their unit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.web.guard import Ctx, page
+from bot.web.html import Html, esc, hidden_csrf, join, table, tag
+from models.clock import utcnow
+from models.giaoban import (
+    GiaobanError,
+    active_schedules,
+    add_schedule,
+    communes_within,
+    meetings_of,
+    schedule_meeting,
+)
+from models.giaoban_rules import parse_hhmm
+from models.giaoban_tables import GiaobanSchedule
+from models.tables import Unit
+from texts.catalog import t
+from texts.fmt import fmt_time_date
+
+KINDS = ("weekly", "monthly_day", "monthly_nth")
+
+
+def _commune_field(communes: list[Unit]) -> Html:
+    if len(communes) == 1:
+        return Html(f'<input type="hidden" name="commune" value="{esc(communes[0].code)}">')
+    options = join(tag("option", c.full_name or c.name, value=c.code) for c in communes)
+    return Html(f'<label>{esc(t("gb.web.commune"))}<select name="commune">{options}</select></label>')
+
+
+def _forms(ctx: Ctx, communes: list[Unit]) -> Html:
+    csrf = hidden_csrf(ctx.csrf)
+    single = Html(f"""<section class="card"><h2>{esc(t("gb.web.schedule_title"))}</h2>
+<form method="post" action="/giaoban/schedule" id="schedule-form">{csrf}{_commune_field(communes)}
+<label>{esc(t("gb.web.date"))}<input type="date" name="date" required></label>
+<label>{esc(t("gb.web.time"))}<input type="time" name="time" value="08:00" required></label>
+<label>{esc(t("gb.web.place"))}<input name="place" maxlength="200"></label>
+<button type="submit">{esc(t("gb.web.schedule"))}</button></form></section>""")
+    kinds = join(tag("option", t(f"gb.web.kind_{k}"), value=k) for k in KINDS)
+    days = join(tag("option", t(f"gb.web.weekday_{d}"), value=str(d)) for d in range(7))
+    nths = join(tag("option", str(n) if n < 5 else t("gb.web.nth_last"), value=str(n)) for n in range(1, 6))
+    recurring = Html(f"""<section class="card"><h2>{esc(t("gb.web.recurrence_title"))}</h2>
+<form method="post" action="/giaoban/recurrence" id="recurrence-form">{csrf}{_commune_field(communes)}
+<label>{esc(t("gb.web.kind"))}<select name="kind">{kinds}</select></label>
+<label>{esc(t("gb.web.weekday"))}<select name="weekday">{days}</select></label>
+<label>{esc(t("gb.web.day"))}<input type="number" name="day" min="1" max="31" value="1"></label>
+<label>{esc(t("gb.web.nth"))}<select name="nth">{nths}</select></label>
+<label>{esc(t("gb.web.time"))}<input type="time" name="time" value="08:00" required></label>
+<label>{esc(t("gb.web.place"))}<input name="place" maxlength="200"></label>
+<button type="submit">{esc(t("gb.web.save_recurrence"))}</button></form></section>""")
+    return Html(single + recurring)
+
+
+def describe(schedule: GiaobanSchedule) -> str:
+    """``Hằng tháng, vào thứ … của tuần thứ …: Hai, 1 — 08:00, Hội trường``."""
+    parts = [t("gb.web.weekday_" + str(schedule.weekday)) if schedule.weekday is not None else "",
+             str(schedule.day or "") if schedule.kind == "monthly_day" else "",
+             (str(schedule.nth) if (schedule.nth or 0) < 5 else t("gb.web.nth_last")) if schedule.nth else ""]
+    what = ", ".join(p for p in parts if p)
+    return f"{t('gb.web.kind_' + schedule.kind)}: {what} — {schedule.at}" + (f", {schedule.place}" if schedule.place
+                                                                             else "")
+
+
+async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> web.Response:
+    assert ctx.unit is not None
+    tz = ctx.config.tz
+    async with ctx.sessions() as db:
+        communes = await communes_within(db, ctx.unit)
+        ids = [c.id for c in communes if c.id is not None]
+        views = await meetings_of(db, ids)
+        schedules = await active_schedules(db, ids)
+    if not communes:
+        return ctx.not_found()
+    rows = ([v.commune.full_name, fmt_time_date(v.meeting.starts_at, tz), v.meeting.place,
+             tag("a", t("gb.web.open"), href=f"/giaoban/m/{v.meeting.id}")] for v in views)
+    listing = table([t("gb.web.col_commune"), t("gb.web.col_when"), t("gb.web.col_place"), ""], rows,
+                    class_="grid meetings") if views else tag("p", t("gb.web.none"))
+    current = Html("") if not schedules else Html(
+        f'<section class="card" id="recurrences"><h2>{esc(t("gb.web.current_recurrence"))}</h2>'
+        + join(tag("p", f"{u.full_name}: {describe(s)}") for s, u in schedules) + "</section>")
+    body = Html((message or "") + current + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>")
+                + listing)
+    return ctx.render(t("gb.web.title"), body, status=status)
+
+
+@page()
+async def giaoban_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    return await _render(ctx)
+
+
+async def _commune(ctx: Ctx, code: str) -> Unit | None:
+    assert ctx.unit is not None
+    async with ctx.sessions() as db:
+        return next((c for c in await communes_within(db, ctx.unit) if c.code == code), None)
+
+
+def _error(what: str) -> Html:
+    return tag("p", t("gb.web.bad_input", what=what), class_="error")
+
+
+@page()
+async def schedule_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    form = await request.post()
+    commune = await _commune(ctx, str(form.get("commune", "")))
+    at = parse_hhmm(str(form.get("time", "")))
+    try:
+        day = datetime.strptime(str(form.get("date", "")), "%Y-%m-%d").date()
+    except ValueError:
+        day = None
+    if commune is None or at is None or day is None:
+        return await _render(ctx, _error(t("gb.web.date")), status=400)
+    starts = datetime.combine(day, at, ctx.config.tz)
+    try:
+        async with ctx.sessions() as db, db.begin():
+            meeting = await schedule_meeting(db, commune, starts, str(form.get("place", "")).strip(), utcnow())
+    except GiaobanError as err:
+        return await _render(ctx, tag("p", t(f"gb.refused.{err.reason}"), class_="error"), status=400)
+    raise web.HTTPSeeOther(f"/giaoban/m/{meeting.id}")
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+@page()
+async def recurrence_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    form = await request.post()
+    commune = await _commune(ctx, str(form.get("commune", "")))
+    at = parse_hhmm(str(form.get("time", "")))
+    kind = str(form.get("kind", ""))
+    if commune is None or at is None or kind not in KINDS:
+        return await _render(ctx, _error(t("gb.web.kind")), status=400)
+    weekday, day, nth = _int(form.get("weekday")), _int(form.get("day")), _int(form.get("nth"))
+    try:
+        async with ctx.sessions() as db, db.begin():
+            await add_schedule(db, commune, kind, at.strftime("%H:%M"), str(form.get("place", "")).strip(), utcnow(),
+                               weekday=None if kind == "monthly_day" else weekday,
+                               day=day if kind == "monthly_day" else None, nth=nth if kind == "monthly_nth" else None)
+    except GiaobanError as err:
+        return await _render(ctx, tag("p", t(f"gb.refused.{err.reason}"), class_="error"), status=400)
+    done = tag("p", t("gb.web.recurrence_saved", commune=commune.full_name), class_="ok", id="recurrence-saved")
+    return await _render(ctx, done)

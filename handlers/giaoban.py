@@ -1,0 +1,247 @@
+"""``/giaoban``: the village's situation report for the next briefing meeting, and ``/thamdu``.
+
+While the report window is open (``Settings.giaoban.report_window_days`` before the meeting, until it
+starts) the head answers field by field — economy; culture and society; security and defence; party
+building; urgent matters; requests — each free text or "nothing new" in one tap, or sends the whole
+report in one message (kept whole), or says "nothing new" for all. A summary, confirmation and receipt;
+``/giaoban`` again corrects it (a new revision). The attendance question comes first when the village
+has not answered the invitation. Photos: the report keeps references (``models.giaoban_reports.
+attach_photo``), the hook issue 12's incoming-photo plumbing calls. The steps are the table ``STEPS``.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.flow import END, Flow, FlowState, Invalid, Question, Step, answer_text, choose, must_choose
+from handlers.giaoban_replies import split_answer
+from handlers.messages import Choice
+from models.giaoban import GiaobanError, get_attendance, next_meeting, record_attendance
+from models.giaoban_reports import WHOLE, get_report, save_report, window_open
+from models.giaoban_tables import FIELDS, GiaobanMeeting
+from texts.catalog import t
+from texts.fmt import fmt_time_date
+
+
+def _when(ctx: Context, meeting: GiaobanMeeting) -> str:
+    return fmt_time_date(meeting.starts_at, ctx.settings.tz)
+
+
+def _place(meeting: GiaobanMeeting) -> str:
+    return t("gb.notice.place", place=meeting.place) if meeting.place else ""
+
+
+async def _meeting(ctx: Context, state: FlowState) -> GiaobanMeeting:
+    meeting = await ctx.session.get(GiaobanMeeting, state.data["meeting"])
+    assert meeting is not None
+    return meeting
+
+
+def attend_choices() -> list[Choice]:
+    return [Choice("yes", t("gb.attend.yes")), Choice("no", t("gb.attend.no"))]
+
+
+def mode_choices() -> list[Choice]:
+    return [Choice(k, t(f"gb.report.mode_{k}")) for k in ("fields", "whole", "nothing")]
+
+
+def confirm_choices() -> list[Choice]:
+    return [Choice("send", t("gb.report.send")), Choice("fix", t("gb.report.fix"))]
+
+
+def fix_choices(answers: dict[str, str]) -> list[Choice]:
+    keys = [WHOLE] if WHOLE in answers else list(FIELDS)
+    return [Choice(k, t(f"gb.field.{k}")) for k in keys]
+
+
+def summary(village: str, answers: dict[str, str]) -> str:
+    keys = [WHOLE] if WHOLE in answers else list(FIELDS)
+    lines = [t("gb.report.summary_title", village=village)]
+    lines += [t("gb.report.summary_line", field=t(f"gb.field.{k}"), text=answers.get(k) or t("gb.report.nothing_shown"))
+              for k in keys]
+    return "\n".join(lines)
+
+
+# --- the questions -----------------------------------------------------------------------------
+def ask_attend(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.attend.ask", when=state.data["when"], place=state.data["place"]), attend_choices(),
+                    free_text=False)
+
+
+def ask_reason(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.attend.ask_reason"))
+
+
+def ask_mode(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.report.ask_mode"), mode_choices(), free_text=False)
+
+
+def ask_field(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.report.ask_field", field=t(f"gb.field.{state.step}")),
+                    [Choice("nothing", t("gb.report.nothing"))])
+
+
+def ask_whole(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.report.ask_whole"))
+
+
+def ask_confirm(ctx: Context, state: FlowState) -> Question:
+    assert ctx.unit is not None
+    return Question(summary(ctx.unit.full_name, state.data["answers"]) + "\n\n" + t("gb.report.ask_confirm"),
+                    confirm_choices(), free_text=False)
+
+
+def ask_fix(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.report.ask_fix"), fix_choices(state.data["answers"]), free_text=False)
+
+
+# --- taking the answers ------------------------------------------------------------------------
+def _after_attendance(state: FlowState) -> str:
+    return "confirm" if state.data.get("answers") else "mode"
+
+
+async def _save_attendance(ctx: Context, state: FlowState, attending: bool, reason: str | None) -> None:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    meeting = await _meeting(ctx, state)
+    try:
+        await record_attendance(ctx.session, meeting, ctx.unit.id, attending, reason, ctx.account.id,
+                                ctx.incoming.channel, ctx.now)
+    except GiaobanError as err:
+        ctx.say(t(f"gb.refused.{err.reason}"))
+        return
+    key = "gb.attend.saved_yes" if attending else "gb.attend.saved_no"
+    ctx.say(t(key, village=ctx.unit.full_name, when=state.data["when"], reason=reason or ""))
+
+
+async def take_attend(ctx: Context, state: FlowState) -> str | None:
+    """A tapped choice, or a typed "có" / "không" — with the reason in the same message if given."""
+    picked = choose(ctx, attend_choices())
+    attending, reason = (picked == "yes", "") if picked else split_answer(answer_text(ctx))
+    if attending is None:
+        raise Invalid("common.bad_yes_no")
+    if not attending and len(reason) < 3:
+        return "reason"
+    await _save_attendance(ctx, state, attending, reason[:500] or None)
+    return _after_attendance(state)
+
+
+async def take_reason(ctx: Context, state: FlowState) -> str | None:
+    reason = answer_text(ctx).strip()
+    if len(reason) < 3:
+        raise Invalid("gb.attend.bad_reason")
+    await _save_attendance(ctx, state, False, reason[:500])
+    return _after_attendance(state)
+
+
+async def take_mode(ctx: Context, state: FlowState) -> str | None:
+    picked = must_choose(ctx, mode_choices())
+    if picked == "nothing":
+        state.data["answers"] = {k: "" for k in FIELDS}
+        return "confirm"
+    state.data["answers"] = {}
+    return FIELDS[0] if picked == "fields" else WHOLE
+
+
+async def take_field(ctx: Context, state: FlowState) -> str | None:
+    if choose(ctx, [Choice("nothing", t("gb.report.nothing"))]) == "nothing":
+        text = ""
+    else:
+        text = answer_text(ctx).strip()
+        if len(text) < 2:
+            raise Invalid("gb.report.too_short")
+    answers = dict(state.data.get("answers") or {})
+    answers[state.step] = text
+    state.data["answers"] = answers
+    if state.data.pop("fixing", False):
+        return "confirm"
+    i = FIELDS.index(state.step)
+    return FIELDS[i + 1] if i + 1 < len(FIELDS) else "confirm"
+
+
+async def take_whole(ctx: Context, state: FlowState) -> str | None:
+    text = answer_text(ctx).strip()
+    if len(text) < 5:
+        raise Invalid("gb.report.too_short")
+    state.data["answers"] = {WHOLE: text}
+    state.data.pop("fixing", None)
+    return "confirm"
+
+
+async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+    if must_choose(ctx, confirm_choices()) == "fix":
+        return "fix"
+    assert ctx.unit is not None and ctx.unit.id is not None
+    try:
+        report = await save_report(ctx.session, await _meeting(ctx, state), ctx.unit.id, state.data["answers"],
+                                   ctx.actor, ctx.now, ctx.settings.giaoban)
+    except GiaobanError:
+        ctx.say(t("gb.report.closed"))
+        return END
+    ctx.say(t("gb.report.saved", village=ctx.unit.full_name, revision=report.revision,
+              at=fmt_time_date(ctx.now, ctx.settings.tz)))
+    return END
+
+
+async def take_fix(ctx: Context, state: FlowState) -> str | None:
+    picked = must_choose(ctx, fix_choices(state.data["answers"]))
+    state.data["fixing"] = True
+    return picked
+
+
+STEPS: dict[str, Step] = {
+    "attend": Step(ask_attend, take_attend),
+    "reason": Step(ask_reason, take_reason),
+    "mode": Step(ask_mode, take_mode),
+    **{k: Step(ask_field, take_field) for k in FIELDS},
+    WHOLE: Step(ask_whole, take_whole),
+    "confirm": Step(ask_confirm, take_confirm),
+    "fix": Step(ask_fix, take_fix),
+}
+
+
+async def begin(ctx: Context) -> FlowState | None:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    meeting = await next_meeting(ctx.session, ctx.unit.parent_id or 0, ctx.now)
+    if meeting is None or meeting.id is None:
+        ctx.say(t("gb.report.no_meeting"))
+        return None
+    rules = ctx.settings.giaoban
+    if not window_open(meeting, rules, ctx.now):
+        ctx.say(t("gb.report.not_yet", when=_when(ctx, meeting),
+                  opens=fmt_time_date(rules.window_opens(meeting.starts_at), ctx.settings.tz)))
+        return None
+    data = {"meeting": meeting.id, "when": _when(ctx, meeting), "place": _place(meeting)}
+    ctx.say(t("gb.report.intro", village=ctx.unit.full_name, when=data["when"]))
+    report = await get_report(ctx.session, meeting.id, ctx.unit.id)
+    if report is not None:
+        data["answers"] = dict(report.answers)
+        ctx.say(t("gb.report.on_file", village=ctx.unit.full_name, revision=report.revision))
+    if await get_attendance(ctx.session, meeting.id, ctx.unit.id) is None:
+        return FlowState("attend", data)
+    return FlowState(_after_attendance(FlowState("", data)), data)
+
+
+FLOW = Flow("giaoban", begin, STEPS)
+
+
+# --- /thamdu: the attendance answer alone --------------------------------------------------------
+async def begin_attend(ctx: Context) -> FlowState | None:
+    assert ctx.unit is not None
+    meeting = await next_meeting(ctx.session, ctx.unit.parent_id or 0, ctx.now)
+    if meeting is None:
+        ctx.say(t("gb.attend.none"))
+        return None
+    return FlowState("attend", {"meeting": meeting.id, "when": _when(ctx, meeting), "place": _place(meeting),
+                                "only_attendance": True})
+
+
+async def take_attend_only(ctx: Context, state: FlowState) -> str | None:
+    return "reason" if await take_attend(ctx, state) == "reason" else END
+
+
+async def take_reason_only(ctx: Context, state: FlowState) -> str | None:
+    await take_reason(ctx, state)
+    return END
+
+
+ATTEND_FLOW = Flow("thamdu", begin_attend, {"attend": Step(ask_attend, take_attend_only),
+                                            "reason": Step(ask_reason, take_reason_only)})

@@ -1,0 +1,132 @@
+"""``/nhiemvu``: the conclusions and tasks the commune sent the village — acknowledge ("đã nhận"), and
+report a task done with a note. The steps are the table ``STEPS``."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
+from handlers.messages import Choice
+from models.giaoban import GiaobanError
+from models.giaoban_tasks import Item, acknowledge, open_items, report_done
+from texts.catalog import t
+from texts.fmt import fmt_date
+
+LABEL_CHARS = 48
+
+
+def _line(i: int, item: Item) -> str:
+    c = item.conclusion
+    key = "gb.tasks.line_task" if c.is_task else "gb.tasks.line"
+    status = t("gb.tasks.status_new" if item.directive.acknowledged_at is None else "gb.tasks.status_ack")
+    return t(key, i=i, text=c.text, due=fmt_date(c.due_date)) + status
+
+
+async def _items(ctx: Context) -> list[Item]:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    return await open_items(ctx.session, ctx.unit.id)
+
+
+def pick_choices(items: list[Item]) -> list[Choice]:
+    out = [Choice(str(it.directive.id), f"{i}. {it.conclusion.text[:LABEL_CHARS]}") for i, it in enumerate(items, 1)]
+    if any(it.directive.acknowledged_at is None for it in items):
+        out.append(Choice("ack_all", t("gb.tasks.ack_all")))
+    return out
+
+
+def action_choices(item: Item) -> list[Choice]:
+    out = []
+    if item.directive.acknowledged_at is None:
+        out.append(Choice("ack", t("gb.tasks.ack")))
+    if item.conclusion.is_task:
+        out.append(Choice("done", t("gb.tasks.done")))
+    return [*out, Choice("back", t("gb.tasks.back"))]
+
+
+def _chosen(items: list[Item], state: FlowState) -> tuple[int, Item] | None:
+    for i, it in enumerate(items, 1):
+        if it.directive.id == state.data.get("item"):
+            return i, it
+    return None
+
+
+def ask_pick(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.tasks.ask_pick"), [Choice(v, label) for v, label in state.data["choices"]],
+                    free_text=False)
+
+
+def ask_action(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.tasks.ask_action", i=state.data["i"], text=state.data["text"]),
+                    [Choice(v, label) for v, label in state.data["actions"]], free_text=False)
+
+
+def ask_note(ctx: Context, state: FlowState) -> Question:
+    return Question(t("gb.tasks.ask_note"), [Choice("none", t("gb.tasks.no_note"))])
+
+
+async def _ack(ctx: Context, ids: list[int]) -> None:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    n = 0
+    for directive_id in ids:
+        n += await acknowledge(ctx.session, directive_id, ctx.unit.id, ctx.actor, ctx.now)
+    ctx.say(t("gb.tasks.acked", village=ctx.unit.full_name, n=n))
+
+
+async def take_pick(ctx: Context, state: FlowState) -> str | None:
+    items = await _items(ctx)
+    picked = must_choose(ctx, pick_choices(items))
+    if picked == "ack_all":
+        await _ack(ctx, [it.directive.id for it in items if it.directive.acknowledged_at is None
+                         and it.directive.id is not None])
+        return END
+    state.data["item"] = int(picked)
+    found = _chosen(items, state)
+    assert found is not None
+    i, item = found
+    state.data.update(i=i, text=item.conclusion.text,
+                      actions=[(c.value, c.label) for c in action_choices(item)])
+    return "action"
+
+
+async def take_action(ctx: Context, state: FlowState) -> str | None:
+    picked = must_choose(ctx, [Choice(v, label) for v, label in state.data["actions"]])
+    if picked == "back":
+        items = await _items(ctx)
+        state.data["choices"] = [(c.value, c.label) for c in pick_choices(items)]
+        return "pick"
+    if picked == "ack":
+        await _ack(ctx, [state.data["item"]])
+        return END
+    return "note"
+
+
+async def take_note(ctx: Context, state: FlowState) -> str | None:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    note = None if choose(ctx, [Choice("none", t("gb.tasks.no_note"))]) == "none" else answer_text(ctx)
+    try:
+        await report_done(ctx.session, state.data["item"], ctx.unit.id, note, ctx.actor, ctx.now)
+    except GiaobanError as err:
+        ctx.say(t(f"gb.refused.{err.reason}"))
+        return END
+    ctx.say(t("gb.tasks.done_saved", text=state.data["text"]))
+    return END
+
+
+STEPS: dict[str, Step] = {
+    "pick": Step(ask_pick, take_pick),
+    "action": Step(ask_action, take_action),
+    "note": Step(ask_note, take_note),
+}
+
+
+async def begin(ctx: Context) -> FlowState | None:
+    assert ctx.unit is not None
+    items = await _items(ctx)
+    if not items:
+        ctx.say(t("gb.tasks.none", village=ctx.unit.full_name))
+        return None
+    ctx.say("\n".join([t("gb.tasks.head", village=ctx.unit.full_name),
+                       *(_line(i, it) for i, it in enumerate(items, 1))]))
+    return FlowState("pick", {"choices": [(c.value, c.label) for c in pick_choices(items)]})
+
+
+FLOW = Flow("nhiemvu", begin, STEPS)
