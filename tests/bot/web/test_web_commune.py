@@ -4,6 +4,7 @@ the late villages grouped under their commune (named once) with the day count on
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -81,3 +82,31 @@ async def test_a_commune_late_list_has_no_commune_column(client: TestClient, dem
     rows = rows_of(html, "late")
     assert len(rows) > 1 and not any('class="group"' in r for r in rows)
     assert commune_of(demo, "canbo1") not in "".join(rows)
+
+
+async def test_the_change_log_reads_in_words_and_only_what_changed(client: TestClient, demo: Demo) -> None:
+    assert await login(client, "admin", demo.passwords["admin"]) == 303
+    html = await (await client.get("/u/" + demo.units["canbo1"])).text()
+    held = [code for code, status in re.findall(r'href="/v/([\w.]+)">.*?class="status s-(\w+)"', html, re.S)
+            if status in ("merged", "not_merged")]
+    assert held
+    page = await (await client.get(f"/v/{held[0]}")).text()
+    audit = "".join(rows_of(page, "audit")[1:])
+    empty = t("web.village.empty")
+    assert f"{empty} → {empty}" not in audit
+    for action in ("election.create", "congress.create", "congress.update"):
+        assert action not in audit
+    assert t("web.audit.action.election.create") in audit and t("web.audit.action.congress.update") in audit
+    assert t("web.field.held_date") in audit and "held_date" not in audit
+    assert "zalo" not in audit and "telegram" not in audit
+
+
+async def test_a_reason_in_the_heads_words_has_a_label(client: TestClient, demo: Demo) -> None:
+    with sqlite3.connect(demo.path) as conn:
+        code = conn.execute("SELECT u.code FROM congress_report c JOIN unit u ON u.id = c.village_id "
+                            "WHERE c.not_merged_note IS NOT NULL ORDER BY u.code").fetchone()[0]
+    assert await login(client, "admin", demo.passwords["admin"]) == 303
+    resp = await client.get(f"/v/{code}")
+    page = await resp.text()
+    assert resp.status == 200 and t("web.audit.field.not_merged_note") in page
+    assert t("congress.reason.other") in page and ">other<" not in page
