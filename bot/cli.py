@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     wu.add_argument("--role", default="staff", choices=["staff", "admin"])
 
     ex = sub.add_parser("export", parents=[common], help="export one row per village")
-    ex.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    ex.add_argument("--format", choices=["csv", "xlsx"], default=None,
+                    help="default: from --out's extension (.xlsx → xlsx), otherwise csv")
     ex.add_argument("--out", type=Path, required=True)
     ex.add_argument("--unit", default=None, help="only villages under this unit code")
 

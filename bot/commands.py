@@ -58,17 +58,25 @@ async def cmd_units(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from models.demo import seed_demo
+    from models.demo_story import seed_story
     from models.units import count_units
-    from models.web_demo import seed_web_demo
+    from models.web_demo import demo_login_hint, seed_web_demo
 
     async with _database(config) as (_, factory):
         async with transaction(factory) as session:
             if args.if_empty and await count_units(session):
                 print("demo data: the database already has units, left as it is")
+                for line in await demo_login_hint(session, config.web.base_url):
+                    print(line)
                 return 0
             villages = await seed_demo(session, config.bot.period)
             extra = await seed_web_demo(session, config.bot.period, config.web.base_url)
+            fates = await seed_story(session, config.bot.period, local_date(utcnow(), config.tz)) if villages else {}
     print(f"demo data: {villages} villages generated in period {config.bot.period}")
+    if fates:
+        print(f"demo reports: {sum(fates.values()) - fates.get('no_report', 0)} villages with an election result "
+              f"of {villages}; congresses: {fates.get('merged', 0)} merged, {fates.get('not_merged', 0)} not merged, "
+              f"{fates.get('planned', 0)} planned, {fates.get('overdue', 0)} overdue")
     for line in extra:
         print(line)
     return 0
@@ -89,10 +97,24 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
             try:
                 invite = await create_invite(session, unit, role, utcnow(), config.bot.invite_valid_days)
             except InviteError as exc:
-                return _fail(f"cannot invite {role} for {unit.level} {code}: {exc.reason}")
+                return _fail(_invite_refusal(exc.reason, unit.full_name or unit.name, code, unit.level))
     print(f"invite for {role} of {unit.full_name} ({unit.code}), valid {config.bot.invite_valid_days} days:")
     print(invite.code)
     return 0
+
+
+INVITE_REFUSALS = {
+    "not_a_village": "{code} is {level} {name}, not a village: a village head's invite needs a village code "
+                     "(the codes of its villages look like {code}.01)",
+    "staff_on_village": "{code} is the village {name}: a staff invite needs a commune, district or province code",
+}
+
+
+def _invite_refusal(reason: str, name: str, code: str, level: str) -> str:
+    """The refusal in words a clerk understands (never the internal reason name)."""
+    article = "an" if level[:1] in "aeiou" else "a"
+    template = INVITE_REFUSALS.get(reason, "{code} ({name}): this invite cannot be made for it")
+    return template.format(code=code, name=name, level=f"{article} {level}")
 
 
 async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
@@ -137,12 +159,19 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                 if unit is None:
                     return _fail(f"no unit with code {args.unit} in period {config.bot.period}")
                 scope_id = unit.id
-            writer = export_xlsx if args.format == "xlsx" else export_csv
+            writer = export_xlsx if export_format(args.format, args.out) == "xlsx" else export_csv
             data = await writer(session, config.bot.period, today, scope_id)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"wrote {args.out}")
     return 0
+
+
+def export_format(given: str | None, out: Path) -> str:
+    """``--format`` when given, else the one ``--out``'s extension names (``y.xlsx`` → xlsx), else CSV."""
+    if given:
+        return given
+    return "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
 
 
 async def cmd_digest(config: Config, args: argparse.Namespace) -> int:

@@ -44,16 +44,19 @@ def confirm_choices() -> list[Choice]:
             Choice("cancel", t("common.cancel_choice"))]
 
 
-def summary(data: dict[str, Any]) -> str:
-    lines = [t("election.summary.title"),
-             t("election.summary.date", date=fmt_date(data["election_date"])),
+def summary(data: dict[str, Any], on_file: bool = False) -> str:
+    """The result as the head will send it; ``on_file``: as saved (introduced by ``election.on_file``, so
+    no heading of its own, and a warning that no longer says it can still be sent)."""
+    lines = [] if on_file else [t("election.summary.title")]
+    lines += [t("election.summary.date", date=fmt_date(data["election_date"])),
              t("election.summary.name", name=data["head_name"]),
              t("election.summary.votes", votes=data["votes_for"], ballots=data["valid_ballots"], roll=data["roll"]),
              t("election.summary.party", party=t(f"election.party_choice.{data['party_choice']}"))]
     if data.get("party_date"):
         lines.append(t(f"election.summary.party_date_{data['party_choice']}", date=fmt_date(data["party_date"])))
     if data["votes_for"] * 2 <= data["roll"]:
-        lines.append(t("election.warn.not_majority", votes=data["votes_for"], roll=data["roll"]))
+        lines.append(t("election.warn.not_majority_saved" if on_file else "election.warn.not_majority",
+                       votes=data["votes_for"], roll=data["roll"]))
     return "\n".join(lines)
 
 
@@ -93,6 +96,27 @@ async def take_name(ctx: Context, state: FlowState) -> str | None:
     name = parse_person_name(answer_text(ctx))
     if name is None:
         raise Invalid("election.bad.name")
+    if name.isascii():  # typed without diacritics: ask once, gently, for the written form
+        state.data["head_name_plain"] = name
+        return "head_name_accents"
+    state.data["head_name"] = name
+    return next_step(state.data)
+
+
+def ask_name_accents(ctx: Context, state: FlowState) -> Question:
+    return Question(t("election.ask.name_accents", name=state.data["head_name_plain"]),
+                    [Choice("keep", t("election.keep_name"))])
+
+
+async def take_name_accents(ctx: Context, state: FlowState) -> str | None:
+    """"Giữ nguyên" keeps the name as typed; a name typed again replaces it (and is not asked about again)."""
+    if choose(ctx, [Choice("keep", t("election.keep_name"))]) == "keep":
+        name: str | None = state.data["head_name_plain"]
+    else:
+        name = parse_person_name(answer_text(ctx))
+    if name is None:
+        raise Invalid("election.bad.name")
+    state.data.pop("head_name_plain", None)
     state.data["head_name"] = name
     return next_step(state.data)
 
@@ -165,6 +189,7 @@ async def take_confirm(ctx: Context, state: FlowState) -> str | None:
 STEPS: dict[str, Step] = {
     "election_date": Step(ask_plain, take_date),
     "head_name": Step(ask_plain, take_name),
+    "head_name_accents": Step(ask_name_accents, take_name_accents),
     "votes_for": Step(ask_plain, take_count),
     "valid_ballots": Step(ask_plain, take_count),
     "roll": Step(ask_plain, take_count),
@@ -186,7 +211,7 @@ async def begin(ctx: Context) -> FlowState:
     data["party_date"] = iso(report.party_date)
     data["party_choice"] = ("planned" if report.party_status == "non_member" and report.party_date
                             else report.party_status)
-    ctx.say(t("election.on_file", village=ctx.unit.full_name) + "\n" + summary(data))
+    ctx.say(t("election.on_file", village=ctx.unit.full_name) + "\n" + summary(data, on_file=True))
     return FlowState("edit_menu", data)
 
 

@@ -18,8 +18,9 @@ from models.digest import changes, compute, parent_names, previous_snapshot, sav
 from models.reminders import Rules, late_villages
 from models.tables import Unit, UnitAncestor
 from reports.chart import progress_chart
-from reports.digest_text import render_digest, render_late
+from reports.digest_text import render_digest
 from reports.export import export_xlsx
+from reports.late_text import render_late_grouped
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_date as vn_date
 
@@ -72,7 +73,7 @@ async def late_now(ctx: Context, arg: str = "") -> None:
     late, total = await late_villages(ctx.session, rules_for(ctx.settings), ctx.today, unit_id,
                                       limit=LATE_LIST_LIMIT)
     parents = await parent_names(ctx.session, [d.village_id for d in late])
-    ctx.say(render_late(unit.full_name or unit.name, late, total, ctx.today, parents))
+    ctx.say(render_late_grouped(unit.full_name or unit.name, late, total, ctx.today, parents))
 
 
 async def export_now(ctx: Context, arg: str = "") -> None:

@@ -78,15 +78,23 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-async def _write_revision(session: AsyncSession, kind: str, village_id: int, revision: int,
-                          new: dict[str, Any], old: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
-    session.add(ReportRevision(kind=kind, village_id=village_id, revision=revision, data=_jsonable(new),
-                               account_id=actor.account_id, channel=actor.channel, created_at=now))
+def revision_rows(kind: str, village_id: int, revision: int, new: dict[str, Any], old: dict[str, Any] | None,
+                  actor: Actor, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ``report_revision`` row and the ``audit_event`` rows (one per changed field) of a save."""
+    row = {"kind": kind, "village_id": village_id, "revision": revision, "data": _jsonable(new),
+           "account_id": actor.account_id, "channel": actor.channel, "created_at": now}
     action = f"{kind}.{'create' if old is None else 'update'}"
     events = [{"at": now, "account_id": actor.account_id, "channel": actor.channel, "action": action,
                "village_id": village_id, "field": field, "old": _as_text(None if old is None else old.get(field)),
                "new": _as_text(value)}
               for field, value in new.items() if old is None or old.get(field) != value]
+    return row, events
+
+
+async def _write_revision(session: AsyncSession, kind: str, village_id: int, revision: int,
+                          new: dict[str, Any], old: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
+    row, events = revision_rows(kind, village_id, revision, new, old, actor, now)
+    session.add(ReportRevision(**row))
     if events:  # one statement for all of them (they need no ids back)
         await (await session.connection()).execute(insert(table_of(AuditEvent)), events)
 

@@ -63,6 +63,10 @@ def parse_unit_file(raw: bytes, period: str | None = None) -> list[UnitRow]:
         line = reader.line_num
         if None in rec:
             raise UnitFileError(line, "too many fields")
+        absent = [c for c in header if rec.get(c) is None]
+        if absent:
+            raise UnitFileError(line, f"{len(header) - len(absent)} of {len(header)} fields, "
+                                      f"missing {', '.join(absent)}")
         row_period = _nfc(rec.get("period")) or (period or "post2025")
         if period is not None and row_period != period:
             continue

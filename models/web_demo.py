@@ -16,6 +16,7 @@ from models.tables import ChannelAccount, Person, Unit, WebUser
 from texts.catalog import t
 
 HEADS_PER_COMMUNE = (2, 1)  # demo village heads in the first and the second commune
+DEMO_USERS = ("admin", "canbo1", "canbo2")  # the province's administrator, staff of the first two communes
 
 
 async def _demo_communes(session: AsyncSession, period: str) -> list[Unit]:
@@ -46,7 +47,8 @@ async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> li
         return ["web demo: no province or too few communes with villages, no demo accounts created"]
     base = base_url.rstrip("/") + "/"
     lines = [f"web dashboard: {base}login — demo accounts (passwords are printed only now):"]
-    users = [("admin", "admin", province), ("canbo1", "staff", communes[0]), ("canbo2", "staff", communes[1])]
+    users = [(name, role, unit) for name, role, unit in zip(DEMO_USERS, ("admin", "staff", "staff"),
+                                                            (province, *communes), strict=True)]
     for username, role, unit in users:
         password = await _add_user(session, username, role, unit)
         shown = password if password is not None else "(exists, password unchanged)"
@@ -71,4 +73,21 @@ async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> li
                                            person_id=person.id, created_at=now))
             lines.append(f"  {label} [{village.code}]")
     await session.flush()
+    return lines
+
+
+async def demo_login_hint(session: AsyncSession, base_url: str) -> list[str]:
+    """What a second ``make run`` prints: the demo logins that exist (their passwords were printed only
+    once) and how to get a new password; the web-chat heads."""
+    users = (await session.execute(select(col(WebUser.username), col(WebUser.role), col(Unit.full_name))
+                                   .join(Unit, col(Unit.id) == WebUser.unit_id)
+                                   .where(col(WebUser.username).in_(DEMO_USERS))
+                                   .order_by(col(WebUser.id)))).all()
+    if not users:
+        return []
+    base = base_url.rstrip("/") + "/"
+    lines = [f"web dashboard: {base}login — demo accounts (passwords were printed when the demo was made):"]
+    lines += [f"  {name:<8} {role:<6} {unit}" for name, role, unit in users]
+    lines.append(f"  a new password for one of them: .venv/bin/python -m bot webuser {users[0][0]}")
+    lines.append(f"web chat: {base}chat — pick a demo village head there")
     return lines

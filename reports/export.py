@@ -1,19 +1,34 @@
-"""The export file (DESIGN §4): CSV with the English column names, XLSX with Vietnamese headers."""
+"""The export file (DESIGN §4): CSV with the English column names, XLSX with Vietnamese headers.
+
+The CSV starts with a UTF-8 BOM (Excel on Windows reads it as UTF-8 then, not as the local code page).
+The XLSX has real dates (formatted day first), times in the province's local time, a filter row on the
+header, a frozen header and column widths.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, time
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.progress import EXPORT_COLUMNS, export_rows
 from texts.catalog import t
+from texts.fmt import local
 
 INT_COLUMNS = {"votes_for", "valid_ballots", "roll"}
+DATE_COLUMNS = {"election_date", "congress_planned_date", "congress_held_date"}
+DATETIME_COLUMNS = {"updated_at"}
+WIDTHS = {"province_code": 10, "district_code": 10, "commune_code": 10, "commune_name": 26, "village_code": 12,
+          "village_name": 22, "status": 40, "election_date": 12, "head_name": 24, "head_party_status": 26,
+          "votes_for": 10, "valid_ballots": 10, "roll": 10, "congress_planned_date": 14,
+          "congress_held_date": 14, "secretary_name": 24, "merged": 10, "updated_at": 17}
+DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 
 
 async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None) -> bytes:
@@ -22,33 +37,51 @@ async def export_csv(session: AsyncSession, period: str, today: date, scope_id: 
     writer.writeheader()
     async for row in export_rows(session, period, today, scope_id):
         writer.writerow(row)
-    return buf.getvalue().encode("utf-8")
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _value(col: str, value: str) -> object:
+    """A cell value: numbers as numbers, dates as dates, times local, codes in words."""
+    if not value:
+        return value
+    if col in INT_COLUMNS:
+        return int(value)
+    if col in DATE_COLUMNS:  # a datetime at midnight: what Excel stores for a date
+        return datetime.combine(date.fromisoformat(value), time())
+    if col in DATETIME_COLUMNS:
+        return local(datetime.fromisoformat(value)).replace(tzinfo=None)  # Excel has no zones
+    if col == "status":
+        return t(f"status.{value}")
+    if col == "head_party_status":
+        return t(f"party.{value}")
+    if col == "merged":
+        return t(f"export.{value}")
+    return value
+
+
+def _cell(ws: WriteOnlyWorksheet, col: str, value: str) -> object:
+    out = _value(col, value)
+    if isinstance(out, datetime):
+        cell = WriteOnlyCell(ws, value=out)
+        cell.number_format = DATE_FORMAT if col in DATE_COLUMNS else DATETIME_FORMAT
+        return cell
+    return out
 
 
 async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id: int | None = None) -> bytes:
-    """Same columns, Vietnamese headers, numbers as numbers, status and party status in words."""
+    """Same columns, Vietnamese headers, numbers as numbers, dates as dates, status and party status in
+    words; a filter on the header row."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(t("export.sheet"))
-    widths = [12, 10, 10, 26, 12, 22, 40, 12, 24, 26, 10, 10, 10, 14, 14, 24, 10, 20]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+    for i, name in enumerate(EXPORT_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
     ws.freeze_panes = "A2"
     ws.append([t(f"export.{c}") for c in EXPORT_COLUMNS])
+    rows = 1
     async for row in export_rows(session, period, today, scope_id):
-        out: list[object] = []
-        for col in EXPORT_COLUMNS:
-            value = row[col]
-            if col in INT_COLUMNS and value:
-                out.append(int(value))
-            elif col == "status":
-                out.append(t(f"status.{value}"))
-            elif col == "head_party_status" and value:
-                out.append(t(f"party.{value}"))
-            elif col == "merged" and value:
-                out.append(t(f"export.{value}"))
-            else:
-                out.append(value)
-        ws.append(out)
+        ws.append([_cell(ws, col, row[col]) for col in EXPORT_COLUMNS])
+        rows += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{rows}"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

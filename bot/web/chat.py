@@ -73,11 +73,12 @@ class WebChatChannel:
         return self._files.get(token)
 
     async def handle(self, external_id: str, *, text: str | None, choice: str | None, label: str | None,
-                     message_id: str | None) -> None:
-        """One message from the page: show it, run the engine, show its replies."""
+                     message_id: str | None, echo: bool = True) -> None:
+        """One message from the page: show it (unless ``echo`` is false), run the engine, show its replies."""
         lock = self._locks.setdefault(external_id, asyncio.Lock())
         async with lock:  # one message at a time per account, in order
-            self._add(external_id, "user", Reply(text=(label or choice or "") if choice else (text or "")))
+            if echo:
+                self._add(external_id, "user", Reply(text=(label or choice or "") if choice else (text or "")))
             replies = await self._run_engine(Incoming(channel="web", account_id=external_id, text=text, choice=choice,
                                                       message_id=message_id))
             for reply in replies:

@@ -4,7 +4,8 @@
 - ``GET /chat/api/accounts``: the web-channel accounts to pick from (the demo village heads first).
 - ``POST /chat/api/accounts``: a new, unbound web account (bind it by typing ``/start CODE``).
 - ``GET /chat/api/messages?account=ID&since=SEQ``: the transcript after ``since``, with the boot id.
-- ``POST /chat/api/send``: ``{"account", "text" | "choice", "label", "message_id"}``; CSRF header.
+- ``POST /chat/api/send``: ``{"account", "text" | "choice", "label", "message_id", "greet"}``; CSRF header
+  (``greet``: the page's own ``/start`` when an account with no conversation is picked, not shown as sent).
 - ``GET /chat/files/{token}/{name}``: an attachment a reply carried.
 """
 
@@ -41,19 +42,21 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}")
                  for name, label in quick_commands())
     texts = {"offline": t("web.chat.offline"), "restarted": t("web.chat.restarted"),
-             "pick": t("web.chat.pick_placeholder")}
+             "pick": t("web.chat.pick_placeholder"), "pickfirst": t("web.chat.pick_first")}
     data = " ".join(f'data-{k}="{esc(v)}"' for k, v in texts.items())
+    # a phone layout: the page fits the screen (chat.js sizes it), the log scrolls, and the dock at the
+    # bottom (choices, quick commands, the input) stays visible; choices scroll inside the dock
     body = Html(f"""<div id="chat" class="chat" {data}>
 <p class="intro">{esc(t("web.chat.intro"))}</p>
 <div class="picker"><label for="account">{esc(t("web.chat.pick"))}</label><select id="account"></select>
 <button type="button" id="new-account" class="secondary">{esc(t("web.chat.new_account"))}</button></div>
 <p id="status" class="status-line" hidden></p>
 <div id="log" class="log" aria-live="polite"></div>
-<div id="choices" class="choices"></div>
+<div class="dock"><div id="choices" class="choices"></div>
 <div class="quickbar" aria-label="{esc(t("web.chat.quick"))}">{quick}</div>
 <form id="composer" class="composer" autocomplete="off"><input id="text" maxlength="{MAX_TEXT}"
  placeholder="{esc(t("web.chat.placeholder"))}" aria-label="{esc(t("web.chat.placeholder"))}">
-<button type="submit">{esc(t("web.chat.send"))}</button></form></div>
+<button type="submit">{esc(t("web.chat.send"))}</button></form></div></div>
 <script src="/static/chat.js" defer></script>""")
     return ctx.render(t("web.chat.title"), body)
 
@@ -113,7 +116,8 @@ async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     message_id = str(body.get("message_id") or secrets.token_hex(8))[:80]
     label = body.get("label") if isinstance(body.get("label"), str) else None
     await channel.handle(account, text=text[:MAX_TEXT] if text else None, choice=choice[:200] if choice else None,
-                         label=label[:200] if label else None, message_id=f"web:{message_id}")
+                         label=label[:200] if label else None, message_id=f"web:{message_id}",
+                         echo=body.get("greet") is not True)  # the page's greeting is not the user's words
     return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from aiohttp import web
 
+from bot.web.commune import late_table, village_table
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
 from models.dashboard import unit_by_code, units_by_ids
@@ -15,7 +16,6 @@ from models.progress import STATUSES, UnitProgress, progress_by_child, total
 from models.reminders import late_villages
 from models.tables import Unit
 from models.units import ancestors
-from reports.digest_text import late_reason
 from texts.catalog import t
 from texts.fmt import pct
 
@@ -67,12 +67,17 @@ async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Htm
     levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
     if not lines:
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
+    legend = Html(f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>')
+    if all(levels.get(p.unit_id) == "village" for p in lines):  # a commune: its villages, their own columns
+        table_html, legend = await village_table(ctx, db, unit, today), Html("")
+    else:
+        table_html = progress_table(lines, levels, whole)
     summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,
                 elected_pct=pct(whole.elected, whole.villages), merged=whole.merged,
                 merged_pct=pct(whole.merged, whole.villages))
     return Html(f'<p class="summary" id="summary">{esc(summary)}</p>'
-                f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>'
-                f"{progress_table(lines, levels, whole)}<h2>{esc(t('web.progress.by_status'))}</h2>"
+                f"{legend}"
+                f"{table_html}<h2>{esc(t('web.progress.by_status'))}</h2>"
                 f"{status_counts(whole)}")
 
 
@@ -119,10 +124,7 @@ async def late_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     if not rows:
         parts.append(tag("p", t("web.late.none"), class_="ok"))
     else:
-        headers = [t("web.late.village"), t("web.late.commune"), t("web.late.reason"), t("web.late.days")]
-        parts.append(table(headers, ([unit_link(d.village_code, d.village_name, "village"),
-                                      parents.get(d.village_id, ""), late_reason(d, today),
-                                      max((today - d.since).days, 0)] for d in rows), class_="grid late"))
+        parts.append(late_table(rows, parents, today, one_commune=ctx.unit.level == "commune"))
         if count > len(rows):
             parts.append(tag("p", t("web.late.more", shown=len(rows), count=count)))
     return ctx.render(t("web.late.title", unit=ctx.unit.full_name), join(parts))

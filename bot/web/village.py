@@ -13,7 +13,8 @@ from bot.web.html import Html, esc, join, table, tag
 from models.dashboard import unit_by_code
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
-from texts.catalog import t
+from models.tables import AuditEvent
+from texts.catalog import has, t
 from texts.fmt import fmt_date
 from texts.fmt import fmt_datetime as fmt_dt
 
@@ -28,6 +29,8 @@ def show_value(field: str | None, value: Any) -> str:
         return fmt_date(value)
     if field == "party_status" and str(value) in ("member", "probationary", "non_member"):
         return t(f"party.{value}")
+    if field == "not_merged_reason" and has(f"congress.reason.{value}"):
+        return t(f"congress.reason.{value}")
     if isinstance(value, bool) or (field == "merged" and value in ("yes", "no")):
         return t("web.village.yes") if value in (True, "yes") else t("web.village.no")
     return str(value)
@@ -36,7 +39,7 @@ def show_value(field: str | None, value: Any) -> str:
 def report_card(title: str, report: object | None, fields: tuple[str, ...], tz: ZoneInfo) -> Html:
     if report is None:
         return Html(f'<section class="card"><h2>{esc(title)}</h2><p>{esc(t("web.village.no_report"))}</p></section>')
-    items = join(Html(f"<dt>{esc(t(f'web.field.{f}'))}</dt><dd>{esc(show_value(f, getattr(report, f)))}</dd>")
+    items = join(Html(f"<dt>{esc(field_label(f))}</dt><dd>{esc(show_value(f, getattr(report, f)))}</dd>")
                  for f in fields if getattr(report, f) is not None)
     updated = fmt_dt(getattr(report, "updated_at", None), tz)
     items = Html(items + f"<dt>{esc(t('web.field.updated_at'))}</dt><dd>{esc(updated)}</dd>")
@@ -44,12 +47,32 @@ def report_card(title: str, report: object | None, fields: tuple[str, ...], tz: 
 
 
 def summary(data: dict[str, Any]) -> Html:
-    return join(Html(f"<div>{esc(t(f'web.field.{k}') if _known(k) else k)}: {esc(show_value(k, v))}</div>")
+    return join(Html(f"<div>{esc(field_label(k))}: {esc(show_value(k, v))}</div>")
                 for k, v in data.items() if v is not None)
 
 
-def _known(key: str) -> bool:
-    return key in ELECTION_FIELDS or key in CONGRESS_FIELDS
+def field_label(field: str | None) -> str:
+    """A field's label (the dashboard's, else this view's own), never a raw name when one is known."""
+    for key in (f"web.field.{field}", f"web.audit.field.{field}"):
+        if has(key):
+            return t(key)
+    return field or ""
+
+
+def action_label(action: str) -> str:
+    """``election.create`` → "Báo kết quả bầu trưởng thôn"; an action without a label shows as it is."""
+    key = f"web.audit.action.{action}"
+    return t(key) if has(key) else action
+
+
+def channel_label(channel: str | None) -> str:
+    key = f"web.audit.channel.{channel}"
+    return t(key) if has(key) else (channel or "")
+
+
+def changed(trail: list[AuditEvent]) -> list[AuditEvent]:
+    """The events that change what a clerk sees, newest first ("(trống) → (trống)" left out)."""
+    return [e for e in reversed(trail) if show_value(e.field, e.old) != show_value(e.field, e.new)]
 
 
 @page()
@@ -71,14 +94,15 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     history = table(
         [t("web.village.at"), t("web.village.kind"), t("web.village.revision"), t("web.village.channel"),
          t("web.village.content")],
-        ([fmt_dt(r.created_at, tz), t(f"web.village.kind_{r.kind}"), r.revision, r.channel or "", summary(r.data)]
+        ([fmt_dt(r.created_at, tz), t(f"web.village.kind_{r.kind}"), r.revision, channel_label(r.channel),
+          summary(r.data)]
          for r in reversed(revs)), class_="grid history") if revs else tag("p", t("web.village.no_history"))
     audit = table(
         [t("web.village.at"), t("web.village.channel"), t("web.village.action"), t("web.village.field"),
          t("web.village.change")],
-        ([fmt_dt(e.at, tz), e.channel or "", e.action, t(f"web.field.{e.field}") if e.field and _known(e.field)
-          else (e.field or ""), f"{show_value(e.field, e.old)} → {show_value(e.field, e.new)}"]
-         for e in reversed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
+        ([fmt_dt(e.at, tz), channel_label(e.channel), action_label(e.action), field_label(e.field),
+          f"{show_value(e.field, e.old)} → {show_value(e.field, e.new)}"]
+         for e in changed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
     body = Html(crumbs + status_line
                 + Html('<div class="cards">')
                 + report_card(t("web.village.election"), election, ELECTION_FIELDS, tz)

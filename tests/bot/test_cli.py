@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from models.passwords import verify_password
 from models.progress import EXPORT_COLUMNS
@@ -45,20 +48,59 @@ def test_help_everywhere(tmp_path: Path) -> None:
         assert "usage:" in out
 
 
+def test_the_demo_tells_the_story(demo_db: Path) -> None:
+    """The province digest of a fresh demo: about 90% elected, merged branches, the late list not everyone."""
+    out = bot(demo_db, "digest", "--unit", "22").stdout
+    m = re.search(r"Đã bầu trưởng thôn: (\d+)/1452 \((\d+),?\d*%\)", out)
+    assert m and 85 <= int(m[2]) <= 95, out
+    merged = re.search(r"Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: (\d+)/", out)
+    assert merged and int(merged[1]) > 0
+    late = re.search(r"Thôn chậm tiến độ: (\d+)", out)
+    assert late and int(late[1]) < 1452 // 2
+
+
+def test_a_second_demo_run_says_how_to_log_in(demo_db: Path) -> None:
+    out = bot(demo_db, "demo", "--if-empty").stdout
+    assert "left as it is" in out
+    assert all(name in out for name in ("admin", "canbo1", "canbo2")) and "python -m bot webuser admin" in out
+    assert "/chat" in out
+
+
 def test_export_of_a_fresh_demo_database(demo_db: Path) -> None:
     out = demo_db / "e.csv"
     bot(demo_db, "export", "--format", "csv", "--out", str(out))
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel on Windows reads UTF-8 then
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert tuple(rows[0].keys()) == EXPORT_COLUMNS
-    assert len(rows) == 1452 and {r["status"] for r in rows} == {"no_election"}
+    assert len(rows) == 1452 and {"no_election", "merged", "congress_overdue"} <= {r["status"] for r in rows}
     assert len({r["village_code"] for r in rows}) == 1452
     assert all(r["province_code"] == "22" and r["district_code"] == "" for r in rows)
     xlsx = demo_db / "e.xlsx"
     bot(demo_db, "export", "--format", "xlsx", "--out", str(xlsx))
-    sheet = load_workbook(xlsx, read_only=True).active
-    values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
     assert values[0] == tuple(t(f"export.{c}") for c in EXPORT_COLUMNS)
-    assert len(values) == 1453 and values[1][6] == t("status.no_election")
+    assert len(values) == 1453 and t("status.no_election") in {v[6] for v in values[1:]}
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(EXPORT_COLUMNS))}1453"
+    assert sheet.column_dimensions["D"].width and sheet.column_dimensions["D"].width >= 20
+    by_name = dict(zip(EXPORT_COLUMNS, range(len(EXPORT_COLUMNS)), strict=True))
+    reported = next(i for i, r in enumerate(rows) if r["election_date"])
+    cells = values[reported + 1]
+    assert cells[by_name["election_date"]] == datetime.fromisoformat(rows[reported]["election_date"])
+    assert sheet.cell(reported + 2, by_name["election_date"] + 1).number_format == "DD/MM/YYYY"
+    utc = datetime.fromisoformat(rows[reported]["updated_at"])
+    assert cells[by_name["updated_at"]] == (utc + timedelta(hours=7)).replace(tzinfo=None)  # local time
+
+
+def test_export_format_follows_the_file_name(demo_db: Path) -> None:
+    out = demo_db / "y.xlsx"
+    bot(demo_db, "export", "--out", str(out), "--unit", "06724")
+    assert out.read_bytes()[:2] == b"PK"  # a real XLSX (a zip), not CSV text
+    plain = demo_db / "y.csv"
+    bot(demo_db, "export", "--out", str(plain), "--unit", "06724")
+    assert plain.read_bytes().startswith(b"\xef\xbb\xbfprovince_code,")
 
 
 def test_invites(demo_db: Path) -> None:
@@ -68,7 +110,11 @@ def test_invites(demo_db: Path) -> None:
     assert len(staff) == 8 and staff != code
     refused = bot(demo_db, "invite", "village", "99999", ok=False)
     assert "no unit with code 99999" in refused.stderr
-    assert "village" in bot(demo_db, "invite", "village", "06652", ok=False).stderr  # a commune is not a village
+    commune = bot(demo_db, "invite", "village", "06724", ok=False).stderr  # a commune is not a village
+    assert "06724 is a commune Xã Hải Sơn, not a village" in commune and "06724.01" in commune
+    assert "not_a_village" not in commune and "village_head" not in commune
+    village = bot(demo_db, "invite", "staff", "--unit", "06724.01", ok=False).stderr
+    assert "needs a commune, district or province code" in village and "staff_on_village" not in village
 
 
 def test_units_import_twice_and_a_bad_file(demo_db: Path, tmp_path: Path) -> None:
@@ -81,6 +127,12 @@ def test_units_import_twice_and_a_bad_file(demo_db: Path, tmp_path: Path) -> Non
     bad.write_text("level,code,name,parent_code,type\ncommune,X1,A,NOPE,xã\n", encoding="utf-8")
     err = bot(demo_db, "units", "import", str(bad), ok=False).stderr
     assert "line 2" in err and "parent NOPE" in err and "nothing imported" in err
+    short = tmp_path / "short.csv"
+    short.write_text("level,code,name,parent_code,type\ncommune,X2,B,22,xã\ncommune,X3,C,22\n", encoding="utf-8")
+    err = bot(demo_db, "units", "import", str(short), ok=False).stderr
+    assert "line 3: 4 of 5 fields, missing type" in err and "nothing imported" in err
+    with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM unit WHERE code IN ('X2', 'X3')").fetchone()[0] == 0
 
 
 def test_a_wrong_config_stops_with_one_line(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 // The web chat page: pick an account, send text or tapped choices, poll for new messages.
 // The transcript is also kept in localStorage, so a reload or a server restart shows it again.
+// On a phone the chat fits the screen: the log takes what is left and the dock (choices, quick
+// commands, input) stays in view; messages sent while one is on its way wait their turn.
 (function () {
   "use strict";
   const root = document.getElementById("chat");
@@ -9,6 +11,12 @@
   let account = localStorage.getItem("chat.account") || "";
   let state = { boot: "", last: 0, messages: [] };
   let busy = false;
+  let queue = Promise.resolve();
+
+  function fit() {  // the chat fills the window below the header: the input is never below the fold
+    const top = root.getBoundingClientRect().top + window.scrollY;
+    root.style.height = Math.max(360, window.innerHeight - top - 8) + "px";
+  }
 
   function load() {
     try { state = JSON.parse(localStorage.getItem("chat.t." + account)) || state; } catch (e) { /* fresh */ }
@@ -40,7 +48,10 @@
         choicesBox.appendChild(b);
       }
     }
+    root.classList.toggle("picked", !!account);
     log.scrollTop = log.scrollHeight;
+    fit();
+    window.scrollTo(0, document.documentElement.scrollHeight);
   }
 
   function merge(data) {
@@ -77,8 +88,16 @@
     } catch (e) { setStatus(root.dataset.offline); }
   }
 
-  async function send(msg) {
-    if (!account || busy) return;
+  function send(msg) {  // in order, one at a time
+    if (!account) { askToPick(); return queue; }
+    queue = queue.then(() => deliver(msg));
+    return queue;
+  }
+
+  function askToPick() { setStatus(root.dataset.pickfirst); picker.focus(); }
+
+  async function deliver(msg) {
+    if (!account) return;
     busy = true;
     const body = Object.assign({ account: account, message_id: crypto.randomUUID ? crypto.randomUUID()
       : String(Date.now()) + Math.random() }, msg);
@@ -101,9 +120,13 @@
     if (!picker.value) account = "";
   }
 
-  function choose(id) {
+  async function choose(id) {
     account = id; localStorage.setItem("chat.account", id);
-    state = { boot: "", last: 0, messages: [] }; load(); setStatus(""); render(); poll();
+    state = { boot: "", last: 0, messages: [] }; load(); setStatus(""); render();
+    if (!id) return;
+    await poll();
+    // a greeting and the menu for an account with no conversation yet
+    if (account === id && state.messages.length === 0) send({ text: "/start", greet: true });
   }
 
   picker.addEventListener("change", () => choose(picker.value));
@@ -114,6 +137,7 @@
   $("composer").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const input = $("text"), text = input.value.trim();
+    if (!account) { askToPick(); return; }  // the text stays in the box
     if (text) { input.value = ""; send({ text: text }); }
   });
   for (const b of document.querySelectorAll("button.quick")) {
@@ -121,4 +145,6 @@
   }
   refreshAccounts().then(() => { load(); render(); poll(); }).catch(() => setStatus(root.dataset.offline));
   setInterval(poll, 2000);
+  window.addEventListener("resize", fit);
+  fit();
 })();

@@ -147,7 +147,7 @@ class User:
 async def export_row(app: App, code: str) -> dict[str, str]:
     async with transaction(app.sessions) as s:
         data = await export_csv(s, "post2025", NOW.date() + timedelta(days=30))
-    return next(r for r in csv.DictReader(io.StringIO(data.decode())) if r["village_code"] == code)
+    return next(r for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig"))) if r["village_code"] == code)
 
 
 async def report_everything(bot: Bot, province: Province, head: User) -> None:

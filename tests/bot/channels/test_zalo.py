@@ -99,7 +99,7 @@ class Village:
     async def export(self) -> dict[str, str]:
         async with self.app.sessions() as s:
             data = await export_csv(s, "post2025", date.today())
-        return next(r for r in csv.DictReader(io.StringIO(data.decode())) if r["village_code"] == "V1")
+        return next(r for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig"))) if r["village_code"] == "V1")
 
 
 def channel(app: App) -> ZaloChannel:

@@ -78,9 +78,10 @@ def log_in(browser: Browser, server: LiveServer, demo: Demo, username: str) -> P
 
 
 def elected_total(page: Page) -> int:
-    """The "elected" figure of the totals row of the progress table."""
-    row = page.locator("table.progress tbody tr").last
-    return int(row.locator("td").nth(2).inner_text())
+    """The "elected" figure of the summary line (a commune's page lists villages, not totals)."""
+    m = re.match(r"(\d+)/", page.locator("#summary").inner_text())
+    assert m, page.locator("#summary").inner_text()
+    return int(m[1])
 
 
 def test_a_head_reports_in_the_web_chat_and_only_the_own_commune_sees_it(
@@ -99,7 +100,7 @@ def test_a_head_reports_in_the_web_chat_and_only_the_own_commune_sees_it(
 
     clerk1.reload()
     assert elected_total(clerk1) == before + 1
-    row = clerk1.locator("table.progress tbody tr").filter(has=clerk1.locator(f'a[href="/v/{village}"]'))
+    row = clerk1.locator("table.villages tbody tr").filter(has=clerk1.locator(f'a[href="/v/{village}"]'))
     expect(row).to_contain_text(t("status.elected_member"))
     row.locator("a").click()
     expect(clerk1.locator("#village-status")).to_have_text(t("status.elected_member"))

@@ -72,7 +72,7 @@ async def test_csv_download_has_the_design_columns_and_only_rows_in_scope(client
     resp = await client.get("/export.csv")
     assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in resp.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
     assert tuple(rows[0]) == EXPORT_COLUMNS
     records = [dict(zip(EXPORT_COLUMNS, r, strict=True)) for r in rows[1:]]
     assert [r["village_code"] for r in records] == villages

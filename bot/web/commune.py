@@ -1,0 +1,57 @@
+"""Views designed for communes: a commune's page shows its villages with columns of their own (status,
+election date and head, the head's party status, the branch secretary, days late); the late villages are
+grouped under their commune, named once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.web.guard import Ctx
+from bot.web.html import Html, esc, join, table, tag
+from models.commune_view import VillageRow, village_rows
+from models.db import DbSession
+from models.reminders import Due, late_villages
+from models.tables import Unit
+from reports.late_text import by_commune, days_late, late_what
+from texts.catalog import t
+from texts.fmt import fmt_date
+
+
+def _election(row: VillageRow) -> str:
+    if row.election_date is None:
+        return ""
+    return t("web.commune.elected_on", date=fmt_date(row.election_date), head=row.head_name or "")
+
+
+def _secretary(row: VillageRow) -> str:
+    if not row.secretary_name:
+        return ""
+    return t("web.commune.secretary_is_head") if row.merged else row.secretary_name
+
+
+async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date) -> Html:
+    assert commune.id is not None
+    rows = await village_rows(db, commune.id, today)
+    late, _ = await late_villages(db, ctx.rules, today, commune.id, limit=max(len(rows), 1))
+    late_by = {d.village_id: max((today - d.since).days, 0) for d in late}
+    headers = [t("web.late.village"), t("web.progress.status"), t("web.commune.election"), t("web.commune.party"),
+               t("web.commune.secretary"), t("web.commune.late_by")]
+    return table(headers, ([tag("a", r.name, href=f"/v/{r.code}"),
+                            tag("span", t(f"status.{r.status}"), class_=f"status s-{r.status}"),
+                            _election(r), t(f"party.{r.party_status}") if r.party_status else "", _secretary(r),
+                            t("web.commune.days", n=late_by[r.id]) if r.id in late_by else ""]
+                           for r in rows), class_="grid villages")
+
+
+def late_table(late: list[Due], parents: dict[int, str], today: date, one_commune: bool) -> Html:
+    """The late villages, oldest first, grouped under their commune (named once per group; not at all
+    for a commune's own staff), what is late and the days late each in its own column."""
+    head = join(tag("th", h) for h in (t("web.late.village"), t("web.late.reason"), t("web.late.days")))
+    body = []
+    for commune, dues in ([("", late)] if one_commune else by_commune(late, parents)):
+        if commune:
+            body.append(Html(f'<tr class="group"><th colspan="3">{esc(commune)}</th></tr>'))
+        body += [tag("tr", join(tag("td", c) for c in (tag("a", d.village_name, href=f"/v/{d.village_code}"),
+                                                       late_what(d), days_late(d, today)))) for d in dues]
+    return Html(f'<div class="scroll"><table class="grid late"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{join(body)}</tbody></table></div>")

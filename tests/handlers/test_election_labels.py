@@ -1,0 +1,57 @@
+"""One label per concept; a saved result shown again is introduced once; a name typed without any
+diacritics gets one gentle question (type it with diacritics, or keep it)."""
+
+from __future__ import annotations
+
+from handlers.engine import Engine
+from models.reports import get_election
+from tests.conftest import Database
+from tests.handlers.chat import Province
+from tests.handlers.test_election import bound_head, fill
+from texts.catalog import t
+
+
+async def test_a_name_without_diacritics_is_asked_about_once(db: Database, engine: Engine,
+                                                             province: Province) -> None:
+    chat = await bound_head(db, engine, province)
+    await fill(chat, "15/12", "nguyen van an")
+    assert chat.text == t("election.ask.name_accents", name="Nguyen Van An") and chat.choices == ["keep"]
+    await chat.send("Nguyễn Văn Ân")
+    assert chat.text == t("election.ask.votes_for")
+    other = await bound_head(db, engine, province, 1, account="u2")
+    await fill(other, "15/12", "Vi Van Hung")
+    await other.send(choice="keep")
+    assert other.text == t("election.ask.votes_for")
+    for answer in ("300", "350", "400"):
+        await other.send(answer)
+    await other.send(choice="member")
+    assert "Vi Van Hung" in other.text
+    await other.send("ok")
+    async with db.sessions() as s:
+        report = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
+        assert report is not None and report.head_name == "Vi Van Hung"
+
+
+async def test_a_name_with_diacritics_goes_straight_on(db: Database, engine: Engine, province: Province) -> None:
+    chat = await bound_head(db, engine, province)
+    await fill(chat, "15/12", "Lê Thị Hoa")
+    assert chat.text == t("election.ask.votes_for")
+
+
+async def test_a_saved_result_is_introduced_once_and_one_label_per_party_status(
+        db: Database, engine: Engine, province: Province) -> None:
+    chat = await bound_head(db, engine, province)
+    await fill(chat, "15/12", "Lê Thị Hoa", "150", "350", "400")
+    await chat.send(choice="non_member")
+    await chat.send("ok")
+    await chat.send("/baucu")
+    shown = "\n".join(r.text for r in chat.replies)
+    assert shown.count(t("election.summary.title")) == 0 and shown.count("Kết quả bầu trưởng thôn") == 1
+    assert t("election.warn.not_majority_saved", votes=150, roll=400) in shown and "vẫn có thể gửi" not in shown
+    assert t("election.party_choice.non_member") == t("party.non_member") in shown
+    await chat.send("/huy")
+    await chat.send("/trangthai")
+    assert t("party.non_member") in chat.text
+    for status in ("member", "probationary", "non_member"):
+        assert t(f"election.party_choice.{status}") == t(f"party.{status}")
+    assert t("election.field.roll") == t("web.field.roll") == t("export.roll")
