@@ -34,6 +34,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @pytest.fixture
 async def app(sqlite_db: Database, tmp_path: Path, fake: FakeZalo) -> AsyncIterator[App]:
     running = await running_app(make_config(sqlite_db.url, tmp_path, fake))
+    fake.know(HEAD)  # as if the head had written first: Zalo answers 410 to a chat it does not know
     yield running
     await stop(running)
 
@@ -158,6 +159,7 @@ async def test_the_outbox_drain_records_what_the_zalo_api_answered(app: App, fak
     ]
     for index, (answer, arrange, status, attempts, retry_in) in enumerate(cases):
         key = await enqueue_for(app, f"user-{index}", f"nhắc {index}")
+        fake.know(f"user-{index}")
         arrange()
         await drain_once(app.sessions, {"zalo": zalo}, RateLimiter(1e6, 0.0), clock=lambda: NOW)
         row = await outbox_row(app, key)
@@ -169,6 +171,7 @@ async def test_the_outbox_drain_records_what_the_zalo_api_answered(app: App, fak
     assert fake.sent_to("user-6") == ["nhắc 6"] and all(not fake.sent_to(f"user-{i}") for i in range(6))
     # the API unreachable: tried again later, and sent once it is back
     key = await enqueue_for(app, "user-7", "nhắc 7")
+    fake.know("user-7")
     await fake.stop()
     await drain_once(app.sessions, {"zalo": zalo}, RateLimiter(1e6, 0.0), clock=lambda: NOW)
     row = await outbox_row(app, key)
