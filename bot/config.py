@@ -12,6 +12,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from bot.config_types import ClockTime, Crontab, IsoDate
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
+TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the Bot API's rule for setWebhook
 
 
 class ConfigError(Exception):
@@ -98,6 +100,12 @@ class TelegramConfig(_Section):
             return self
         if not (self.webhook_url or "").startswith("https://"):
             raise ValueError("webhook mode needs webhook_url, an https:// URL")
+        try:
+            port = urlsplit(self.webhook_url).port or 443
+        except ValueError as exc:
+            raise ValueError(f"webhook_url is not a URL ({exc})") from None
+        if port not in TELEGRAM_WEBHOOK_PORTS:
+            raise ValueError(f"webhook_url: Telegram delivers only to ports 443, 80, 88 or 8443, not {port}")
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
             raise ValueError("webhook mode needs webhook_secret: 16-256 characters A-Z a-z 0-9 _ -")
