@@ -14,7 +14,18 @@ from handlers.messages import Incoming
 TEXT_EVENT = "message.text.received"
 FALLBACK_EVENTS = {"message.image.received": "zalo.fallback.image",
                    "message.sticker.received": "zalo.fallback.sticker",
+                   "message.voice.received": "zalo.fallback.voice",
                    "message.unsupported.received": "zalo.fallback.unsupported"}
+UNKNOWN_FALLBACK = "zalo.fallback.unsupported"  # any other message.*.received: a person wrote, answer
+
+
+def fallback_for(event: str) -> str | None:
+    """The catalog key to answer a message the bot cannot read with; None for text or a non-message."""
+    if event in FALLBACK_EVENTS:
+        return FALLBACK_EVENTS[event]
+    if event.startswith("message.") and event.endswith(".received") and event != TEXT_EVENT:
+        return UNKNOWN_FALLBACK
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +37,7 @@ class ZaloUpdate:
     text: str | None
     display_name: str | None
     fallback_key: str | None  # a catalog key: answer with it instead of running the engine
+    photo_url: str | None = None  # message.image.received (issue 12 attaches it to a report)
 
     def incoming(self, channel: str = "zalo") -> Incoming:
         return Incoming(channel=channel, account_id=self.account_id, text=self.text,
@@ -53,7 +65,8 @@ def parse_update(body: Any) -> ZaloUpdate | None:
         return None
     event = _text(update.get("event_name")) or ""
     message = update.get("message")
-    if not isinstance(message, dict) or (event != TEXT_EVENT and event not in FALLBACK_EVENTS):
+    fallback = fallback_for(event)
+    if not isinstance(message, dict) or (event != TEXT_EVENT and fallback is None):
         return None
     sender_value, chat_value = message.get("from"), message.get("chat")
     sender: dict[Any, Any] = sender_value if isinstance(sender_value, dict) else {}
@@ -69,7 +82,7 @@ def parse_update(body: Any) -> ZaloUpdate | None:
                       message_id=_text(message.get("message_id")),
                       text=text if isinstance(text, str) else None,
                       display_name=_text(sender.get("display_name")) or _text(sender.get("first_name")),
-                      fallback_key=FALLBACK_EVENTS.get(event))
+                      fallback_key=fallback, photo_url=_text(message.get("photo_url") or message.get("photo")))
 
 
 class RecentIds:

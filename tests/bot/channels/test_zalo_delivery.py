@@ -215,8 +215,15 @@ async def test_a_png_goes_as_a_photo_or_else_as_a_link(app: App, fake: FakeZalo)
     png = b"\x89PNG\r\n\x1a\n" + b"chart" * 100
     zalo = zalo_channel(app)
     await zalo.send(HEAD, Reply("", attachment=Attachment("bieu-do.png", png, "image/png", caption="Tiến độ")))
-    photo = fake.methods_called("sendPhoto")[0]
-    assert photo["caption"] == "Tiến độ" and (await get(photo["photo"]))[1] == png
+    assert not fake.methods_called("sendPhoto")  # web.public_url unset: a loopback URL is never offered
+    assert "bieu-do.png" in fake.sent_to(HEAD)[-1] and "http://127.0.0.1" in fake.sent_to(HEAD)[-1]
+    public, local = "https://bot.example.vn", zalo.files.base_url
+    zalo.files.base_url = public  # as with web.public_url behind a TLS proxy
+    await zalo.send(HEAD, Reply("", attachment=Attachment("bieu-do.png", png, "image/png", caption="Tiến độ")))
+    [photo] = fake.methods_called("sendPhoto")
+    assert photo["photo"].startswith(public + "/files/") and photo["caption"] == "Tiến độ"
+    assert fake.sent[-1]["method"] == "sendPhoto"  # accepted by the (strict) stand-in
+    assert (await get(photo["photo"].replace(public, local)))[1] == png
     fake.fail_next("sendPhoto", 400)
     await zalo.send(HEAD, Reply("", attachment=Attachment("bieu-do.png", png, "image/png")))
     assert "bieu-do.png" in fake.sent_to(HEAD)[-1] and "/files/" in fake.sent_to(HEAD)[-1]
