@@ -26,6 +26,7 @@ from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
+from handlers.clean import clean_incoming
 from handlers.commands import menu
 from handlers.engine import Engine
 from handlers.messages import Incoming, Reply
@@ -182,8 +183,8 @@ class TelegramChannel:
     def _incoming(self, update: Update, **content: str | None) -> Incoming:
         user = update.effective_user
         assert user is not None
-        return Incoming(channel=CHANNEL, account_id=str(user.id), message_id=f"u{update.update_id}",
-                        display_name=user.full_name[:120] or None, **content)
+        return clean_incoming(Incoming(channel=CHANNEL, account_id=str(user.id), message_id=f"u{update.update_id}",
+                                       display_name=user.full_name, **content))
 
     async def _on_text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None

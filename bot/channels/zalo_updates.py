@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.clean import ACCOUNT_ID_CHARS, bounded_id, clean_incoming
 from handlers.messages import Incoming
 
 TEXT_EVENT = "message.text.received"
@@ -40,8 +41,8 @@ class ZaloUpdate:
     photo_url: str | None = None  # message.image.received (issue 12 attaches it to a report)
 
     def incoming(self, channel: str = "zalo") -> Incoming:
-        return Incoming(channel=channel, account_id=self.account_id, text=self.text,
-                        message_id=self.message_id, display_name=self.display_name)
+        return clean_incoming(Incoming(channel=channel, account_id=self.account_id, text=self.text,
+                                       message_id=self.message_id, display_name=self.display_name))
 
 
 def unwrap(body: Any) -> dict[str, Any] | None:
@@ -78,7 +79,7 @@ def parse_update(body: Any) -> ZaloUpdate | None:
     if (_text(chat.get("chat_type")) or "PRIVATE").upper() != "PRIVATE":
         return None  # the bot serves one person per chat; group chats are ignored
     text = message.get("text") if event == TEXT_EVENT else None
-    return ZaloUpdate(event_name=event, chat_id=chat_id, account_id=account_id,
+    return ZaloUpdate(event_name=event, chat_id=chat_id, account_id=bounded_id(account_id, ACCOUNT_ID_CHARS),
                       message_id=_text(message.get("message_id")),
                       text=text if isinstance(text, str) else None,
                       display_name=_text(sender.get("display_name")) or _text(sender.get("first_name")),
