@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import models.tables
+import models.tables  # registers the tables
 import models.throttle  # noqa: F401  (issue 14: failure counters)
 from models.db import make_engine
 
