@@ -151,8 +151,8 @@ class WebConfig(_Section):
     public_url: str | None = None  # how users' phones reach this server (links on Zalo)
     secret_key: SecretStr = SecretStr("dev-only-change-me")
     enabled: bool = True
-    login_max_failures: int = Field(5, gt=0)
-    login_lockout_minutes: int = Field(15, gt=0)
+    login_max_failures: int = Field(10, gt=0)  # failed logins per client address ...
+    login_lockout_minutes: int = Field(15, gt=0)  # ... within this many minutes; then it waits them out
     chat_enabled: bool = True  # the /chat page lets anyone pick any web-chat account: a local demo
 
     @property

@@ -96,8 +96,10 @@ def test_webuser_creates_and_resets_a_login(demo_db: Path) -> None:
     again = bot(demo_db, "webuser", "clerk9").stdout.strip().splitlines()[-1]
     assert len(first) >= 10 and first != again
     with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
-        stored = conn.execute("SELECT password_hash FROM web_user WHERE username = 'clerk9'").fetchone()[0]
+        stored, epoch = conn.execute("SELECT password_hash, session_epoch FROM web_user "
+                                     "WHERE username = 'clerk9'").fetchone()
     assert verify_password(again, stored) and not verify_password(first, stored)
+    assert epoch == 1  # the new password ended the sessions of the old one
     assert "needs --unit" in bot(demo_db, "webuser", "nobody", ok=False).stderr
     assert "no commune" in bot(demo_db, "webuser", "x", "--unit", "06652.01", ok=False).stderr
 
