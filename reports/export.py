@@ -1,4 +1,5 @@
-"""The export file (DESIGN §4): CSV with the English column names, XLSX with Vietnamese headers."""
+"""The export file (DESIGN §4): CSV with the English column names, XLSX with Vietnamese headers.
+A text that looks like a formula is written as text (``reports.cells``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.progress import EXPORT_COLUMNS, export_rows
+from reports.cells import csv_cell, xlsx_cell
 from texts.catalog import t
 
 INT_COLUMNS = {"votes_for", "valid_ballots", "roll"}
@@ -21,7 +23,7 @@ async def export_csv(session: AsyncSession, period: str, today: date, scope_id: 
     writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     async for row in export_rows(session, period, today, scope_id):
-        writer.writerow(row)
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buf.getvalue().encode("utf-8")
 
 
@@ -47,7 +49,7 @@ async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id:
             elif col == "merged" and value:
                 out.append(t(f"export.{value}"))
             else:
-                out.append(value)
+                out.append(xlsx_cell(ws, value))  # a name like "=HYPERLINK(...)" stays text
         ws.append(out)
     buf = io.BytesIO()
     wb.save(buf)
