@@ -181,7 +181,7 @@ class Scheduler:
         aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_seconds})
         for job_id, (func, trigger, args) in self.jobs().items():
-            aps.add_job(func, trigger, args=args, id=job_id)
+            aps.add_job(self._tracked, trigger, args=[func, *args], id=job_id)
         aps.start()
         self._aps = aps
         task = asyncio.create_task(self._catch_up_logged())
@@ -194,6 +194,18 @@ class Scheduler:
             return {}
         return {job.id: job.next_run_time for job in self._aps.get_jobs()}
 
+    async def _tracked(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """Run a job as a task that ``stop`` can see: APScheduler's shutdown does not wait for
+        coroutine jobs, and a drain left running would outlive the engine it writes through."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            return await func(*args)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
     async def _catch_up_logged(self) -> None:
         try:
             await self.catch_up()
@@ -201,6 +213,8 @@ class Scheduler:
             log.exception("start-up catch-up failed")
 
     async def stop(self) -> None:
+        """No new runs; the running jobs (start-up catch-up, a drain in progress) are cancelled and
+        awaited, so nothing of the scheduler's still uses the database when this returns."""
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None

@@ -178,7 +178,11 @@ async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], 
         async with gate:
             await _deliver(sessions, channels, limiter, row, policy, clock, stats)
 
-    await asyncio.gather(*(one(r) for r in rows))
+    # A task group, not gather: if the drain is cancelled (a stop), it returns only once every
+    # delivery has finished unwinding, so none outlives the engine it writes through.
+    async with asyncio.TaskGroup() as group:
+        for r in rows:
+            group.create_task(one(r))
     return stats
 
 

@@ -4,6 +4,7 @@ that missed one), the drain through a fake channel, expiry, and the start/stop l
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -142,6 +143,9 @@ async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Pa
     assert "hello" in fake.texts("ext-staff_C1")  # start-up catch-up may also send the missed weekly digest
     await sched.stop()
     assert sched.next_runs() == {}
+    # the running drain ended with stop, deliveries and all: nothing is left to outlive the engine
+    # (a delivery left unwinding once hung the loop's teardown under CI)
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
 def test_previous_fire() -> None:
