@@ -3,29 +3,15 @@ python-telegram-bot client, so a bot that passes against the fake does not fail 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_spec import check_types
-
-TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvw"
-USER = 4242
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as client:
-        yield client
+from tests.fakes.test_fakes import USER
+from tests.fakes.test_fakes import bot as bot  # the fixtures, shared (every call checked against the spec)
+from tests.fakes.test_fakes import fake as fake
 
 
 def keyboard(data: str) -> InlineKeyboardMarkup:
