@@ -14,9 +14,14 @@ from bot.config import Config, ConfigError, load_config
 
 
 def _parser() -> argparse.ArgumentParser:
+    # --config is accepted before or after any (sub)command. Only the top level has a default: a
+    # subcommand's own default would overwrite a --config given before it (argparse copies
+    # sub-namespace defaults over the parent's values), so there it is SUPPRESS.
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument("--config", type=Path, default=None, help="config file (default: ./config.toml)")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=None, help="config file (default: ./config.toml)")
-    p = argparse.ArgumentParser(prog="python -m bot", description="Village report bot.", parents=[common])
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (default: ./config.toml)")
+    p = argparse.ArgumentParser(prog="python -m bot", description="Village report bot.", parents=[top])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", parents=[common], help="run the configured channels, the scheduler and the web server")

@@ -137,6 +137,7 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
                                 unit_id=unit.id, created_at=utcnow()))
         else:
             user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+            user.session_epoch += 1  # a new password ends every session of the old one
             user.role = args.role
             if unit is not None:
                 assert unit.id is not None  # a unit read from its table

@@ -12,6 +12,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from bot.config_types import ClockTime, Crontab, IsoDate
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
+TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the Bot API's rule for setWebhook
 
 
 class ConfigError(Exception):
@@ -98,6 +100,12 @@ class TelegramConfig(_Section):
             return self
         if not (self.webhook_url or "").startswith("https://"):
             raise ValueError("webhook mode needs webhook_url, an https:// URL")
+        try:
+            port = urlsplit(self.webhook_url).port or 443
+        except ValueError as exc:
+            raise ValueError(f"webhook_url is not a URL ({exc})") from None
+        if port not in TELEGRAM_WEBHOOK_PORTS:
+            raise ValueError(f"webhook_url: Telegram delivers only to ports 443, 80, 88 or 8443, not {port}")
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
             raise ValueError("webhook mode needs webhook_secret: 16-256 characters A-Z a-z 0-9 _ -")
@@ -143,8 +151,8 @@ class WebConfig(_Section):
     public_url: str | None = None  # how users' phones reach this server (links on Zalo)
     secret_key: SecretStr = SecretStr("dev-only-change-me")
     enabled: bool = True
-    login_max_failures: int = Field(5, gt=0)
-    login_lockout_minutes: int = Field(15, gt=0)
+    login_max_failures: int = Field(10, gt=0)  # failed logins per client address ...
+    login_lockout_minutes: int = Field(15, gt=0)  # ... within this many minutes; then it waits them out
     chat_enabled: bool = True  # the /chat page lets anyone pick any web-chat account: a local demo
 
     @property

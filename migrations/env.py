@@ -8,8 +8,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import models.leadership  # registers the tables, as models.tables below
-import models.tables  # noqa: F401
+import models.leadership  # registers the tables, as those below
+import models.tables
+import models.throttle  # noqa: F401  (issue 14: failure counters)
 from models.db import make_engine
 
 target_metadata = SQLModel.metadata

@@ -55,6 +55,12 @@ async def web_user_for_login(session: AsyncSession, username: str) -> WebUser | 
                                   .with_for_update())).scalar_one_or_none()
 
 
+async def end_web_sessions(session: AsyncSession, user_id: int) -> None:
+    """Every session cookie of this login stops working (logout, a new password): the epoch moves on."""
+    await session.execute(update(WebUser).where(col(WebUser.id) == user_id)
+                          .values(session_epoch=col(WebUser.session_epoch) + 1))
+
+
 async def web_user(session: AsyncSession, username: str) -> WebUser | None:
     return (await session.execute(select(WebUser).where(col(WebUser.username) == username))).scalar_one_or_none()
 

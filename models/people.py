@@ -14,7 +14,9 @@ from models.tables import ROLES, ChannelAccount, Invite, Person, Unit
 
 # no 0/O, 1/I/L: codes are read aloud and typed on phones
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
+CODE_LENGTH = 8  # a village head's invite: 31⁸ ≈ 8.5·10¹¹, read aloud over the phone
+STAFF_CODE_LENGTH = 12  # staff and admin invites open a whole unit's data: 31¹² ≈ 7.9·10¹⁷
+CODE_LENGTHS = (CODE_LENGTH, STAFF_CODE_LENGTH)
 
 
 class InviteError(ValueError):
@@ -25,8 +27,9 @@ class InviteError(ValueError):
         self.reason = reason
 
 
-def new_invite_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def new_invite_code(role: str = "village_head") -> str:
+    length = CODE_LENGTH if role == "village_head" else STAFF_CODE_LENGTH
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def normalise_code(text: str) -> str:
@@ -43,7 +46,7 @@ async def create_invite(session: AsyncSession, unit: Unit, role: str, now: datet
     if role != "village_head" and unit.level == "village":
         raise InviteError("staff_on_village")
     assert unit.id is not None
-    invite = Invite(code=new_invite_code(), role=role, unit_id=unit.id, created_at=now,
+    invite = Invite(code=new_invite_code(role), role=role, unit_id=unit.id, created_at=now,
                     expires_at=now + timedelta(days=valid_days))
     session.add(invite)
     await session.flush()

@@ -3,6 +3,7 @@
 The CSV starts with a UTF-8 BOM (Excel on Windows reads it as UTF-8 then, not as the local code page).
 The XLSX has real dates (formatted day first), times in the province's local time, a filter row on the
 header, a frozen header and column widths.
+A text that looks like a formula is written as text (``reports.cells``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.progress import EXPORT_COLUMNS, export_rows
+from reports.cells import csv_cell, xlsx_cell
 from texts.catalog import t
 from texts.fmt import local
 
@@ -36,7 +38,7 @@ async def export_csv(session: AsyncSession, period: str, today: date, scope_id: 
     writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     async for row in export_rows(session, period, today, scope_id):
-        writer.writerow(row)
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -65,7 +67,7 @@ def _cell(ws: WriteOnlyWorksheet, col: str, value: str) -> object:
         cell = WriteOnlyCell(ws, value=out)
         cell.number_format = DATE_FORMAT if col in DATE_COLUMNS else DATETIME_FORMAT
         return cell
-    return out
+    return xlsx_cell(ws, out)  # a name like "=HYPERLINK(...)" stays text
 
 
 async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id: int | None = None) -> bytes:

@@ -26,6 +26,7 @@ from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
+from handlers.clean import clean_incoming
 from handlers.commands import menu
 from handlers.engine import Engine
 from handlers.messages import Incoming, Reply
@@ -90,6 +91,7 @@ class TelegramChannel:
         self.application.add_handler(MessageHandler(PRIVATE, self._on_other))
         self.application.add_error_handler(self._on_error)
         self._bootstrap_task: asyncio.Task[None] | None = None
+        self._commands_set = self._webhook_set = False
 
     def routes(self) -> list[Route]:
         """The webhook route, in webhook mode (the composition root adds it to the web server)."""
@@ -105,14 +107,21 @@ class TelegramChannel:
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Connect and start receiving; when Telegram is unreachable, keep trying in the background."""
+        """Connect and start receiving; when Telegram is unreachable, keep trying in the background.
+        A request Telegram refuses (a bad webhook URL, say) is a configuration error: logged, not retried."""
         try:
             await self._bootstrap()
         except InvalidToken:
             log.error("telegram: the bot token was refused; the Telegram channel stays off")
+        except BadRequest as exc:  # a NetworkError subclass in PTB, but retrying cannot fix it
+            self._refused(exc)
         except (NetworkError, RetryAfter) as exc:
             log.warning("telegram: cannot reach the Bot API (%s); retrying in the background", exc)
             self._bootstrap_task = asyncio.create_task(self._bootstrap_later(), name="telegram-bootstrap")
+
+    def _refused(self, exc: BadRequest) -> None:
+        log.error("telegram: the Bot API refused the set-up (%s): a configuration error (check telegram.webhook_url: "
+                  "https on port 443, 80, 88 or 8443); the Telegram channel stays off", exc)
 
     async def _bootstrap_later(self) -> None:
         delay = 1.0
@@ -125,21 +134,29 @@ class TelegramChannel:
             except InvalidToken:
                 log.error("telegram: the bot token was refused; the Telegram channel stays off")
                 return
+            except BadRequest as exc:
+                self._refused(exc)
+                return
             except (NetworkError, RetryAfter) as exc:
                 delay = min(delay * 2, 300.0)
                 log.warning("telegram: still cannot reach the Bot API (%s); next try in %.0fs", exc, delay)
 
     async def _bootstrap(self) -> None:
+        """Each step once: a retry after a failure part-way (say deleteWebhook inside start_polling)
+        resumes where it stopped instead of starting the running Application a second time."""
         app, cfg = self.application, self.config
-        await app.initialize()  # getMe
-        if cfg.menu_commands:
+        await app.initialize()  # getMe (a no-op once done)
+        if cfg.menu_commands and not self._commands_set:
             await self._set_commands()
-        if cfg.mode == "webhook":
+            self._commands_set = True
+        if cfg.mode == "webhook" and not self._webhook_set:
             assert cfg.webhook_secret is not None
             await app.bot.set_webhook(cfg.webhook_url or "", secret_token=cfg.webhook_secret.get_secret_value(),
                                       allowed_updates=ALLOWED_UPDATES, max_connections=40)
-        await app.start()
-        if app.updater is not None:  # polling; drop nothing that waits
+            self._webhook_set = True
+        if not app.running:
+            await app.start()
+        if app.updater is not None and not app.updater.running:  # polling; drop nothing that waits
             await app.updater.start_polling(timeout=cfg.poll_timeout, allowed_updates=ALLOWED_UPDATES,
                                             drop_pending_updates=False, error_callback=self._on_polling_error)
 
@@ -166,8 +183,8 @@ class TelegramChannel:
     def _incoming(self, update: Update, **content: str | None) -> Incoming:
         user = update.effective_user
         assert user is not None
-        return Incoming(channel=CHANNEL, account_id=str(user.id), message_id=f"u{update.update_id}",
-                        display_name=user.full_name[:120] or None, **content)
+        return clean_incoming(Incoming(channel=CHANNEL, account_id=str(user.id), message_id=f"u{update.update_id}",
+                                       display_name=user.full_name, **content))
 
     async def _on_text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None

@@ -4,7 +4,8 @@ Telegram sends the ``secret_token`` given to ``setWebhook`` in ``X-Telegram-Bot-
 It is compared in constant time before anything of the request is read; a wrong or missing secret
 gets 403 and nothing else happens. A good request's update is queued for the application (the same
 queue polling fills), and Telegram gets 200 at once; a redelivery is harmless (the engine keeps the
-``update_id`` of every handled update).
+``update_id`` of every handled update). A body that is no update (not JSON, too deep, not an
+Update) gets 200 and a log line: Telegram would redeliver a non-2xx answer forever.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from telegram import Update
+
+from bot.channels.webhook_body import read_json_object
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
@@ -40,11 +43,11 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
         if not channel.running:
             return web.Response(status=503, text="not ready")  # Telegram retries later
         try:
-            data = await request.json()
+            data = await read_json_object(request)
             update = Update.de_json(data, channel.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            log.warning("telegram webhook: unreadable update (%s)", exc)
-            return web.Response(status=400, text="bad update")
+        except Exception as exc:  # any body at all: never a 4xx/5xx that Telegram would redeliver
+            log.warning("telegram webhook: unreadable update ignored (%s: %s)", type(exc).__name__, exc)
+            return web.Response(text="ignored")
         await channel.application.update_queue.put(update)
         return web.Response(text="ok")
 

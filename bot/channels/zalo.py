@@ -1,11 +1,16 @@
 """The Zalo channel (Zalo Bot API, our own aiohttp client): long polling or a webhook, the same
 conversations as on Telegram rendered as plain text with numbered choices.
 
-- Polling: ``deleteWebhook`` first, then ``getUpdates`` in a loop (one update per call; None = nothing
-  new). 429, 5xx and network errors back off with jitter; nothing but ``stop()`` ends the loop.
+- Polling (Zalo calls it a development mode; prefer the webhook in production): ``deleteWebhook``
+  first, then ``getUpdates`` in a loop (one update per call; None = nothing new, and an empty answer
+  that came back early is followed by a pause, so it cannot spin). 429, 5xx and network errors back
+  off with jitter; nothing but ``stop()`` ends the loop.
 - Webhook: ``POST {webhook_path}`` on the project's web server. The ``X-Bot-Api-Secret-Token`` header is
   compared in constant time before the body is read (403 otherwise); the update may come bare or
-  wrapped in ``{"ok": true, "result": ...}``; the answer is 200 at once, the work happens after.
+  wrapped in ``{"ok": true, "result": ...}``; the answer is 200 at once, the work happens after. Any
+  body that is no update (Zalo's empty probe, not JSON, nested too deep) gets 200 and a log line.
+  Without ``zalo.webhook_secret`` the secret is derived from the token, so every worker agrees.
+- A chat Zalo calls invalid (``410``) is marked blocked; its replies are dropped, not queued.
 - Each update: a small LRU skips obvious redeliveries (the engine de-duplicates on
   ``(channel, message_id)`` as well); messages of one chat are handled one at a time, in order;
   images, stickers and withheld content get a polite fallback without running the engine.
@@ -15,11 +20,13 @@ conversations as on Telegram rendered as plain text with numbered choices.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import hmac
-import json
 import logging
 import secrets
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -29,11 +36,19 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import Route
-from bot.channels.zalo_client import ZaloBadRequest, ZaloClient, ZaloError, ZaloRetryAfter, ZaloUnauthorized
+from bot.channels.webhook_body import BadBody, read_json_object
+from bot.channels.zalo_client import (
+    ZaloBadRequest,
+    ZaloChatGone,
+    ZaloClient,
+    ZaloError,
+    ZaloRetryAfter,
+    ZaloUnauthorized,
+)
 from bot.channels.zalo_delivery import Backoff, Sender
 from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_render import Outgoing, render
-from bot.channels.zalo_updates import RecentIds, ZaloUpdate, parse_update
+from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, parse_update
 from bot.config import WebConfig, ZaloConfig
 from handlers.engine import Engine
 from handlers.messages import Reply
@@ -45,6 +60,14 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 STOP_GRACE_SECONDS = 10.0
+UNSUPPORTED_EVERY_SECONDS = 300.0  # the "cannot read this" answer, at most this often per chat
+
+
+def derived_webhook_secret(token: str) -> str:
+    """The webhook secret when none is configured: the same in every worker, unguessable without the
+    token (HMAC-SHA256 of a fixed label under the token), 43 URL-safe characters (Zalo: 8-256)."""
+    mac = hmac.new(token.encode("utf-8"), b"zalo-webhook-secret/v1", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 class ZaloChannel:
@@ -71,7 +94,8 @@ class ZaloChannel:
             base = web_cfg.public_url.rstrip("/") if web_cfg.public_url else None
             self.webhook_url = cfg.webhook_url or (f"{base}{cfg.webhook_path}" if base else "")
             given = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
-            self.webhook_secret = given or secrets.token_urlsafe(32)
+            self.webhook_secret = given or derived_webhook_secret(cfg.token.get_secret_value())
+        self._unsupported_said: dict[str, float] = {}  # chat -> when the fallback was last sent
 
     def routes(self) -> list[Route]:
         """File links, and the webhook in webhook mode (the composition root adds them)."""
@@ -142,6 +166,7 @@ class ZaloChannel:
                 if not webhook_cleared:
                     await self.client.delete_webhook()
                     webhook_cleared = True
+                started = time.monotonic()
                 update = await self.client.get_updates(timeout=self.cfg.poll_timeout)
             except ZaloRetryAfter as exc:
                 delay = backoff.next(exc.retry_after)
@@ -156,8 +181,8 @@ class ZaloChannel:
                 backoff.reset()
                 if update is not None:
                     self.accept(update)
-                elif self.cfg.poll_timeout == 0:
-                    await asyncio.sleep(self.cfg.backoff_initial)
+                elif time.monotonic() - started < self.cfg.poll_timeout or self.cfg.poll_timeout == 0:
+                    await asyncio.sleep(self.cfg.backoff_initial)  # an early empty answer: do not spin
                 continue
             await asyncio.sleep(delay)
 
@@ -170,9 +195,10 @@ class ZaloChannel:
         if self._stopping:
             return web.Response(status=503, text="shutting down")
         try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return web.Response(status=400, text="not JSON")
+            body = await read_json_object(request)
+        except BadBody as exc:  # Zalo probes a new webhook with an empty body; anything else: logged
+            log.info("zalo: webhook body ignored (%s)", exc)
+            return web.json_response({"ok": True})
         if not self.accept(body):
             log.info("zalo: webhook update ignored (unknown event, duplicate or not a private chat)")
         return web.json_response({"ok": True})
@@ -211,8 +237,23 @@ class ZaloChannel:
             else:
                 self._locks[update.chat_id] = (lock, users - 1)
 
+    def _fallback_due(self, update: ZaloUpdate) -> bool:
+        """The "cannot read this" answer at most once per chat per few minutes (the others always)."""
+        if update.fallback_key != UNKNOWN_FALLBACK:
+            return True
+        now = time.monotonic()
+        last = self._unsupported_said.get(update.chat_id)
+        if last is not None and now - last < UNSUPPORTED_EVERY_SECONDS:
+            return False
+        if len(self._unsupported_said) > 10_000:
+            self._unsupported_said.clear()
+        self._unsupported_said[update.chat_id] = now
+        return True
+
     async def _handle(self, update: ZaloUpdate) -> None:
         if update.fallback_key is not None:
+            if not self._fallback_due(update):
+                return
             replies = [Reply(t(update.fallback_key))]
         elif not update.text:
             return
@@ -238,7 +279,14 @@ class ZaloChannel:
                 await self.sender.with_retry(update.chat_id, item)
             except ZaloBadRequest as exc:
                 log.error("zalo: a reply part was refused and dropped: %s", exc)
+            except ZaloChatGone as exc:
+                log.info("zalo: chat %s is gone (%s); marked, its replies dropped", update.chat_id, exc)
+                await self.accounts.mark_blocked("zalo", update.account_id)
+                return
             except ZaloError as exc:
+                if not (exc.retryable or isinstance(exc, ZaloUnauthorized)):
+                    log.error("zalo: a reply part was refused for good and dropped: %s", exc)
+                    continue
                 rest = items[index:]
                 key = f"reply:zalo:{update.message_id or secrets.token_hex(8)}"
                 queued = await self.accounts.queue_replies("zalo", update.account_id, key, [i.text for i in rest],

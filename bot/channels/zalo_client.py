@@ -37,6 +37,10 @@ class ZaloBadRequest(ZaloError):
     """400: the request is wrong (e.g. text longer than 2000 characters); do not retry as is."""
 
 
+class ZaloChatGone(ZaloError):
+    """410 "The chat_id is invaild": the user is gone or the id is wrong; stop sending, never retry."""
+
+
 class ZaloUnauthorized(ZaloError):
     """401: the token is invalid or was reset."""
 
@@ -66,6 +70,8 @@ def error_for(error_code: int, description: str, retry_after: float | None = Non
         return ZaloBadRequest(error_code, description)
     if error_code == 401:
         return ZaloUnauthorized(error_code, description)
+    if error_code == 410:
+        return ZaloChatGone(error_code, description)
     if error_code in (0, 403, 408) or error_code >= 500:
         return ZaloServerError(error_code, description)
     return ZaloError(error_code, description)
@@ -127,10 +133,11 @@ class ZaloClient:
         return cast("dict[str, Any]", await self.call("getMe"))
 
     async def get_updates(self, timeout: int = 30) -> dict[str, Any] | None:  # noqa: ASYNC109 (API field)
-        """One update ``{event_name, message}`` or None when nothing came within ``timeout`` seconds."""
+        """One update ``{event_name, message}`` or None when nothing came: a 408 after ``timeout``
+        seconds, or an ``ok:true`` answer without an update (the caller pauses before the next poll)."""
         try:
             update = await self.call("getUpdates", {"timeout": str(timeout)}, http_timeout=timeout + 10)
-            return cast("dict[str, Any] | None", update)
+            return update if isinstance(update, dict) and update else None
         except ZaloServerError as exc:
             if exc.error_code == 408:
                 return None

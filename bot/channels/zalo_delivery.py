@@ -4,9 +4,9 @@ errors (replies that could not be sent now are handed to the outbox by ``Account
 Error mapping for ``Channel.send`` (the outbox):
 - ``ZaloRetryAfter`` (429) → ``SendRetryLater(retry_after)``;
 - ``ZaloBadRequest`` (400) → ``SendRejected`` (this message will never pass as it is);
+- ``ZaloChatGone`` (410, "The chat_id is invaild") → ``SendBlocked`` (the account is marked);
 - anything else — 5xx, 403 "internal error", 401 (a reset token: fixable, so not final), network →
   ``SendError`` (retried with the outbox's backoff).
-The Zalo Bot API has no "the user blocked the bot" error, so ``SendBlocked`` is never raised.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.channels.base import SendError, SendRejected, SendRetryLater
-from bot.channels.zalo_client import ZaloBadRequest, ZaloClient, ZaloError, ZaloRetryAfter
+from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.channels.zalo_client import ZaloBadRequest, ZaloChatGone, ZaloClient, ZaloError, ZaloRetryAfter
 from bot.channels.zalo_render import Outgoing
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ def as_send_error(exc: ZaloError) -> SendError:
         return SendRetryLater(exc.retry_after, str(exc))
     if isinstance(exc, ZaloBadRequest):
         return SendRejected(str(exc))
+    if isinstance(exc, ZaloChatGone):
+        return SendBlocked(str(exc))
     return SendError(str(exc))
 
 

@@ -1,13 +1,17 @@
 """A neutral :class:`Reply` rendered for Zalo: plain text, choices as a numbered list with a hint
-line, split under 2,000 characters on line boundaries, an attachment as a signed link (and an image
-also as a photo). The user answers by number, label, or label without diacritics —
+line, split under 2,000 characters on line boundaries, an attachment as a signed link, and an image
+also as a photo — only when the link is public https: Zalo fetches the photo itself and refuses a
+loopback or private address, so without ``web.public_url`` the link text goes instead.
+The user answers by number, label, or label without diacritics —
 ``handlers.flow.choose`` already accepts all three, so nothing more is needed on the way in.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.channels.zalo_client import TEXT_LIMIT, split_text
@@ -27,6 +31,18 @@ class Outgoing:
     text: str
     photo: str | None = None
     caption: str | None = None
+
+
+def public_https(url: str) -> bool:
+    """Could Zalo's servers fetch ``url``? https, and a DNS name or a global IP address."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host or host == "localhost" or host.endswith((".localhost", ".local")):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return "." in host
 
 
 def choice_hint(count: int) -> str:
@@ -70,7 +86,7 @@ async def render(reply: Reply, files: FileStore, tz: ZoneInfo, *, photos: bool =
     link_text = t("zalo.file.ready", filename=attachment.filename, url=stored.url, expires=expires)
     if attachment.caption and attachment.caption.strip() not in reply.text:
         link_text = f"{attachment.caption.strip()}\n{link_text}"
-    if photos and attachment.mime_type in PHOTO_TYPES:
+    if photos and attachment.mime_type in PHOTO_TYPES and public_https(stored.url):
         fallback = t("zalo.file.ready", filename=attachment.filename, url=stored.url, expires=expires)
         caption = (attachment.caption or "").strip()[:limit] or None
         out.append(Outgoing(fallback, photo=stored.url, caption=caption))

@@ -9,12 +9,24 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.clean import ACCOUNT_ID_CHARS, bounded_id, clean_incoming
 from handlers.messages import Incoming
 
 TEXT_EVENT = "message.text.received"
 FALLBACK_EVENTS = {"message.image.received": "zalo.fallback.image",
                    "message.sticker.received": "zalo.fallback.sticker",
+                   "message.voice.received": "zalo.fallback.voice",
                    "message.unsupported.received": "zalo.fallback.unsupported"}
+UNKNOWN_FALLBACK = "zalo.fallback.unsupported"  # any other message.*.received: a person wrote, answer
+
+
+def fallback_for(event: str) -> str | None:
+    """The catalog key to answer a message the bot cannot read with; None for text or a non-message."""
+    if event in FALLBACK_EVENTS:
+        return FALLBACK_EVENTS[event]
+    if event.startswith("message.") and event.endswith(".received") and event != TEXT_EVENT:
+        return UNKNOWN_FALLBACK
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +38,11 @@ class ZaloUpdate:
     text: str | None
     display_name: str | None
     fallback_key: str | None  # a catalog key: answer with it instead of running the engine
+    photo_url: str | None = None  # message.image.received (issue 12 attaches it to a report)
 
     def incoming(self, channel: str = "zalo") -> Incoming:
-        return Incoming(channel=channel, account_id=self.account_id, text=self.text,
-                        message_id=self.message_id, display_name=self.display_name)
+        return clean_incoming(Incoming(channel=channel, account_id=self.account_id, text=self.text,
+                                       message_id=self.message_id, display_name=self.display_name))
 
 
 def unwrap(body: Any) -> dict[str, Any] | None:
@@ -53,7 +66,8 @@ def parse_update(body: Any) -> ZaloUpdate | None:
         return None
     event = _text(update.get("event_name")) or ""
     message = update.get("message")
-    if not isinstance(message, dict) or (event != TEXT_EVENT and event not in FALLBACK_EVENTS):
+    fallback = fallback_for(event)
+    if not isinstance(message, dict) or (event != TEXT_EVENT and fallback is None):
         return None
     sender_value, chat_value = message.get("from"), message.get("chat")
     sender: dict[Any, Any] = sender_value if isinstance(sender_value, dict) else {}
@@ -65,11 +79,11 @@ def parse_update(body: Any) -> ZaloUpdate | None:
     if (_text(chat.get("chat_type")) or "PRIVATE").upper() != "PRIVATE":
         return None  # the bot serves one person per chat; group chats are ignored
     text = message.get("text") if event == TEXT_EVENT else None
-    return ZaloUpdate(event_name=event, chat_id=chat_id, account_id=account_id,
+    return ZaloUpdate(event_name=event, chat_id=chat_id, account_id=bounded_id(account_id, ACCOUNT_ID_CHARS),
                       message_id=_text(message.get("message_id")),
                       text=text if isinstance(text, str) else None,
                       display_name=_text(sender.get("display_name")) or _text(sender.get("first_name")),
-                      fallback_key=FALLBACK_EVENTS.get(event))
+                      fallback_key=fallback, photo_url=_text(message.get("photo_url") or message.get("photo")))
 
 
 class RecentIds:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.base import Route
+from handlers.clean import clean_incoming
 from handlers.engine import Engine
 from handlers.messages import Attachment, Incoming, Reply
 from texts.catalog import t
@@ -79,8 +80,8 @@ class WebChatChannel:
         async with lock:  # one message at a time per account, in order
             if echo:
                 self._add(external_id, "user", Reply(text=(label or choice or "") if choice else (text or "")))
-            replies = await self._run_engine(Incoming(channel="web", account_id=external_id, text=text, choice=choice,
-                                                      message_id=message_id))
+            replies = await self._run_engine(clean_incoming(Incoming(
+                channel="web", account_id=external_id, text=text, choice=choice, message_id=message_id)))
             for reply in replies:
                 self._add(external_id, "bot", reply)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.webhook_body import BadBody, read_json_object
 from bot.web import keys
 from bot.web.chat import WebChatChannel
 from bot.web.guard import Ctx, page
@@ -101,8 +102,8 @@ async def messages(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     channel = _channel(ctx)
     try:
-        body: dict[str, Any] = await request.json()
-    except ValueError:
+        body: dict[str, Any] = await read_json_object(request)  # not JSON, too deep, not an object: 400
+    except BadBody:
         raise web.HTTPBadRequest() from None
     account = str(body.get("account") or "")[:64]
     text = body.get("text")

@@ -1,25 +1,23 @@
-"""Log in and out: scrypt-checked passwords, a lockout after repeated failures, a fresh session nonce."""
+"""Log in and out: scrypt-checked passwords, failures throttled per client address (never a lockout
+of the account), a fresh session nonce, and a logout that ends every copy of the session."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
+from bot.config import WebConfig
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, tag
 from bot.web.security import Session
-from models.accounts import web_user_for_login
+from handlers.clean import clean_name
+from models.accounts import end_web_sessions, web_user_for_login
 from models.clock import utcnow
 from models.passwords import DUMMY_HASH, verify_password
+from models.throttle import Limit, record_failure, wait_left
 from texts.catalog import t
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite hands back naive UTC
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _form(ctx: Ctx, username: str = "", message: str | None = None, status: int = 200) -> web.Response:
@@ -42,36 +40,39 @@ async def login_form(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     return _form(ctx)
 
 
+def login_limit(cfg: WebConfig) -> Limit:
+    """Failed logins per client address (kept in the database: every worker counts them)."""
+    return Limit("login", cfg.login_max_failures, timedelta(minutes=cfg.login_lockout_minutes))
+
+
 @page(login=False)
 async def login_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """Every failure — unknown name, wrong password, too many tries from this address — gets the same
+    message and status, after the same work (one scrypt check, one counter update). No account is
+    ever locked: a throttled address waits, the staffer at another desk does not."""
     form = await request.post()
-    username = str(form.get("username", "")).strip()[:64]
+    username = (clean_name(str(form.get("username", ""))) or "")[:64]
     password = str(form.get("password", ""))[:256]
-    cfg = ctx.config.web
-    now = utcnow()
+    address = request.remote or "unknown"
+    limit, now = login_limit(ctx.config.web), utcnow()
     async with ctx.sessions() as db, db.begin():
-        user = await web_user_for_login(db, username)
-        if user is None:
-            await asyncio.to_thread(verify_password, password, DUMMY_HASH)
-            return _form(ctx, username, t("web.login.failed"), status=401)
-        locked_until = _aware(user.locked_until)
-        if locked_until is not None and locked_until > now:
-            minutes = max(1, -(-int((locked_until - now).total_seconds()) // 60))
-            return _form(ctx, username, t("web.login.locked", minutes=minutes), status=429)
-        if not await asyncio.to_thread(verify_password, password, user.password_hash):
-            user.failed_logins += 1
-            if user.failed_logins >= cfg.login_max_failures:
-                user.failed_logins = 0
-                user.locked_until = now + timedelta(minutes=cfg.login_lockout_minutes)
-                return _form(ctx, username, t("web.login.locked", minutes=cfg.login_lockout_minutes), status=429)
-            left = cfg.login_max_failures - user.failed_logins
-            return _form(ctx, username, t("web.login.failed_left", left=left), status=401)
-        user.failed_logins, user.locked_until = 0, None
-        ctx.session = Session.fresh(user.id)  # a new nonce: no session fixation
+        throttled = await wait_left(db, limit, address, now) is not None
+        user = None if throttled else await web_user_for_login(db, username)
+        stored = user.password_hash if user is not None else DUMMY_HASH
+        good = await asyncio.to_thread(verify_password, password, stored)
+        if user is None or not good:
+            await record_failure(db, limit, address, now)
+            return _form(ctx, username, t("web.login.refused", minutes=ctx.config.web.login_lockout_minutes),
+                         status=401)
+        ctx.session = Session.fresh(user.id, user.session_epoch)  # a new nonce: no session fixation
     raise web.HTTPSeeOther("/")
 
 
 @page(login=False)
 async def logout(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """End this session and every copy of its cookie (the login's session epoch moves on)."""
+    if ctx.user is not None and ctx.user.id is not None:
+        async with ctx.sessions() as db, db.begin():
+            await end_web_sessions(db, ctx.user.id)
     ctx.session = Session.fresh()
     raise web.HTTPSeeOther("/login")

@@ -1,8 +1,10 @@
 """The signed session cookie and CSRF tokens (passwords: ``models.passwords``).
 
-The cookie holds ``nonce|user_id|issued`` signed with HMAC-SHA256 under the web secret key. The
+The cookie holds ``nonce|user_id|issued|epoch`` signed with HMAC-SHA256 under the web secret key. The
 nonce changes at every login and logout; the CSRF token of a page is an HMAC of the nonce, so a
-form from another session (or another site) is refused.
+form from another session (or another site) is refused. ``epoch`` is the login's session epoch at
+login time: logout and a new password move the login's epoch on, and every older cookie — a copy
+included — stops working (the guard compares it with the database).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ class Session:
     user_id: int | None = None
     issued: int = 0
     dirty: bool = False  # set the cookie on the response
+    epoch: int = 0
 
     @classmethod
-    def fresh(cls, user_id: int | None = None) -> Session:
-        return cls(nonce=secrets.token_urlsafe(18), user_id=user_id, issued=int(time.time()), dirty=True)
+    def fresh(cls, user_id: int | None = None, epoch: int = 0) -> Session:
+        return cls(nonce=secrets.token_urlsafe(18), user_id=user_id, issued=int(time.time()), dirty=True, epoch=epoch)
 
 
 def _mac(secret: str, message: str) -> str:
@@ -42,7 +45,7 @@ def _mac(secret: str, message: str) -> str:
 
 
 def dump_session(session: Session, secret: str) -> str:
-    body = f"{session.nonce}|{session.user_id or ''}|{session.issued}"
+    body = f"{session.nonce}|{session.user_id or ''}|{session.issued}|{session.epoch}"
     return f"{body}|{_mac(secret, 'session|' + body)}"
 
 
@@ -51,20 +54,20 @@ def load_session(cookie: str | None, secret: str, now: float | None = None) -> S
     if not cookie:
         return None
     parts = cookie.split("|")
-    if len(parts) != 4:
+    if len(parts) != 5:
         return None
-    nonce, user, issued, mac = parts
-    body = f"{nonce}|{user}|{issued}"
+    nonce, user, issued, epoch, mac = parts
+    body = f"{nonce}|{user}|{issued}|{epoch}"
     if not hmac.compare_digest(mac, _mac(secret, "session|" + body)):
         return None
     try:
-        issued_at = int(issued)
+        issued_at, epoch_no = int(issued), int(epoch)
         user_id = int(user) if user else None
     except ValueError:
         return None
     if (now if now is not None else time.time()) - issued_at > SESSION_MAX_AGE:
         return None
-    return Session(nonce=nonce, user_id=user_id, issued=issued_at)
+    return Session(nonce=nonce, user_id=user_id, issued=issued_at, epoch=epoch_no)
 
 
 def csrf_token(session: Session, secret: str) -> str:

@@ -1,7 +1,7 @@
 """leases: one holder at a time for a duty shared by several workers (the scheduler)
 
 Revision ID: 0008_leases
-Revises: 0005_giaoban
+Revises: 0007_hardening
 Create Date: 2026-12-06 02:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008_leases"
-down_revision: str | None = "0005_giaoban"
+down_revision: str | None = "0007_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -107,7 +107,7 @@ def test_invites(demo_db: Path) -> None:
     code = bot(demo_db, "invite", "village", "06652.03").stdout.strip().splitlines()[-1]
     assert len(code) == 8 and code.isalnum()
     staff = bot(demo_db, "invite", "staff", "--unit", "06652", "--role", "staff").stdout.strip().splitlines()[-1]
-    assert len(staff) == 8 and staff != code
+    assert len(staff) == 12 and staff != code  # staff and admin codes are longer
     refused = bot(demo_db, "invite", "village", "99999", ok=False)
     assert "no unit with code 99999" in refused.stderr
     commune = bot(demo_db, "invite", "village", "06724", ok=False).stderr  # a commune is not a village
@@ -148,7 +148,32 @@ def test_webuser_creates_and_resets_a_login(demo_db: Path) -> None:
     again = bot(demo_db, "webuser", "clerk9").stdout.strip().splitlines()[-1]
     assert len(first) >= 10 and first != again
     with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
-        stored = conn.execute("SELECT password_hash FROM web_user WHERE username = 'clerk9'").fetchone()[0]
+        stored, epoch = conn.execute("SELECT password_hash, session_epoch FROM web_user "
+                                     "WHERE username = 'clerk9'").fetchone()
     assert verify_password(again, stored) and not verify_password(first, stored)
+    assert epoch == 1  # the new password ended the sessions of the old one
     assert "needs --unit" in bot(demo_db, "webuser", "nobody", ok=False).stderr
     assert "no commune" in bot(demo_db, "webuser", "x", "--unit", "06652.01", ok=False).stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after", "nested"])
+def test_config_is_honoured_wherever_it_is_given(tmp_path: Path, where: str) -> None:
+    from bot.cli import _parser
+
+    path = tmp_path / "elsewhere.toml"
+    args = {"before": ["--config", str(path), "invite", "staff", "--unit", "C1"],
+            "after": ["invite", "--config", str(path), "staff", "--unit", "C1"],
+            "nested": ["invite", "staff", "--unit", "C1", "--config", str(path)]}[where]
+    assert _parser().parse_args(args).config == path
+    assert _parser().parse_args(["db", "upgrade"]).config is None
+
+
+def test_config_before_the_command_picks_the_database(tmp_path: Path) -> None:
+    db_file = tmp_path / "from-config.sqlite3"
+    config = tmp_path / "elsewhere.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{db_file}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert db_file.exists()

@@ -11,6 +11,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+NO_RESULT = object()  # a handler's answer for an envelope without ``result`` (``{"ok": true}``)
+
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
@@ -141,6 +143,9 @@ class FakeServer:
     def rate_limited(self, retry_after: float) -> ApiError:
         raise NotImplementedError
 
+    def validate(self, method: str, params: dict[str, Any]) -> None:
+        """Refuse (raise ApiError) what the real API refuses, before any handler runs."""
+
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         try:
@@ -154,6 +159,7 @@ class FakeServer:
                 raise ApiError(401, "Unauthorized")
             if self._failures[method]:
                 raise self._failures[method].popleft()
+            self.validate(method, params)
             if method in self.send_methods:
                 wait = self._bucket.take() if self._bucket else 0.0
                 if wait:
@@ -166,4 +172,4 @@ class FakeServer:
             result = await handler(params)
         except ApiError as error:
             return self.error_response(error)
-        return web.json_response({"ok": True, "result": result})
+        return web.json_response({"ok": True} if result is NO_RESULT else {"ok": True, "result": result})

@@ -17,11 +17,12 @@ import json
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from tests.fakes._base import ApiError, FakeServer
-from tests.fakes.telegram_spec import field_types
+from tests.fakes.telegram_spec import check_types, field_types, method_fields
 from tests.fakes.telegram_updates import UpdateBuilders
 
 BLOCKED = "Forbidden: bot was blocked by the user"
@@ -29,8 +30,22 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly "
     "the same as a content and reply markup of the current message"
 )
+TEXT_LIMIT = 4096  # UTF-16 code units, as Telegram counts
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64  # bytes
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+BAD_PORT = "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _buttons(markup: Any) -> list[dict[str, Any]]:
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    return [b for row in rows or [] if isinstance(row, list) for b in row if isinstance(b, dict)]
 
 
 def _decode(method: str, name: str, raw: str) -> Any:
@@ -110,6 +125,23 @@ class FakeTelegram(UpdateBuilders, FakeServer):
     def documents(self) -> list[dict[str, Any]]:
         return [f for f in self.files if f["method"] == "sendDocument"]
 
+    # --- strictness (what the real Bot API refuses) ------------------------------------------------
+    def validate(self, method: str, params: dict[str, Any]) -> None:
+        if method_fields(method) is None:
+            return  # an unknown method is answered 404 by the dispatcher
+        problems = check_types(method, params)
+        if problems:
+            raise ApiError(400, f"Bad Request: {problems[0]}")
+        for button in _buttons(params.get("reply_markup")):
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if not str(button.get("text") or "").strip():
+                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+        caption = params.get("caption")
+        if isinstance(caption, str) and utf16_len(caption) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+
     # --- protocol --------------------------------------------------------------------------------
     async def parse_params(self, request: web.Request, method: str) -> dict[str, Any]:
         params: dict[str, Any] = {k: _decode(method, k, v) for k, v in request.query.items()}
@@ -177,6 +209,15 @@ class FakeTelegram(UpdateBuilders, FakeServer):
             return await self._delete_webhook(params)
         if not url.startswith("https://"):
             raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        try:
+            port = urlsplit(url).port or 443
+        except ValueError as exc:
+            raise ApiError(400, "Bad Request: bad webhook: Failed to parse the URL") from exc
+        if port not in WEBHOOK_PORTS:
+            raise ApiError(400, BAD_PORT)
+        connections = params.get("max_connections")
+        if connections is not None and not 1 <= int(connections) <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be 1-100")
         secret = params.get("secret_token")
         if secret is not None and not _SECRET.match(str(secret)):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
@@ -203,7 +244,7 @@ class FakeTelegram(UpdateBuilders, FakeServer):
         text = str(params.get("text") or "")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
+        if utf16_len(text) > TEXT_LIMIT:
             raise ApiError(400, "Bad Request: message is too long")
         return self._store(chat_id, params, text=text)
 
@@ -236,6 +277,8 @@ class FakeTelegram(UpdateBuilders, FakeServer):
         text = str(params.get("text") or "")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > TEXT_LIMIT:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return self._edit(self._find(params), params, text=text)
 
     async def _edit_markup(self, params: dict[str, Any]) -> Any:
@@ -245,6 +288,8 @@ class FakeTelegram(UpdateBuilders, FakeServer):
         if not params.get("callback_query_id"):
             raise ApiError(400, "Bad Request: query is too old and response timeout expired "
                                 "or query ID is invalid")
+        if len(str(params.get("text") or "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.answered.append(params)
         return True
 

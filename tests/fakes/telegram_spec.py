@@ -66,3 +66,56 @@ def assert_calls_match_spec(calls: Iterable[tuple[str, Mapping[str, Any]]]) -> N
         problems += [f"call #{index}: {problem}" for problem in check_call(method, params)]
     if problems:
         raise AssertionError(f"calls do not match {spec_version()}:\n" + "\n".join(problems))
+
+
+# --- value types -------------------------------------------------------------------------------------
+_SCALARS: dict[str, Any] = {
+    "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "String": lambda v: isinstance(v, str),
+    "Boolean": lambda v: isinstance(v, bool),
+    "Float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "InputFile": lambda v: isinstance(v, dict) and "filename" in v,  # an upload, as the fake records it
+}
+
+
+def type_problems(type_name: str, value: Any, where: str) -> list[str]:
+    """Problems of ``value`` against one spec type (``Integer``, ``Array of X``, an object type...)."""
+    if type_name.startswith("Array of "):
+        if not isinstance(value, list):
+            return [f"{where}: expected {type_name}, got {type(value).__name__}"]
+        inner = type_name[len("Array of "):]
+        return [p for i, item in enumerate(value) for p in type_problems(inner, item, f"{where}[{i}]")]
+    check = _SCALARS.get(type_name)
+    if check is not None:
+        return [] if check(value) else [f"{where}: expected {type_name}, got {type(value).__name__}"]
+    entry = load_spec()["types"].get(type_name)
+    if not isinstance(value, dict):
+        return [f"{where}: expected {type_name}, got {type(value).__name__}"]
+    if entry is None or entry.get("subtypes"):  # an abstract type (e.g. BotCommandScope): an object is enough
+        return []
+    fields = {field["name"]: field for field in entry.get("fields", [])}
+    problems = [f"{where}: {type_name} lacks required field {name!r}"
+                for name, field in fields.items() if field.get("required") and name not in value]
+    problems += [f"{where}: {type_name} has no field {name!r}" for name in value if name not in fields]
+    for name, item in value.items():
+        if name in fields:
+            problems += value_problems(fields[name]["types"], item, f"{where}.{name}")
+    return problems
+
+
+def value_problems(types: list[str], value: Any, where: str) -> list[str]:
+    """Problems of ``value`` against a field's type list (any one type may match)."""
+    found: list[str] = []
+    for type_name in types:
+        problems = type_problems(type_name, value, where)
+        if not problems:
+            return []
+        found = found or problems
+    return found
+
+
+def check_types(method: str, params: Mapping[str, Any]) -> list[str]:
+    """Parameters whose values do not have the spec's type (unknown names are ``check_call``'s)."""
+    fields = method_fields(method) or {}
+    return [p for name, value in params.items() if name in fields and value is not None
+            for p in value_problems(fields[name]["types"], value, f"{method}.{name}")]

@@ -228,7 +228,7 @@ async def test_webhook_refuses_wrong_or_missing_secret(sqlite_db: Database, fake
         assert await s.scalar(select(func.count()).select_from(ChannelAccount)) == 0
     async with aiohttp.ClientSession() as http, http.post(bot.url, data=b"not json",
                                                           headers={SECRET_HEADER: SECRET}) as resp:
-        assert resp.status == 400
+        assert resp.status == 200  # ignored and logged: Telegram would redeliver a 4xx forever
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

@@ -187,9 +187,9 @@ async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake:
     assert bot.channel.running
 
 
-async def started_bot(db_url: str, fake: FakeTelegram) -> Bot:
+async def started_bot(db_url: str, fake: FakeTelegram, mode: str = "polling") -> Bot:
     """Build and start the App as ``make_bot`` does, outside the fixture: the test stops it itself."""
-    app = await build(make_config(db_url, fake))
+    app = await build(make_config(db_url, fake, mode))
     bot = Bot(app, fake, Clock(NOW))
     await start(app)  # returns even when the Bot API cannot be reached
     return bot

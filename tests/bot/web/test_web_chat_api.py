@@ -71,4 +71,8 @@ async def test_unknown_accounts_and_bad_bodies_are_refused(client: TestClient) -
     assert resp.status == 404
     resp = await client.post("/chat/api/send", json={"account": "someone"}, headers={"X-CSRF-Token": token})
     assert resp.status == 400
+    for raw in (b"[" * 100_000 + b"]" * 100_000, b"[1]", b"\xff", b""):  # deep nesting: 400, not a 500
+        resp = await client.post("/chat/api/send", data=raw, headers={"X-CSRF-Token": token,
+                                                                      "Content-Type": "application/json"})
+        assert resp.status == 400, raw[:10]
     assert (await client.get("/chat/api/messages?account=nobody")).status == 200
