@@ -59,7 +59,7 @@ async def test_the_village_page_shows_history_and_audit(client: TestClient, web_
     assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
     html = await (await client.get(f"/v/{village}")).text()
     assert t("status.elected_member") in html and "Nguyễn Văn An" in html
-    assert t("web.village.kind_election") in html and "election.create" in html
+    assert t("web.village.kind_election") in html and t("web.audit.action.election.create") in html
     assert "15/12/2024" in html
 
 
