@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables)
+import models.merger_tables
+import models.tables  # noqa: F401
 from models.db import make_engine
 
 target_metadata = SQLModel.metadata
