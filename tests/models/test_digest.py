@@ -10,8 +10,8 @@ from models.progress import UnitProgress
 from models.reminders import Due
 from reports.digest_text import TELEGRAM_LIMIT, pct, render_digest
 from tests.conftest import Database
-from texts.catalog import t
 from tests.scheduler.province import RULES, Province, at, build_province, elect, plan
+from texts.catalog import t
 
 D = date.fromisoformat
 
