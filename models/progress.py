@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import literal_column, select, type_coerce
 from sqlmodel import col
 
+from models.merger import CHOSEN, eligible_from
 from models.merger_tables import CongressPlan
 from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport, Unit, UnitAncestor
 from models.typed_sql import AnyRow, AnySelect, id_col
@@ -259,10 +260,14 @@ def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
     return out
 
 
-EXPORT_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
+BASE_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
                   "village_name", "status", "election_date", "head_name", "head_party_status", "votes_for",
                   "valid_ballots", "roll", "congress_planned_date", "congress_held_date", "secretary_name",
                   "merged", "updated_at")
+# the merger rules' columns (issue 11), after the columns above
+MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secretary_method", "secretary_approval",
+                  "not_merged_reason")
+EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS)
 
 
 def _ancestor_code(level: str) -> ScalarSelect[str]:
@@ -271,16 +276,18 @@ def _ancestor_code(level: str) -> ScalarSelect[str]:
             .where(col(a.descendant_id) == Unit.id, col(u.level) == level).limit(1).scalar_subquery())
 
 
-async def export_rows(session: AsyncSession, period: str, today: date,
-                      scope_id: int | None = None) -> AsyncIterator[dict[str, str]]:
+async def export_rows(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
+                      deadline: date | None = None) -> AsyncIterator[dict[str, str]]:
     """One row per village (DESIGN §4), streamed, optionally only under ``scope_id``."""
     commune = aliased(Unit)
     e, c = ElectionReport, CongressReport
     stmt = with_reports(
         select(_ancestor_code("province"), _ancestor_code("district"), col(commune.code), col(commune.full_name),
-               col(Unit.code), col(Unit.full_name), status_expr(today), col(e.election_date), col(e.head_name),
-               col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll), col(c.planned_date),
-               col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at), col(c.updated_at))
+               col(Unit.code), col(Unit.full_name), status_expr(today, deadline), col(e.election_date),
+               col(e.head_name), col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll),
+               col(c.planned_date), col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at),
+               col(c.updated_at), col(e.party_date), col(e.admission_planned_date), col(c.method),
+               col(c.approval_number), col(c.approval_date), col(c.not_merged_reason))
         .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
     ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
     if scope_id is not None:
@@ -288,11 +295,23 @@ async def export_rows(session: AsyncSession, period: str, today: date,
                                             col(UnitAncestor.ancestor_id) == scope_id))
     result = await session.stream(stmt)
     async for row in result:
-        *values, e_upd, c_upd = row
+        values, e_upd, c_upd = row[:17], row[17], row[18]
         updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
-        out = {k: _cell(v) for k, v in zip(EXPORT_COLUMNS[:-1], values, strict=True)}
+        out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
         out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
+        out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
         yield out
+
+
+def merger_cells(party: str | None, party_date: date | None, planned: date | None, method: str | None,
+                 number: str | None, approved: date | None, reason: str | None) -> dict[str, str]:
+    """The merger columns of one village: approval ``<number> <date>``, or ``pending`` for a secretary
+    chosen (not already secretary) and not yet approved."""
+    approval = f"{number or ''} {approved.isoformat()}".strip() if approved else (
+        "pending" if method in CHOSEN else "")
+    return {"party_date": _cell(party_date), "eligible_from": _cell(eligible_from(party, party_date)),
+            "admission_planned_date": _cell(planned), "secretary_method": method or "",
+            "secretary_approval": approval, "not_merged_reason": reason or ""}
 
 
 def _cell(value: object) -> str:

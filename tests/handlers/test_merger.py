@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from handlers.engine import Engine
 from models.merger_records import party_events
-from models.progress import village_status
+from models.progress import MERGER_COLUMNS, export_rows, village_status
 from models.reminders import Rules, due_today, late_villages
 from models.reports import audit_trail, get_congress, get_election, revisions
 from tests.conftest import Database
@@ -105,6 +105,10 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
         c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
         assert c is not None and (c.method, c.approval_number, c.approval_date) == (
             "by_election", "125-QĐ/ĐU", date(2024, 12, 20))
+        row = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"][0]
+    assert {k: row[k] for k in MERGER_COLUMNS} == {
+        "party_date": "", "eligible_from": "", "admission_planned_date": "", "secretary_method": "by_election",
+        "secretary_approval": "125-QĐ/ĐU 2024-12-20", "not_merged_reason": ""}
     # an appointment replaces it: approval pending again
     await name_head_secretary(chat, "20/12", method="3")
     await chat.send("có")
@@ -157,6 +161,10 @@ async def test_admission_recorded_makes_the_head_probationary(db: Database, engi
     assert chat.text == t("merger.party.saved_admitted", head="Nguyễn Văn Ân", date="18/12/2024",
                           eligible="18/12/2025")
     assert await status(db, province) == "elected_probationary"
+    async with db.sessions() as s:
+        row = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"][0]
+    assert (row["head_party_status"], row["party_date"], row["eligible_from"]) == (
+        "probationary", "2024-12-18", "2025-12-18")
     officer = await staff(db, engine, province)
     await officer.send("/ghidangvien V2 ketnap 18/12/2024")
     assert officer.text == t("merger.party.refused.no_election", eligible="")
