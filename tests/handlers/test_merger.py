@@ -105,7 +105,7 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
         c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
         assert c is not None and (c.method, c.approval_number, c.approval_date) == (
             "by_election", "125-QĐ/ĐU", date(2024, 12, 20))
-        row = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"][0]
+        (row,) = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"]
     assert {k: row[k] for k in MERGER_COLUMNS} == {
         "party_date": "", "eligible_from": "", "admission_planned_date": "", "secretary_method": "by_election",
         "secretary_approval": "125-QĐ/ĐU 2024-12-20", "not_merged_reason": ""}
@@ -162,7 +162,7 @@ async def test_admission_recorded_makes_the_head_probationary(db: Database, engi
                           eligible="18/12/2025")
     assert await status(db, province) == "elected_probationary"
     async with db.sessions() as s:
-        row = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"][0]
+        (row,) = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"]
     assert (row["head_party_status"], row["party_date"], row["eligible_from"]) == (
         "probationary", "2024-12-18", "2025-12-18")
     officer = await staff(db, engine, province)
