@@ -22,16 +22,18 @@ WORDED: dict[str, Callable[[str], str]] = {  # the merger columns in words (issu
 }
 
 
-async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None) -> bytes:
+async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
+                     deadline: date | None = None) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    async for row in export_rows(session, period, today, scope_id):
+    async for row in export_rows(session, period, today, scope_id, deadline):
         writer.writerow(row)
     return buf.getvalue().encode("utf-8")
 
 
-async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id: int | None = None) -> bytes:
+async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
+                      deadline: date | None = None) -> bytes:
     """Same columns, Vietnamese headers, numbers as numbers, status and party status in words."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(t("export.sheet"))
@@ -40,7 +42,7 @@ async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id:
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"
     ws.append([t(f"export.{c}") for c in EXPORT_COLUMNS])
-    async for row in export_rows(session, period, today, scope_id):
+    async for row in export_rows(session, period, today, scope_id, deadline):
         out: list[object] = []
         for col in EXPORT_COLUMNS:
             value = row[col]

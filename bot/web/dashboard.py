@@ -62,7 +62,7 @@ def status_counts(whole: UnitProgress) -> Html:
 
 async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Html:
     assert unit.id is not None  # a unit read from its table
-    lines = await progress_by_child(db, unit.id, today)
+    lines = await progress_by_child(db, unit.id, today, ctx.rules.congress_deadline)
     whole = total(lines, unit.id)
     levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
     if not lines:

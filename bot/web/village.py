@@ -61,7 +61,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             return ctx.not_found()
         assert village.id is not None
         crumbs = await breadcrumb(ctx, db, village)
-        status = await village_status(db, village.id, ctx.today)
+        status = await village_status(db, village.id, ctx.today, ctx.rules.congress_deadline)
         election = await get_election(db, village.id)
         congress = await get_congress(db, village.id)
         revs = await revisions(db, village.id)

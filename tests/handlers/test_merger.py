@@ -49,6 +49,8 @@ async def test_probationary_head_named_secretary_is_refused_with_the_date(db: Da
     async with db.sessions() as s:
         assert await get_congress(s, province.villages[0].id) is None  # type: ignore[arg-type]
     assert await status(db, province) == "elected_probationary"
+    await chat.send("/trangthai")
+    assert t("merger.status.eligible", date="20/05/2025") in chat.text
 
 
 async def test_non_member_head_is_refused_and_reasons_include_not_a_member(db: Database, engine: Engine,
@@ -96,6 +98,8 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
     assert t("merger.summary.method", method=t("merger.method.by_election")) in chat.text
     await chat.send("có")
     assert await status(db, province) == "merged"
+    await chat.send("/trangthai")
+    assert t("merger.summary.approval_pending") in chat.text
     officer = await staff(db, engine, province)
     await officer.send("/chuany V1 125-QĐ/ĐU 21/12/2024")
     assert officer.text == t("merger.staff.refused.date_in_future", village="Thôn 1")
@@ -168,6 +172,16 @@ async def test_admission_recorded_makes_the_head_probationary(db: Database, engi
     officer = await staff(db, engine, province)
     await officer.send("/ghidangvien V2 ketnap 18/12/2024")
     assert officer.text == t("merger.party.refused.no_election", eligible="")
+    # a planned admission that passes unrecorded: the head is reminded (repeating, then the commune)
+    await officer.send("/ghidangvien V1 dukien 10/01/2025")
+    assert officer.text == t("merger.party.refused.already_admitted", eligible="")
+    other = await bound_head(db, engine, province, 1, "u2")
+    await fill(other, "15/12", "Trần Văn Bình", "300", "350", "400", "3", "10/01/2025", "1")
+    rules = Rules(election_date=date(2024, 12, 15))
+    async with db.sessions() as s:
+        assert not await due_today(s, rules, date(2025, 1, 10), only=("admission",))
+        (due,) = await due_today(s, rules, date(2025, 1, 11), only=("admission",))
+    assert (due.village_code, due.since, due.on) == ("V2", date(2025, 1, 11), date(2025, 1, 10))
 
 
 async def test_lateness_against_the_commune_plan(db: Database, engine: Engine, province: Province) -> None:
