@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.context import Context
-from models.progress import status_expr, with_reports
-from models.tables import CongressReport, ElectionReport, Unit
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
+from models.progress import status_expr, with_reports
+from models.tables import CongressReport, ElectionReport, Unit
 from texts.catalog import t
 from texts.fmt import fmt_date
 
