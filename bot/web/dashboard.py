@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
+from bot.web.merger_forms import plan_form
 from models.dashboard import unit_by_code, units_by_ids
 from models.db import DbSession
 from models.digest import parent_names
@@ -105,7 +106,8 @@ async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
     async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
         body = await progress_body(ctx, db, unit, ctx.today)
-    return ctx.render(t("web.progress.title", unit=unit.full_name), Html(crumbs + body + downloads_links(unit.code)))
+    return ctx.render(t("web.progress.title", unit=unit.full_name),
+                      Html(crumbs + body + plan_form(ctx, unit) + downloads_links(unit.code)))
 
 
 @page()
