@@ -31,6 +31,7 @@ from models.merger import CHOSEN
 from models.reports import ReportError, get_congress, get_election, plan_congress, record_congress_result
 from texts.catalog import has, t
 from texts.fmt import fmt_date, from_iso, iso
+from texts.titles import head_title
 
 OFFERED_REASONS = ("head_not_member", "other_elected")
 REASONS = (*OFFERED_REASONS, "other")  # "other": the head typed the reason (kept as a note)
@@ -201,7 +202,8 @@ async def begin(ctx: Context) -> FlowState | None:
             "planned": iso(congress.planned_date) if congress else None,
             **party_facts(election.party_status, election.party_date, election.admission_planned_date)}
     if congress is not None and congress.method == "already_secretary":
-        ctx.say(t("merger.baucu.merged_at_once", head=election.head_name))
+        title = head_title(ctx.unit.type, ctx.unit.name, ctx.unit.full_name)
+        ctx.say(t("merger.baucu.merged_at_once", head=election.head_name, title=title[:1].lower() + title[1:]))
         return None
     if congress is not None and congress.held_date is not None:
         merged = (t("congress.summary.merged") if congress.merged else t(

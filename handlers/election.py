@@ -29,6 +29,7 @@ from models.merger_records import record_already_secretary
 from models.reports import ELECTION_FIELDS, ElectionData, ReportError, get_congress, get_election, record_election
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
+from texts.titles import head_title
 
 FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status")
 PARTY_CHOICES = ("member", "probationary", "planned", "non_member")
@@ -246,7 +247,8 @@ async def _save(ctx: Context, state: FlowState) -> None:
         text += "\n" + t(f"merger.refused.{err.reason}")
         already = False
     if already:
-        text += "\n" + t("merger.baucu.merged_at_once", head=data.head_name)
+        title = head_title(ctx.unit.type, ctx.unit.name, ctx.unit.full_name)
+        text += "\n" + t("merger.baucu.merged_at_once", head=data.head_name, title=title[:1].lower() + title[1:])
     elif data.party_status == "member":
         text += "\n" + t("election.next_congress")
     ctx.say(text)

@@ -76,7 +76,7 @@ async def test_full_member_already_secretary_is_merged_at_once(db: Database, eng
     await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "có")
     assert t("merger.summary.already_secretary", answer=t("common.yes")) in chat.text
     await chat.send("1")
-    assert t("merger.baucu.merged_at_once", head="Nguyễn Văn Ân") in chat.text
+    assert t("merger.baucu.merged_at_once", head="Nguyễn Văn Ân", title="trưởng thôn 1") in chat.text
     assert await status(db, province) == "merged"
     async with db.sessions() as s:
         c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
