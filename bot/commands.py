@@ -161,7 +161,7 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                     return _fail(f"no unit with code {args.unit} in period {config.bot.period}")
                 scope_id = unit.id
             writer = export_xlsx if export_format(args.format, args.out) == "xlsx" else export_csv
-            data = await writer(session, config.bot.period, today, scope_id)
+            data = await writer(session, config.bot.period, today, scope_id, config.reminders.congress_deadline)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"wrote {args.out}")

@@ -173,6 +173,7 @@ class ReminderConfig(_Section):
     quiet_start: ClockTime = time(21, 0)  # local time (bot.timezone); reminders wait until quiet_end
     quiet_end: ClockTime = time(7, 0)
     probation_notice_days: int = Field(14, ge=0)  # remind this many days before the probation ends
+    congress_deadline: IsoDate | None = None  # the province's default deadline for branch congresses
 
 
 class SchedulerConfig(_Section):

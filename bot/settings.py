@@ -20,7 +20,7 @@ def rules_from_config(cfg: ReminderConfig) -> Rules:
                  congress_result_grace_days=cfg.congress_result_grace_days, probation_months=cfg.probation_months,
                  probation_notice_days=cfg.probation_notice_days, repeat_every_days=cfg.repeat_every_days,
                  escalate_after=cfg.escalate_after, quiet_start=cfg.quiet_start,
-                 quiet_end=cfg.quiet_end)
+                 quiet_end=cfg.quiet_end, congress_deadline=cfg.congress_deadline)
 
 
 def giaoban_rules(cfg: GiaobanConfig) -> GiaobanRules:

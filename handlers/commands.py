@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers import binding, congress, election, giaoban, staff, status, tasks
+from handlers import binding, congress, election, giaoban, merger_staff, party, staff, status, tasks
 from handlers.context import Context
 from handlers.flow import Flow
 from texts.catalog import fold, has, t
@@ -90,6 +90,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", ANYONE, action=start_cmd),
     Command("baucu", HEADS, flow=election.FLOW, aliases=("election",), quick=True),
     Command("daihoi", HEADS, flow=congress.FLOW, aliases=("congress",), quick=True),
+    Command("dangvien", HEADS, flow=party.FLOW, aliases=("party",)),
     Command("giaoban", HEADS, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
     Command("nhiemvu", HEADS, flow=tasks.FLOW, aliases=("tasks",), quick=True),
     Command("thamdu", HEADS, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
@@ -100,6 +101,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("chamtre", STAFF, action=staff.late_now, aliases=("late",)),
     Command("xuatfile", STAFF, action=staff.export_now, aliases=("export",)),
     Command("nhantonghop", STAFF, action=staff.digest_opt),
+    Command("ghidangvien", STAFF, action=merger_staff.party_cmd),
+    Command("chuany", STAFF, action=merger_staff.approve_cmd, aliases=("approve",)),
+    Command("kehoachdaihoi", STAFF, action=merger_staff.plan_cmd, aliases=("congressplan",)),
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
 FLOWS: dict[str, Flow] = {c.flow.name: c.flow for c in COMMANDS if c.flow is not None}

@@ -24,11 +24,14 @@ from handlers.flow import (
     must_yes_no,
     yes_no_choices,
 )
+from handlers.merger_text import party_facts, refusal_for, refusal_text
 from handlers.messages import Choice
 from handlers.parsing import parse_date, parse_person_name, same_person
+from models.merger import CHOSEN
 from models.reports import ReportError, get_congress, get_election, plan_congress, record_congress_result
-from texts.catalog import t
+from texts.catalog import has, t
 from texts.fmt import fmt_date, from_iso, iso
+from texts.titles import head_title
 
 OFFERED_REASONS = ("head_not_member", "other_elected")
 REASONS = (*OFFERED_REASONS, "other")  # "other": the head typed the reason (kept as a note)
@@ -47,12 +50,18 @@ def menu_choices(planned: bool) -> list[Choice]:
     return out
 
 
-def reason_choices() -> list[Choice]:
-    return labelled("congress.reason", OFFERED_REASONS)
+def reason_choices(party: str | None = None) -> list[Choice]:
+    """The reasons offered; for a full-member head, not "not a full member"."""
+    return labelled("congress.reason", OFFERED_REASONS if party != "member" else ("other_elected",))
+
+
+def method_choices() -> list[Choice]:
+    return labelled("merger.method", CHOSEN)
 
 
 def result_summary(d: dict[str, Any]) -> str:
     lines = [t("congress.summary.title"), t("congress.summary.held", date=fmt_date(d["held"])),
+             t("merger.summary.method", method=t(f"merger.method.{d.get('method') or 'congress'}")),
              t("congress.summary.secretary", name=d["secretary"])]
     if d["merged"]:
         lines.append(t("congress.summary.merged"))
@@ -80,7 +89,11 @@ def ask_same_person(ctx: Context, state: FlowState) -> Question:
 
 
 def ask_reason(ctx: Context, state: FlowState) -> Question:
-    return Question(t("congress.ask.reason"), reason_choices())
+    return Question(t("congress.ask.reason"), reason_choices(state.data.get("party")))
+
+
+def ask_method(ctx: Context, state: FlowState) -> Question:
+    return Question(t("merger.ask.method"), method_choices(), free_text=False)
 
 
 def ask_result_confirm(ctx: Context, state: FlowState) -> Question:
@@ -120,6 +133,11 @@ async def take_held_date(ctx: Context, state: FlowState) -> str | None:
     if elected is not None and held < elected:
         raise Invalid("congress.bad.held_before_election", date=fmt_date(elected))
     state.data["held"] = iso(held)
+    return "method"
+
+
+async def take_method(ctx: Context, state: FlowState) -> str | None:
+    state.data["method"] = must_choose(ctx, method_choices())
     return "secretary"
 
 
@@ -134,12 +152,18 @@ async def take_secretary(ctx: Context, state: FlowState) -> str | None:
 async def take_same_person(ctx: Context, state: FlowState) -> str | None:
     if not must_yes_no(ctx):
         return "reason"
+    held = from_iso(state.data["held"])
+    assert held is not None
+    refusal = refusal_for(state.data, held)
+    if refusal is not None:  # nothing saved: the reason, and from when it would be possible
+        ctx.say(refusal_text(refusal, state.data["head"], held))
+        return END
     state.data.update(merged=True, secretary=state.data["head"], reason=None, note=None)
     return "result_confirm"
 
 
 async def take_reason(ctx: Context, state: FlowState) -> str | None:
-    picked = choose(ctx, reason_choices())
+    picked = choose(ctx, reason_choices(state.data.get("party")))
     text = answer_text(ctx)
     if picked is None and len(text) < 3:
         raise Invalid("congress.bad.reason")
@@ -159,6 +183,7 @@ STEPS: dict[str, Step] = {
     "plan_date": Step(ask_plain, take_plan_date),
     "plan_confirm": Step(ask_plan_confirm, take_plan_confirm),
     "held_date": Step(ask_plain, take_held_date),
+    "method": Step(ask_method, take_method),
     "secretary": Step(ask_plain, take_secretary),
     "same_person": Step(ask_same_person, take_same_person),
     "reason": Step(ask_reason, take_reason),
@@ -174,7 +199,12 @@ async def begin(ctx: Context) -> FlowState | None:
         return None
     congress = await get_congress(ctx.session, ctx.unit.id)
     data = {"head": election.head_name, "elected": iso(election.election_date),
-            "planned": iso(congress.planned_date) if congress else None}
+            "planned": iso(congress.planned_date) if congress else None,
+            **party_facts(election.party_status, election.party_date, election.admission_planned_date)}
+    if congress is not None and congress.method == "already_secretary":
+        title = head_title(ctx.unit.type, ctx.unit.name, ctx.unit.full_name)
+        ctx.say(t("merger.baucu.merged_at_once", head=election.head_name, title=title[:1].lower() + title[1:]))
+        return None
     if congress is not None and congress.held_date is not None:
         merged = (t("congress.summary.merged") if congress.merged else t(
             "congress.summary.not_merged", reason=reason_text(congress.not_merged_reason, congress.not_merged_note)))
@@ -208,9 +238,11 @@ async def _save_result(ctx: Context, state: FlowState) -> None:
     try:
         await record_congress_result(ctx.session, ctx.unit.id, held_date=held, secretary_name=d["secretary"],
                                      merged=d["merged"], reason=d.get("reason"), note=d.get("note"),
-                                     actor=ctx.actor, now=ctx.now, today=ctx.today)
+                                     actor=ctx.actor, now=ctx.now, today=ctx.today,
+                                     method=d.get("method") or "congress")
     except ReportError as err:
-        ctx.say(t(f"congress.refused.{err.reason}"))
+        ctx.say(t(f"merger.refused.{err.reason}" if has(f"merger.refused.{err.reason}") else
+                  f"congress.refused.{err.reason}"))
         return
     ctx.say(t("congress.result_saved_merged" if d["merged"] else "congress.result_saved", village=ctx.unit.full_name))
 

@@ -9,12 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Context
-from handlers.flow import END, Flow, FlowState, Invalid, Question, Step, answer_text, choose, labelled, yes_no
+from handlers.flow import (
+    END,
+    Flow,
+    FlowState,
+    Invalid,
+    Question,
+    Step,
+    answer_text,
+    choose,
+    labelled,
+    must_yes_no,
+    yes_no,
+    yes_no_choices,
+)
 from handlers.messages import Choice
 from handlers.parsing import parse_count, parse_date, parse_person_name
-from models.reports import ELECTION_FIELDS, ElectionData, ReportError, get_election, record_election
+from models.merger_records import record_already_secretary
+from models.reports import ELECTION_FIELDS, ElectionData, ReportError, get_congress, get_election, record_election
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
+from texts.titles import head_title
 
 FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status")
 PARTY_CHOICES = ("member", "probationary", "planned", "non_member")
@@ -28,6 +43,8 @@ def next_step(data: dict[str, Any]) -> str:
             return f
     if data["party_choice"] in ("probationary", "planned") and not data.get("party_date"):
         return "party_date"
+    if data["party_choice"] == "member" and data.get("already_secretary") is None:
+        return "already_secretary"
     return "confirm"
 
 
@@ -54,6 +71,9 @@ def summary(data: dict[str, Any], on_file: bool = False) -> str:
              t("election.summary.party", party=t(f"election.party_choice.{data['party_choice']}"))]
     if data.get("party_date"):
         lines.append(t(f"election.summary.party_date_{data['party_choice']}", date=fmt_date(data["party_date"])))
+    if data["party_choice"] == "member" and data.get("already_secretary") is not None:
+        answer = t("common.yes" if data["already_secretary"] else "common.no")
+        lines.append(t("merger.summary.already_secretary", answer=answer))
     if data["votes_for"] * 2 <= data["roll"]:
         lines.append(t("election.warn.not_majority_saved" if on_file else "election.warn.not_majority",
                        votes=data["votes_for"], roll=data["roll"]))
@@ -71,6 +91,10 @@ def ask_party(ctx: Context, state: FlowState) -> Question:
 
 def ask_party_date(ctx: Context, state: FlowState) -> Question:
     return Question(t(f"election.ask.party_date_{state.data['party_choice']}"))
+
+
+def ask_already_secretary(ctx: Context, state: FlowState) -> Question:
+    return Question(t("merger.ask.already_secretary"), yes_no_choices())
 
 
 def ask_confirm(ctx: Context, state: FlowState) -> Question:
@@ -145,7 +169,7 @@ async def take_party(ctx: Context, state: FlowState) -> str | None:
     choice = choose(ctx, party_choices())
     if choice is None:
         raise Invalid("election.bad.party")
-    state.data.update(party_choice=choice, party_date=None)
+    state.data.update(party_choice=choice, party_date=None, already_secretary=None)
     return next_step(state.data)
 
 
@@ -157,6 +181,11 @@ async def take_party_date(ctx: Context, state: FlowState) -> str | None:
     if not planned and d > ctx.today:
         raise Invalid("election.bad.admission_future")
     state.data["party_date"] = iso(d)
+    return next_step(state.data)
+
+
+async def take_already_secretary(ctx: Context, state: FlowState) -> str | None:
+    state.data["already_secretary"] = must_yes_no(ctx)
     return next_step(state.data)
 
 
@@ -195,6 +224,7 @@ STEPS: dict[str, Step] = {
     "roll": Step(ask_plain, take_count),
     "party_status": Step(ask_party, take_party),
     "party_date": Step(ask_party_date, take_party_date),
+    "already_secretary": Step(ask_already_secretary, take_already_secretary),
     "confirm": Step(ask_confirm, take_confirm),
     "edit_menu": Step(ask_edit, take_edit),
 }
@@ -208,9 +238,14 @@ async def begin(ctx: Context) -> FlowState:
         return FlowState("election_date")
     data = {f: getattr(report, f) for f in ELECTION_FIELDS}
     data["election_date"] = iso(report.election_date)
-    data["party_date"] = iso(report.party_date)
-    data["party_choice"] = ("planned" if report.party_status == "non_member" and report.party_date
-                            else report.party_status)
+    planned = report.party_status == "non_member" and report.admission_planned_date is not None
+    data["party_choice"] = "planned" if planned else report.party_status
+    data["party_date"] = iso(report.admission_planned_date if planned else
+                             report.party_date if report.party_status == "probationary" else None)
+    data.pop("admission_planned_date", None)
+    congress = await get_congress(ctx.session, ctx.unit.id)
+    data["already_secretary"] = (congress is not None and congress.method == "already_secretary"
+                                 if report.party_status == "member" else None)
     ctx.say(t("election.on_file", village=ctx.unit.full_name) + "\n" + summary(data, on_file=True))
     return FlowState("edit_menu", data)
 
@@ -230,7 +265,16 @@ async def _save(ctx: Context, state: FlowState) -> None:
         raise Invalid(f"election.refused.{err.reason}", goto="edit_menu") from err
     key = "election.receipt_first" if report.revision == 1 else "election.receipt_revision"
     text = t(key, village=ctx.unit.full_name, revision=report.revision, time=fmt_time_date(ctx.now, ctx.settings.tz))
-    if data.party_status == "member":
+    already = data.party_status == "member" and bool(d.get("already_secretary"))
+    try:
+        await record_already_secretary(ctx.session, ctx.unit.id, already, ctx.actor, ctx.now)
+    except ReportError as err:
+        text += "\n" + t(f"merger.refused.{err.reason}")
+        already = False
+    if already:
+        title = head_title(ctx.unit.type, ctx.unit.name, ctx.unit.full_name)
+        text += "\n" + t("merger.baucu.merged_at_once", head=data.head_name, title=title[:1].lower() + title[1:])
+    elif data.party_status == "member":
         text += "\n" + t("election.next_congress")
     ctx.say(text)
 

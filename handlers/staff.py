@@ -82,7 +82,8 @@ async def export_now(ctx: Context, arg: str = "") -> None:
     if scope is None:
         return
     unit, unit_id = scope
-    data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit_id)
+    data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit_id,
+                             rules_for(ctx.settings).congress_deadline)
     villages = (await ctx.session.execute(
         select(func.count()).select_from(Unit)
         .join(UnitAncestor, col(UnitAncestor.descendant_id) == col(Unit.id))

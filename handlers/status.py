@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.context import Context
+from handlers.staff import rules_for
+from handlers.status_merger import merger_lines
 from models.progress import status_expr, with_reports
 from models.tables import CongressReport, ElectionReport, Unit
 from texts.catalog import t
@@ -18,7 +20,8 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     assert ctx.unit is not None and ctx.unit.id is not None
     village_id = ctx.unit.id
     row = (await ctx.session.execute(
-        with_reports(select(status_expr(ctx.today), ElectionReport, CongressReport).select_from(Unit))
+        with_reports(select(status_expr(ctx.today, rules_for(ctx.settings).congress_deadline), ElectionReport,
+                            CongressReport).select_from(Unit))
         .where(col(Unit.id) == village_id))).one()
     # the reports are outer-joined: None for a village that has not sent one
     state, election, congress = cast("tuple[str, ElectionReport | None, CongressReport | None]", row)
@@ -30,6 +33,7 @@ async def show_status(ctx: Context, arg: str = "") -> None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:
         lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
+    lines += merger_lines(election, congress)
     lines.append("")
     lines.append(t(f"statuscmd.due.{state}"))
     ctx.say("\n".join(lines))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from models.merger_digest import party_breakdown
 from models.progress import STATUSES, UnitProgress, lines_by_child, party_tally, status_tally, total
 from models.reminders import Due, Rules, groups_with_late, late_tally
 from models.tables import PARTY_STATUSES, DigestSnapshot, Unit
@@ -44,6 +45,9 @@ class DigestFigures:
     late: list[Due] = field(default_factory=list)
     late_parent: dict[int, str] = field(default_factory=dict)  # late village id → its commune's name
     children: list[UnitProgress] = field(default_factory=list)
+    level: str = ""  # the unit's level (a commune's digest is one phone screen)
+    eligible: list[tuple[date, int]] = field(default_factory=list)  # probationary heads: eligible from → how many
+    admission_planned: int = 0  # non-member heads with an admission date planned
 
     @staticmethod
     def pct(part: int, whole: int) -> float:
@@ -76,9 +80,11 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
                   late_limit: int = 15) -> DigestFigures:
     """All the figures of the digest for ``unit`` (any level) as of ``today``."""
     assert unit.id is not None
-    groups, late = await groups_with_late(session, unit.id, (status_tally(), party_tally(), late_tally(rules)),
+    deadline = rules.congress_deadline
+    groups, late = await groups_with_late(session, unit.id, (status_tally(deadline), party_tally(), late_tally(rules)),
                                           rules, today, late_limit, {"today": today})
-    children = await lines_by_child(session, unit.id, groups, today)
+    children = await lines_by_child(session, unit.id, groups, today, deadline)
+    eligible, _undated, admission_planned = await party_breakdown(session, unit.id)
     whole = total(children, unit.id)
     party_at = len(STATUSES) + 1
     late_at = party_at + len(PARTY_STATUSES)
@@ -90,6 +96,7 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
         held=whole.count("merged", "not_merged"), merged=whole.merged,
         late_total=sum(g.values[late_at] for g in groups), late=[due for due, _ in late],
         late_parent={due.village_id: name for due, name in late}, children=worst_first(children),
+        level=unit.level, eligible=eligible, admission_planned=admission_planned,
     )
 
 

@@ -34,7 +34,7 @@ def parse_hhmm(text: str) -> time | None:
     """``08:00``, ``8h30``, ``14.00`` → a time; None when it is not one."""
     cleaned = text.strip().lower().replace("h", ":").replace(".", ":")
     hour, _, minute = cleaned.partition(":")
-    if not hour.isdigit() or (minute and not minute.isdigit()):
+    if not (hour.isascii() and hour.isdigit()) or (minute and not (minute.isascii() and minute.isdigit())):
         return None
     h, m = int(hour), int(minute or 0)
     return time(h, m) if 0 <= h < 24 and 0 <= m < 60 else None

@@ -14,13 +14,15 @@ from datetime import date
 from functools import cache
 from typing import Any, NamedTuple, TypeVarTuple
 
-from sqlalchemy import Date, Executable, Integer, ScalarSelect, Select, String, and_, bindparam, case, func
+from sqlalchemy import Date, Executable, Integer, ScalarSelect, Select, String, and_, bindparam, case, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import literal_column, select
+from sqlalchemy.sql.expression import literal_column, select, type_coerce
 from sqlmodel import col
 
+from models.merger import CHOSEN, eligible_from
+from models.merger_tables import CongressPlan
 from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport, Unit, UnitAncestor
 from models.typed_sql import AnyRow, AnySelect, id_col
 
@@ -35,16 +37,30 @@ def const(value: str) -> ColumnElement[str]:
     return literal_column("'" + value.replace("'", "''") + "'", String)
 
 
-def status_expr(today: date | ColumnElement[date]) -> ColumnElement[str]:
-    """The status of a village row outer-joined to its election and congress reports, as of ``today``
-    (a date, or a parameter such as ``TODAY``)."""
+def deadline_expr(default: date | None = None) -> ColumnElement[date]:
+    """The village's congress deadline: its commune's plan, else the province ``default``."""
+    plan = type_coerce(col(CongressPlan.deadline), Date)
+    if default is None:
+        return plan
+    return func.coalesce(plan, literal_column(f"'{default.isoformat()}'", Date))
+
+
+def status_expr(today: date | ColumnElement[date], deadline: date | None = None) -> ColumnElement[str]:
+    """The status of a village row outer-joined to its reports and its commune's plan
+    (:func:`with_reports`), as of ``today`` (a date, or a parameter such as ``TODAY``), with ``deadline``
+    the province's default congress deadline: ``models.merger.decide_status`` in SQL."""
     e, c = ElectionReport, CongressReport
+    secretary_on = case((col(c.method) == const("already_secretary"), col(e.election_date)), else_=col(c.held_date))
+    full_member = and_(col(e.party_status) == const("member"), secretary_on.is_not(None),
+                       or_(col(e.party_date).is_(None), col(e.party_date) <= secretary_on))
     return case(
         (col(e.id).is_(None), const("no_election")),
-        (and_(col(c.held_date).is_not(None), col(c.merged).is_(True)), const("merged")),
-        (col(c.held_date).is_not(None), const("not_merged")),
+        # (a validity / recognition check returning "revote_needed" goes here)
+        (and_(col(c.merged).is_(True), full_member), const("merged")),
+        (col(c.merged).is_not(None), const("not_merged")),
         (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), const("congress_overdue")),
         (col(c.planned_date).is_not(None), const("congress_planned")),
+        (and_(col(e.party_status) == const("member"), deadline_expr(deadline) < today), const("congress_overdue")),
         (col(e.party_status) == const("member"), const("elected_member")),
         (col(e.party_status) == const("probationary"), const("elected_probationary")),
         else_=const("elected_non_member"),
@@ -57,11 +73,12 @@ _Ts = TypeVarTuple("_Ts")
 def with_reports(stmt: Select[*_Ts]) -> Select[*_Ts]:
     """Outer-join a statement selecting from ``Unit`` (as the village) to its reports."""
     return (stmt.outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
-            .outerjoin(CongressReport, col(CongressReport.village_id) == Unit.id))
+            .outerjoin(CongressReport, col(CongressReport.village_id) == Unit.id)
+            .outerjoin(CongressPlan, col(CongressPlan.unit_id) == Unit.parent_id))
 
 
-async def village_status(session: AsyncSession, village_id: int, today: date) -> str:
-    stmt = with_reports(select(status_expr(today)).select_from(Unit)).where(col(Unit.id) == village_id)
+async def village_status(session: AsyncSession, village_id: int, today: date, deadline: date | None = None) -> str:
+    stmt = with_reports(select(status_expr(today, deadline)).select_from(Unit)).where(col(Unit.id) == village_id)
     return (await session.execute(stmt)).scalar_one()
 
 
@@ -117,9 +134,10 @@ class Tally:
 
 
 @cache
-def status_tally() -> Tally:
-    """The number of villages, then how many have each status (``STATUSES`` order), as of ``TODAY``."""
-    return Tally((status_expr(TODAY).label("status"),),
+def status_tally(deadline: date | None = None) -> Tally:
+    """The number of villages, then how many have each status (``STATUSES`` order), as of ``TODAY``
+    (``deadline``: the province's default congress deadline)."""
+    return Tally((status_expr(TODAY, deadline).label("status"),),
                  lambda c: [func.count(), *(func.count().filter(c.status == const(s)) for s in STATUSES)])
 
 
@@ -185,14 +203,14 @@ def _holders_stmt() -> Select[int, int, str, str]:
 
 
 @cache
-def _direct_stmt() -> Select[int, str, str, str]:
+def _direct_stmt(deadline: date | None) -> Select[int, str, str, str]:
     return with_reports(
-        select(id_col(Unit.id), col(Unit.code), col(Unit.full_name), status_expr(TODAY)).select_from(Unit)
+        select(id_col(Unit.id), col(Unit.code), col(Unit.full_name), status_expr(TODAY, deadline)).select_from(Unit)
     ).where(col(Unit.parent_id) == SCOPE, col(Unit.level) == const("village"))
 
 
 async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[Group],
-                         today: date) -> list[UnitProgress]:
+                         today: date, deadline: date | None = None) -> list[UnitProgress]:
     """Roll groups whose first values are a :func:`status_tally` up to one line per unit directly under
     ``scope_id`` (with its code and name), sorted by code. A group's parent is such a unit, or lies
     under one: the one holding the parent's parent (a query, for a scope two levels or more above the
@@ -209,7 +227,7 @@ async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[
     width = len(STATUSES) + 1
     for g in groups:
         if g.key == scope_id:
-            for uid, code, name, status in await core_rows(session, _direct_stmt(), params):
+            for uid, code, name, status in await core_rows(session, _direct_stmt(deadline), params):
                 lines[uid] = UnitProgress(unit_id=uid, code=code, name=name, villages=1, by_status={status: 1})
             continue
         if g.key_parent == scope_id:
@@ -227,11 +245,12 @@ async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[
     return sorted(lines.values(), key=lambda p: p.code)
 
 
-async def progress_by_child(session: AsyncSession, unit_id: int, today: date) -> list[UnitProgress]:
+async def progress_by_child(session: AsyncSession, unit_id: int, today: date,
+                            deadline: date | None = None) -> list[UnitProgress]:
     """One :class:`UnitProgress` per unit directly under ``unit_id`` (a village under a commune
     counts as its own line), from one aggregate query (:func:`village_groups_stmt`)."""
-    groups = await village_groups(session, unit_id, (status_tally(),), {"today": today})
-    return await lines_by_child(session, unit_id, groups, today)
+    groups = await village_groups(session, unit_id, (status_tally(deadline),), {"today": today})
+    return await lines_by_child(session, unit_id, groups, today, deadline)
 
 
 def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
@@ -241,10 +260,14 @@ def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
     return out
 
 
-EXPORT_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
+BASE_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
                   "village_name", "status", "election_date", "head_name", "head_party_status", "votes_for",
                   "valid_ballots", "roll", "congress_planned_date", "congress_held_date", "secretary_name",
                   "merged", "updated_at")
+# the merger rules' columns (issue 11), after the columns above
+MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secretary_method", "secretary_approval",
+                  "not_merged_reason")
+EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS)
 
 
 def _ancestor_code(level: str) -> ScalarSelect[str]:
@@ -253,16 +276,18 @@ def _ancestor_code(level: str) -> ScalarSelect[str]:
             .where(col(a.descendant_id) == Unit.id, col(u.level) == level).limit(1).scalar_subquery())
 
 
-async def export_rows(session: AsyncSession, period: str, today: date,
-                      scope_id: int | None = None) -> AsyncIterator[dict[str, str]]:
+async def export_rows(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
+                      deadline: date | None = None) -> AsyncIterator[dict[str, str]]:
     """One row per village (DESIGN §4), streamed, optionally only under ``scope_id``."""
     commune = aliased(Unit)
     e, c = ElectionReport, CongressReport
     stmt = with_reports(
         select(_ancestor_code("province"), _ancestor_code("district"), col(commune.code), col(commune.full_name),
-               col(Unit.code), col(Unit.full_name), status_expr(today), col(e.election_date), col(e.head_name),
-               col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll), col(c.planned_date),
-               col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at), col(c.updated_at))
+               col(Unit.code), col(Unit.full_name), status_expr(today, deadline), col(e.election_date),
+               col(e.head_name), col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll),
+               col(c.planned_date), col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at),
+               col(c.updated_at), col(e.party_date), col(e.admission_planned_date), col(c.method),
+               col(c.approval_number), col(c.approval_date), col(c.not_merged_reason))
         .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
     ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
     if scope_id is not None:
@@ -270,11 +295,23 @@ async def export_rows(session: AsyncSession, period: str, today: date,
                                             col(UnitAncestor.ancestor_id) == scope_id))
     result = await session.stream(stmt)
     async for row in result:
-        *values, e_upd, c_upd = row
+        values, e_upd, c_upd = row[:17], row[17], row[18]
         updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
-        out = {k: _cell(v) for k, v in zip(EXPORT_COLUMNS[:-1], values, strict=True)}
+        out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
         out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
+        out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
         yield out
+
+
+def merger_cells(party: str | None, party_date: date | None, planned: date | None, method: str | None,
+                 number: str | None, approved: date | None, reason: str | None) -> dict[str, str]:
+    """The merger columns of one village: approval ``<number> <date>``, or ``pending`` for a secretary
+    chosen (not already secretary) and not yet approved."""
+    approval = f"{number or ''} {approved.isoformat()}".strip() if approved else (
+        "pending" if method in CHOSEN else "")
+    return {"party_date": _cell(party_date), "eligible_from": _cell(eligible_from(party, party_date)),
+            "admission_planned_date": _cell(planned), "secretary_method": method or "",
+            "secretary_approval": approval, "not_merged_reason": reason or ""}
 
 
 def _cell(value: object) -> str:

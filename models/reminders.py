@@ -7,7 +7,6 @@ arrives. How often a village has been reminded is read back from the outbox (key
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,12 +22,14 @@ from sqlalchemy.sql.expression import literal_column, null, or_, select, type_co
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
+from models.merger import add_months
+from models.merger_tables import CongressPlan
 from models.progress import Group, Tally, const, core_rows, village_groups_stmt, with_reports
 from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
 from models.typed_sql import AnySelect
 
 LATE_RULES = ("election", "plan_congress", "congress_result")  # a village matching one of these is late
-REPEATING = (*LATE_RULES, "probation")
+REPEATING = (*LATE_RULES, "probation", "admission")
 RULES = (*REPEATING, "congress_soon")
 
 
@@ -43,6 +44,7 @@ class Rules:
     congress_result_grace_days: int = 1
     probation_months: int = 12
     probation_notice_days: int = 14
+    congress_deadline: date | None = None  # the province's default congress plan (a commune may set its own)
     repeat_every_days: int = 2
     escalate_after: int = 3
     quiet_start: time = time(21, 0)
@@ -68,12 +70,6 @@ class Due:
     on: date | None = None
 
 
-def add_months(d: date, months: int) -> date:
-    m = d.month - 1 + months
-    year, month = d.year + m // 12, m % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
-
-
 def _villages(scope_id: int | None, period: str | None, *cols: SQLColumnExpression[Any]) -> AnySelect:
     stmt = select(col(Unit.id), col(Unit.code), col(Unit.full_name), *cols).where(col(Unit.level) == "village")
     if period is not None:
@@ -86,7 +82,19 @@ def _villages(scope_id: int | None, period: str | None, *cols: SQLColumnExpressi
 
 def _no_congress() -> ColumnElement[bool]:
     c = CongressReport
-    return or_(col(c.id).is_(None), and_(col(c.planned_date).is_(None), col(c.held_date).is_(None)))
+    return or_(col(c.id).is_(None), and_(col(c.planned_date).is_(None), col(c.held_date).is_(None),
+                                         col(c.merged).is_(None)))
+
+
+def plan_deadline(rules: Rules) -> ColumnElement[date]:
+    """A full-member head's branch must plan its congress by: the commune's plan, else the province's
+    default, else (neither set) ``plan_congress_after_days`` after the election, as before plans."""
+    n = rules.plan_congress_after_days - 1
+    fallback = add_days(col(ElectionReport.election_date), literal_column(str(int(n))))
+    if rules.congress_deadline is None:
+        return func.coalesce(col(CongressPlan.deadline), fallback)
+    return func.coalesce(col(CongressPlan.deadline),
+                         literal_column(f"'{rules.congress_deadline.isoformat()}'", Date), fallback)
 
 
 def _election_day(rules: Rules) -> ColumnElement[date]:
@@ -103,6 +111,8 @@ def _cutoff(rule: str, rules: Rules, today: date | None) -> Any:
     without ``today``, a parameter ``<rule>_cutoff`` (see :func:`late_params`)."""
     if today is None:
         return bindparam(f"{rule}_cutoff", type_=Date)
+    if rule == "plan_congress":  # late the day after the deadline
+        return today - timedelta(days=1)
     return today - timedelta(days=getattr(rules, _GRACE[rule]))
 
 
@@ -120,13 +130,15 @@ def rule_condition(rule: str, rules: Rules, today: date | None) -> ColumnElement
         return and_(col(e.id).is_(None), _election_day(rules) <= _cutoff(rule, rules, today))
     if rule == "plan_congress":
         return and_(col(e.party_status) == const("member"), _no_congress(),
-                    col(e.election_date) <= _cutoff(rule, rules, today))
+                    plan_deadline(rules) <= _cutoff(rule, rules, today))
     if rule == "congress_result":
         return and_(col(c.held_date).is_(None), col(c.planned_date) <= _cutoff(rule, rules, today))
     assert today is not None
     if rule == "congress_soon":
         days = [today + timedelta(days=d) for d in rules.congress_soon_days]
         return and_(col(c.held_date).is_(None), col(c.planned_date).in_(days))
+    if rule == "admission":
+        return and_(col(e.party_status) == const("non_member"), col(e.admission_planned_date) < today)
     if rule == "probation":
         # loose cut-off in SQL, exact month arithmetic in Python (see _due)
         cutoff = add_months(today + timedelta(days=rules.probation_notice_days), -rules.probation_months)
@@ -140,11 +152,14 @@ def rule_query(rule: str, rules: Rules, today: date, scope_id: int | None = None
     """Villages matching ``rule`` today: (id, code, full_name, date column it is ordered by)."""
     e, c = ElectionReport, CongressReport
     day: SQLColumnExpression[date | None] = {
-        "election": _election_day(rules), "plan_congress": col(e.election_date), "congress_soon": col(c.planned_date),
-        "congress_result": col(c.planned_date), "probation": col(e.party_date)}[rule]
+        "election": _election_day(rules), "plan_congress": plan_deadline(rules), "congress_soon": col(c.planned_date),
+        "congress_result": col(c.planned_date), "probation": col(e.party_date),
+        "admission": col(e.admission_planned_date)}[rule]
     stmt = _villages(scope_id, period, day.label("d"))
-    if rule in ("plan_congress", "probation"):
+    if rule in ("plan_congress", "probation", "admission"):
         stmt = stmt.join(e, col(e.village_id) == Unit.id).outerjoin(c, col(c.village_id) == Unit.id)
+        if rule == "plan_congress":
+            stmt = stmt.outerjoin(CongressPlan, col(CongressPlan.unit_id) == Unit.parent_id)
     elif rule == "election":
         stmt = stmt.outerjoin(e, col(e.village_id) == Unit.id)
     else:
@@ -155,8 +170,8 @@ def rule_query(rule: str, rules: Rules, today: date, scope_id: int | None = None
 def _due(rule: str, rules: Rules, today: date, vid: int, code: str, name: str, d: date) -> Due | None:
     if rule == "election":
         return Due(rule, vid, code, name, since=d)
-    if rule == "plan_congress":
-        return Due(rule, vid, code, name, since=d + timedelta(days=rules.plan_congress_after_days), on=d)
+    if rule in ("plan_congress", "admission"):  # d: the deadline, or the planned admission
+        return Due(rule, vid, code, name, since=d + timedelta(days=1), on=d)
     if rule == "probation":
         end = add_months(d, rules.probation_months)
         if end - timedelta(days=rules.probation_notice_days) > today:
@@ -224,10 +239,10 @@ def _late(rules: Rules, value: Callable[[str, SQLColumnExpression[date | None], 
     """A CASE over the late rules (they exclude each other), cut-off dates left as parameters:
     ``value(rule, day, offset)`` for the rule a village matches, NULL when it is not late. ``day`` +
     ``offset`` days is when it became late (``Due.since``, as in :func:`_due`)."""
-    e, c = ElectionReport, CongressReport
+    c = CongressReport
     days: dict[str, tuple[SQLColumnExpression[date | None], int]] = {
         "election": (_election_day(rules), 0),
-        "plan_congress": (col(e.election_date), rules.plan_congress_after_days),
+        "plan_congress": (plan_deadline(rules), 1),
         "congress_result": (col(c.planned_date), 0)}
     return case(*((rule_condition(r, rules, None), value(r, *days[r])) for r in LATE_RULES))
 
@@ -273,6 +288,7 @@ def groups_with_late_stmt(tallies: tuple[Tally, ...], rules: Rules) -> CompoundS
     candidates = (select(col(Unit.id), col(Unit.level), key)
                   .outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
                   .outerjoin(CongressReport, col(CongressReport.village_id) == Unit.id)
+                  .outerjoin(CongressPlan, col(CongressPlan.unit_id) == Unit.parent_id)
                   .where(col(Unit.parent_id).in_(top)).offset(0).subquery("candidates"))
     late = (select(candidates.c.id).where(candidates.c.level == const("village"), candidates.c.late_key.is_not(None))
             .order_by(candidates.c.late_key).limit(limit).subquery("late"))

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.merger import CHOSEN, full_member_on
 from models.tables import PARTY_STATUSES, AuditEvent, CongressReport, ElectionReport, ReportRevision
 from models.typed_sql import table_of
 
@@ -58,7 +59,7 @@ def check_election(data: ElectionData, today: date) -> list[str]:
         raise ReportError("party_status")
     if data.party_status == "probationary" and data.party_date is not None and data.party_date > today:
         raise ReportError("admission_in_future")
-    warnings = []
+    warnings: list[str] = []
     if data.votes_for * 2 <= data.roll:
         warnings.append("not_majority")
     return warnings
@@ -100,8 +101,9 @@ async def _write_revision(session: AsyncSession, kind: str, village_id: int, rev
 
 
 ELECTION_FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status",
-                   "party_date")
-CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not_merged_reason", "not_merged_note")
+                   "party_date", "admission_planned_date")
+CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not_merged_reason", "not_merged_note",
+                   "method", "approval_number", "approval_date")
 
 
 async def get_election(session: AsyncSession, village_id: int) -> ElectionReport | None:
@@ -119,9 +121,13 @@ async def record_election(session: AsyncSession, village_id: int, data: Election
     """Save a first election result or a correction (a new revision). Returns (report, warnings)."""
     warnings = check_election(data, today)
     values = asdict(data)
-    if data.party_status == "member":
-        values["party_date"] = None
     report = await get_election(session, village_id)
+    if data.party_status == "member":  # a full-membership date recorded since (/dangvien) is kept
+        keep = report is not None and report.party_status == "member"
+        values["party_date"] = report.party_date if keep and report is not None else None
+    values["admission_planned_date"] = None
+    if data.party_status == "non_member":  # (ElectionData.party_date: the planned admission)
+        values["admission_planned_date"], values["party_date"] = data.party_date, None
     if report is None:
         report = ElectionReport(village_id=village_id, revision=1, updated_at=now,
                                 updated_by_account_id=actor.account_id, **values)
@@ -168,7 +174,7 @@ async def plan_congress(session: AsyncSession, village_id: int, planned: date, a
     if await get_election(session, village_id) is None:
         raise ReportError("no_election")
     existing = await get_congress(session, village_id)
-    if existing is not None and existing.held_date is not None:
+    if existing is not None and (existing.held_date is not None or existing.merged is not None):
         raise ReportError("already_held")
     if planned < today and (existing is None or existing.planned_date != planned):
         raise ReportError("planned_in_past")
@@ -177,18 +183,29 @@ async def plan_congress(session: AsyncSession, village_id: int, planned: date, a
 
 async def record_congress_result(session: AsyncSession, village_id: int, *, held_date: date,
                                  secretary_name: str, merged: bool, reason: str | None, actor: Actor,
-                                 now: datetime, today: date, note: str | None = None) -> CongressReport:
-    """Record the congress result: merged when the secretary is the village head; otherwise ``reason``
-    is a code, ``note`` the reason in the reporter's words (if typed)."""
-    if await get_election(session, village_id) is None:
+                                 now: datetime, today: date, note: str | None = None,
+                                 method: str = "congress") -> CongressReport:
+    """Record how the secretary was chosen (``method``: a congress, a by-election, an appointment):
+    merged when the secretary is the village head, who must then be a full member on ``held_date``;
+    otherwise ``reason`` is a code, ``note`` the reason in the reporter's words (if typed). A new
+    choice waits for the commune's approval again."""
+    election = await get_election(session, village_id)
+    if election is None:
         raise ReportError("no_election")
     if held_date > today:
         raise ReportError("date_in_future")
+    if method not in CHOSEN:
+        raise ReportError("method")
+    if merged and not full_member_on(election.party_status, election.party_date, held_date):
+        raise ReportError("head_not_full_member")
     if not merged and not (reason or "").strip():
         raise ReportError("reason_required")
-    changes = {"held_date": held_date, "secretary_name": secretary_name, "merged": merged,
+    changes = {"held_date": held_date, "secretary_name": secretary_name, "merged": merged, "method": method,
                "not_merged_reason": None if merged else (reason or "").strip(),
                "not_merged_note": None if merged else ((note or "").strip() or None)}
+    current = await get_congress(session, village_id)
+    if current is None or any(getattr(current, k) != v for k, v in changes.items()):
+        changes.update(approval_number=None, approval_date=None)
     return await _save_congress(session, village_id, changes, actor, now)
 
 

@@ -99,7 +99,8 @@ class ElectionReport(SQLModel, table=True):
     valid_ballots: int
     roll: int
     party_status: str = Field(max_length=16)
-    party_date: date | None = None  # admission date (probationary) or planned admission date
+    party_date: date | None = None  # admission (probationary) or full membership (member; None: before election)
+    admission_planned_date: date | None = None  # a non-member's planned admission (models.merger)
     updated_at: datetime
     updated_by_account_id: int | None = Field(default=None, foreign_key="channel_account.id")
 
@@ -118,6 +119,9 @@ class CongressReport(SQLModel, table=True):
     merged: bool | None = None
     not_merged_reason: str | None = Field(default=None, max_length=500)  # a code: congress.REASONS
     not_merged_note: str | None = Field(default=None, max_length=500)  # the reason in the head's words
+    method: str | None = Field(default=None, max_length=20)  # how the secretary was chosen: merger.METHODS
+    approval_number: str | None = Field(default=None, max_length=40)  # chuẩn y by the commune Party committee
+    approval_date: date | None = None
     updated_at: datetime
     updated_by_account_id: int | None = Field(default=None, foreign_key="channel_account.id")
 

@@ -97,7 +97,7 @@ async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, n
             files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
         if weekly and figures.villages:
             xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
-            data = await export_xlsx(session, period, today, scope_id)
+            data = await export_xlsx(session, period, today, scope_id, rules.congress_deadline)
             await asyncio.to_thread(xlsx.write_bytes, data)
             files.append(("xlsx", xlsx, t("digest.export_caption", unit=figures.unit_name, date=vn_date(today))))
         for account_id in accounts:

@@ -12,11 +12,13 @@ from datetime import date
 
 from models.digest import TRACKED, DigestFigures
 from models.reminders import Due
+from reports.merger_text import breakdown, late_grouped
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date
 from texts.fmt import pct
 
 TELEGRAM_LIMIT = 4096
+COMMUNE_LIMIT = 1200  # a commune's digest: one phone screen (the full list: /chamtre or the file)
 LATE_SHARE = 0.4  # of the room left after the summary, at most this much for late villages
 
 
@@ -62,12 +64,10 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
     head = [title, t("digest.as_of", date=vn_date(f.today)), ""]
     if not f.villages:
         return "\n".join([*head, t("digest.no_villages", unit=f.unit_name)])
-    party = {k: f.by_party.get(k, 0) for k in ("member", "probationary", "non_member")}
+    compact = f.level == "commune"
+    limit = min(limit, COMMUNE_LIMIT) if compact else limit
     head += [
-        t("digest.villages", n=f.villages),
-        t("digest.elected", n=f.elected, total=f.villages, pct=pct(f.elected, f.villages)),
-        t("digest.party", **party),
-        t("digest.congress", planned=f.planned, held=f.held, overdue=f.overdue),
+        breakdown(f),
         t("digest.merged", n=f.merged, total=f.villages, pct=pct(f.merged, f.villages)),
         t("digest.late_count", n=f.late_total),
     ]
@@ -77,12 +77,13 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
     room = limit - len(text) - 4
     late: list[str] = []
     if f.late:
-        rows = [late_line(d, f.today, f.late_parent.get(d.village_id)) for d in f.late]
-        budget = int(room * LATE_SHARE) if len(f.children) > 1 else room
-        late = [t("digest.late_head", n=f.late_total), *_fit(rows, budget, "digest.more_late", f.late_total)]
+        budget = int(room * LATE_SHARE) if len(f.children) > 1 and not compact else room
+        late_head = t("digest.late_head", n=f.late_total)
+        late = [late_head, *late_grouped(f.late, f.late_total, budget - len(late_head) - 3, lambda d: late_line(
+                    d, f.today, None if compact else f.late_parent.get(d.village_id)))]
         room -= sum(len(x) + 1 for x in late) + 1
     units: list[str] = []
-    if len(f.children) > 1:
+    if len(f.children) > 1 and not compact:
         rows = []
         for i, p in enumerate(f.children, start=1):
             line = t("digest.child_line", i=i, name=p.name or p.code, elected=p.elected, villages=p.villages,

@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.web.commune import late_table, village_table
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
+from bot.web.merger_forms import plan_form
 from models.dashboard import unit_by_code, units_by_ids
 from models.db import DbSession
 from models.digest import parent_names
@@ -62,7 +63,7 @@ def status_counts(whole: UnitProgress) -> Html:
 
 async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Html:
     assert unit.id is not None  # a unit read from its table
-    lines = await progress_by_child(db, unit.id, today)
+    lines = await progress_by_child(db, unit.id, today, ctx.rules.congress_deadline)
     whole = total(lines, unit.id)
     levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
     if not lines:
@@ -110,7 +111,8 @@ async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
     async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
         body = await progress_body(ctx, db, unit, ctx.today)
-    return ctx.render(t("web.progress.title", unit=unit.full_name), Html(crumbs + body + downloads_links(unit.code)))
+    return ctx.render(t("web.progress.title", unit=unit.full_name),
+                      Html(crumbs + body + plan_form(ctx, unit) + downloads_links(unit.code)))
 
 
 @page()

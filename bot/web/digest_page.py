@@ -44,6 +44,6 @@ async def digest_chart(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             if unit is None or not await ctx.within(db, unit):
                 return ctx.not_found()
         assert unit is not None and unit.id is not None
-        lines = await progress_by_child(db, unit.id, ctx.today)
+        lines = await progress_by_child(db, unit.id, ctx.today, ctx.rules.congress_deadline)
     png = await asyncio.to_thread(progress_chart, unit.full_name, worst_first(lines))
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})

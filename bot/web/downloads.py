@@ -36,7 +36,7 @@ async def _export(request: web.Request, ctx: Ctx, fmt: str) -> web.StreamRespons
                 return ctx.not_found()
             unit = found
         writer = export_xlsx if fmt == "xlsx" else export_csv
-        data = await writer(db, period, ctx.today, unit.id)
+        data = await writer(db, period, ctx.today, unit.id, ctx.rules.congress_deadline)
     filename = f"tien-do-{unit.code}-{ctx.today.isoformat()}.{fmt}"
     return web.Response(body=data, headers=attachment_headers(filename, MIME[fmt]))
 

@@ -22,6 +22,7 @@ from bot.web import (
     giaoban_meeting,
     keys,
     login,
+    merger_forms,
     village,
 )
 
@@ -43,6 +44,9 @@ def add_routes(web_app: web.Application) -> None:
     r.add_get("/u/{code}", dashboard.unit_page)
     r.add_get("/late", dashboard.late_page)
     r.add_get("/v/{code}", village.village_page)
+    r.add_post("/v/{code}/party", merger_forms.party_submit)
+    r.add_post("/v/{code}/approve", merger_forms.approve_submit)
+    r.add_post("/u/{code}/plan", merger_forms.plan_submit)
     r.add_get("/digest", digest_page.digest_page)
     r.add_get("/digest/chart.png", digest_page.digest_chart)
     r.add_get("/downloads", downloads.downloads_page)

@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
+from bot.web.merger_forms import village_forms
 from models.dashboard import unit_by_code
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
@@ -18,7 +19,7 @@ from texts.catalog import has, t
 from texts.fmt import fmt_date
 from texts.fmt import fmt_datetime as fmt_dt
 
-DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date"}
+DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date", "admission_planned_date", "approval_date"}
 
 
 def show_value(field: str | None, value: Any) -> str:
@@ -27,6 +28,8 @@ def show_value(field: str | None, value: Any) -> str:
         return t("web.village.empty")
     if field in DATE_FIELDS:
         return fmt_date(value)
+    if field == "method" and has(f"merger.method.{value}"):
+        return t(f"merger.method.{value}")
     if field == "party_status" and str(value) in ("member", "probationary", "non_member"):
         return t(f"party.{value}")
     if field == "not_merged_reason" and has(f"congress.reason.{value}"):
@@ -84,7 +87,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             return ctx.not_found()
         assert village.id is not None
         crumbs = await breadcrumb(ctx, db, village)
-        status = await village_status(db, village.id, ctx.today)
+        status = await village_status(db, village.id, ctx.today, ctx.rules.congress_deadline)
         election = await get_election(db, village.id)
         congress = await get_congress(db, village.id)
         revs = await revisions(db, village.id)
@@ -107,7 +110,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
                 + Html('<div class="cards">')
                 + report_card(t("web.village.election"), election, ELECTION_FIELDS, tz)
                 + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
-                + Html("</div>")
+                + Html("</div>") + village_forms(ctx, village.code)
                 + Html(f"<h2>{esc(t('web.village.history'))}</h2>") + history
                 + Html(f"<h2>{esc(t('web.village.audit'))}</h2>") + audit)
     return ctx.render(t("web.village.title", village=village.full_name), body)

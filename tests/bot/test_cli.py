@@ -51,7 +51,7 @@ def test_help_everywhere(tmp_path: Path) -> None:
 def test_the_demo_tells_the_story(demo_db: Path) -> None:
     """The province digest of a fresh demo: about 90% elected, merged branches, the late list not everyone."""
     out = bot(demo_db, "digest", "--unit", "22").stdout
-    m = re.search(r"Đã bầu trưởng thôn: (\d+)/1452 \((\d+),?\d*%\)", out)
+    m = re.search(r"Đã bầu trưởng thôn (\d+)/1452 thôn \((\d+),?\d*%\)", out)
     assert m and 85 <= int(m[2]) <= 95, out
     merged = re.search(r"Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: (\d+)/", out)
     assert merged and int(merged[1]) > 0

@@ -15,7 +15,7 @@ from texts.catalog import t
 
 async def elected(db: Database, engine: Engine, province: Province) -> Chat:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "không", "1")
     return chat
 
 
@@ -59,6 +59,8 @@ async def test_result_merged_when_the_secretary_is_the_head(db: Database, engine
     await chat.send("10/12")
     assert chat.text.startswith(t("congress.bad.held_before_election", date="15/12/2024"))
     await chat.send("hôm qua")
+    assert chat.choices == ["congress", "by_election", "appointment"]
+    await chat.send("1")
     await chat.send("NGUYEN  VAN AN")  # other case, spaces and diacritics
     assert chat.text == t("congress.ask.same_person", name="Nguyen Van An", head="Nguyễn Văn Ân")
     await chat.send("có")
@@ -79,8 +81,9 @@ async def test_result_not_merged_records_the_reason(db: Database, engine: Engine
     await chat.send("/daihoi")
     await chat.send(choice="result")
     await chat.send("20/12")
+    await chat.send("1")
     await chat.send("Phạm Thị Lan")
-    assert chat.choices == list(("head_not_member", "other_elected"))
+    assert chat.choices == ["other_elected"]  # the head is a full member: "not a full member" is not offered
     await chat.send("x")
     assert chat.text.startswith(t("congress.bad.reason"))
     await chat.send("Trưởng thôn xin không kiêm nhiệm vì lý do sức khỏe")
@@ -95,7 +98,7 @@ async def test_result_not_merged_records_the_reason(db: Database, engine: Engine
     # a correction: the same person after all
     await chat.send("/daihoi")
     assert chat.text.endswith(t("congress.ask.held_date"))
-    for a in ("20/12", "Nguyễn Văn Ân", "có", "có"):
+    for a in ("20/12", "1", "Nguyễn Văn Ân", "có", "có"):
         await chat.send(a)
     async with db.sessions() as s:
         c = await get_congress(s, village)  # type: ignore[arg-type]
@@ -108,7 +111,7 @@ async def test_status_says_what_is_due(db: Database, engine: Engine, province: P
     chat = await bound_head(db, engine, province)
     await chat.send("/trangthai")
     assert t("statuscmd.due.no_election") in chat.text
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "không", "1")
     await chat.send("/trangthai")
     assert t("statuscmd.due.elected_member") in chat.text and "Nguyễn Văn Ân" in chat.text
     await chat.send("/daihoi")

@@ -42,6 +42,8 @@ async def test_happy_path_with_typed_and_tapped_answers(db: Database, engine: En
     await fill(chat, "15/12", "nguyễn   văn an", "320 phiếu", "1.402", "1 500")
     assert chat.text == ASK["party_status"] and chat.choices == ["member", "probationary", "planned", "non_member"]
     await chat.send(choice="member")
+    assert chat.text == t("merger.ask.already_secretary")
+    await chat.send("không")
     assert t("election.confirm.question") in chat.text and "Nguyễn Văn An" in chat.text
     assert await election_count(db) == 0  # nothing before the confirmation
     await chat.send("ok")
@@ -128,14 +130,14 @@ async def test_probationary_and_planned_admission_dates(db: Database, engine: En
     await other.send("đúng")
     async with db.sessions() as s:
         r = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
-        assert r is not None and (r.party_status, r.party_date, r.election_date) == (
-            "non_member", date(2025, 3, 15), date(2024, 12, 19))
+        assert r is not None and (r.party_status, r.admission_planned_date, r.party_date, r.election_date) == (
+            "non_member", date(2025, 3, 15), None, date(2024, 12, 19))
         assert await village_status(s, province.villages[1].id, TODAY) == "elected_non_member"  # type: ignore[arg-type]
 
 
 async def test_not_majority_is_a_warning_not_a_refusal(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "200", "350", "400", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "200", "350", "400", "1", "không")
     assert t("election.warn.not_majority", votes=200, roll=400) in chat.text
     await chat.send("có")
     assert await election_count(db) == 1
@@ -143,7 +145,7 @@ async def test_not_majority_is_a_warning_not_a_refusal(db: Database, engine: Eng
 
 async def test_correction_is_a_revision_with_audit(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1", "không", "1")
     await chat.send("/baucu")
     assert t("election.on_file", village="Thôn 1") in chat.text and chat.text.endswith(t("election.ask.which_field"))
     await chat.send("so phieu bau")  # the label, typed without diacritics
@@ -163,7 +165,7 @@ async def test_correction_is_a_revision_with_audit(db: Database, engine: Engine,
 
 async def test_correction_keep_changes_nothing(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1", "không", "1")
     await chat.send("/baucu")
     await chat.send("7")
     assert chat.text == t("election.kept")
@@ -199,6 +201,7 @@ async def test_a_head_reports_only_for_the_bound_village(db: Database, engine: E
     await fill(one, "15/12", "Lê Thị Hoa", "300", "350", "400")
     await fill(two, "14/12", "Trần Văn Bình", "100", "150", "200", "4", "1")
     await one.send("1")
+    await one.send("không")
     await one.send("1")
     async with db.sessions() as s:
         a = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
@@ -217,7 +220,7 @@ async def test_two_channels_one_person(db: Database, engine: Engine, province: P
     zalo.now = tele.now
     await zalo.send("350")
     assert zalo.text == ASK["roll"]
-    for a in ("400", "1", "1"):
+    for a in ("400", "1", "không", "1"):
         await zalo.send(a)
     assert "Đã lưu kết quả" in zalo.text
     assert await election_count(db) == 1

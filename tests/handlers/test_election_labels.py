@@ -25,6 +25,8 @@ async def test_a_name_without_diacritics_is_asked_about_once(db: Database, engin
     for answer in ("300", "350", "400"):
         await other.send(answer)
     await other.send(choice="member")
+    assert other.text == t("merger.ask.already_secretary")
+    await other.send(choice="no")
     assert "Vi Van Hung" in other.text
     await other.send("ok")
     async with db.sessions() as s:

@@ -76,7 +76,8 @@ def test_random_sequences(steps: list[tuple[int, str, str | None]], sqlite_templ
 def test_a_guided_sequence_does_save(sqlite_template: Path, tmp_path: Path) -> None:
     """The invariant above is not vacuous: a confirmed report is saved and seen as a change."""
     steps = [(0, "INVITE", None), (0, "/baucu", None), (0, "15/12", None), (0, "Nguyễn Văn An", None),
-             (0, "300", None), (0, "350", None), (0, "400", None), (0, "1", None), (0, "ok", None)]
+             (0, "300", None), (0, "350", None), (0, "400", None), (0, "1", None), (0, "không", None),
+             (0, "ok", None)]
     asyncio.run(_run(sqlite_template, tmp_path, steps))
 
     async def count() -> int:

@@ -11,6 +11,7 @@ from models.reminders import Due
 from reports.digest_text import TELEGRAM_LIMIT, pct, render_digest
 from tests.conftest import Database
 from tests.scheduler.province import RULES, Province, at, build_province, elect, plan
+from texts.catalog import t
 
 D = date.fromisoformat
 
@@ -41,9 +42,10 @@ async def test_province_figures_by_hand(db: Database) -> None:
     # worst first: C2 has 1 of 2 elected (50%), C1 2 of 3 (66.7%)
     assert [(c.code, c.villages, c.elected) for c in f.children] == [("C2", 2, 1), ("C1", 3, 2)]
     text = render_digest(f)
-    for line in ("• Đã bầu trưởng thôn: 3/5 (60%)",
-                 "  – Đảng viên chính thức: 2; dự bị: 1; chưa là đảng viên: 0",
-                 "• Đại hội chi bộ: có kế hoạch 0; đã tổ chức 0; quá hạn chưa báo kết quả 1",
+    for line in ("• Đã bầu trưởng thôn 3/5 thôn (60%); trong đó 2 trưởng thôn là đảng viên chính thức (nhất thể hóa "
+                 "khi chọn bí thư chi bộ) — đã nhất thể hóa 0, có kế hoạch 0, quá hạn 1; 1 đảng viên dự bị (đủ điều "
+                 "kiện: 1 từ 01/02/2025); 0 quần chúng, trong đó 0 đã có kế hoạch kết nạp (nhất thể hóa sau).",
+                 t("digest.late_group.election"),
                  "• Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: 0/5 (0%)",
                  "1. Xã C2: bầu 1/2 (50%); nhất thể hóa 0 (0%)",
                  "2. Xã C1: bầu 2/3 (66,7%); nhất thể hóa 0 (0%); quá hạn ĐH 1",

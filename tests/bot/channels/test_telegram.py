@@ -161,6 +161,7 @@ async def report_everything(bot: Bot, province: Province, head: User) -> None:
     await head.say("200")
     assert t("election.ask.party_status") in await head.say("250")
     await head.tap("member")
+    assert t("merger.summary.already_secretary", answer=t("common.no")) in await head.tap("no")
     assert t("election.receipt_first", village="Thôn 1", revision=1, time="10:00 20/12/2024") in await head.tap("send")
     # the correction: a new revision
     await head.say("/baucu")
@@ -176,6 +177,7 @@ async def report_everything(bot: Bot, province: Province, head: User) -> None:
     await head.say("/daihoi")
     await head.tap("result")
     await head.say("28/12/2024")
+    await head.tap("congress")
     await head.say("Nguyễn Văn An")
     await head.tap("yes")
     assert t("congress.result_saved_merged", village="Thôn 1") in await head.say("có")
@@ -202,7 +204,7 @@ async def test_report_end_to_end(db: Database, fake: FakeTelegram, make_bot: Cal
     menu = next(iter(fake.commands.values()))
     assert [(c["command"], c["description"]) for c in menu] == registry_menu()
     assert "nhantonghop" in [c["command"] for c in menu]  # every command of the registry is in the menu
-    assert len(fake.answered) == 7  # every tap answered
+    assert len(fake.answered) == 9  # every tap answered
     assert all("reply_markup" not in m for m in fake.sent if "Đã chọn" in m.get("text", ""))
     if mode == "webhook":
         assert fake.webhook is not None and fake.webhook["secret_token"] == SECRET

@@ -156,7 +156,8 @@ async def full_report(head: Head, village: Village) -> None:
     party = await head.say("400")
     assert "1. Đảng viên chính thức\n2. Đảng viên dự bị" in party
     assert "Trả lời 1, 2, 3 hoặc 4." in party
-    confirm = await head.say("1")
+    assert "bí thư chi bộ" in await head.say("1")
+    confirm = await head.say("2")  # not the secretary already
     assert "Kết quả bầu trưởng thôn:" in confirm and "3. Hủy, không lưu" in confirm
     assert "Đã lưu kết quả bầu trưởng thôn của Thôn 1" in await head.say("dung, gui bao cao")
     # the correction: a new revision
@@ -173,6 +174,7 @@ async def full_report(head: Head, village: Village) -> None:
     await head.say("/daihoi")
     await head.say("1")  # "Đại hội đã diễn ra – báo kết quả" comes first once a date is planned
     await head.say(vn(today))
+    await head.say("1")  # chosen at a congress
     assert "có phải là trưởng thôn" in await head.say("Nguyen Van An")
     await head.say("1")
     assert "nhất thể hóa" in await head.say("co")
@@ -229,6 +231,7 @@ async def test_one_person_two_channels(sqlite_db: Database, tmp_path: Path, fake
         await telegram("310")
         await telegram("320")
         await telegram("dang vien chinh thuc")
+        await telegram("không")
         assert "Đã lưu kết quả" in await telegram("1")
         row = await village.export()
         assert (row["head_name"], row["votes_for"], row["roll"]) == ("Trần Thị Bình", "300", "320")

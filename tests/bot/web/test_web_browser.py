@@ -61,6 +61,8 @@ def finish_election(page: Page) -> None:
     type_answer(page, "400")
     bot_says(page, t("election.ask.party_status"))
     page.locator("#choices button", has_text=t("election.party_choice.member")).click()
+    bot_says(page, t("merger.ask.already_secretary"))
+    page.locator("#choices button", has_text=t("common.no")).click()
     bot_says(page, t("election.confirm.question"))
     page.locator("#choices button", has_text=t("election.confirm.send")).click()
     bot_says(page, "Đã lưu kết quả bầu trưởng thôn")

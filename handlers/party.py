@@ -1,0 +1,121 @@
+"""``/dangvien``: the head's party status changes — full membership, admission, a planned admission.
+
+Each is an event with audit (models.merger_records.record_party_event), never a revision of the
+election report. The choices offered follow the current status; the steps are the table ``STEPS``.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.flow import (
+    END,
+    Flow,
+    FlowState,
+    Invalid,
+    Question,
+    Step,
+    answer_text,
+    labelled,
+    must_choose,
+    must_yes_no,
+    yes_no_choices,
+)
+from handlers.messages import Choice
+from handlers.parsing import parse_date
+from models.merger import add_months, eligible_from
+from models.merger_records import record_party_event
+from models.reports import ReportError, get_election
+from texts.catalog import t
+from texts.fmt import fmt_date, from_iso, iso
+
+KINDS = {"probationary": ("full_member",), "non_member": ("admitted", "admission_planned")}
+
+
+def kind_choices(party: str) -> list[Choice]:
+    return labelled("merger.party_choice", KINDS.get(party, ()))
+
+
+def refusal(reason: str, eligible: str | None = None) -> str:
+    return t(f"merger.party.refused.{reason}", eligible=fmt_date(eligible))
+
+
+def ask_kind(ctx: Context, state: FlowState) -> Question:
+    return Question(t("merger.party.ask_kind"), kind_choices(state.data["party"]), free_text=False)
+
+
+def ask_date(ctx: Context, state: FlowState) -> Question:
+    return Question(t(f"merger.party.ask_date_{state.data['kind']}"))
+
+
+def ask_confirm(ctx: Context, state: FlowState) -> Question:
+    what = t(f"merger.party_choice.{state.data['kind']}")
+    return Question(t("merger.party.confirm", what=what, date=fmt_date(state.data["on"])), yes_no_choices())
+
+
+async def take_kind(ctx: Context, state: FlowState) -> str | None:
+    state.data["kind"] = must_choose(ctx, kind_choices(state.data["party"]))
+    return "date"
+
+
+async def take_date(ctx: Context, state: FlowState) -> str | None:
+    kind = state.data["kind"]
+    on = parse_date(answer_text(ctx), ctx.today, "future" if kind == "admission_planned" else "past")
+    if on is None:
+        raise Invalid("merger.party.bad_date")
+    if kind != "admission_planned" and on > ctx.today:
+        raise Invalid("merger.party.refused.date_in_future")
+    if kind == "admission_planned" and on < ctx.today:
+        raise Invalid("merger.party.refused.planned_in_past")
+    admitted = from_iso(state.data.get("party_date"))
+    if kind == "full_member" and admitted is not None and on < add_months(admitted, 12):
+        raise Invalid("merger.party.refused.before_eligible", eligible=fmt_date(add_months(admitted, 12)))
+    state.data["on"] = iso(on)
+    return "confirm"
+
+
+async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+    if not must_yes_no(ctx):
+        return "date"
+    assert ctx.unit is not None and ctx.unit.id is not None
+    d = state.data
+    on = from_iso(d["on"])
+    assert on is not None
+    try:
+        await record_party_event(ctx.session, ctx.unit.id, d["kind"], on, ctx.actor, ctx.now, ctx.today)
+    except ReportError as err:
+        ctx.say(refusal(err.reason, d.get("party_date")))
+        return END
+    eligible = eligible_from("probationary", on)
+    ctx.say(t(f"merger.party.saved_{d['kind']}", head=d["head"], date=fmt_date(on), eligible=fmt_date(eligible)))
+    return END
+
+
+STEPS: dict[str, Step] = {
+    "kind": Step(ask_kind, take_kind),
+    "date": Step(ask_date, take_date),
+    "confirm": Step(ask_confirm, take_confirm),
+}
+
+
+async def begin(ctx: Context) -> FlowState | None:
+    assert ctx.unit is not None and ctx.unit.id is not None
+    election = await get_election(ctx.session, ctx.unit.id)
+    if election is None:
+        ctx.say(t("merger.party.refused.no_election"))
+        return None
+    head, party = election.head_name, election.party_status
+    if party == "member":
+        ctx.say(t("merger.party.already_member", head=head))
+        return None
+    lines = [t("merger.party.title", head=head, party=t(f"party.{party}"))]
+    eligible = eligible_from(party, election.party_date)
+    if eligible is not None:
+        lines.append(t("merger.party.eligible", date=fmt_date(eligible)))
+    ctx.say("\n".join(lines))
+    data = {"head": head, "party": party, "party_date": iso(election.party_date)}
+    if party == "probationary":
+        return FlowState("date", {**data, "kind": "full_member"})
+    return FlowState("kind", data)
+
+
+FLOW = Flow("party", begin, STEPS)
