@@ -61,5 +61,6 @@ async def test_a_zalo_head_reports_by_numbers_and_the_pack_is_split(sqlite_db: D
         pack = await build_pack(s, view, Rules(election_date=date(2024, 12, 15)), date(2024, 12, 20))
     text = render_pack(pack, TZ, link="https://bot.example/x")
     parts = [o.text for o in texts(Reply(text))]
-    assert len(text) > TEXT_LIMIT and len(parts) >= 2 and all(len(x) <= TEXT_LIMIT for x in parts)
+    assert TEXT_LIMIT < len(text) <= 4096 and text.endswith("https://bot.example/x")
+    assert len(parts) >= 2 and all(len(x) <= TEXT_LIMIT for x in parts)
     assert "".join("".join(parts).split()) == "".join(text.split())  # split at line ends and spaces only
