@@ -86,8 +86,10 @@ def ask_whole(ctx: Context, state: FlowState) -> Question:
 
 def ask_confirm(ctx: Context, state: FlowState) -> Question:
     assert ctx.unit is not None
-    return Question(summary(ctx.unit.full_name, state.data["answers"]) + "\n\n" + t("gb.report.ask_confirm"),
-                    confirm_choices(), free_text=False)
+    answers = state.data["answers"]
+    more = "\n" + t("gb.report.whole_more") if WHOLE in answers else ""
+    return Question(summary(ctx.unit.full_name, answers) + "\n\n" + t("gb.report.ask_confirm") + more,
+                    confirm_choices(), free_text=WHOLE in answers)
 
 
 def ask_fix(ctx: Context, state: FlowState) -> Question:
@@ -167,6 +169,12 @@ async def take_whole(ctx: Context, state: FlowState) -> str | None:
 
 
 async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+    answers = state.data["answers"]
+    picked = choose(ctx, confirm_choices())
+    if picked is None and WHOLE in answers and len(answer_text(ctx).strip()) >= 5:
+        # the next part of a long report (phones split a long text into several messages): kept whole
+        answers[WHOLE] = answers[WHOLE] + "\n" + answer_text(ctx).strip()
+        return "confirm"
     if must_choose(ctx, confirm_choices()) == "fix":
         return "fix"
     assert ctx.unit is not None and ctx.unit.id is not None

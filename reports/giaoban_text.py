@@ -66,7 +66,8 @@ def _photos(line: VillageLine, link: str | None) -> str:
     refs = list(line.report.photos) if line.report else []
     if not refs:
         return ""
-    return t("gb.pack.photos", links=", ".join(f"{link or ''}/giaoban/photo/{r}" for r in refs))
+    base = (link or "").split("/giaoban/m/", 1)[0]  # the server, from the pack's own link
+    return t("gb.pack.photos", links=", ".join(f"{base}/giaoban/photo/{r}" for r in refs))
 
 
 def pack_blocks(pack: Pack, tz: ZoneInfo, clip: int | None = FIELD_LIMIT, link: str | None = None) -> list[list[str]]:
@@ -121,16 +122,18 @@ def render_pack(pack: Pack, tz: ZoneInfo, *, limit: int | None = TELEGRAM_LIMIT,
     if limit is None:
         return "\n\n".join("\n".join(b) for b in blocks)
     more = t("gb.pack.more", link=link) if link else t("gb.pack.more_no_link")
+    page = "\n\n" + t("gb.pack.page", link=link) if link else ""
+    room = max(len(more), len(page))  # kept for the last line: "… the rest", or the page's link
     out: list[str] = []
     used = 0
     for block in blocks:
         for i, line in enumerate(block):
             sep = 2 if i == 0 and out else 1
-            if used + sep + len(line) + 1 + len(more) > limit:
+            if used + sep + len(line) + 1 + room > limit:
                 return ("\n".join(out) + "\n" + more)[:limit]
             out.append(("\n" if i == 0 and out else "") + line)
             used += sep + len(line)
-    return "\n".join(out)
+    return "\n".join(out) + page
 
 
 def pack_texter(rules: Rules, tz: ZoneInfo, today: date, base_url: str | None) -> PackText:

@@ -140,6 +140,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
                                           "TIẾN ĐỘ BẦU CỬ", "BÁO CÁO THEO LĨNH VỰC:")]
     assert order == sorted(order) and len(pack_text) <= 4096
     assert "/giaoban/m/1" in pack_text  # the rest behind a link
+    assert "[ảnh: http://127.0.0.1:8080/giaoban/photo/v1-sat-lo.jpg]" in pack_text
     await v2.send("/giaoban", at=at(24, 8, 1))
     assert v2.text == t("gb.report.no_meeting")  # the window closed with the meeting
 

@@ -12,7 +12,7 @@ from handlers.messages import Reply
 from models.db import transaction
 from models.giaoban import get_meeting, schedule_meeting
 from models.giaoban_pack import build_pack
-from models.giaoban_reports import save_report
+from models.giaoban_reports import get_report, save_report
 from models.giaoban_rules import GiaobanRules
 from models.giaoban_tables import FIELDS
 from models.reminders import Rules
@@ -40,10 +40,16 @@ async def test_a_zalo_head_reports_by_numbers_and_the_pack_is_split(sqlite_db: D
     assert chat.text == t("gb.attend.ask_reason")
     await chat.send("Đi tập huấn ở huyện")
     assert t("gb.attend.saved_no", village="Thôn 1", when="08:00 21/12/2024", reason="Đi tập huấn ở huyện") in chat.text
-    await chat.send("3")  # nothing new
-    assert "3. " not in chat.text and t("gb.report.ask_confirm") in chat.text
+    await chat.send("2")  # everything in one message, which the phone sends in two parts
+    first, second = "Kinh tế: thu hoạch xong. " * 70, "An ninh: ổn định. Kiến nghị: sửa đường. " * 20
+    await chat.send(first.strip())
+    await chat.send(second.strip())
+    assert t("gb.report.whole_more") in chat.text
     await chat.send("1")
     assert chat.text.startswith("Đã nhận báo cáo giao ban của Thôn 1 (lần 1)")
+    async with db.sessions() as s:
+        report = await get_report(s, meeting.id, p.villages[0].id)  # type: ignore[arg-type]
+    assert report is not None and report.answers == {"whole": first.strip() + "\n" + second.strip()}
 
     async with transaction(db.sessions) as s:
         for v in p.villages[:2]:
@@ -55,5 +61,6 @@ async def test_a_zalo_head_reports_by_numbers_and_the_pack_is_split(sqlite_db: D
         pack = await build_pack(s, view, Rules(election_date=date(2024, 12, 15)), date(2024, 12, 20))
     text = render_pack(pack, TZ, link="https://bot.example/x")
     parts = [o.text for o in texts(Reply(text))]
-    assert len(text) > TEXT_LIMIT and len(parts) >= 2 and all(len(x) <= TEXT_LIMIT for x in parts)
+    assert TEXT_LIMIT < len(text) <= 4096 and text.endswith("https://bot.example/x")
+    assert len(parts) >= 2 and all(len(x) <= TEXT_LIMIT for x in parts)
     assert "".join("".join(parts).split()) == "".join(text.split())  # split at line ends and spaces only
