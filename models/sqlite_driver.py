@@ -13,6 +13,7 @@ Plugged in through ``create_async_engine(module=...)``.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import types
 from collections.abc import Iterable, Sequence
@@ -128,6 +129,15 @@ class FastConnection(aiosqlite.Connection):
             self._begin_pending = None
             return
         await super().rollback()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """Stop the thread once. aiosqlite queues a stop job on every call, but the thread ends at the first:
+        a ``close()`` after a ``stop()`` (SQLAlchemy terminating a cancelled connection runs its graceful
+        close, shielded, beside the forced stop) then waited for ever on a job nobody runs, and the event
+        loop could not close (a test run hung in teardown)."""
+        if not self._running:
+            return None
+        return super().stop()
 
     def cursor(self) -> FastCursor:  # type: ignore[override]  # aiosqlite's is a context manager of its Cursor
         """A cursor needs no job of its own: it is made on the thread with its first statement."""

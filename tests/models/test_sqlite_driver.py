@@ -5,6 +5,7 @@ neither wait for a writer nor hold one up), empty transactions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -169,3 +170,18 @@ async def test_reads_beside_an_open_writer_on_both_databases(db: Database) -> No
     async with db.sessions() as reader:
         codes = (await reader.execute(select(Unit.code).where(Unit.period == "p").order_by(Unit.code))).scalars().all()
     assert codes == ["A", "B"]
+
+
+async def test_a_close_after_a_stop_returns(tmp_path: Path) -> None:
+    """SQLAlchemy terminating a cancelled connection: a forced stop beside a graceful close. The close used
+    to wait for ever on a job queued behind the thread's end (and the event loop could not close)."""
+    from models.sqlite_driver import connect
+
+    conn = await connect(str(tmp_path / "x.sqlite3"))
+    closing = asyncio.ensure_future(conn.close())
+    stopped = conn.stop()
+    assert stopped is not None
+    await stopped
+    with contextlib.suppress(ValueError):  # "Connection closed": the stop came first
+        await closing
+    assert closing.done() and conn.stop() is None
