@@ -98,13 +98,3 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
             text += "\n\n" + "\n".join(block)
     return text[:limit]
 
-
-def render_late(unit_name: str, late: Sequence[Due], total: int, today: date, parents: dict[int, str],
-                limit: int = TELEGRAM_LIMIT) -> str:
-    """The reply to ``/chamtre``: the late villages, oldest first."""
-    if not total:
-        return t("staffcmd.late_none", unit=unit_name)
-    head = t("staffcmd.late_head", unit=unit_name, n=total)
-    rows = [late_line(d, today, parents.get(d.village_id)) for d in late]
-    body = _fit(rows, limit - len(head) - 1, "staffcmd.late_more", total)
-    return "\n".join([head, *body])
