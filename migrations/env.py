@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import models.leadership  # registers the tables, as those below
+import models.pacing
 import models.tables
 import models.throttle  # noqa: F401  (issue 14: failure counters)
 from models.db import make_engine
