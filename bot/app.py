@@ -30,6 +30,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
 from bot.pacing import SharedRateLimiter
+from bot.poll_guard import PollGuard, polling_tokens
 from bot.settings import drain_policy, engine_settings, scheduler_settings
 from bot.web.chat import WebChatChannel
 from bot.web.keys import SCHEDULER_STATUS
@@ -61,6 +62,10 @@ class App:
     served: list[str] = field(default_factory=list)
 
 
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str, Channel],
                    clock: Callable[[], datetime] = utcnow, worker: str | None = None,
                    engine: AsyncEngine | None = None) -> Scheduler:
@@ -73,7 +78,7 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     deliver = Outbox(sessions, channels, limiter, drain_policy(config))
     leadership = None
     if config.database.url.startswith("postgresql"):
-        holder = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
     return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership)
 
@@ -131,7 +136,12 @@ async def start(app: App) -> None:
         if isinstance(zalo, ZaloChannel) and not cfg.web.public_url and app.runner.addresses:
             host, port = app.runner.addresses[0][:2]
             zalo.files.base_url = f"http://{host}:{port}"  # where this server really listens (port 0 in tests)
+    guard = PollGuard(app.sessions, worker_name())
+    app.stack.push_async_callback(guard.stop)  # after the channels stopped polling (the stack unwinds)
+    polling = polling_tokens(cfg)
     for name, channel in app.channels.items():
+        if name in polling:
+            await guard.take(name, polling[name])  # one poller per token: a second one refuses to start
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")
