@@ -26,9 +26,9 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import Field, SQLModel
+from sqlalchemy import delete, func, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlmodel import Field, SQLModel, col
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,15 @@ async def take(conn: AsyncConnection, channel: str, chat: str, now: float, inter
 async def block(conn: AsyncConnection, channel: str, chat: str | None, until: float) -> None:
     """Nobody sends to ``chat`` (to the whole channel when None) before ``until``."""
     await conn.execute(BLOCK, {"key": f"*{channel}" if chat is None else f"{channel}:{chat}", "until": until})
+
+
+async def prune_idle(session: AsyncSession, now: float, keep: float = 3600.0) -> int:
+    """Forget the chats nobody was written to (nor held off) for ``keep`` seconds: a forgotten chat is
+    free, as it would be anyway. The channels' overall rows stay. Returns how many went."""
+    stale = func.max(col(Pace.next_at), col(Pace.blocked_until)) if session.bind is not None and \
+        session.bind.dialect.name == "sqlite" else func.greatest(col(Pace.next_at), col(Pace.blocked_until))
+    result = await session.execute(delete(Pace).where(~col(Pace.key).startswith("*"), stale < now - keep))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SharedPace:

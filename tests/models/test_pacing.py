@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import make_scheduler, shared_telegram_limiter
 from bot.config import Config
 from bot.delivery import RateLimiter
 from bot.pacing import SharedRateLimiter
-from models.db import make_engine, make_session_factory
-from models.pacing import BULK_HORIZON, Pace, SharedPace, take
+from models.db import make_engine, make_session_factory, transaction
+from models.pacing import BULK_HORIZON, Pace, SharedPace, prune_idle, take
 from tests.conftest import PG_DSN, Database, require_service
 
 RATE = 30.0
@@ -132,3 +132,15 @@ async def test_sqlite_keeps_the_in_memory_pace_postgres_shares_it(db: Database, 
         assert isinstance(limiter, SharedRateLimiter) and shared is not None
         await limiter.acquire("telegram:9")  # the outbox books in the shared calendar
         assert limiter.pace("telegram").bookings == 1
+
+
+async def test_idle_chats_are_forgotten_the_calendar_stays(db: Database) -> None:
+    async with transaction(db.sessions) as s:
+        s.add_all([Pace(key="*telegram", next_at=10.0), Pace(key="telegram:old", next_at=50.0),
+                   Pace(key="telegram:held", next_at=50.0, blocked_until=9_000.0),
+                   Pace(key="telegram:recent", next_at=8_000.0)])
+    async with transaction(db.sessions) as s:
+        assert await prune_idle(s, now=10_000.0, keep=3600.0) == 1
+    async with transaction(db.sessions) as s:
+        keys = sorted((await s.execute(select(Pace.key))).scalars().all())
+    assert keys == ["*telegram", "telegram:held", "telegram:recent"]
