@@ -30,6 +30,7 @@ from models.giaoban_sweep import GbStats
 from models.giaoban_sweep import sweep as giaoban_sweep
 from models.housekeeping import prune
 from models.leadership import hold, release
+from models.pacing import prune_idle
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
 from reports.digest_send import DigestStats, enqueue_digests
@@ -190,6 +191,7 @@ class Scheduler:
         expired = await expire_conversations(self.sessions, now)
         async with transaction(self.sessions) as session:
             pruned = await prune(session, now, self.settings.keep_processed, self.settings.keep_outbox_failed)
+            await prune_idle(session, now.timestamp())  # the shared pace's idle chats (PostgreSQL)
         if pruned.processed or pruned.outbox:
             log.info("housekeeping: %d handled-message ids and %d failed outbox rows pruned", pruned.processed,
                      pruned.outbox)

@@ -25,9 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_pacing import SharedChatRateLimiter
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
+from bot.pacing import SharedRateLimiter
+from bot.poll_guard import PollGuard, polling_tokens
 from bot.settings import drain_policy, engine_settings, scheduler_settings
 from bot.web.chat import WebChatChannel
 from bot.web.keys import SCHEDULER_STATUS
@@ -35,7 +38,8 @@ from bot.web.server import make_web_app
 from handlers.engine import Engine
 from models.accounts import Accounts
 from models.clock import utcnow
-from models.db import SessionFactory, make_engine, make_session_factory
+from models.db import SessionFactory, is_postgres, make_engine, make_session_factory
+from models.pacing import SharedPace
 from scheduler import Leadership, Scheduler
 
 log = logging.getLogger("bot")
@@ -58,18 +62,34 @@ class App:
     served: list[str] = field(default_factory=list)
 
 
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str, Channel],
-                   clock: Callable[[], datetime] = utcnow, worker: str | None = None) -> Scheduler:
+                   clock: Callable[[], datetime] = utcnow, worker: str | None = None,
+                   engine: AsyncEngine | None = None) -> Scheduler:
     """The scheduler with its outbox delivery through ``channels`` (read at each drain). On
-    PostgreSQL, where several workers may share the database, it runs only while it holds the lease."""
+    PostgreSQL, where several workers may share the database, it runs only while it holds the lease
+    (and, given the ``engine``, paces its sends in the calendar all workers share)."""
     cfg = config.scheduler
-    deliver = Outbox(sessions, channels, RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds),
-                     drain_policy(config))
+    limiter = (SharedRateLimiter(engine, cfg.rate_per_second, cfg.per_chat_seconds) if engine is not None
+               and is_postgres(engine) else RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds))
+    deliver = Outbox(sessions, channels, limiter, drain_policy(config))
     leadership = None
     if config.database.url.startswith("postgresql"):
-        holder = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
     return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership)
+
+
+def shared_telegram_limiter(config: Config, engine: AsyncEngine) -> SharedChatRateLimiter | None:
+    """On PostgreSQL the workers pace Telegram together (replies ahead of broadcasts); None: alone."""
+    if not is_postgres(engine):
+        return None
+    cfg = config.telegram
+    pace = SharedPace(engine, "telegram", cfg.rate_per_second, 1.0 / cfg.chat_per_second, burst=cfg.chat_burst)
+    return SharedChatRateLimiter(pace, cfg.max_retries)
 
 
 async def build(config: Config) -> App:
@@ -86,7 +106,8 @@ async def build(config: Config) -> App:
         app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web_app, dialog=dialog,
                   stack=stack)
         if config.telegram.token is not None:
-            app.channels["telegram"] = TelegramChannel(config.telegram, dialog, http, accounts)
+            app.channels["telegram"] = TelegramChannel(config.telegram, dialog, http, accounts,
+                                                       limiter=shared_telegram_limiter(config, engine))
         if config.zalo.token is not None:
             app.channels["zalo"] = ZaloChannel(config.zalo, config.web, config.tz, dialog, http, accounts)
         if web_chat is not None:
@@ -95,7 +116,7 @@ async def build(config: Config) -> App:
             for method, path, handler in channel.routes():
                 web_app.router.add_route(method, path, handler)
         if config.scheduler.enabled:
-            app.scheduler = make_scheduler(config, sessions, app.channels)
+            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine)
             web_app[SCHEDULER_STATUS] = app.scheduler.status
     except BaseException:  # a part refused its config: close what is already open
         await stack.aclose()
@@ -115,7 +136,12 @@ async def start(app: App) -> None:
         if isinstance(zalo, ZaloChannel) and not cfg.web.public_url and app.runner.addresses:
             host, port = app.runner.addresses[0][:2]
             zalo.files.base_url = f"http://{host}:{port}"  # where this server really listens (port 0 in tests)
+    guard = PollGuard(app.sessions, worker_name())
+    app.stack.push_async_callback(guard.stop)  # after the channels stopped polling (the stack unwinds)
+    polling = polling_tokens(cfg)
     for name, channel in app.channels.items():
+        if name in polling:
+            await guard.take(name, polling[name])  # one poller per token: a second one refuses to start
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")

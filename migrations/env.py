@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import models.leadership  # registers the tables, as those below
 import models.merger_tables
+import models.pacing
 import models.tables
 import models.throttle  # noqa: F401  (issue 14: failure counters)
 from models.db import make_engine

@@ -69,14 +69,15 @@ class TelegramChannel:
     name = CHANNEL
 
     def __init__(self, cfg: TelegramConfig, dialog: Engine, http: aiohttp.ClientSession, accounts: Accounts, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, limiter: ChatRateLimiter | None = None) -> None:
         self.config = cfg
         self.dialog, self.accounts = dialog, accounts
         if cfg.token is None:
             raise ValueError("telegram.token is not set")
         self.clock = clock  # None: the engine's own clock
         self.progress = Progress()
-        self.limiter = ChatRateLimiter(cfg.rate_per_second, cfg.chat_per_second, cfg.chat_burst, cfg.max_retries)
+        self.limiter = limiter or ChatRateLimiter(cfg.rate_per_second, cfg.chat_per_second, cfg.chat_burst,
+                                                  cfg.max_retries)  # limiter: shared by the workers (PostgreSQL)
         builder = (Application.builder().token(cfg.token.get_secret_value()).base_url(cfg.api_base_url)
                    .base_file_url(cfg.file_base_url or file_url_for(cfg.api_base_url))
                    .request(AiohttpRequest(http)).get_updates_request(AiohttpRequest(http))

@@ -98,6 +98,11 @@ class ChatRateLimiter(BaseRateLimiter[Retries]):
         wait = max(self.overall.reserve(now), bucket.reserve(now), self.paused_until.get(chat, 0.0) - now)
         return max(0.0, wait)
 
+    async def wait_turn(self, chat: str) -> None:
+        """Return when a request to ``chat`` may go (a shared pace overrides this)."""
+        if (wait := self.reserve(chat)) > 0:
+            await asyncio.sleep(wait)
+
     def penalise(self, chat: str, seconds: float) -> None:
         self.paused_until[chat] = max(self.paused_until.get(chat, 0.0), self.clock() + seconds)
 
@@ -114,8 +119,8 @@ class ChatRateLimiter(BaseRateLimiter[Retries]):
         chat = data.get("chat_id")
         limited = chat is not None and endpoint not in UNLIMITED
         for attempt in itertools.count():
-            if limited and (wait := self.reserve(str(chat))) > 0:
-                await asyncio.sleep(wait)
+            if limited:
+                await self.wait_turn(str(chat))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

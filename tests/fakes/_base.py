@@ -60,6 +60,9 @@ class FakeServer:
         self.rejected = 0  # send-method calls answered 429 by the rate limit
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
         self._bucket: TokenBucket | None = None
+        self._chat_limit: tuple[float, float] | None = None  # per chat: (per second, burst)
+        self._chat_buckets: dict[str, TokenBucket] = {}
+        self.send_log: list[tuple[float, str]] = []  # (monotonic time, chat) of every accepted send
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -102,6 +105,22 @@ class FakeServer:
         """Token bucket across ``send_methods``; ``None`` switches the limit off. A test that counts
         429s passes a ``clock`` that stands still, so the bucket does not refill while it runs."""
         self._bucket = TokenBucket(per_second, burst, clock) if per_second else None
+
+    def chat_rate_limit(self, per_second: float | None, burst: float | None = None) -> None:
+        """A token bucket per chat too (Telegram: about one message a second to one chat, short bursts
+        tolerated), answered 429 with ``retry_after`` like the overall one; ``None`` switches it off."""
+        self._chat_limit = (per_second, burst if burst is not None else 1.0) if per_second else None
+        self._chat_buckets.clear()
+
+    def max_sends_within(self, seconds: float, chat: str | None = None) -> int:
+        """The most accepted sends (to ``chat``, or to all) in any window of ``seconds``."""
+        times = [at for at, c in self.send_log if chat is None or c == chat]
+        best, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= seconds:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
 
     def methods_called(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -162,10 +181,16 @@ class FakeServer:
             self.validate(method, params)
             if method in self.send_methods:
                 wait = self._bucket.take() if self._bucket else 0.0
+                chat = str(params.get("chat_id", ""))
+                if not wait and self._chat_limit is not None:
+                    if chat not in self._chat_buckets:
+                        self._chat_buckets[chat] = TokenBucket(*self._chat_limit)
+                    wait = self._chat_buckets[chat].take()
                 if wait:
                     self.rejected += 1
                     raise self.rate_limited(wait)
                 self.accepted += 1
+                self.send_log.append((time.monotonic(), chat))
             handler = self.handlers.get(method)
             if handler is None:
                 raise ApiError(404, "Not Found")

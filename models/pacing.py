@@ -1,0 +1,112 @@
+"""One pace for every worker on one PostgreSQL: a shared slot calendar for the platforms' limits.
+
+Telegram asks for at most about 30 messages a second overall and about one a second per chat, and
+answers ``429`` with ``retry_after`` beyond that; several workers pacing alone would exceed it
+N-fold. Here the calendar is in the database (table ``pace``), so all workers book from one:
+
+* the row ``*<channel>`` holds the next free overall slot (``next_at``, seconds since the epoch) and
+  a ``blocked_until`` for a ``retry_after`` that stops the whole channel;
+* a row per chat (``<channel>:<id>``) holds the chat's theoretical arrival time (GCRA: up to ``burst``
+  messages back to back, then one per ``chat_interval``) and its own ``blocked_until``.
+
+``pace_take`` (a PL/pgSQL function, migration 0009) books in one round trip: when the chat is not
+free yet it books nothing and says how long to wait (so a busy chat holds no overall slot: fair
+between chats); otherwise it takes the next overall slot, moves the chat on, and says how long until
+that slot. Replies to a person always book; broadcasts (``horizon`` set) book only while the overall
+calendar is less than ``horizon`` ahead, so a reply never queues behind a province-wide run.
+
+On SQLite (one process) the in-memory limiters are used instead; the table exists but stays empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import delete, func, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+log = logging.getLogger(__name__)
+
+BULK_HORIZON = 0.25  # seconds a broadcast may book ahead; beyond it the slots are kept for replies
+
+
+class Pace(SQLModel, table=True):
+    __tablename__ = "pace"
+
+    key: str = Field(primary_key=True, max_length=160)
+    next_at: float = 0.0
+    blocked_until: float = 0.0
+
+
+TAKE = text("SELECT pace_take(:overall, :chat, :now, :interval, :chat_interval, :tolerance, :horizon)")
+BLOCK = text("INSERT INTO pace (key, next_at, blocked_until) VALUES (:key, 0, :until) "
+             "ON CONFLICT (key) DO UPDATE SET blocked_until = GREATEST(pace.blocked_until, EXCLUDED.blocked_until)")
+
+
+async def take(conn: AsyncConnection, channel: str, chat: str, now: float, interval: float, chat_interval: float,
+               burst: int = 1, horizon: float | None = None) -> float:
+    """Book a slot for a message to ``chat`` of ``channel``: ``>= 0`` booked, wait that long;
+    ``< 0`` not booked (the chat is busy, or the calendar is full for a broadcast), ask again after ``-value``."""
+    result = await conn.execute(TAKE, {"overall": f"*{channel}", "chat": f"{channel}:{chat}", "now": now,
+                                       "interval": interval, "chat_interval": chat_interval,
+                                       "tolerance": max(burst - 1, 0) * chat_interval, "horizon": horizon})
+    return float(result.scalar_one())
+
+
+async def block(conn: AsyncConnection, channel: str, chat: str | None, until: float) -> None:
+    """Nobody sends to ``chat`` (to the whole channel when None) before ``until``."""
+    await conn.execute(BLOCK, {"key": f"*{channel}" if chat is None else f"{channel}:{chat}", "until": until})
+
+
+async def prune_idle(session: AsyncSession, now: float, keep: float = 3600.0) -> int:
+    """Forget the chats nobody was written to (nor held off) for ``keep`` seconds: a forgotten chat is
+    free, as it would be anyway. The channels' overall rows stay. Returns how many went."""
+    stale = func.max(col(Pace.next_at), col(Pace.blocked_until)) if session.bind is not None and \
+        session.bind.dialect.name == "sqlite" else func.greatest(col(Pace.next_at), col(Pace.blocked_until))
+    result = await session.execute(delete(Pace).where(~col(Pace.key).startswith("*"), stale < now - keep))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SharedPace:
+    """The calendar of one channel as the workers use it: ``await turn(chat)`` returns when the
+    message may go, ``await hold_off(chat, seconds)`` shares a ``retry_after`` with every worker."""
+
+    def __init__(self, engine: AsyncEngine, channel: str, per_second: float, chat_interval: float, *,
+                 burst: int = 1, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")  # one round trip a booking
+        self.channel, self.interval, self.chat_interval, self.burst = channel, 1.0 / per_second, chat_interval, burst
+        self.clock, self.sleep = clock, sleep
+        self._bulk = asyncio.Lock()  # this worker's broadcasts ask one at a time (no crowd polling the row)
+        self.bookings = 0
+
+    async def _take(self, chat: str, horizon: float | None) -> float:
+        async with self.engine.connect() as conn:
+            return await take(conn, self.channel, chat, self.clock(), self.interval, self.chat_interval,
+                              self.burst, horizon)
+
+    async def turn(self, chat: str, *, reply: bool = True) -> None:
+        """Wait for this message's slot; a reply books at once, a broadcast only when replies leave room."""
+        while True:
+            if reply:
+                wait = await self._take(chat, None)
+            else:
+                async with self._bulk:
+                    wait = await self._take(chat, BULK_HORIZON)
+            if wait >= 0:
+                self.bookings += 1
+                if wait > 0:
+                    await self.sleep(wait)
+                return
+            # not booked: the chat is busy or the calendar is full; a little jitter spreads the workers
+            await self.sleep(-wait + random.uniform(0, self.interval))
+
+    async def hold_off(self, chat: str | None, seconds: float) -> None:
+        """A ``429 retry_after``: every worker waits that long before its next message to ``chat``."""
+        async with self.engine.connect() as conn:
+            await block(conn, self.channel, chat, self.clock() + seconds)
