@@ -27,6 +27,7 @@ class Settings:
     invite_valid_days: int = 30
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)
     reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
+    reply_lease: timedelta = timedelta(seconds=60)  # a reply its channel did not confirm goes to the drain after
 
 
 @dataclass(slots=True)

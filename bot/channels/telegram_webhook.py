@@ -2,9 +2,9 @@
 
 Telegram sends the ``secret_token`` given to ``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``.
 It is compared in constant time before anything of the request is read; a wrong or missing secret
-gets 403 and nothing else happens. A good request's update is queued for the application (the same
-queue polling fills), and Telegram gets 200 at once; a redelivery is harmless (the engine keeps the
-``update_id`` of every handled update).
+gets 403 and nothing else happens. A good request's update is written to the inbox first and
+Telegram gets 200 only then (503 when it cannot be written: Telegram delivers it again); the
+processing happens after. A redelivery is harmless (the inbox keys updates by message / callback id).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from telegram import Update
+
+from bot.channels.telegram_intake import inbox_item
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
@@ -45,7 +47,11 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("telegram webhook: unreadable update (%s)", exc)
             return web.Response(status=400, text="bad update")
-        await channel.application.update_queue.put(update)
+        try:
+            await channel.intake.accept([inbox_item(update, data if isinstance(data, dict) else None)])
+        except Exception as exc:
+            log.warning("telegram webhook: could not write the update down (%s); Telegram will retry", exc)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     return telegram_webhook
