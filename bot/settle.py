@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from models import outbox
@@ -54,10 +54,12 @@ class Settle:
         return done
 
     async def retry_later(self, row: outbox.Claimed, error: str, *, retry_after: float | None = None,
-                          counted: bool = True, max_attempts: int = 6) -> str:
+                          counted: bool = True, max_attempts: int = 6,
+                          base: timedelta = timedelta(seconds=30)) -> str:
         now = self.clock()
         return await write_retrying(self.sessions, lambda s: outbox.mark_retry(
-            s, row, now, error, retry_after=retry_after, count_attempt=counted, max_attempts=max_attempts))
+            s, row, now, error, retry_after=retry_after, count_attempt=counted, max_attempts=max_attempts,
+            base=base))
 
     async def blocked(self, row: outbox.Claimed, error: str) -> None:
         await write_retrying(self.sessions, lambda s: outbox.mark_blocked(s, row, error))

@@ -20,8 +20,9 @@ async def test_upgrade_keeps_outbox_rows_and_adds_the_inbox(tmp_path: Path) -> N
     try:
         await upgrade(engine, "0002")
         async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO channel_account (id, channel, external_id, blocked, digest_opt_out, created_at) "
-                                    "VALUES (1, 'zalo', 'u1', 0, 0, '2026-12-01 00:00:00')"))
+            await conn.execute(text(
+                "INSERT INTO channel_account (id, channel, external_id, blocked, digest_opt_out, created_at) "
+                "VALUES (1, 'zalo', 'u1', 0, 0, '2026-12-01 00:00:00')"))
             await conn.execute(text(
                 "INSERT INTO outbox_message (key, kind, account_id, text, status, attempts, next_attempt_at, "
                 "created_at) VALUES ('digest:x', 'digest', 1, 'Báo cáo', 'pending', 0, '2026-12-01 00:00:00', "
