@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.channels.base import Channel, SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.settle import Settle, finish
 from handlers.messages import Attachment, Reply
+from handlers.reply_codec import decode
 from models import outbox
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
@@ -98,6 +99,8 @@ class DrainStats:
 
 
 def _reply(row: outbox.Claimed) -> Reply:
+    if row.payload:  # a reply a crash left: with its choices and file
+        return decode(row.payload, row.text)
     if not row.attachment_path:
         return Reply(text=row.text)
     path = Path(row.attachment_path)

@@ -148,7 +148,7 @@ def _mine(row: Claimed) -> ColumnElement[bool]:
 
 async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
     result = await session.execute(update(OutboxMessage).where(_mine(row)).values(
-        status=SENT, sent_at=now, attempts=row.attempts + 1, locked_until=None, last_error=None, payload=None))
+        status=SENT, sent_at=now, attempts=row.attempts + 1, locked_until=None, last_error=None))
     return bool(rowcount(result))
 
 

@@ -194,7 +194,7 @@ class OutboxMessage(SQLModel, table=True):
     village_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     text: str
     attachment_path: str | None = Field(default=None, max_length=400)
-    payload: str | None = None  # a reply's choices and file (handlers/reply_codec.py); cleared once sent
+    payload: str | None = None  # a reply's choices and file (handlers/reply_codec.py)
     status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|dead|skipped
     attempts: int = 0
     next_attempt_at: datetime

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import aiohttp
@@ -238,6 +238,20 @@ class TelegramChannel:
             await self.deliver_rows(chat_id, replies, remove_keyboard=remove_keyboard)
         finally:
             self.progress.done(incoming.account_id)
+
+    async def tell_delayed(self, updates: Sequence[Update]) -> None:
+        """The database is down and these updates could not be written down (Telegram keeps them):
+        tell each sender once that the message will be handled."""
+        for update in updates:
+            key = inbox_key(update)
+            chat = update.effective_chat
+            if key in self._told or chat is None or chat.type != chat.PRIVATE:
+                continue
+            self._told.add(key)
+            try:
+                await self.application.bot.send_message(chat.id, t("intake.delayed"), rate_limit_args=Retries(0))
+            except TelegramError as exc:
+                log.info("telegram: could not tell chat %s to wait: %s", chat.id, exc)
 
     async def _process(self, row: Pending) -> bool:
         """One inbox row through the application's handlers; False: try again later."""

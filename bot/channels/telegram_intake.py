@@ -77,6 +77,7 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
             delay = backoff.next()
             log.warning("telegram: could not write %d update(s) down (%s); fetching them again in %.1fs",
                         len(updates), exc, delay)
+            await channel.tell_delayed(updates)
             await asyncio.sleep(delay)
             continue
         backoff.reset()

@@ -51,6 +51,7 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
             await channel.intake.accept([inbox_item(update, data if isinstance(data, dict) else None)])
         except Exception as exc:
             log.warning("telegram webhook: could not write the update down (%s); Telegram will retry", exc)
+            await channel.tell_delayed([update])
             return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 

@@ -194,6 +194,7 @@ class ZaloChannel:
                 log.info("zalo: webhook update ignored (unknown event, duplicate or not a private chat)")
         except Exception as exc:
             log.warning("zalo: could not write a webhook update down (%s); Zalo will retry", exc)
+            await self._tell_delayed(body)
             return web.Response(status=503, text="try again")
         return web.json_response({"ok": True})
 
@@ -221,7 +222,22 @@ class ZaloChannel:
             except Exception as exc:
                 delay = backoff.next()
                 log.warning("zalo: could not write an update down (%s); trying again in %.1fs", exc, delay)
+                await self._tell_delayed(body)
                 await asyncio.sleep(delay)
+
+    async def _tell_delayed(self, body: Any) -> None:
+        """The database is down: tell the sender once that the message is kept and will be handled."""
+        update = parse_update(body)
+        if update is None:
+            return
+        key = inbox_item(update, body)[0]
+        if key in self._told:
+            return
+        self._told.add(key)
+        try:
+            await self._deliver(update, [Sendable(Reply(t("intake.delayed")), None)])
+        except Exception as exc:  # the notice is a courtesy
+            log.info("zalo: could not tell chat %s to wait: %s", update.chat_id, exc)
 
     async def _process(self, row: Pending) -> bool:
         """One inbox row; False when the database was unreachable (tried again later)."""
