@@ -79,6 +79,7 @@ class ZaloChannel:
         self.intake = Intake(accounts.sessions, self.name, self._process)
         self.settle = Settle(accounts.sessions)
         self._told: set[str] = set()  # inbox keys whose sender was told to wait (database down)
+        self._writing = False  # polling: an update getUpdates handed over is being written down
         self._poller: asyncio.Task[None] | None = None  # polling, or retrying setWebhook
         self._stopping = False
         self.webhook_secret = ""
@@ -117,6 +118,8 @@ class ZaloChannel:
     async def stop(self) -> None:
         self._stopping = True
         if self._poller is not None:
+            if self._writing:  # getUpdates consumed this update: let it be written down first
+                await asyncio.wait({self._poller}, timeout=STOP_GRACE_SECONDS)
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
@@ -171,7 +174,11 @@ class ZaloChannel:
             else:
                 backoff.reset()
                 if update is not None:
-                    await self._write_down(update, backoff)
+                    self._writing = True
+                    try:
+                        await self._write_down(update, backoff)
+                    finally:
+                        self._writing = False
                 elif self.cfg.poll_timeout == 0:
                     await asyncio.sleep(self.cfg.backoff_initial)
                 continue
@@ -199,11 +206,12 @@ class ZaloChannel:
         return web.json_response({"ok": True})
 
     # --- handling updates ------------------------------------------------------------------------
-    async def accept(self, body: Any) -> bool:
+    async def accept(self, body: Any, *, polled: bool = False) -> bool:
         """Write one update (bare or wrapped) to the inbox; its processing runs in the background.
-        False if skipped; raises when it could not be written (do not acknowledge it then)."""
+        False if skipped; raises when it could not be written (do not acknowledge it then). A polled
+        update is taken even while stopping: getUpdates has consumed it."""
         update = parse_update(body)
-        if update is None or self._stopping:
+        if update is None or (self._stopping and not polled):
             return False
         if update.message_id is not None and update.message_id in self.recent:
             log.info("zalo: message %s delivered again; skipped", update.message_id)
@@ -215,11 +223,14 @@ class ZaloChannel:
 
     async def _write_down(self, body: Any, backoff: Backoff) -> None:
         """Polling: ``getUpdates`` consumed the update; hold it until the inbox has it."""
-        while not self._stopping:
+        while True:
             try:
-                await self.accept(body)
+                await self.accept(body, polled=True)
                 return
             except Exception as exc:
+                if self._stopping:
+                    log.error("zalo: stopping with an update consumed but not written down (%s): %s", exc, body)
+                    return
                 delay = backoff.next()
                 log.warning("zalo: could not write an update down (%s); trying again in %.1fs", exc, delay)
                 await self._tell_delayed(body)
