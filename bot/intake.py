@@ -8,7 +8,9 @@ processed from there, one account's updates at a time and in order.
   False when the database was unreachable: the row is tried again after a pause, the account's later
   rows wait behind it. The inbox row is marked done in the dialog step's own transaction; the worker
   marks it again afterwards for updates that never reach the engine (idempotent).
-- :meth:`Intake.recover` (at start) queues what a crash left unprocessed.
+- :meth:`Intake.recover` (at start) queues what a crash left unprocessed. Nothing is processed before
+  it ran (a webhook may deliver before the channel starts), and each account's rows are taken lowest
+  inbox id first, so a recovered row goes before a newer one already queued.
 - A redelivery of an update already written is processed again unless it is queued here: the engine
   recognises it and sends the replies still unsent (instead of silence).
 - :meth:`Intake.stop` takes nothing more in and lets the steps in hand finish.
@@ -17,8 +19,9 @@ processed from there, one account's updates at a time and in order.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,9 +41,11 @@ class Intake:
                  clock: Callable[[], datetime] = utcnow, retry_initial: float = 0.5, retry_max: float = 10.0) -> None:
         self.sessions, self.channel, self.process, self.clock = sessions, channel, process, clock
         self.retry_initial, self.retry_max = retry_initial, retry_max
-        self._queues: dict[str, deque[inbox.Pending]] = {}
+        self._queues: dict[str, list[tuple[int, int, inbox.Pending]]] = {}  # heaps by inbox id
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._keys: set[str] = set()  # queued or in hand here
+        self._order = itertools.count()
+        self.ready = False  # recover() ran: processing may begin
         self.stopping = False
 
     async def accept(self, items: Sequence[Item]) -> int:
@@ -63,41 +68,49 @@ class Intake:
 
     async def recover(self) -> int:
         """Queue what a previous run left unprocessed; returns how many."""
-        async with transaction(self.sessions) as session:
-            rows = await inbox.pending(session, self.channel)
+        try:
+            async with transaction(self.sessions) as session:
+                rows = await inbox.pending(session, self.channel)
+        finally:
+            self.ready = True
         fresh = [row for row in rows if row.key not in self._keys]
         for row in fresh:
             self._queue(row)
+        for account in list(self._queues):
+            self._start(account)
         if fresh:
             log.info("%s: %d update(s) left unprocessed by the last run are processed now", self.channel, len(fresh))
         return len(fresh)
 
     def _queue(self, row: inbox.Pending) -> None:
         self._keys.add(row.key)
-        self._queues.setdefault(row.account, deque()).append(row)
-        if row.account not in self._workers:
-            self._workers[row.account] = asyncio.create_task(self._work(row.account), name=f"intake-{row.account}")
+        heapq.heappush(self._queues.setdefault(row.account, []), (row.id, next(self._order), row))
+        self._start(row.account)
+
+    def _start(self, account: str) -> None:
+        if self.ready and account not in self._workers and self._queues.get(account):
+            self._workers[account] = asyncio.create_task(self._work(account), name=f"intake-{account}")
 
     async def _work(self, account: str) -> None:
         queue = self._queues[account]
         try:
-            while queue:
-                row = queue[0]
+            while queue and not self.stopping:
+                row = heapq.heappop(queue)[2]
                 delay = self.retry_initial
                 while not await self._one(row):
-                    if self.stopping:
+                    if self._stopped():
+                        self._keys.discard(row.key)
                         return  # left pending: the next start processes it
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.retry_max)
-                queue.popleft()
                 self._keys.discard(row.key)
         finally:
             del self._workers[account]
+            if self.stopping:  # forget what was not begun: it stays pending for the next start
+                for _id, _n, left in queue:
+                    self._keys.discard(left.key)
+                queue.clear()
             if not queue:
-                self._queues.pop(account, None)
-            else:  # stopped: forget what was not begun
-                for row in queue:
-                    self._keys.discard(row.key)
                 self._queues.pop(account, None)
 
     async def _one(self, row: inbox.Pending) -> bool:
@@ -117,6 +130,9 @@ class Intake:
             log.exception("%s: update %s handled but not marked done", self.channel, row.key)
         return True
 
+    def _stopped(self) -> bool:  # (read after an await: a stop may have come meanwhile)
+        return self.stopping
+
     @property
     def busy(self) -> bool:
         return bool(self._workers)
@@ -129,9 +145,11 @@ class Intake:
     async def stop(self, grace: float = 10.0) -> None:
         """Take nothing more; let the steps in hand finish (``grace`` seconds at most)."""
         self.stopping = True
-        for queue in self._queues.values():  # what is not begun stays pending for the next start
-            while len(queue) > 1:
-                self._keys.discard(queue.pop().key)
+        for account, queue in list(self._queues.items()):  # what is not begun stays pending for the next start
+            if account not in self._workers:
+                for _id, _n, left in queue:
+                    self._keys.discard(left.key)
+                del self._queues[account]
         workers = list(self._workers.values())
         if workers:
             _done, pending = await asyncio.wait(workers, timeout=grace)

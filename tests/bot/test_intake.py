@@ -56,3 +56,26 @@ async def test_a_webhook_update_the_database_cannot_take_gets_503(sqlite_db: Dat
         assert fake.sent_to(HEAD) == [t("intake.delayed"), t("bind.how_to")]
     finally:
         await stop(app)
+
+
+async def test_a_recovered_row_goes_before_a_newer_one_delivered_first(sqlite_db: Database) -> None:
+    """A webhook can deliver before the channel starts: nothing runs before recover(), then oldest first."""
+    from bot.intake import Intake
+
+    seen: list[str] = []
+
+    async def process(row: inbox.Pending) -> bool:
+        seen.append(row.key)
+        return True
+
+    async with transaction(sqlite_db.sessions) as s:  # left pending by the last run
+        await inbox.record(s, "zalo", "old", "u1", {}, utcnow())
+    intake = Intake(sqlite_db.sessions, "zalo", process)
+    assert await intake.accept([("new", "u1", {})]) == 1
+    await intake.idle()
+    assert seen == []  # not before recover()
+    assert await intake.recover() == 1
+    await intake.idle()
+    assert seen == ["old", "new"]
+    async with sqlite_db.sessions() as s:
+        assert await inbox.counts(s) == {"pending": 0, "done": 2}
