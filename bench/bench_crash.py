@@ -18,7 +18,8 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import scratch
-from tests.crash.harness import Plan, Proxy, Result, outage, run
+from tests.crash.harness import Plan, Result, run
+from tests.crash.proxy import Proxy, outage
 
 USERS = int(os.environ.get("BENCH_CRASH_USERS", "8"))
 KILLS = int(os.environ.get("BENCH_CRASH_KILLS", "6"))

@@ -16,11 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
 import random
 import signal
-import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -43,11 +40,11 @@ from models.db import SessionFactory, transaction
 from models.people import create_invite
 from models.tables import ChannelAccount, ElectionReport, OutboxMessage, ProcessedMessage, Unit
 from models.units import add_unit
+from tests.crash.process import BotProcess, free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
 from texts.catalog import t
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN_TG = "123456789:CRASH-telegram-token"
 TOKEN_ZALO = "1459232241454:crash-zalo-token"
 SECRET = "crash-webhook-secret_0123456789"
@@ -57,14 +54,6 @@ IN_DOUBT = 0.5  # seconds between a send and a SIGKILL within which the send's m
 DELAYED = t("intake.delayed")
 POLL_TIMEOUT = 2
 GAP_WAIT = 10.0  # seconds without an answer before a head whose message Zalo consumed sends it again
-OVERRIDES = ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "ZALO_BOT_TOKEN", "ZALO_API_BASE_URL",
-             "WEB_HOST", "WEB_PORT")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -101,47 +90,6 @@ class Result:
                 f"lost in Zalo's getUpdates gap {self.gap} (resent by the head), "
                 f"stuck {self.stuck}, reports {self.reports}, receipts missing {self.missing_receipts}, "
                 f"outages {self.outages}, told to wait {self.told}")
-
-
-class BotProcess:
-    """``python -m bot run --config PATH``; its output goes to a log file."""
-
-    def __init__(self, config: Path, database_url: str, log: Path) -> None:
-        self.config, self.log = config, log
-        self.env = {k: v for k, v in os.environ.items() if k not in OVERRIDES}
-        self.env["DATABASE_URL"] = database_url
-        self.env["PYTHONPATH"] = str(ROOT)
-        self.proc: asyncio.subprocess.Process | None = None
-        self.starts = 0
-
-    async def start(self) -> None:
-        self.starts += 1
-        mark = f"--- start {self.starts}\n"
-        with self.log.open("a") as f:
-            f.write(mark)
-        out = self.log.open("a")
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(self.config), cwd=ROOT, env=self.env,
-            stdout=out, stderr=out)
-        out.close()
-        deadline = time.monotonic() + 120
-        while True:  # up when it says what it serves
-            text = self.log.read_text(errors="replace")
-            if "serving channel:" in text[text.rindex(mark):]:
-                return
-            if self.proc.returncode is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the bot did not start:\n{text[-3000:]}")
-            await asyncio.sleep(0.05)
-
-    async def signal(self, sig: int) -> int:
-        assert self.proc is not None
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(sig)
-        return await self.proc.wait()
-
-    async def close(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            await self.signal(signal.SIGKILL)
 
 
 def write_config(path: Path, plan: Plan, fake_urls: dict[str, str], web_port: int, files: Path) -> None:
@@ -402,69 +350,3 @@ async def settle(sessions: SessionFactory, wait: float = 30.0) -> None:
         if busy is None and not left:
             return
         await asyncio.sleep(0.2)
-
-
-class Proxy:
-    """A TCP proxy in front of PostgreSQL that can be cut: open connections reset, new ones refused."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.close()
-            return
-        self._writers |= {writer, up_writer}
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except (OSError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
-        self._writers -= {writer, up_writer}
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._writers):
-            transport = writer.transport
-            transport.abort()
-        self._writers.clear()
-
-    async def restore(self) -> None:
-        await self.start()
-
-    async def close(self) -> None:
-        await self.cut()
-
-
-def outage(proxy: Proxy, seconds: float) -> Disturb:
-    """Cut the database off once, at a random point of the load, for ``seconds``."""
-
-    async def disturb(bot: BotProcess, result: Result, rng: random.Random, done: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), rng.uniform(0.5, 1.5))
-        if done.is_set():
-            return
-        await proxy.cut()
-        result.outages += 1
-        await asyncio.sleep(seconds)
-        await proxy.restore()
-
-    return disturb

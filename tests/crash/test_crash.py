@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import Database
-from tests.crash.harness import Plan, Proxy, Result, outage, run
+from tests.crash.harness import Plan, Result, run
+from tests.crash.proxy import Proxy, outage
 
 OUTAGE = 3.0  # seconds without the database (the benchmark: 20)
 KILL, TERM = signal.SIGKILL, signal.SIGTERM
