@@ -160,10 +160,10 @@ class Platform:
             fake.handlers["getUpdates"] = handed
 
     def in_gap(self, key: str, result: Result) -> bool:
-        """Handed out by Zalo's getUpdates around a kill: consumed, but never written down. (A killed
-        process's long poll stays open at the server until it writes an answer, up to ``poll_timeout``.)"""
+        """Handed out by Zalo's getUpdates just before a kill: consumed, but not yet written down. (A killed
+        process's long poll does not take updates: the stand-in, like a server, drops a closed request.)"""
         when = self.handed.get(key)
-        return when is not None and any(when - POLL_TIMEOUT - 1.0 <= k <= when + IN_DOUBT for k in result.kill_times)
+        return when is not None and any(when <= k <= when + IN_DOUBT for k in result.kill_times)
 
     def user_id(self, index: int) -> int | str:
         return 5000 + index if self.channel == "telegram" else f"z{5000 + index}"
@@ -196,8 +196,13 @@ class Platform:
             await asyncio.sleep(0.2)
 
 
+async def written(sessions: SessionFactory, channel: str, key: str) -> bool:
+    async with sessions() as s:
+        return await inbox.is_done(s, channel, key) is not None
+
+
 async def head(platform: Platform, index: int, code: str, result: Result, http: aiohttp.ClientSession,
-               rng: random.Random) -> None:
+               rng: random.Random, sessions: SessionFactory) -> None:
     """One village head going through the report, waiting for each answer like a person."""
     user = platform.user_id(index)
     for text in SCRIPT:
@@ -207,7 +212,8 @@ async def head(platform: Platform, index: int, code: str, result: Result, http: 
         start = time.monotonic()
         while len(platform.received(user)) <= before:
             waited = time.monotonic() - start
-            if waited > GAP_WAIT and platform.in_gap(platform.keys[-1], result):
+            if waited > GAP_WAIT and platform.in_gap(platform.keys[-1], result) and not await written(
+                    sessions, platform.channel, platform.keys[-1]):
                 result.gap += 1  # a person would send it again: so does the head
                 platform.keys.pop()
                 await platform.send(user, text.format(code=code), http)
@@ -324,7 +330,7 @@ async def run(plan: Plan, database_url: str, sessions: SessionFactory, tmp: Path
         async with aiohttp.ClientSession() as http:
             chaos = asyncio.create_task(disturb(bot, result, rng, done) if disturb is not None
                                         else kills(bot, plan, result, rng, done))
-            await asyncio.gather(*(head(platform, i, codes[n * plan.users + i], result, http, rng)
+            await asyncio.gather(*(head(platform, i, codes[n * plan.users + i], result, http, rng, sessions)
                                    for n, platform in enumerate(platforms) for i in range(plan.users)))
             done.set()
             await chaos
