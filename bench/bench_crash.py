@@ -5,7 +5,8 @@ tries (updates sent), kills, lost, doubled (and the copies of a message whose se
 its mark: at-least-once delivery can do no better), stuck heads, missing receipts.
 
 Sizes: ``BENCH_CRASH_USERS`` (default 8), ``BENCH_CRASH_KILLS`` (default 6), ``BENCH_CRASH_OUTAGE``
-(seconds, default 20). Needs PostgreSQL (``BENCH_POSTGRES_DSN``).
+(seconds, default 20); ``BENCH_CRASH_ONLY=SIGKILL`` runs the runs whose label contains it. Needs
+PostgreSQL (``BENCH_POSTGRES_DSN``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.crash.proxy import Proxy, outage
 USERS = int(os.environ.get("BENCH_CRASH_USERS", "8"))
 KILLS = int(os.environ.get("BENCH_CRASH_KILLS", "6"))
 OUTAGE = float(os.environ.get("BENCH_CRASH_OUTAGE", "20"))
+ONLY = os.environ.get("BENCH_CRASH_ONLY", "")  # run only the runs whose label contains this
 
 
 async def one(plan: Plan, with_proxy: bool = False) -> Result | None:
@@ -63,6 +65,8 @@ async def main() -> None:
             (f"DB down {OUTAGE:.0f} s, tg webhook + zalo polling",
              Plan(b, USERS, [], outage=OUTAGE, seed=6, reply_wait=OUTAGE + 90), True)]
     for label, plan, proxied in runs:
+        if ONLY not in label:
+            continue
         result = await one(plan, proxied)
         if result is None:
             return
