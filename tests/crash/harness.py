@@ -53,6 +53,7 @@ RECEIPT = "Đã lưu kết quả bầu trưởng thôn"
 IN_DOUBT = 0.5  # seconds between a send and a SIGKILL within which the send's mark may not have happened
 DELAYED = t("intake.delayed")
 POLL_TIMEOUT = 2
+GAP = 2.0  # seconds after getUpdates handed an update within which a kill may find it not yet written down
 GAP_WAIT = 10.0  # seconds without an answer before a head whose message Zalo consumed sends it again
 
 
@@ -163,7 +164,7 @@ class Platform:
         """Handed out by Zalo's getUpdates just before a kill: consumed, but not yet written down. (A killed
         process's long poll does not take updates: the stand-in, like a server, drops a closed request.)"""
         when = self.handed.get(key)
-        return when is not None and any(when <= k <= when + IN_DOUBT for k in result.kill_times)
+        return when is not None and any(when <= k <= when + GAP for k in result.kill_times)
 
     def user_id(self, index: int) -> int | str:
         return 5000 + index if self.channel == "telegram" else f"z{5000 + index}"
