@@ -48,6 +48,7 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
     batch is in the inbox."""
     bot, cfg = channel.application.bot, channel.config
     backoff = Backoff(1.0, 30.0)
+    db_backoff = Backoff(0.5, 5.0)  # the database is back soon after an outage: look often
     offset: int | None = None
     webhook_cleared = False
     while True:
@@ -74,11 +75,12 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
         try:
             await channel.intake.accept([inbox_item(u) for u in updates])
         except Exception as exc:  # the database is down: keep the offset, fetch the batch again later
-            delay = backoff.next()
+            delay = db_backoff.next()
             log.warning("telegram: could not write %d update(s) down (%s); fetching them again in %.1fs",
                         len(updates), exc, delay)
             await channel.tell_delayed(updates)
             await asyncio.sleep(delay)
             continue
         backoff.reset()
+        db_backoff.reset()
         offset = updates[-1].update_id + 1

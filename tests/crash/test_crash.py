@@ -1,5 +1,5 @@
-"""Crash tests: the real bot process, serving Telegram and Zalo at once (one by polling, the other by
-webhook), killed with SIGKILL or stopped with SIGTERM at random points while village heads report,
+"""Crash tests: the real bot process, serving Telegram and Zalo at once (polling and webhook), killed
+with SIGKILL or stopped with SIGTERM at random points while village heads report,
 and restarted at once; or cut off from PostgreSQL for a while. Nothing the platform saw acknowledged
 is lost or handled twice, no reply is sent twice (except a copy whose send a SIGKILL cut from its
 mark: at-least-once delivery can do no better), every saved report got its receipt, nobody is stuck.
@@ -30,20 +30,24 @@ def assert_clean(plan: Plan, result: Result) -> None:
     assert result.in_doubt <= result.kills * plan.users * len(plan.links)  # at most the sends in flight at a kill
 
 
-@pytest.mark.parametrize("links", [[("telegram", "polling"), ("zalo", "webhook")],
-                                   [("telegram", "webhook"), ("zalo", "polling")]], ids=["tgpoll-zalohook",
-                                                                                          "tghook-zalopoll"])
-async def test_kills_and_stops_lose_nothing(pg: Database, tmp_path: Path, links: list[tuple[str, str]]) -> None:
-    plan = Plan(links, users=2, signals=[KILL, TERM, KILL], seed=len(links[0][1]))
+@pytest.mark.parametrize(("links", "signals"), [
+    ([("telegram", "polling"), ("zalo", "webhook")], [KILL, TERM, KILL]),
+    ([("telegram", "webhook")], [KILL, KILL]),
+], ids=["tgpoll-zalohook", "tghook"])
+async def test_kills_and_stops_lose_nothing(pg: Database, tmp_path: Path, links: list[tuple[str, str]],
+                                            signals: list[int]) -> None:
+    """(Zalo polling is killed in the benchmark only: getUpdates consumes an update when it answers,
+    so a SIGKILL before it is written down loses it — the platform's gap, counted there.)"""
+    plan = Plan(links, users=2, signals=signals, seed=len(links))
     result = await run(plan, pg.url, pg.sessions, tmp_path)
-    assert result.kills >= 1 and result.stops <= 1
+    assert result.kills >= 1
     assert_clean(plan, result)
 
 
 async def test_sigterm_doubles_nothing(pg: Database, tmp_path: Path) -> None:
-    plan = Plan([("telegram", "polling"), ("zalo", "webhook")], users=2, signals=[TERM, TERM], seed=5)
+    plan = Plan([("telegram", "polling"), ("zalo", "polling")], users=2, signals=[TERM, TERM], seed=5)
     result = await run(plan, pg.url, pg.sessions, tmp_path)
-    assert result.stops >= 1 and result.in_doubt == 0
+    assert result.stops >= 1 and result.in_doubt == 0 and result.gap == 0
     assert_clean(plan, result)
 
 
