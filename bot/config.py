@@ -189,6 +189,7 @@ class SchedulerConfig(_Section):
     per_chat_seconds: float = Field(1.0, ge=0)  # at most one message per chat this often
     backoff_seconds: float = Field(30.0, gt=0)  # first retry delay; doubles each attempt (max 1 h)
     lease_seconds: float = Field(300.0, gt=0)  # a claimed message is retried after this if its worker died
+    reply_lease_seconds: float = Field(60.0, gt=0)  # the same for a reply its channel did not confirm sent
     campaign_end: IsoDate | None = None  # the daily digest stops after this day (weekly goes on)
     files_dir: str = "data/outbox"  # where digest charts and XLSX files wait to be sent
     misfire_grace_seconds: int = Field(3600, gt=0)

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.channels.base import Channel, SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.settle import Settle, finish
 from handlers.messages import Attachment, Reply
+from handlers.reply_codec import decode
 from models import outbox
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
@@ -59,7 +61,9 @@ class RateLimiter:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         return max(slot - now, 0.0)
 
-    async def acquire(self, chat: str) -> None:
+    async def acquire(self, chat: str, reply: bool = False) -> None:
+        """Wait for this chat's next slot (``reply``: an answer to a person, which the shared pace on
+        PostgreSQL books ahead of broadcasts; one process keeps a single calendar)."""
         wait = self.reserve(chat)
         if wait > 0:
             await self.sleep(wait)
@@ -97,6 +101,8 @@ class DrainStats:
 
 
 def _reply(row: outbox.Claimed) -> Reply:
+    if row.payload:  # a reply a crash left: with its choices and file
+        return decode(row.payload, row.text)
     if not row.attachment_path:
         return Reply(text=row.text)
     path = Path(row.attachment_path)
@@ -105,8 +111,8 @@ def _reply(row: outbox.Claimed) -> Reply:
 
 
 async def _deliver(sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
-                   row: outbox.Claimed, policy: DrainPolicy, clock: Callable[[], datetime],
-                   stats: DrainStats) -> None:
+                   row: outbox.Claimed, policy: DrainPolicy, settle: Settle, stats: DrainStats,
+                   begun: set[int]) -> None:
     chat = f"{row.channel}:{row.external_id}"
     if row.blocked:
         async with transaction(sessions) as s:
@@ -120,13 +126,21 @@ async def _deliver(sessions: SessionFactory, channels: Mapping[str, Channel], li
             await outbox.mark_final(s, row, outbox.DEAD, f"attachment: {exc}")
         stats.dead += 1
         return
-    await limiter.acquire(chat)
+    await limiter.acquire(chat, reply=row.kind == "reply")  # a reply a crash left goes ahead of broadcasts
+    begun.add(row.id)
+    await finish(_send_and_mark(channels[row.channel], reply, row, chat, limiter, policy, settle, stats))
+
+
+async def _send_and_mark(channel: Channel, reply: Reply, row: outbox.Claimed, chat: str, limiter: RateLimiter,
+                         policy: DrainPolicy, settle: Settle, stats: DrainStats) -> None:
+    """One send and the record of its outcome: run to the end even when the drain is cancelled
+    (a graceful stop), the record retried on transient database errors (:mod:`bot.settle`)."""
     outcome: str
     # read below only for the outcomes whose branch sets them
     error, counted = "", True
     retry_after: float | None = None
     try:
-        await channels[row.channel].send(row.external_id, reply)
+        await channel.send(row.external_id, reply)
         outcome = "sent"
     except SendRetryLater as exc:
         limiter.penalise(chat, exc.retry_after)
@@ -140,26 +154,23 @@ async def _deliver(sessions: SessionFactory, channels: Mapping[str, Channel], li
     except Exception as exc:  # a bug in a channel must not stop the drain; the row is retried
         log.exception("sending %s failed", row.key)
         outcome, error, retry_after, counted = "retry", f"{type(exc).__name__}: {exc}", None, True
-    now = clock()
-    async with transaction(sessions) as s:
-        if outcome == "sent":
-            if not await outbox.mark_sent(s, row, now):
-                log.warning("outbox %s: sent after its lease expired", row.key)
-            stats.sent += 1
-            stats.keys.append(row.key)
-        elif outcome == "blocked":
-            await outbox.mark_blocked(s, row, error)
-            stats.skipped += 1
-        elif outcome == "rejected":
-            await outbox.mark_final(s, row, outbox.DEAD, error)
+    if outcome == "sent":
+        await settle.sent(row)
+        stats.sent += 1
+        stats.keys.append(row.key)
+    elif outcome == "blocked":
+        await settle.blocked(row, error)
+        stats.skipped += 1
+    elif outcome == "rejected":
+        await settle.dead(row, error)
+        stats.dead += 1
+    else:
+        status = await settle.retry_later(row, error, retry_after=retry_after, counted=counted,
+                                          max_attempts=policy.max_attempts, base=policy.backoff_base)
+        if status == outbox.DEAD:
             stats.dead += 1
         else:
-            status = await outbox.mark_retry(s, row, now, error, retry_after=retry_after, count_attempt=counted,
-                                             max_attempts=policy.max_attempts, base=policy.backoff_base)
-            if status == outbox.DEAD:
-                stats.dead += 1
-            else:
-                stats.retried += 1
+            stats.retried += 1
 
 
 async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
@@ -173,16 +184,20 @@ async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], 
         rows = await outbox.claim_due(s, clock(), channels=list(channels), limit=policy.batch,
                                       lease=policy.lease, hold_kinds=policy.hold_kinds)
     gate = asyncio.Semaphore(policy.concurrency)
+    settle, begun = Settle(sessions, clock), set[int]()
 
     async def one(row: outbox.Claimed) -> None:
         async with gate:
-            await _deliver(sessions, channels, limiter, row, policy, clock, stats)
+            await _deliver(sessions, channels, limiter, row, policy, settle, stats, begun)
 
-    # A task group, not gather: if the drain is cancelled (a stop), it returns only once every
-    # delivery has finished unwinding, so none outlives the engine it writes through.
-    async with asyncio.TaskGroup() as group:
-        for r in rows:
-            group.create_task(one(r))
+    tasks = [asyncio.ensure_future(one(r)) for r in rows]
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:  # a stop: the sends in hand are finished and marked; the others given back
+        if tasks:  # gather cancelled them all, but returns at the first one cancelled
+            await asyncio.wait(tasks)
+        await settle.release([r for r in rows if r.id not in begun])
+        raise
     return stats
 
 

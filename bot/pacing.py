@@ -1,7 +1,8 @@
 """The outbox's pace when several workers share one PostgreSQL: :class:`bot.delivery.RateLimiter`'s
 interface over the shared calendar of :mod:`models.pacing` (one per channel).
 
-Unprompted messages are broadcasts: they book only when replies leave room. ``penalise`` (a
+Unprompted messages are broadcasts: they book only when replies leave room; a reply the outbox sends
+(one a crash or an outage left unsent) books as a reply. ``penalise`` (a
 ``retry_after`` from the platform) holds this worker at once and tells every other worker through the
 database. On SQLite (one process) the composition root keeps the in-memory :class:`RateLimiter`.
 """
@@ -33,12 +34,12 @@ class SharedRateLimiter(RateLimiter):
             self.paces[channel] = SharedPace(self.engine, channel, self.per_second, self.per_chat)
         return self.paces[channel]
 
-    async def acquire(self, chat: str) -> None:
+    async def acquire(self, chat: str, reply: bool = False) -> None:
         channel, _, chat_id = chat.partition(":")
         until = self._chat_next.get(chat, 0.0) - self.clock()  # this worker's own retry_after, known already
         if until > 0:
             await self.sleep(until)
-        await self.pace(channel).turn(chat_id, reply=False)
+        await self.pace(channel).turn(chat_id, reply=reply)
 
     def penalise(self, chat: str, seconds: float) -> None:
         super().penalise(chat, seconds)

@@ -29,6 +29,7 @@ class Settings:
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)
     reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
     giaoban: GiaobanRules = field(default_factory=GiaobanRules)  # /giaoban's report window
+    reply_lease: timedelta = timedelta(seconds=60)  # a reply its channel did not confirm goes to the drain after
 
 
 @dataclass(slots=True)

@@ -9,9 +9,12 @@ user mid-report: the state is a row, keyed by person when the account is bound.
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from handlers import binding, giaoban_replies
 from handlers.commands import BY_NAME, FLOWS, parse_command, show_help
@@ -19,6 +22,8 @@ from handlers.context import Context, Settings
 from handlers.flow import FlowState, run_step, start
 from handlers.messages import Incoming, Reply
 from handlers.parsing import nfc
+from handlers.reply_codec import decode, encode
+from models import inbox, outbox
 from models.clock import local_date, utcnow
 from models.conversations import (
     ENTRY_QUERY,
@@ -30,12 +35,28 @@ from models.conversations import (
     state_from,
     state_key,
 )
-from models.db import SessionFactory, insert_ignore, is_postgres, transaction
+from models.db import DbSession, SessionFactory, insert_ignore, is_postgres, transaction, transient
 from models.people import new_account, seen
 from models.tables import ProcessedMessage
 from texts.catalog import fold, t, words
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Sendable:
+    """A reply and its outbox row (claimed for the channel; None for an answer not worth keeping)."""
+
+    reply: Reply
+    row: outbox.Claimed | None
+
+
+class Transient(Exception):
+    """The database is unreachable: nothing was saved; the update stays in the inbox for a later try."""
+
+
+Shape = Callable[[list[Reply]], list[Reply]]
+ATTEMPTS = 3  # a unique-key collision (a new user's two first messages on two workers) is tried again
 
 
 class Engine:
@@ -44,38 +65,76 @@ class Engine:
         self.settings = settings
 
     async def handle(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
-        now = now or utcnow()
+        """One step; the replies are for the caller to send (the web chat)."""
+        try:
+            return [s.reply for s in await self._run(incoming, now or utcnow(), None)]
+        except Transient:
+            return [Reply(t("common.error"))]
+
+    async def handle_durable(self, incoming: Incoming, now: datetime | None = None,
+                             shape: Shape = list) -> list[Sendable]:
+        """One step whose replies are written to the outbox (kind ``reply``) in its transaction, the
+        inbox row of ``incoming.message_id`` marked done in the same one. A redelivery of a handled
+        message returns its replies not yet sent. Raises :class:`Transient` when the database is down."""
+        return await self._run(incoming, now or utcnow(), shape)
+
+    async def _run(self, incoming: Incoming, now: datetime, shape: Shape | None) -> list[Sendable]:
         text = incoming.text or ""
         if len(text) > self.settings.max_message_chars:
-            return [Reply(t("common.too_long", limit=self.settings.max_message_chars))]
-        try:
-            async with transaction(self.sessions) as session:
-                if incoming.message_id and not await insert_ignore(
-                        session, ProcessedMessage, channel=incoming.channel, message_id=incoming.message_id, at=now):
-                    return []  # a redelivery: handled once already
-                found = (await session.execute(ENTRY_QUERY, {"channel": incoming.channel,
-                                                             "external_id": incoming.account_id})).first()
-                if found is None:
-                    account = await new_account(session, incoming.channel, incoming.account_id, now,
-                                                incoming.display_name)
-                    person = unit = state = None
-                else:
-                    account, person, unit, *rest = found
-                    seen(account, now)
-                    state = state_from(tuple(rest))
-                    if state is not None and is_postgres(session):
-                        state = await lock_state(session, state)  # two workers, one person: in turn
-                ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
-                              now=now, today=local_date(now, self.settings.tz), settings=self.settings)
-                await self._dispatch(ctx, state)
-                return ctx.replies
-        except IntegrityError:
-            # a concurrent delivery of the same message won the race, or two writers collided
-            log.info("conflict while handling %s/%s; nothing saved", incoming.channel, incoming.message_id)
-            return [Reply(t("common.busy"))] if not incoming.message_id else []
-        except OperationalError:
-            log.exception("database error while handling a message")
-            return [Reply(t("common.error"))]
+            return [Sendable(Reply(t("common.too_long", limit=self.settings.max_message_chars)), None)]
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with transaction(self.sessions) as session:
+                    return await self._step(session, incoming, now, shape)
+            except IntegrityError:
+                # two writers collided (e.g. a new user's first messages on two workers): the
+                # other one's rows are committed now, so the step runs again and finds them
+                log.info("conflict while handling %s/%s (try %d)", incoming.channel, incoming.message_id, attempt)
+            except DBAPIError as exc:
+                if not transient(exc):
+                    raise
+                log.warning("database unavailable while handling a message: %s", exc)
+                raise Transient(str(exc)) from exc
+            except (OSError, TimeoutError) as exc:
+                log.warning("database unavailable while handling a message: %s", exc)
+                raise Transient(str(exc)) from exc
+        return [Sendable(Reply(t("common.busy")), None)]
+
+    async def _step(self, session: DbSession, incoming: Incoming, now: datetime,
+                    shape: Shape | None) -> list[Sendable]:
+        channel, message_id = incoming.channel, incoming.message_id
+        prefix = f"reply:{channel}:{message_id}:"
+        if message_id and not await insert_ignore(
+                session, ProcessedMessage, channel=channel, message_id=message_id, at=now):
+            if shape is None:
+                return []  # a redelivery: handled once already
+            await inbox.mark_done(session, channel, message_id, now)
+            rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
+            return [Sendable(decode(r.payload, r.text), r) for r in rows]  # what a crash left unsent
+        found = (await session.execute(ENTRY_QUERY, {"channel": channel, "external_id": incoming.account_id})).first()
+        if found is None:
+            account = await new_account(session, channel, incoming.account_id, now, incoming.display_name)
+            person = unit = state = None
+        else:
+            account, person, unit, *rest = found
+            seen(account, now)
+            state = state_from(tuple(rest))
+            if state is not None and is_postgres(session):
+                state = await lock_state(session, state)  # two workers, one person: in turn
+        ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
+                      now=now, today=local_date(now, self.settings.tz), settings=self.settings)
+        await self._dispatch(ctx, state)
+        if shape is None:
+            return [Sendable(r, None) for r in ctx.replies]
+        if message_id:
+            await inbox.mark_done(session, channel, message_id, now)
+        assert account.id is not None
+        prefix = prefix if message_id else f"reply:{channel}:{secrets.token_hex(8)}:"
+        return [Sendable(reply, await outbox.enqueue_reply(
+                    session, key=f"{prefix}{index}", account_id=account.id, channel=channel,
+                    external_id=incoming.account_id, text=reply.text, payload=encode(reply), now=now,
+                    lease=self.settings.reply_lease))
+                for index, reply in enumerate(shape(ctx.replies))]
 
     async def _dispatch(self, ctx: Context, state: StoredState | None) -> None:
         incoming = ctx.incoming

@@ -9,17 +9,19 @@ and digests neither wait for a writer nor hold one up). PostgreSQL needs neither
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 DbSession = AsyncSession  # the names the edges use (they do not import SQLAlchemy themselves)
 DbEngine = AsyncEngine
 
@@ -109,3 +111,32 @@ async def insert_ignore(session: AsyncSession, table: type, **values: object) ->
     conn = await session.connection()  # Core, not the ORM's bulk-insert path: it reports rowcount
     result = await conn.execute(_insert_ignore_stmt(dialect, table), values)
     return bool(result.rowcount)
+
+
+def transient(exc: BaseException) -> bool:
+    """A database error that a later try may not meet: the server unreachable, the connection lost,
+    SQLite busy (not a constraint or a bug)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
+        return True
+    if isinstance(exc, IntegrityError) or not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+
+
+async def write_retrying(factory: SessionFactory, work: Callable[[AsyncSession], Awaitable[T]], *,
+                            attempts: int = 8, first_delay: float = 0.5, max_delay: float = 8.0) -> T:
+    """``work`` in a transaction, tried again on a transient error (about 30 s in all by default):
+    for writes that must follow something already done, such as marking a message sent."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            async with transaction(factory) as session:
+                return await work(session)
+        except Exception as exc:
+            if attempt == attempts or not transient(exc):
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+    raise AssertionError("unreachable")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 PENDING, SENDING, SENT, DEAD, SKIPPED = "pending", "sending", "sent", "dead", "skipped"
+REPLY = "reply"  # the answer to an incoming message: sent at once by its channel, drained first
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -73,6 +74,7 @@ class Claimed:
     external_id: str
     blocked: bool
     lease: datetime
+    payload: str | None = None
 
 
 async def claim_due(session: AsyncSession, now: datetime, *, channels: Collection[str], limit: int = 100,
@@ -82,25 +84,61 @@ async def claim_due(session: AsyncSession, now: datetime, *, channels: Collectio
     o, a = OutboxMessage, ChannelAccount
     due = or_(and_(col(o.status) == PENDING, col(o.next_attempt_at) <= now),
               and_(col(o.status) == SENDING, col(o.locked_until) < now))
+    replies_first = case((col(o.kind) == REPLY, 0), else_=1)  # a user waits for these
     stmt = (select(col(o.id)).join(a, col(a.id) == o.account_id)
             .where(due, col(a.channel).in_(list(channels)))
-            .order_by(col(o.next_attempt_at), col(o.id)).limit(limit))
+            .order_by(replies_first, col(o.next_attempt_at), col(o.id)).limit(limit))
     if hold_kinds:
         stmt = stmt.where(col(o.kind).not_in(list(hold_kinds)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=o)
-    ids = list((await session.execute(stmt)).scalars().all())
-    if not ids:
-        return []
+    ids = [i for i in (await session.execute(stmt)).scalars().all() if i is not None]
+    return await _claim_ids(session, ids, now, lease) if ids else []
+
+
+async def _claim_ids(session: AsyncSession, ids: list[int], now: datetime, lease: timedelta) -> list[Claimed]:
+    o, a = OutboxMessage, ChannelAccount
+    replies_first = case((col(o.kind) == REPLY, 0), else_=1)
     until = now + lease
     await session.execute(update(o).where(col(o.id).in_(ids)).values(status=SENDING, locked_until=until)
                           .execution_options(synchronize_session=False))
     rows = (await session.execute(
         select(id_col(o.id), col(o.key), col(o.kind), col(o.text), col(o.attachment_path), col(o.attempts),
-               id_col(a.id), col(a.channel), col(a.external_id), col(a.blocked)).join(a, col(a.id) == o.account_id)
-        .where(col(o.id).in_(ids)).order_by(col(o.next_attempt_at), col(o.id)))).all()
-    return [Claimed(oid, key, kind, text, path, attempts, aid, channel, external_id, blocked, lease=until)
-            for oid, key, kind, text, path, attempts, aid, channel, external_id, blocked in rows]
+               id_col(a.id), col(a.channel), col(a.external_id), col(a.blocked), col(o.payload))
+        .join(a, col(a.id) == o.account_id)
+        .where(col(o.id).in_(ids)).order_by(replies_first, col(o.next_attempt_at), col(o.id)))).all()
+    return [Claimed(oid, key, kind, text, path, attempts, aid, channel, external_id, blocked, lease=until,
+                    payload=payload)
+            for oid, key, kind, text, path, attempts, aid, channel, external_id, blocked, payload in rows]
+
+
+async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, channel: str, external_id: str,
+                        text: str, payload: str | None, now: datetime, lease: timedelta) -> Claimed:
+    """A reply, written in the transaction of the step that produced it and claimed at once by the
+    channel that will send it; if that process dies, the lease expires and the drain sends it."""
+    until = now + lease
+    row = OutboxMessage(key=key, kind=REPLY, account_id=account_id, text=text, payload=payload, status=SENDING,
+                        attempts=0, next_attempt_at=now, locked_until=until, created_at=now)
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return Claimed(row.id, key, REPLY, text, None, 0, account_id, channel, external_id, False, lease=until,
+                   payload=payload)
+
+
+async def claim_replies(session: AsyncSession, key_prefix: str, now: datetime, lease: timedelta) -> list[Claimed]:
+    """The unsent replies to one message (its redelivery sends them instead of staying silent)."""
+    o = OutboxMessage
+    stmt = select(id_col(o.id)).where(
+        col(o.key).startswith(key_prefix, autoescape=True), col(o.kind) == REPLY,
+        or_(col(o.status) == PENDING, and_(col(o.status) == SENDING, col(o.locked_until) < now)))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = (await session.execute(stmt)).scalars().all()
+    if not rows:
+        return []
+    claimed = await _claim_ids(session, list(rows), now, lease)
+    return sorted(claimed, key=lambda c: c.key)
 
 
 def _mine(row: Claimed) -> ColumnElement[bool]:

@@ -198,6 +198,7 @@ class OutboxMessage(SQLModel, table=True):
     village_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     text: str
     attachment_path: str | None = Field(default=None, max_length=400)
+    payload: str | None = None  # a reply's choices and file (handlers/reply_codec.py)
     status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|dead|skipped
     attempts: int = 0
     next_attempt_at: datetime
@@ -237,4 +238,5 @@ class WebUser(SQLModel, table=True):
     session_epoch: int = 0  # in every session cookie; bumped on logout and password change
 
 
+import models.inbox  # noqa: E402, F401  (registers inbox_message with the tables above)
 from models import giaoban_tables as _giaoban_tables  # noqa: E402, F401  (registers the giao ban tables)

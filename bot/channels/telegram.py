@@ -1,9 +1,12 @@
 """The Telegram channel: python-telegram-bot 22 at the edge of the dialog engine.
 
-Updates (text and commands, button presses, shared contacts) become :class:`Incoming`s with the
-``update_id`` as message id, so a redelivered update is handled once; the engine's replies are
-rendered by :mod:`bot.channels.telegram_render`. Long polling by default; in webhook mode the
-project's aiohttp server receives the updates (:mod:`bot.channels.telegram_webhook`).
+Every update is written to the inbox before Telegram is told it arrived, then processed from there
+(:mod:`bot.channels.telegram_intake`, :class:`bot.intake.Intake`): long polling by default (our own
+``getUpdates`` loop), or the webhook on the project's aiohttp server (:mod:`bot.channels.telegram_webhook`).
+Updates (text and commands, button presses, shared contacts) become :class:`Incoming`s keyed like
+their inbox row, so a redelivered update is handled once. The engine's replies come back as outbox
+rows written with the step; they are sent at once and marked sent (the drain sends what a crash
+left). The replies are rendered by :mod:`bot.channels.telegram_render`.
 Pacing (30 msg/s overall, ~1/s per chat, ``retry_after``) is :mod:`bot.channels.telegram_limits`;
 requests go over the App's one aiohttp session (:mod:`bot.channels.telegram_http`).
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import aiohttp
@@ -22,15 +25,19 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.channels.base import Route, SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_intake import inbox_key, poll
 from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor, Retries, retry_after_seconds
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
+from bot.intake import Intake
+from bot.settle import Settle, finish
 from handlers.clean import clean_incoming
 from handlers.commands import menu
-from handlers.engine import Engine
+from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import Incoming, Reply
 from models.accounts import Accounts
+from models.inbox import Pending
 from texts.catalog import t
 
 log = logging.getLogger(__name__)
@@ -82,10 +89,14 @@ class TelegramChannel:
                    .base_file_url(cfg.file_base_url or file_url_for(cfg.api_base_url))
                    .request(AiohttpRequest(http)).get_updates_request(AiohttpRequest(http))
                    .rate_limiter(self.limiter)
-                   .concurrent_updates(PerChatUpdateProcessor(cfg.concurrent_updates)))
-        if cfg.mode == "webhook":
-            builder = builder.updater(None)
+                   .concurrent_updates(PerChatUpdateProcessor(cfg.concurrent_updates))
+                   .updater(None))  # updates come through the inbox (telegram_intake)
         self.application = builder.build()
+        self.intake = Intake(accounts.sessions, CHANNEL, self._process)
+        self.settle = Settle(accounts.sessions)
+        self._retry: set[str] = set()  # inbox keys whose step met a database outage
+        self._told: set[str] = set()  # ... and whose sender was told to wait
+        self._poller: asyncio.Task[None] | None = None
         self.application.add_handler(MessageHandler(PRIVATE & filters.TEXT, self._on_text))
         self.application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, self._on_contact))
         self.application.add_handler(CallbackQueryHandler(self._on_button))
@@ -157,9 +168,13 @@ class TelegramChannel:
             self._webhook_set = True
         if not app.running:
             await app.start()
-        if app.updater is not None and not app.updater.running:  # polling; drop nothing that waits
-            await app.updater.start_polling(timeout=cfg.poll_timeout, allowed_updates=ALLOWED_UPDATES,
-                                            drop_pending_updates=False, error_callback=self._on_polling_error)
+            self.intake.stopping = False
+            try:
+                await self.intake.recover()
+            except Exception as exc:  # the database is down: what is left waits for the next start
+                log.warning("telegram: could not read the inbox at start (%s)", exc)
+        if cfg.mode != "webhook" and self._poller is None:  # polling; drop nothing that waits
+            self._poller = asyncio.create_task(poll(self, ALLOWED_UPDATES), name="telegram-poll")
 
     async def _set_commands(self) -> None:
         commands = [BotCommand(name, description) for name, description in menu()]
@@ -174,8 +189,11 @@ class TelegramChannel:
             self._bootstrap_task.cancel()
             await asyncio.gather(self._bootstrap_task, return_exceptions=True)
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self._poller is not None:  # an update fetched but not written down is fetched again later
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self.intake.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -184,7 +202,7 @@ class TelegramChannel:
     def _incoming(self, update: Update, **content: str | None) -> Incoming:
         user = update.effective_user
         assert user is not None
-        return clean_incoming(Incoming(channel=CHANNEL, account_id=str(user.id), message_id=f"u{update.update_id}",
+        return clean_incoming(Incoming(channel=CHANNEL, account_id=str(user.id), message_id=inbox_key(update),
                                        display_name=user.full_name, **content))
 
     async def _on_text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
@@ -216,14 +234,52 @@ class TelegramChannel:
 
     async def _handle(self, update: Update, incoming: Incoming, *, remove_keyboard: bool = False,
                       button: bool = False) -> None:
+        assert update.effective_chat is not None
+        chat_id = update.effective_chat.id
         try:
-            replies = await self.dialog.handle(incoming, now=self.clock() if self.clock else None)
+            replies = await self.dialog.handle_durable(incoming, now=self.clock() if self.clock else None,
+                                                       shape=coalesce)
+        except Transient:  # nothing saved; the inbox row is tried again
+            assert incoming.message_id is not None
+            self._retry.add(incoming.message_id)
+            if incoming.message_id not in self._told:
+                self._told.add(incoming.message_id)
+                await self._reply_plain(update, t("intake.delayed"), count=False)
+            return
+        except BaseException:
+            self.progress.done(incoming.account_id)
+            raise
+        try:
+            self._told.discard(incoming.message_id or "")
             if replies and button:
                 await self._close_question(update)
-            assert update.effective_chat is not None
-            await self.deliver(update.effective_chat.id, replies, remove_keyboard=remove_keyboard)
+            await self.deliver_rows(chat_id, replies, remove_keyboard=remove_keyboard)
         finally:
             self.progress.done(incoming.account_id)
+
+    async def tell_delayed(self, updates: Sequence[Update]) -> None:
+        """The database is down and these updates could not be written down (Telegram keeps them):
+        tell each sender once that the message will be handled."""
+        for update in updates:
+            key = inbox_key(update)
+            chat = update.effective_chat
+            if key in self._told or chat is None or chat.type != chat.PRIVATE:
+                continue
+            self._told.add(key)
+            try:
+                await self.application.bot.send_message(chat.id, t("intake.delayed"), rate_limit_args=Retries(0))
+            except TelegramError as exc:
+                log.info("telegram: could not tell chat %s to wait: %s", chat.id, exc)
+
+    async def _process(self, row: Pending) -> bool:
+        """One inbox row through the application's handlers; False: try again later."""
+        update = Update.de_json(row.payload, self.application.bot)
+        self._retry.discard(row.key)
+        await self.application.process_update(update)
+        if row.key in self._retry:
+            self._retry.discard(row.key)
+            return False
+        return True
 
     async def _close_question(self, update: Update) -> None:
         """Take the buttons off the answered question and show what was chosen under it."""
@@ -242,12 +298,12 @@ class TelegramChannel:
         except BadRequest as exc:  # already edited (a second tap), or too old to edit
             log.info("telegram: could not close the answered question: %s", exc)
 
-    async def _reply_plain(self, update: Update, text: str, remove_keyboard: bool = False) -> None:
+    async def _reply_plain(self, update: Update, text: str, remove_keyboard: bool = False, count: bool = True) -> None:
         try:
             if update.effective_chat is not None:
                 await self.deliver(update.effective_chat.id, [Reply(text)], remove_keyboard=remove_keyboard)
         finally:
-            if update.effective_user is not None:
+            if update.effective_user is not None and count:
                 self.progress.done(str(update.effective_user.id))
 
     # --- outgoing --------------------------------------------------------------------------------
@@ -266,6 +322,43 @@ class TelegramChannel:
                     return
                 except BadRequest as exc:  # this message is refused; the others may go through
                     log.warning("telegram: message to chat %s refused: %s", chat_id, exc)
+
+    async def deliver_rows(self, chat_id: int, replies: list[Sendable], *, remove_keyboard: bool = False) -> None:
+        """Send the step's replies, each followed by the mark of its outbox row (one unit a stop does
+        not cut); what cannot be sent now is left to the drain."""
+        for index, item in enumerate(replies):
+            outgoing = render(item.reply, remove_keyboard=remove_keyboard)
+            if any(o.markup is not None for o in outgoing):
+                remove_keyboard = False
+            if not await finish(self._send_row(chat_id, outgoing, item)):
+                await self.settle.release([r.row for r in replies[index + 1:] if r.row is not None])
+                return
+
+    async def _send_row(self, chat_id: int, outgoing: list[Outgoing], item: Sendable) -> bool:
+        """Send one reply and mark its row; False when the rest should not be tried now."""
+        row = item.row
+        try:
+            for out in outgoing:
+                await self._post(chat_id, out, retries=self.config.max_retries)
+        except Forbidden as exc:
+            log.info("telegram: chat %s blocked the bot (%s); marked", chat_id, exc)
+            if row is not None:
+                await self.settle.blocked(row, str(exc))
+            await self.mark_blocked(str(chat_id))
+            return False
+        except BadRequest as exc:  # this message is refused; the others may go through
+            log.warning("telegram: message to chat %s refused: %s", chat_id, exc)
+            if row is not None:
+                await self.settle.dead(row, str(exc))
+            return True
+        except TelegramError as exc:  # out of retries: the drain tries again later
+            log.warning("telegram: reply to chat %s not sent now (%s); left to the outbox", chat_id, exc)
+            if row is not None:
+                await self.settle.retry_later(row, str(exc), counted=False)  # due now for the drain
+            return False
+        if row is not None:
+            await self.settle.sent(row)
+        return True
 
     async def _post(self, chat_id: int | str, out: Outgoing, retries: int) -> None:
         bot = self.application.bot

@@ -2,10 +2,11 @@
 
 Telegram sends the ``secret_token`` given to ``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``.
 It is compared in constant time before anything of the request is read; a wrong or missing secret
-gets 403 and nothing else happens. A good request's update is queued for the application (the same
-queue polling fills), and Telegram gets 200 at once; a redelivery is harmless (the engine keeps the
-``update_id`` of every handled update). A body that is no update (not JSON, too deep, not an
-Update) gets 200 and a log line: Telegram would redeliver a non-2xx answer forever.
+gets 403 and nothing else happens. A good request's update is written to the inbox first and
+Telegram gets 200 only then (503 when it cannot be written: Telegram delivers it again); the
+processing happens after. A redelivery is harmless (the inbox keys updates by message / callback id).
+A body that is no update (not JSON, too deep, not an Update) gets 200 and a log line: Telegram would
+redeliver a non-2xx answer forever.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from telegram import Update
 
+from bot.channels.telegram_intake import inbox_item
 from bot.channels.webhook_body import read_json_object
 
 if TYPE_CHECKING:
@@ -48,7 +50,12 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
         except Exception as exc:  # any body at all: never a 4xx/5xx that Telegram would redeliver
             log.warning("telegram webhook: unreadable update ignored (%s: %s)", type(exc).__name__, exc)
             return web.Response(text="ignored")
-        await channel.application.update_queue.put(update)
+        try:
+            await channel.intake.accept([inbox_item(update, data)])
+        except Exception as exc:
+            log.warning("telegram webhook: could not write the update down (%s); Telegram will retry", exc)
+            await channel.tell_delayed([update])
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     return telegram_webhook

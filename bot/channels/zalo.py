@@ -11,10 +11,16 @@ conversations as on Telegram rendered as plain text with numbered choices.
   body that is no update (Zalo's empty probe, not JSON, nested too deep) gets 200 and a log line.
   Without ``zalo.webhook_secret`` the secret is derived from the token, so every worker agrees.
 - A chat Zalo calls invalid (``410``) is marked blocked; its replies are dropped, not queued.
-- Each update: a small LRU skips obvious redeliveries (the engine de-duplicates on
-  ``(channel, message_id)`` as well); messages of one chat are handled one at a time, in order;
-  images, stickers and withheld content get a polite fallback without running the engine.
-- Replies are retried on 429/5xx; what still cannot be sent goes to the outbox (``reply:zalo:…``).
+- Each update is written to the inbox (:class:`bot.intake.Intake`) before it is acknowledged: before
+  the webhook's 200 (503 if the database is down, so Zalo delivers again), and in polling right after
+  ``getUpdates`` handed it over (held in memory and written again until the database takes it, with
+  no further ``getUpdates`` meanwhile). Processing reads from there, one chat's messages at a time, in
+  order; what a crash left is processed at start. A small LRU skips obvious redeliveries (the inbox
+  and the engine de-duplicate on the message id as well); images, stickers and withheld content get a
+  polite fallback without running the engine.
+- The engine's replies are outbox rows written with the step: sent at once (retried on 429/5xx) and
+  marked sent; what cannot be sent now is left to the drain. The "cannot read this" fallback is said at
+  most once per chat every few minutes.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
-from collections.abc import Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,13 +57,22 @@ from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, parse_update
 from bot.config import WebConfig, ZaloConfig
-from handlers.engine import Engine
+from bot.intake import Intake, Item
+from bot.settle import Settle, finish
+from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import Reply
 from models.accounts import Accounts
 from models.clock import utcnow
+from models.inbox import Pending
 from texts.catalog import t
 
 log = logging.getLogger(__name__)
+
+
+def inbox_item(update: ZaloUpdate, body: Any) -> Item:
+    """Keyed by Zalo's message id (a hash of the body when there is none), in the chat's order."""
+    key = update.message_id or "h" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
+    return key, update.chat_id, body if isinstance(body, dict) else {"result": body}
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 STOP_GRACE_SECONDS = 10.0
@@ -84,8 +100,10 @@ class ZaloChannel:
         self.files = FileStore(Path(cfg.files_dir), web_cfg.secret_key.get_secret_value(), web_cfg.base_url,
                                cfg.files_path, ttl_seconds=cfg.file_link_hours * 3600)
         self.recent = RecentIds()
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.intake = Intake(accounts.sessions, self.name, self._process)
+        self.settle = Settle(accounts.sessions)
+        self._told: set[str] = set()  # inbox keys whose sender was told to wait (database down)
+        self._writing = False  # polling: an update getUpdates handed over is being written down
         self._poller: asyncio.Task[None] | None = None  # polling, or retrying setWebhook
         self._stopping = False
         self.webhook_secret = ""
@@ -112,6 +130,11 @@ class ZaloChannel:
             log.warning("zalo: web.public_url is not set; file links point to %s", self.files.base_url)
         if web_cfg.secret_key.get_secret_value() == "dev-only-change-me":
             log.warning("zalo: file links are signed with the default web.secret_key; set $WEB_SECRET_KEY")
+        self.intake.stopping = False
+        try:
+            await self.intake.recover()
+        except Exception as exc:  # the database is down: what is left waits for the next start
+            log.warning("zalo: could not read the inbox at start (%s)", exc)
         if self.cfg.mode == "webhook":
             await self._set_webhook()
         else:
@@ -120,20 +143,17 @@ class ZaloChannel:
     async def stop(self) -> None:
         self._stopping = True
         if self._poller is not None:
+            if self._writing:  # getUpdates consumed this update: let it be written down first
+                await asyncio.wait({self._poller}, timeout=STOP_GRACE_SECONDS)
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        if self._tasks:
-            _done, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self.intake.stop(STOP_GRACE_SECONDS)
 
     async def idle(self) -> None:
         """Wait until every update taken so far is handled (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.intake.idle()
 
     async def _set_webhook(self) -> None:
         """Register the webhook; a temporary failure is retried in the background."""
@@ -180,7 +200,11 @@ class ZaloChannel:
             else:
                 backoff.reset()
                 if update is not None:
-                    self.accept(update)
+                    self._writing = True
+                    try:
+                        await self._write_down(update, backoff)
+                    finally:
+                        self._writing = False
                 elif time.monotonic() - started < self.cfg.poll_timeout or self.cfg.poll_timeout == 0:
                     await asyncio.sleep(self.cfg.backoff_initial)  # an early empty answer: do not spin
                 continue
@@ -199,43 +223,72 @@ class ZaloChannel:
         except BadBody as exc:  # Zalo probes a new webhook with an empty body; anything else: logged
             log.info("zalo: webhook body ignored (%s)", exc)
             return web.json_response({"ok": True})
-        if not self.accept(body):
-            log.info("zalo: webhook update ignored (unknown event, duplicate or not a private chat)")
+        try:
+            if not await self.accept(body):
+                log.info("zalo: webhook update ignored (unknown event, duplicate or not a private chat)")
+        except Exception as exc:
+            log.warning("zalo: could not write a webhook update down (%s); Zalo will retry", exc)
+            await self._tell_delayed(body)
+            return web.Response(status=503, text="try again")
         return web.json_response({"ok": True})
 
     # --- handling updates ------------------------------------------------------------------------
-    def accept(self, body: Any) -> bool:
-        """Take one update (bare or wrapped); its processing runs in the background. False if skipped."""
+    async def accept(self, body: Any, *, polled: bool = False) -> bool:
+        """Write one update (bare or wrapped) to the inbox; its processing runs in the background.
+        False if skipped; raises when it could not be written (do not acknowledge it then). A polled
+        update is taken even while stopping: getUpdates has consumed it."""
         update = parse_update(body)
-        if update is None or self._stopping:
+        if update is None or (self._stopping and not polled):
             return False
-        if update.message_id is not None and not self.recent.add(update.message_id):
+        if update.message_id is not None and update.message_id in self.recent:
             log.info("zalo: message %s delivered again; skipped", update.message_id)
             return False
-        self._spawn(self._process(update))
+        await self.intake.accept([inbox_item(update, body)])
+        if update.message_id is not None:
+            self.recent.add(update.message_id)
         return True
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _write_down(self, body: Any, backoff: Backoff) -> None:
+        """Polling: ``getUpdates`` consumed the update; hold it until the inbox has it."""
+        while True:
+            try:
+                await self.accept(body, polled=True)
+                return
+            except Exception as exc:
+                if self._stopping:
+                    log.error("zalo: stopping with an update consumed but not written down (%s): %s", exc, body)
+                    return
+                delay = backoff.next()
+                log.warning("zalo: could not write an update down (%s); trying again in %.1fs", exc, delay)
+                await self._tell_delayed(body)
+                await asyncio.sleep(delay)
 
-    async def _process(self, update: ZaloUpdate) -> None:
-        lock, users = self._locks.get(update.chat_id, (asyncio.Lock(), 0))
-        self._locks[update.chat_id] = (lock, users + 1)
+    async def _tell_delayed(self, body: Any) -> None:
+        """The database is down: tell the sender once that the message is kept and will be handled."""
+        update = parse_update(body)
+        if update is None:
+            return
+        key = inbox_item(update, body)[0]
+        if key in self._told:
+            return
+        self._told.add(key)
         try:
-            async with lock:  # one message of a chat at a time, in arrival order
-                await self._handle(update)
+            await self._deliver(update, [Sendable(Reply(t("intake.delayed")), None)])
+        except Exception as exc:  # the notice is a courtesy
+            log.info("zalo: could not tell chat %s to wait: %s", update.chat_id, exc)
+
+    async def _process(self, row: Pending) -> bool:
+        """One inbox row; False when the database was unreachable (tried again later)."""
+        update = parse_update(row.payload)
+        if update is None:
+            return True
+        try:
+            return await self._handle(update, row.key)
         except Exception:
             log.exception("zalo: handling message %s failed", update.message_id)
             if update.message_id:
                 self.recent.forget(update.message_id)
-        finally:
-            lock, users = self._locks[update.chat_id]
-            if users <= 1:
-                del self._locks[update.chat_id]
-            else:
-                self._locks[update.chat_id] = (lock, users - 1)
+            return True
 
     def _fallback_due(self, update: ZaloUpdate) -> bool:
         """The "cannot read this" answer at most once per chat per few minutes (the others always)."""
@@ -250,50 +303,69 @@ class ZaloChannel:
         self._unsupported_said[update.chat_id] = now
         return True
 
-    async def _handle(self, update: ZaloUpdate) -> None:
+    async def _handle(self, update: ZaloUpdate, key: str) -> bool:
         if update.fallback_key is not None:
             if not self._fallback_due(update):
-                return
-            replies = [Reply(t(update.fallback_key))]
+                return True
+            replies = [Sendable(Reply(t(update.fallback_key)), None)]
         elif not update.text:
-            return
+            return True
         else:
             typing = asyncio.create_task(self.sender.typing(update.chat_id))
             try:
-                replies = await self.dialog.handle(update.incoming(self.name))
+                incoming = update.incoming(self.name)
+                replies = await self.dialog.handle_durable(replace(incoming, message_id=key))
+            except Transient:
+                if key not in self._told:
+                    self._told.add(key)
+                    await self._deliver(update, [Sendable(Reply(t("intake.delayed")), None)])
+                return False
             except Exception:
                 log.exception("zalo: the dialog engine failed on message %s", update.message_id)
-                replies = [Reply(t("common.error"))]
+                replies = [Sendable(Reply(t("common.error")), None)]
                 if update.message_id:
                     self.recent.forget(update.message_id)
             finally:
                 typing.cancel()
-        items: list[Outgoing] = []
-        for reply in replies:
-            items += await render(reply, self.files, self.tz, photos=self.cfg.photos)
-        await self._deliver(update, items)
+        self._told.discard(key)
+        await self._deliver(update, replies)
+        return True
 
-    async def _deliver(self, update: ZaloUpdate, items: list[Outgoing]) -> None:
-        for index, item in enumerate(items):
+    async def _deliver(self, update: ZaloUpdate, replies: list[Sendable]) -> None:
+        """Each reply, then the mark of its outbox row (one unit a stop does not cut)."""
+        for index, item in enumerate(replies):
+            parts = await render(item.reply, self.files, self.tz, photos=self.cfg.photos)
+            if not await finish(self._send_row(update, parts, item)):
+                await self.settle.release([r.row for r in replies[index + 1:] if r.row is not None])
+                return
+
+    async def _send_row(self, update: ZaloUpdate, parts: list[Outgoing], item: Sendable) -> bool:
+        for index, part in enumerate(parts):
             try:
-                await self.sender.with_retry(update.chat_id, item)
+                await self.sender.with_retry(update.chat_id, part)
             except ZaloBadRequest as exc:
                 log.error("zalo: a reply part was refused and dropped: %s", exc)
             except ZaloChatGone as exc:
                 log.info("zalo: chat %s is gone (%s); marked, its replies dropped", update.chat_id, exc)
                 await self.accounts.mark_blocked("zalo", update.account_id)
-                return
+                if item.row is not None:
+                    await self.settle.blocked(item.row, str(exc))
+                return False
             except ZaloError as exc:
                 if not (exc.retryable or isinstance(exc, ZaloUnauthorized)):
                     log.error("zalo: a reply part was refused for good and dropped: %s", exc)
                     continue
-                rest = items[index:]
-                key = f"reply:zalo:{update.message_id or secrets.token_hex(8)}"
-                queued = await self.accounts.queue_replies("zalo", update.account_id, key, [i.text for i in rest],
-                                                           utcnow())
-                log.warning("zalo: could not send %d reply part(s) now (%s); %d queued in the outbox",
-                            len(rest), exc, queued)
-                return
+                log.warning("zalo: could not send a reply now (%s); left to the outbox", exc)
+                if item.row is not None:
+                    await self.settle.retry_later(item.row, str(exc), counted=False)  # due now for the drain
+                else:
+                    key = f"reply:zalo:{update.message_id or secrets.token_hex(8)}"
+                    await self.accounts.queue_replies("zalo", update.account_id, key,
+                                                      [p.text for p in parts[index:]], utcnow())
+                return False
+        if item.row is not None:
+            await self.settle.sent(item.row)
+        return True
 
     # --- the outbox ------------------------------------------------------------------------------
     async def send(self, external_id: str, reply: Reply) -> None:

@@ -1,7 +1,7 @@
 """hardening: failure counters across workers (throttle), a session epoch per dashboard login
 
 Revision ID: 0007_hardening
-Revises: 0005_giaoban
+Revises: 0006_inbox
 Create Date: 2026-12-06 02:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007_hardening"
-down_revision: str | None = "0005_giaoban"
+down_revision: str | None = "0006_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -74,7 +74,9 @@ class FakeServer:
         """Listen on a free port; a stopped fake starts again at the same address (same ``base_url``)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # a request whose client went away (a killed bot) is cancelled, as a real server drops it:
+        # an update is not handed to a dead long poll
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()

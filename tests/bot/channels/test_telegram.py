@@ -244,7 +244,8 @@ async def test_redelivered_update_is_handled_once(sqlite_db: Database, fake: Fak
     else:
         assert await bot.post(update) == 200
         assert await bot.post(update) == 200
-    await handled(bot, 2, str(HEAD))
+    await handled(bot, 1, str(HEAD))
+    await bot.channel.intake.idle()  # the copy is skipped, or recognised as handled (nothing unsent to resend)
     assert len(fake.sent_to(HEAD)) == 1
     assert fake.sent_to(HEAD) == [t("help.unbound")]
 

@@ -178,7 +178,7 @@ async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake:
     async def broken(*_: object, **__: object) -> list[Reply]:
         raise RuntimeError("boom")
 
-    bot.app.dialog.handle = broken  # type: ignore[method-assign]
+    bot.app.dialog.handle_durable = broken  # type: ignore[method-assign,assignment]
     fake.user_message(HEAD, "/baucu")
     await handled(bot, 1)
     await fake.wait_for_calls("sendMessage")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import App, stop
 from bot.channels.base import SendError, SendRejected, SendRetryLater
 from bot.delivery import RateLimiter, drain, drain_once
+from handlers.engine import Sendable
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from models import outbox
 from models.db import transaction
@@ -45,8 +46,8 @@ class LongEngine:
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
 
-    async def handle(self, incoming: Incoming, now: object = None) -> list[Reply]:
-        return [self.reply]
+    async def handle_durable(self, incoming: Incoming, now: object = None, shape: object = None) -> list[Sendable]:
+        return [Sendable(self.reply, None)]
 
 
 async def test_a_429_is_retried_and_the_reply_arrives(app: App, fake: FakeZalo) -> None:
@@ -271,7 +272,7 @@ async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZal
     await zalo.stop()  # twice is harmless
     calls = len(fake.calls)
     late = fake.push_text(HEAD, "còn ai không?")
-    assert not zalo.accept(late)  # a stopped channel takes nothing in
+    assert not await zalo.accept(late)  # a stopped channel takes nothing in
     await fake.stop()  # the fake's side of the last long poll goes with it
     left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()
             and task.get_name() != "poll-lease"]  # the App's claim on the token: renewed until the App stops

@@ -1,0 +1,75 @@
+"""Crash benchmark: the real ``python -m bot run`` process killed with SIGKILL at random points of a
+scripted load (village heads reporting an election), over Telegram and Zalo, polling and webhook;
+then stopped with SIGTERM; then cut off from PostgreSQL for 20 s through a TCP proxy. Prints, per run:
+tries (updates sent), kills, lost, doubled (and the copies of a message whose send a SIGKILL cut from
+its mark: at-least-once delivery can do no better), stuck heads, missing receipts.
+
+Sizes: ``BENCH_CRASH_USERS`` (default 8), ``BENCH_CRASH_KILLS`` (default 6), ``BENCH_CRASH_OUTAGE``
+(seconds, default 20); ``BENCH_CRASH_ONLY=SIGKILL`` runs the runs whose label contains it. Needs
+PostgreSQL (``BENCH_POSTGRES_DSN``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.common import scratch
+from tests.crash.harness import Plan, Result, run
+from tests.crash.proxy import Proxy, outage
+
+USERS = int(os.environ.get("BENCH_CRASH_USERS", "8"))
+KILLS = int(os.environ.get("BENCH_CRASH_KILLS", "6"))
+OUTAGE = float(os.environ.get("BENCH_CRASH_OUTAGE", "20"))
+ONLY = os.environ.get("BENCH_CRASH_ONLY", "")  # run only the runs whose label contains this
+
+
+async def one(plan: Plan, with_proxy: bool = False) -> Result | None:
+    async with scratch("postgres") as sessions:
+        if sessions is None:
+            print("  PostgreSQL does not answer: skipped")
+            return None
+        engine = sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        url = engine.url.render_as_string(hide_password=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            if not with_proxy:
+                return await run(plan, url, sessions, Path(tmp))
+            proxy = Proxy(engine.url.host or "127.0.0.1", engine.url.port or 5432)
+            await proxy.start()
+            try:
+                bot_url = engine.url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+                return await run(plan, url, sessions, Path(tmp), disturb=outage(proxy, plan.outage),
+                                 bot_database_url=bot_url)
+            finally:
+                await proxy.close()
+
+
+async def main() -> None:
+    print(f"{USERS} heads per channel x 9 steps per run; Telegram and Zalo served by one process, the bot "
+          f"restarted at once after each kill")
+    a = [("telegram", "polling"), ("zalo", "webhook")]
+    b = [("telegram", "webhook"), ("zalo", "polling")]
+    kill: list[int] = [signal.SIGKILL] * KILLS
+    term: list[int] = [signal.SIGTERM] * KILLS
+    runs = [("SIGKILL tg polling + zalo webhook", Plan(a, USERS, kill, seed=1), False),
+            ("SIGKILL tg webhook + zalo polling", Plan(b, USERS, kill, seed=2), False),
+            ("SIGTERM tg polling + zalo webhook", Plan(a, USERS, term, seed=3), False),
+            ("SIGTERM tg webhook + zalo polling", Plan(b, USERS, term, seed=4), False),
+            (f"DB down {OUTAGE:.0f} s, tg polling + zalo webhook",
+             Plan(a, USERS, [], outage=OUTAGE, seed=5, reply_wait=OUTAGE + 90), True),
+            (f"DB down {OUTAGE:.0f} s, tg webhook + zalo polling",
+             Plan(b, USERS, [], outage=OUTAGE, seed=6, reply_wait=OUTAGE + 90), True)]
+    for label, plan, proxied in runs:
+        if ONLY not in label:
+            continue
+        result = await one(plan, proxied)
+        if result is None:
+            return
+        print(f"  {label}: {result.line()}", flush=True)
+        for problem in result.problems[:5]:
+            print(f"      {problem[:300]}")

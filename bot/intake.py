@@ -1,0 +1,158 @@
+"""Durable intake: an update is written to the inbox before the platform is told "received", and is
+processed from there, one account's updates at a time and in order.
+
+- :meth:`Intake.accept` writes the updates down in one transaction; when that fails (the database is
+  down) it raises, and the channel must not acknowledge (keep the polling offset, answer the webhook
+  with an error) so the platform delivers again.
+- Processing runs in the background, a worker per account with pending rows. ``process`` returns
+  False when the database was unreachable: the row is tried again after a pause, the account's later
+  rows wait behind it. The inbox row is marked done in the dialog step's own transaction; the worker
+  marks it again afterwards for updates that never reach the engine (idempotent).
+- :meth:`Intake.recover` (at start) queues what a crash left unprocessed. Nothing is processed before
+  it ran (a webhook may deliver before the channel starts), and each account's rows are taken lowest
+  inbox id first, so a recovered row goes before a newer one already queued.
+- A redelivery of an update already written is processed again unless it is queued here: the engine
+  recognises it and sends the replies still unsent (instead of silence).
+- :meth:`Intake.stop` takes nothing more in and lets the steps in hand finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from models import inbox
+from models.clock import utcnow
+from models.db import DbSession, SessionFactory, transaction, write_retrying
+
+log = logging.getLogger(__name__)
+
+Process = Callable[[inbox.Pending], Awaitable[bool]]
+Item = tuple[str, str, dict[str, Any]]  # key, account, payload
+
+
+class Intake:
+    def __init__(self, sessions: SessionFactory, channel: str, process: Process, *,
+                 clock: Callable[[], datetime] = utcnow, retry_initial: float = 0.5, retry_max: float = 10.0) -> None:
+        self.sessions, self.channel, self.process, self.clock = sessions, channel, process, clock
+        self.retry_initial, self.retry_max = retry_initial, retry_max
+        self._queues: dict[str, list[tuple[int, int, inbox.Pending]]] = {}  # heaps by inbox id
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._keys: set[str] = set()  # queued or in hand here
+        self._order = itertools.count()
+        self.ready = False  # recover() ran: processing may begin
+        self.stopping = False
+
+    async def accept(self, items: Sequence[Item]) -> int:
+        """Write the updates down, then queue them; raises when they could not be written."""
+        if self.stopping:
+            raise RuntimeError("intake stopped")
+        now = self.clock()
+        async with transaction(self.sessions) as session:
+            rows = [(key, account, payload, await inbox.record(session, self.channel, key, account, payload, now))
+                    for key, account, payload in items]
+        queued = 0
+        for key, account, payload, row in rows:
+            if row is None:  # a redelivery: run it again for its unsent replies, unless it is in hand here
+                if key[:120] in self._keys:
+                    continue
+                row = inbox.Pending(0, key[:120], account[:64], payload)
+            self._queue(row)
+            queued += 1
+        return queued
+
+    async def recover(self) -> int:
+        """Queue what a previous run left unprocessed; returns how many."""
+        try:
+            async with transaction(self.sessions) as session:
+                rows = await inbox.pending(session, self.channel)
+        finally:
+            self.ready = True
+        fresh = [row for row in rows if row.key not in self._keys]
+        for row in fresh:
+            self._queue(row)
+        for account in list(self._queues):
+            self._start(account)
+        if fresh:
+            log.info("%s: %d update(s) left unprocessed by the last run are processed now", self.channel, len(fresh))
+        return len(fresh)
+
+    def _queue(self, row: inbox.Pending) -> None:
+        self._keys.add(row.key)
+        heapq.heappush(self._queues.setdefault(row.account, []), (row.id, next(self._order), row))
+        self._start(row.account)
+
+    def _start(self, account: str) -> None:
+        if self.ready and account not in self._workers and self._queues.get(account):
+            self._workers[account] = asyncio.create_task(self._work(account), name=f"intake-{account}")
+
+    async def _work(self, account: str) -> None:
+        queue = self._queues[account]
+        try:
+            while queue and not self.stopping:
+                row = heapq.heappop(queue)[2]
+                delay = self.retry_initial
+                while not await self._one(row):
+                    if self._stopped():
+                        self._keys.discard(row.key)
+                        return  # left pending: the next start processes it
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.retry_max)
+                self._keys.discard(row.key)
+        finally:
+            del self._workers[account]
+            if self.stopping:  # forget what was not begun: it stays pending for the next start
+                for _id, _n, left in queue:
+                    self._keys.discard(left.key)
+                queue.clear()
+            if not queue:
+                self._queues.pop(account, None)
+
+    async def _one(self, row: inbox.Pending) -> bool:
+        try:
+            if not await self.process(row):
+                return False
+        except Exception:
+            log.exception("%s: processing update %s failed; it is not tried again", self.channel, row.key)
+        now = self.clock()
+
+        async def done(session: DbSession) -> bool:
+            return await inbox.mark_done(session, self.channel, row.key, now)
+
+        try:
+            await write_retrying(self.sessions, done)
+        except Exception:
+            log.exception("%s: update %s handled but not marked done", self.channel, row.key)
+        return True
+
+    def _stopped(self) -> bool:  # (read after an await: a stop may have come meanwhile)
+        return self.stopping
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    async def idle(self) -> None:
+        """Wait until everything queued so far is processed (tests, shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Take nothing more; let the steps in hand finish (``grace`` seconds at most)."""
+        self.stopping = True
+        for account, queue in list(self._queues.items()):  # what is not begun stays pending for the next start
+            if account not in self._workers:
+                for _id, _n, left in queue:
+                    self._keys.discard(left.key)
+                del self._queues[account]
+        workers = list(self._workers.values())
+        if workers:
+            _done, pending = await asyncio.wait(workers, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

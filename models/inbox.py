@@ -1,0 +1,91 @@
+"""The inbox: every update a channel receives is written here before the platform is told "got it"
+(before the polling offset moves on, before the webhook's 200), and processed from here.
+
+A row is keyed by the channel and the platform's own id of the message or button press (not
+Telegram's ``update_id``, which restarts after a week of silence), so a redelivery is one row. Rows
+are processed in ``id`` order per account; ``done_at`` is set in the same transaction as the dialog
+step (``mark_done``), so a crash leaves the row pending and the next start processes it.
+
+Plain functions over a session; they never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from models.db import insert_ignore
+from models.typed_sql import id_col, rowcount
+
+
+class InboxMessage(SQLModel, table=True):
+    """An update as the platform sent it, until it is processed."""
+
+    __tablename__ = "inbox_message"
+    __table_args__ = (UniqueConstraint("channel", "key", name="uq_inbox_key"),
+                      Index("ix_inbox_pending", "channel", "done_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    key: str = Field(max_length=120)  # the platform's message / callback id
+    account: str = Field(max_length=64)  # the sender's id on the platform: one account's rows in order
+    payload: str  # the update's JSON, as received
+    received_at: datetime
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    id: int
+    key: str
+    account: str
+    payload: dict[str, Any]
+
+
+async def record(session: AsyncSession, channel: str, key: str, account: str, payload: dict[str, Any],
+                 now: datetime) -> Pending | None:
+    """Write an update down; None when this key is already there (a redelivery)."""
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    if not await insert_ignore(session, InboxMessage, channel=channel, key=key[:120], account=account[:64],
+                               payload=raw, received_at=now):
+        return None
+    row_id = (await session.execute(select(id_col(InboxMessage.id)).where(
+        col(InboxMessage.channel) == channel, col(InboxMessage.key) == key[:120]))).scalar_one()
+    return Pending(row_id, key[:120], account[:64], payload)
+
+
+async def is_done(session: AsyncSession, channel: str, key: str) -> bool | None:
+    """True when processed, False when pending, None when unknown."""
+    found = (await session.execute(select(col(InboxMessage.done_at)).where(
+        col(InboxMessage.channel) == channel, col(InboxMessage.key) == key[:120]))).first()
+    return None if found is None else found[0] is not None
+
+
+async def pending(session: AsyncSession, channel: str, limit: int = 1000) -> list[Pending]:
+    """Rows not yet processed, oldest first (start-up: what a crash left)."""
+    rows = await session.execute(
+        select(id_col(InboxMessage.id), col(InboxMessage.key), col(InboxMessage.account), col(InboxMessage.payload))
+        .where(col(InboxMessage.channel) == channel, col(InboxMessage.done_at).is_(None))
+        .order_by(col(InboxMessage.id)).limit(limit))
+    return [Pending(i, k, a, json.loads(p)) for i, k, a, p in rows.all()]
+
+
+async def mark_done(session: AsyncSession, channel: str, key: str, now: datetime) -> bool:
+    """The update is processed (in the transaction of its dialog step); False if it already was."""
+    result = await session.execute(update(InboxMessage).where(
+        col(InboxMessage.channel) == channel, col(InboxMessage.key) == key[:120],
+        col(InboxMessage.done_at).is_(None)).values(done_at=now))
+    return bool(rowcount(result))
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """``{"pending": n, "done": m}`` (tests, the benchmark)."""
+    rows = (await session.execute(select(col(InboxMessage.done_at)))).all()
+    done = sum(1 for (d,) in rows if d is not None)
+    return {"pending": len(rows) - done, "done": done}
