@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -44,6 +46,22 @@ def polling_tokens(config: Config) -> dict[str, str]:
     return out
 
 
+def died_here(holder: str) -> bool:
+    """Whether ``holder`` (``host:pid:…``, as :func:`bot.app.worker_name` makes it) was a process of
+    this host that no longer runs: a restart after ``kill -9`` need not wait for its lease to run out."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class PollGuard:
     """The poll leases of one worker: ``take`` before a channel polls, renewed in the background."""
 
@@ -57,8 +75,14 @@ class PollGuard:
         name = lease_name(channel, token)
         async with transaction(self.sessions) as s:
             now = self.clock()
-            if not await hold(s, name, self.holder, now, self.ttl):
-                other = await holder_of(s, name, now)
+            held = await hold(s, name, self.holder, now, self.ttl)
+            other = None if held else await holder_of(s, name, now)
+            if other is not None and died_here(other):  # the worker this one replaces after a crash
+                log.warning("%s: the poll lease of %s, a process of this host that is gone, is taken over",
+                            channel, other)
+                await release(s, name, other)
+                held = await hold(s, name, self.holder, now, self.ttl)
+            if not held:
                 raise PollerTaken(
                     f"{channel}: another worker ({other}) is already long-polling this bot token; only one "
                     f"poller per token may run, or they steal each other's updates. Stop that worker, or use "

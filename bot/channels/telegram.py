@@ -117,6 +117,11 @@ class TelegramChannel:
     def running(self) -> bool:
         return self.application.running
 
+    @property
+    def polling(self) -> bool:
+        """Whether the getUpdates loop runs (polling mode, started)."""
+        return self._poller is not None and not self._poller.done()
+
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         """Connect and start receiving; when Telegram is unreachable, keep trying in the background.

@@ -24,6 +24,7 @@ async def test_what_a_crash_left_in_the_inbox_is_processed_at_start(sqlite_db: D
                                                                     fake: FakeZalo) -> None:
     updates = [{"event_name": "message.text.received", "message": fake.message(HEAD, text=text)}
                for text in ("xin chào", "/trogiup")]
+    fake.know(HEAD)  # the head wrote to the bot (that is how the updates came): Zalo lets the bot answer
     async with transaction(sqlite_db.sessions) as s:  # written down, then the process died
         for update in updates:
             await inbox.record(s, "zalo", update["message"]["message_id"], HEAD, update, utcnow())

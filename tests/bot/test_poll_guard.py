@@ -3,6 +3,10 @@ the holder; the lease is renewed while polling and released on a clean stop; the
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -13,7 +17,7 @@ from bot.app import build, start, stop
 from bot.poll_guard import PollerTaken, PollGuard, lease_name
 from models.clock import utcnow
 from models.db import transaction
-from models.leadership import Lease, holder_of
+from models.leadership import Lease, hold, holder_of
 from tests.bot.channels.test_telegram import TOKEN, make_config
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
@@ -74,3 +78,23 @@ async def test_the_poll_lease_is_renewed_while_polling_and_released_on_stop(db: 
     await guard.stop()
     assert await holder() is None
     await until(lambda: guard._task is None, "the renewal stopped")
+
+
+async def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over(db: Database) -> None:
+    """A restart after ``kill -9`` does not wait for the dead poller's lease to run out."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await proc.wait()  # a process that ran and is gone
+    dead_pid = proc.pid
+    name = lease_name("zalo", "zalo-token")
+    async with transaction(db.sessions) as s:
+        assert await hold(s, name, f"{socket.gethostname()}:{dead_pid}:abc", utcnow(), timedelta(minutes=5))
+    guard = PollGuard(db.sessions, "w-new")
+    await guard.take("zalo", "zalo-token")  # the holder's process is gone: taken over, no refusal
+    async with transaction(db.sessions) as s:
+        assert await holder_of(s, name, utcnow()) == "w-new"
+    await guard.stop()
+    async with transaction(db.sessions) as s:  # a live holder (this very process) is still refused
+        assert await hold(s, name, f"{socket.gethostname()}:{os.getpid()}:live", utcnow(),
+                          timedelta(minutes=5))
+    with pytest.raises(PollerTaken):
+        await PollGuard(db.sessions, "w-other").take("zalo", "zalo-token")

@@ -29,13 +29,13 @@ def channel(bot: Bot) -> TelegramChannel:
 
 async def test_delete_webhook_failing_once_at_start_still_ends_in_polling(
         sqlite_db: Database, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
-    fake.fail_next("deleteWebhook", 502)  # inside start_polling, after app.start()
+    fake.fail_next("deleteWebhook", 502)  # the polling loop's first call, after app.start()
     bot = await started_bot(sqlite_db.url, fake)
     try:
         assert await User(bot).say("/trogiup") == t("help.unbound")  # polling after the retry
         assert len(fake.methods_called("deleteWebhook")) == 2
         assert "already running" not in caplog.text
-        assert channel(bot).application.updater is not None and channel(bot).application.updater.running
+        assert channel(bot).polling
     finally:
         await stop(bot.app)
 

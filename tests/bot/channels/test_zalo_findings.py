@@ -63,8 +63,9 @@ async def test_410_on_a_reply_marks_the_chat_and_queues_nothing(polled: App, fak
     await settle(polled, fake, update["message"]["message_id"])
     assert len(fake.methods_called("sendMessage")) == 1  # not retried
     assert await blocked(polled)
-    async with polled.sessions() as s:
-        assert (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
+    async with polled.sessions() as s:  # the reply's own outbox row (written with the step) ends skipped
+        left = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "skipped")
+        assert (await s.execute(left)).scalar_one() == 0
 
 
 async def test_410_in_the_outbox_is_blocked_not_retried(polled: App, fake: FakeZalo) -> None:
