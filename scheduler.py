@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from handlers.engine import expire_conversations
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
+from models.recognition import escalate_recognitions
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
 from reports.digest_send import DigestStats, enqueue_digests
@@ -113,6 +114,8 @@ class Scheduler:
         async with transaction(self.sessions) as session:
             stats = await sweep(session, self.rules, period=self.settings.period, now=now, tz=self.tz,
                                 render=renderer(now.astimezone(self.tz).date()))
+            if not stats.quiet:
+                stats.escalations += await escalate_recognitions(session, now, self.tz)
         log.info("reminder sweep: %d due, %d reminders, %d escalations", stats.due, stats.reminders,
                  stats.escalations)
         return stats

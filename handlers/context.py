@@ -27,6 +27,7 @@ class Settings:
     invite_valid_days: int = 30
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)
     reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
+    term_months: int = 30  # a village head's term: 2.5 years (30 months) or 5 years (60), the province's choice
 
 
 @dataclass(slots=True)

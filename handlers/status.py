@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.context import Context
+from models.election_record import record_notes
 from models.progress import status_expr, with_reports
 from models.tables import CongressReport, ElectionReport, Unit
 from texts.catalog import t
-from texts.fmt import fmt_date
+from texts.fmt import fmt_date, fmt_values
 
 
 async def show_status(ctx: Context, arg: str = "") -> None:
@@ -26,6 +27,7 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     if election is not None:
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
+        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in record_notes(election)]
     if congress is not None and congress.planned_date is not None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:

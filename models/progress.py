@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any, NamedTuple, TypeVarTuple
 
-from sqlalchemy import Date, Executable, Integer, ScalarSelect, Select, String, and_, bindparam, case, func
+from sqlalchemy import Date, Executable, Integer, ScalarSelect, Select, String, and_, bindparam, case, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,8 +25,8 @@ from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport
 from models.typed_sql import AnyRow, AnySelect, id_col
 
 STATUSES = ("no_election", "elected_non_member", "elected_probationary", "elected_member",
-            "congress_planned", "congress_overdue", "merged", "not_merged")
-ELECTED = frozenset(STATUSES[1:])
+            "congress_planned", "congress_overdue", "merged", "not_merged", "revote_needed")
+ELECTED = frozenset(STATUSES[1:]) - {"revote_needed"}
 
 
 def const(value: str) -> ColumnElement[str]:
@@ -41,6 +41,7 @@ def status_expr(today: date | ColumnElement[date]) -> ColumnElement[str]:
     e, c = ElectionReport, CongressReport
     return case(
         (col(e.id).is_(None), const("no_election")),
+        *record_checks(today),  # issue 12: term over, vacancy, invalid or a new vote ordered
         (and_(col(c.held_date).is_not(None), col(c.merged).is_(True)), const("merged")),
         (col(c.held_date).is_not(None), const("not_merged")),
         (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), const("congress_overdue")),
@@ -49,6 +50,16 @@ def status_expr(today: date | ColumnElement[date]) -> ColumnElement[str]:
         (col(e.party_status) == const("probationary"), const("elected_probationary")),
         else_=const("elected_non_member"),
     )
+
+
+def record_checks(today: date | ColumnElement[date]) -> list[tuple[ColumnElement[bool], ColumnElement[str]]]:
+    """What the vote-count record, the term and the commune decide before the party-side derivation: no
+    head for the current term (the term ended, or the post fell vacant) → ``no_election``; an invalid
+    result or a new vote ordered by the commune → ``revote_needed``."""
+    e = ElectionReport
+    return [(or_(and_(col(e.term_end).is_not(None), col(e.term_end) < today), col(e.vacated_on).is_not(None)),
+             const("no_election")),
+            (or_(col(e.valid).is_(False), col(e.recognition) == const("new_vote")), const("revote_needed"))]
 
 
 _Ts = TypeVarTuple("_Ts")

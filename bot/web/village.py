@@ -11,13 +11,14 @@ from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
 from models.dashboard import unit_by_code
+from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
-from texts.catalog import t
-from texts.fmt import fmt_date
+from texts.catalog import has, t
+from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt
 
-DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date"}
+DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date", *RECORD_DATES}
 
 
 def show_value(field: str | None, value: Any) -> str:
@@ -28,6 +29,8 @@ def show_value(field: str | None, value: Any) -> str:
         return fmt_date(value)
     if field == "party_status" and str(value) in ("member", "probationary", "non_member"):
         return t(f"party.{value}")
+    if field in ("election_kind", "recognition") and has(f"web.value.{field}.{value}"):
+        return t(f"web.value.{field}.{value}")
     if isinstance(value, bool) or (field == "merged" and value in ("yes", "no")):
         return t("web.village.yes") if value in (True, "yes") else t("web.village.no")
     return str(value)
@@ -49,7 +52,7 @@ def summary(data: dict[str, Any]) -> Html:
 
 
 def _known(key: str) -> bool:
-    return key in ELECTION_FIELDS or key in CONGRESS_FIELDS
+    return key in ELECTION_FIELDS or key in CONGRESS_FIELDS or key in RECORD_FIELDS
 
 
 @page()
@@ -67,7 +70,9 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         revs = await revisions(db, village.id)
         trail = await audit_trail(db, village.id)
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
-                       f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>')
+                       f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
+                       + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'
+                                 for key, values in record_notes(election)))
     history = table(
         [t("web.village.at"), t("web.village.kind"), t("web.village.revision"), t("web.village.channel"),
          t("web.village.content")],
@@ -81,7 +86,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
          for e in reversed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
     body = Html(crumbs + status_line
                 + Html('<div class="cards">')
-                + report_card(t("web.village.election"), election, ELECTION_FIELDS, tz)
+                + report_card(t("web.village.election"), election, (*ELECTION_FIELDS, *RECORD_FIELDS), tz)
                 + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
                 + Html("</div>")
                 + Html(f"<h2>{esc(t('web.village.history'))}</h2>") + history
