@@ -28,6 +28,7 @@ from models.db import SessionFactory, transaction
 from models.recognition import escalate_recognitions
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
+from models.vacancy import escalate_by_elections
 from reports.digest_send import DigestStats, enqueue_digests
 from reports.reminder_text import renderer
 
@@ -116,6 +117,7 @@ class Scheduler:
                                 render=renderer(now.astimezone(self.tz).date()))
             if not stats.quiet:
                 stats.escalations += await escalate_recognitions(session, now, self.tz)
+                stats.escalations += await escalate_by_elections(session, now, self.tz)
         log.info("reminder sweep: %d due, %d reminders, %d escalations", stats.due, stats.reminders,
                  stats.escalations)
         return stats

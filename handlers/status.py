@@ -11,6 +11,7 @@ from handlers.context import Context
 from models.election_record import record_notes
 from models.progress import status_expr, with_reports
 from models.tables import CongressReport, ElectionReport, Unit
+from models.vacancy import vacancy_notes
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values
 
@@ -27,7 +28,8 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     if election is not None:
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
-        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in record_notes(election)]
+        notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
+        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
     if congress is not None and congress.planned_date is not None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables)
+import models.tables
+import models.vacancy  # noqa: F401  (registers its table)
 from models.db import make_engine
 
 target_metadata = SQLModel.metadata

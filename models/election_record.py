@@ -26,6 +26,7 @@ RECORD_FIELDS = ("valid", "election_no", "election_kind", "recognition", "recogn
                  "reported_on", "term_start", "term_end", "vacated_on")
 RECORD_DATES = ("recognition_date", "reported_on", "term_start", "term_end", "vacated_on")
 RECOGNITION_WORKING_DAYS = 5
+BY_ELECTION_MONTHS = 6  # an interim head serves at most 6 months: the by-election is due by then
 DEFAULT_TERM_MONTHS = 30  # 2.5 years (Quảng Ninh's 15/12/2024 election: the 2025–2027 term); or 60
 
 

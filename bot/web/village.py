@@ -14,11 +14,13 @@ from models.dashboard import unit_by_code
 from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
+from models.vacancy import vacancy_notes
 from texts.catalog import has, t
 from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt
 
-DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date", *RECORD_DATES}
+INTERIM_FIELDS = ("interim_head", "interim_appointed_on")
+DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date", *RECORD_DATES, "interim_appointed_on"}
 
 
 def show_value(field: str | None, value: Any) -> str:
@@ -52,7 +54,7 @@ def summary(data: dict[str, Any]) -> Html:
 
 
 def _known(key: str) -> bool:
-    return key in ELECTION_FIELDS or key in CONGRESS_FIELDS or key in RECORD_FIELDS
+    return key in ELECTION_FIELDS or key in CONGRESS_FIELDS or key in RECORD_FIELDS or key in INTERIM_FIELDS
 
 
 @page()
@@ -69,10 +71,11 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         congress = await get_congress(db, village.id)
         revs = await revisions(db, village.id)
         trail = await audit_trail(db, village.id)
+        notes = record_notes(election) + await vacancy_notes(db, village.id)
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
                        f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
                        + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'
-                                 for key, values in record_notes(election)))
+                                 for key, values in notes))
     history = table(
         [t("web.village.at"), t("web.village.kind"), t("web.village.revision"), t("web.village.channel"),
          t("web.village.content")],

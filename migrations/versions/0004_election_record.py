@@ -1,5 +1,6 @@
 """election report: the vote-count record (attendees, ballots issued, invalid), validity, the election's
-number and kind, the winner's phone, the commune's recognition, the term and a vacancy
+number and kind, the winner's phone, the commune's recognition, the term and a vacancy; the vacancy
+table (resignation, dismissal, recall; interim head)
 
 Revision ID: 0004_election_record
 Revises: 0002
@@ -40,12 +41,27 @@ def upgrade() -> None:
         batch.add_column(sa.Column("term_start", sa.Date(), nullable=True))
         batch.add_column(sa.Column("term_end", sa.Date(), nullable=True))
         batch.add_column(sa.Column("vacated_on", sa.Date(), nullable=True))
+    op.create_table(
+        "vacancy",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("village_id", sa.Integer(), sa.ForeignKey("unit.id"), nullable=False),
+        sa.Column("election_no", sa.Integer(), nullable=False),
+        sa.Column("kind", STR(length=16), nullable=False),
+        sa.Column("on", sa.Date(), nullable=False),
+        sa.Column("reason", STR(length=500), nullable=False),
+        sa.Column("interim_head", STR(length=120), nullable=True),
+        sa.Column("interim_appointed_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_vacancy_village_id", "vacancy", ["village_id"])
     report = sa.table("election_report", sa.column("votes_for", sa.Integer), sa.column("roll", sa.Integer),
                       sa.column("valid", sa.Boolean))
     op.get_bind().execute(sa.update(report).values(valid=report.c.votes_for * 2 > report.c.roll))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_vacancy_village_id", table_name="vacancy")
+    op.drop_table("vacancy")
     with op.batch_alter_table("election_report") as batch:
         for name in ("vacated_on", "term_end", "term_start", "reported_on", "recognition_date",
                      "recognition_decision", "recognition", "head_phone", "election_kind", "election_no", "valid",

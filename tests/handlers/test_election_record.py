@@ -16,8 +16,9 @@ from models.db import transaction
 from models.election_record import recognition_deadline
 from models.progress import village_status
 from models.recognition import escalate_recognitions
-from models.reports import audit_trail, get_election
+from models.reports import audit_trail, get_election, revisions
 from models.tables import OutboxMessage, Person
+from models.vacancy import escalate_by_elections
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -228,3 +229,55 @@ async def test_field_usability_an_election_report_takes_at_most_8_messages_on_te
         sent += 1
     assert "Đã lưu kết quả bầu trưởng thôn" in chat.text
     assert sent <= 8
+
+
+async def test_resignation_then_interim_then_by_election_in_the_same_term(db: Database, engine: Engine,
+                                                                          province: Province) -> None:
+    staff = await staff_chat(db, engine, province)
+    chat = await bound_head(db, engine, province)
+    await report(db, chat, "350 330 320 301")
+    await staff.send("/khuyet V1 nghỉ hưu 01/02/2025")
+    assert staff.text == t("vacancy.cmd.usage")
+    await staff.send("/khuyet V1 thôi việc 19/12/2024 chuyển công tác")
+    assert staff.text == t("vacancy.cmd.recorded", village="Thôn 1", kind="thôi việc", date="19/12/2024",
+                           due="19/06/2025")
+    assert await status_of(db, province) == "no_election"
+    await staff.send("/khuyet V1 thôi việc 19/12/2024 lần nữa")
+    assert staff.text == t("vacancy.refused.already_vacant", village="Thôn 1")
+    await staff.send("/lamthoi V1 20/12/2024 Trần Văn Bình")
+    assert "Trần Văn Bình" in staff.text
+    await chat.send("/trangthai")
+    assert t("statuscmd.record.interim", name="Trần Văn Bình", since="20/12/2024", due="19/06/2025") in chat.text
+    assert [m.text for m in await outbox(db, "notice")][-1] == t("vacancy.head_notice", due="19/06/2025")
+    # six months on, no by-election: the commune is told, once
+    for _ in range(2):
+        async with transaction(db.sessions) as s:
+            await escalate_by_elections(s, datetime(2025, 6, 20, 3, 0, tzinfo=UTC), TZ)
+    assert len([m for m in await outbox(db, "escalation") if "bầu bổ sung" in m.text]) == 1
+    # the by-election: a new election in the same term, not a correction
+    await chat.send("/baucu")
+    assert chat.text.startswith(t("election.new_intro.by_election", village="Thôn 1"))
+    for a in ("20/12", "Trần Văn Bình", "350 320 310 300", "1", "bỏ qua", "1"):
+        await chat.send(a)
+    async with db.sessions() as s:
+        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+    assert r is not None and (r.election_no, r.election_kind, r.term_end, r.vacated_on) == (
+        2, "by_election", date(2027, 6, 15), None)
+    assert await status_of(db, province) == "elected_member"
+
+
+async def test_term_rollover_needs_a_new_election(db: Database, engine: Engine, province: Province) -> None:
+    chat = await bound_head(db, engine, province)
+    await report(db, chat, "350 330 320 301")
+    assert await status_of(db, province, today=date(2027, 6, 15)) == "elected_member"
+    assert await status_of(db, province, today=date(2027, 6, 16)) == "no_election"  # the term is over
+    await chat.send("/baucu", at=datetime(2027, 6, 20, 3, 0, tzinfo=UTC))
+    assert chat.text.startswith(t("election.new_intro.regular", village="Thôn 1"))
+    for a in ("19/06/2027", "Lê Thị Hoa", "360 340 330 320", "1", "bỏ qua", "1"):
+        await chat.send(a)
+    async with db.sessions() as s:
+        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        revs = [rev.data.get("election_no") for rev in await revisions(s, province.villages[0].id)]  # type: ignore[arg-type]
+    assert r is not None and (r.election_no, r.term_start, r.term_end) == (2, date(2027, 6, 19), date(2029, 12, 19))
+    assert revs == [1, 2]  # the earlier term stays in the history
+    assert await status_of(db, province, today=date(2027, 6, 20)) == "elected_member"
