@@ -252,10 +252,13 @@ def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
     return out
 
 
-EXPORT_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
+EXPORT_COLUMNS: tuple[str, ...] = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
                   "village_name", "status", "election_date", "head_name", "head_party_status", "votes_for",
                   "valid_ballots", "roll", "congress_planned_date", "congress_held_date", "secretary_name",
                   "merged", "updated_at")
+RECORD_EXPORT_COLUMNS = ("attendees", "recognition_decision", "recognition_date", "term_end", "interim_head",
+                         "head_phone")  # issue 12: after the columns above, never between them
+EXPORT_COLUMNS += RECORD_EXPORT_COLUMNS
 
 
 def _ancestor_code(level: str) -> ScalarSelect[str]:
@@ -273,19 +276,38 @@ async def export_rows(session: AsyncSession, period: str, today: date,
         select(_ancestor_code("province"), _ancestor_code("district"), col(commune.code), col(commune.full_name),
                col(Unit.code), col(Unit.full_name), status_expr(today), col(e.election_date), col(e.head_name),
                col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll), col(c.planned_date),
-               col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at), col(c.updated_at))
+               col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at), col(c.updated_at),
+               *_record_columns())
         .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
     ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
     if scope_id is not None:
         stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
                                             col(UnitAncestor.ancestor_id) == scope_id))
     result = await session.stream(stmt)
-    async for row in result:
-        *values, e_upd, c_upd = row
+    extra = len(RECORD_EXPORT_COLUMNS)
+    async for record in result:
+        row: tuple[Any, ...] = tuple(record)
+        *values, e_upd, c_upd = row[:-extra]
         updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
-        out = {k: _cell(v) for k, v in zip(EXPORT_COLUMNS[:-1], values, strict=True)}
+        base = EXPORT_COLUMNS[:-extra]
+        out = {k: _cell(v) for k, v in zip(base[:-1], values, strict=True)}
         out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
+        out.update({k: _cell(v) for k, v in zip(RECORD_EXPORT_COLUMNS, row[-extra:], strict=True)})
         yield out
+
+
+def _record_columns() -> list[Any]:
+    """The issue-12 columns: the record's attendees, the recognition, the term's end, the interim head
+    while the post is vacant, the head's phone."""
+    from models.vacancy import Vacancy  # (models.vacancy imports this module through models.reports)
+
+    e = ElectionReport
+    interim = (select(col(Vacancy.interim_head)).where(col(Vacancy.village_id) == Unit.id,
+                                                        col(Vacancy.election_no) == e.election_no,
+                                                        col(e.vacated_on).is_not(None))
+               .order_by(col(Vacancy.id).desc()).limit(1).scalar_subquery())
+    return [col(e.attendees), col(e.recognition_decision), col(e.recognition_date), col(e.term_end), interim,
+            col(e.head_phone)]
 
 
 def _cell(value: object) -> str:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,7 +20,7 @@ from models.election_record import recognition_deadline, validity
 from models.outbox import enqueue
 from models.reminder_sweep import head_accounts, staff_accounts
 from models.reports import ELECTION_FIELDS, Actor, ReportError, _write_revision, get_election
-from models.tables import ElectionReport, Unit
+from models.tables import ElectionReport, Unit, UnitAncestor
 from models.units import get_unit, is_within
 from texts.catalog import t
 from texts.fmt import fmt_date, pct
@@ -122,3 +122,22 @@ async def tell_heads(session: AsyncSession, village: Unit, key: str, text: str, 
         queued += await enqueue(session, key=f"{key}:a{account_id}", kind="notice", account_id=account_id,
                                 text=text, now=now, village_id=village.id)
     return queued
+
+
+TERM_NEAR_DAYS = 90  # a term ending this soon is in the digest (the next election is near)
+
+
+async def record_counts(session: AsyncSession, scope_id: int, today: date) -> tuple[int, int]:
+    """Under ``scope_id``: valid results awaiting the commune's recognition, and terms ending within
+    :data:`TERM_NEAR_DAYS` (the next election to prepare)."""
+    e = ElectionReport
+    scoped = (select(func.count()).select_from(e)
+              .join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == e.village_id,
+                                       col(UnitAncestor.ancestor_id) == scope_id))
+              .where(col(e.vacated_on).is_(None)))
+    pending = (await session.execute(scoped.where(col(e.recognition).is_(None), col(e.valid).is_not(False),
+                                                  col(e.reported_on).is_not(None)))).scalar_one()
+    ending = (await session.execute(scoped.where(col(e.valid).is_not(False), col(e.term_end) >= today,
+                                                 col(e.term_end) <= today + timedelta(days=TERM_NEAR_DAYS))
+                                    )).scalar_one()
+    return pending, ending

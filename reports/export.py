@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.progress import EXPORT_COLUMNS, export_rows
 from texts.catalog import t
 
-INT_COLUMNS = {"votes_for", "valid_ballots", "roll"}
+INT_COLUMNS = {"votes_for", "valid_ballots", "roll", "attendees"}
 
 
 async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None) -> bytes:
@@ -29,7 +29,7 @@ async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id:
     """Same columns, Vietnamese headers, numbers as numbers, status and party status in words."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(t("export.sheet"))
-    widths = [12, 10, 10, 26, 12, 22, 40, 12, 24, 26, 10, 10, 10, 14, 14, 24, 10, 20]
+    widths = [12, 10, 10, 26, 12, 22, 40, 12, 24, 26, 10, 10, 10, 14, 14, 24, 10, 20, 10, 18, 14, 14, 24, 14]
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"

@@ -281,3 +281,35 @@ async def test_term_rollover_needs_a_new_election(db: Database, engine: Engine, 
     assert r is not None and (r.election_no, r.term_start, r.term_end) == (2, date(2027, 6, 19), date(2029, 12, 19))
     assert revs == [1, 2]  # the earlier term stays in the history
     assert await status_of(db, province, today=date(2027, 6, 20)) == "elected_member"
+
+
+async def test_export_carries_the_record_recognition_term_and_interim_head(db: Database, engine: Engine,
+                                                                           province: Province) -> None:
+    from models.progress import EXPORT_COLUMNS, export_rows
+
+    staff = await staff_chat(db, engine, province)
+    chat = await bound_head(db, engine, province)
+    await report(db, chat, "350 330 320 301", phone="0912345678")
+    await staff.send("/congnhan V1 12/QĐ-UBND 20/12/2024")
+    other = await bound_head(db, engine, province, 1, account="u2")
+    await report(db, other, "350 330 320 301")
+    await staff.send("/khuyet V2 mien nhiem 20/12/2024 vi phạm")
+    await staff.send("/lamthoi V2 20/12/2024 Trần Văn Bình")
+    async with db.sessions() as s:
+        rows = {r["village_code"]: r async for r in export_rows(s, "post2025", TODAY)}
+    assert EXPORT_COLUMNS[-6:] == ("attendees", "recognition_decision", "recognition_date", "term_end",
+                                   "interim_head", "head_phone")
+    one, two = rows["V1"], rows["V2"]
+    assert (one["attendees"], one["recognition_decision"], one["recognition_date"], one["term_end"],
+            one["interim_head"], one["head_phone"]) == ("330", "12/QĐ-UBND", "2024-12-20", "2027-06-15", "",
+                                                        "+84912345678")
+    assert (two["status"], two["interim_head"]) == ("no_election", "Trần Văn Bình")
+
+
+async def test_digest_counts_invalid_results_and_pending_recognitions(db: Database, engine: Engine,
+                                                                      province: Province) -> None:
+    staff = await staff_chat(db, engine, province)
+    await report(db, await bound_head(db, engine, province), "350 330 320 301")
+    await report(db, await bound_head(db, engine, province, 1, account="u2"), "350 100 90 80")
+    await staff.send("/tonghop")
+    assert t("digest.record", revote=1, pending=1, ending=0) in staff.text
