@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import admin, chat_routes, dashboard, digest_page, downloads, keys, login, village
+from bot.web import admin, chat_routes, dashboard, digest_page, downloads, keys, login, recognition, village
 
 log = logging.getLogger("bot.web")
 DEV_SECRET = "dev-only-change-me"
@@ -32,6 +32,7 @@ def add_routes(web_app: web.Application) -> None:
     r.add_get("/u/{code}", dashboard.unit_page)
     r.add_get("/late", dashboard.late_page)
     r.add_get("/v/{code}", village.village_page)
+    r.add_post("/v/{code}/decision", recognition.decision_submit)
     r.add_get("/digest", digest_page.digest_page)
     r.add_get("/digest/chart.png", digest_page.digest_chart)
     r.add_get("/downloads", downloads.downloads_page)

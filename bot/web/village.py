@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
+from bot.web.recognition import decision_form
 from models.dashboard import unit_by_code
 from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
 from models.progress import village_status
@@ -91,7 +92,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
                 + Html('<div class="cards">')
                 + report_card(t("web.village.election"), election, (*ELECTION_FIELDS, *RECORD_FIELDS), tz)
                 + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
-                + Html("</div>")
+                + Html("</div>") + decision_form(ctx, village, election)
                 + Html(f"<h2>{esc(t('web.village.history'))}</h2>") + history
                 + Html(f"<h2>{esc(t('web.village.audit'))}</h2>") + audit)
     return ctx.render(t("web.village.title", village=village.full_name), body)
