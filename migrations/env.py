@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import models.tables
+import models.unit_changes
 import models.vacancy  # noqa: F401  (registers its table)
 from models.db import make_engine
 

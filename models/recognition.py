@@ -88,7 +88,7 @@ async def escalate_recognitions(session: AsyncSession, now: datetime, tz: ZoneIn
         select(ElectionReport, Unit).join(Unit, col(Unit.id) == ElectionReport.village_id)
         .where(col(ElectionReport.recognition).is_(None), col(ElectionReport.valid).is_not(False),
                col(ElectionReport.vacated_on).is_(None), col(ElectionReport.reported_on).is_not(None),
-               col(ElectionReport.reported_on) < today - timedelta(days=5)))).all()
+               col(ElectionReport.reported_on) < today - timedelta(days=5), col(Unit.level) == "village"))).all()
     late = [(r, u) for r, u in rows if r.reported_on is not None and recognition_deadline(r.reported_on) < today]
     if not late:
         return 0
@@ -134,6 +134,7 @@ async def record_counts(session: AsyncSession, scope_id: int, today: date) -> tu
     scoped = (select(func.count()).select_from(e)
               .join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == e.village_id,
                                        col(UnitAncestor.ancestor_id) == scope_id))
+              .join(Unit, and_(col(Unit.id) == e.village_id, col(Unit.level) == "village"))
               .where(col(e.vacated_on).is_(None)))
     pending = (await session.execute(scoped.where(col(e.recognition).is_(None), col(e.valid).is_not(False),
                                                   col(e.reported_on).is_not(None)))).scalar_one()

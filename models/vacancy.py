@@ -115,7 +115,8 @@ async def escalate_by_elections(session: AsyncSession, now: datetime, tz: ZoneIn
     rows = (await session.execute(
         select(Vacancy, Unit).join(Unit, col(Unit.id) == Vacancy.village_id)
         .join(ElectionReport, col(ElectionReport.village_id) == Vacancy.village_id)
-        .where(col(ElectionReport.vacated_on).is_not(None), col(ElectionReport.election_no) == Vacancy.election_no)
+        .where(col(ElectionReport.vacated_on).is_not(None), col(ElectionReport.election_no) == Vacancy.election_no,
+               col(Unit.level) == "village")
     )).all()
     late = [(v, u) for v, u in rows if by_election_due(v) < today]
     if not late:

@@ -15,6 +15,7 @@ from models.dashboard import unit_by_code
 from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
+from models.unit_changes import predecessors
 from models.vacancy import vacancy_notes
 from texts.catalog import has, t
 from texts.fmt import fmt_date, fmt_values
@@ -70,8 +71,14 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         status = await village_status(db, village.id, ctx.today)
         election = await get_election(db, village.id)
         congress = await get_congress(db, village.id)
-        revs = await revisions(db, village.id)
-        trail = await audit_trail(db, village.id)
+        earlier = await predecessors(db, village.id)  # merged or split villages whose history this one carries
+        revs, trail = await revisions(db, village.id), await audit_trail(db, village.id)
+        for old in earlier:
+            assert old.id is not None
+            revs += await revisions(db, old.id)
+            trail += await audit_trail(db, old.id)
+        revs.sort(key=lambda r: r.created_at)
+        trail.sort(key=lambda e: e.at)
         notes = record_notes(election) + await vacancy_notes(db, village.id)
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
                        f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
@@ -93,6 +100,9 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
                 + report_card(t("web.village.election"), election, (*ELECTION_FIELDS, *RECORD_FIELDS), tz)
                 + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
                 + Html("</div>") + decision_form(ctx, village, election)
+                + (tag("p", t("web.village.predecessors", names=", ".join(f"{u.full_name} ({u.code})"
+                                                                           for u in earlier)),
+                       id="predecessors") if earlier else Html(""))
                 + Html(f"<h2>{esc(t('web.village.history'))}</h2>") + history
                 + Html(f"<h2>{esc(t('web.village.audit'))}</h2>") + audit)
     return ctx.render(t("web.village.title", village=village.full_name), body)

@@ -1,6 +1,6 @@
 """election report: the vote-count record (attendees, ballots issued, invalid), validity, the election's
 number and kind, the winner's phone, the commune's recognition, the term and a vacancy; the vacancy
-table (resignation, dismissal, recall; interim head)
+table (resignation, dismissal, recall; interim head); unit_lineage (village mergers and splits)
 
 Revision ID: 0004_election_record
 Revises: 0002
@@ -54,12 +54,26 @@ def upgrade() -> None:
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_index("ix_vacancy_village_id", "vacancy", ["village_id"])
+    op.create_table(
+        "unit_lineage",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("old_id", sa.Integer(), sa.ForeignKey("unit.id"), nullable=False),
+        sa.Column("new_id", sa.Integer(), sa.ForeignKey("unit.id"), nullable=False),
+        sa.Column("kind", STR(length=8), nullable=False),
+        sa.Column("on", sa.Date(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_unit_lineage_old_id", "unit_lineage", ["old_id"])
+    op.create_index("ix_unit_lineage_new_id", "unit_lineage", ["new_id"])
     report = sa.table("election_report", sa.column("votes_for", sa.Integer), sa.column("roll", sa.Integer),
                       sa.column("valid", sa.Boolean))
     op.get_bind().execute(sa.update(report).values(valid=report.c.votes_for * 2 > report.c.roll))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_unit_lineage_new_id", table_name="unit_lineage")
+    op.drop_index("ix_unit_lineage_old_id", table_name="unit_lineage")
+    op.drop_table("unit_lineage")
     op.drop_index("ix_vacancy_village_id", table_name="vacancy")
     op.drop_table("vacancy")
     with op.batch_alter_table("election_report") as batch:
