@@ -36,7 +36,8 @@ def engine_settings(config: Config) -> Settings:
                     max_message_chars=config.bot.max_message_chars,
                     campaign_election_date=config.reminders.election_date,
                     invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
-                    reminder_rules=rules_from_config(config.reminders), giaoban=giaoban_rules(config.giaoban))
+                    reminder_rules=rules_from_config(config.reminders), giaoban=giaoban_rules(config.giaoban),
+                    term_months=round(config.bot.term_years * 12))
 
 
 def scheduler_settings(config: Config) -> SchedulerSettings:

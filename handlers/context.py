@@ -29,6 +29,7 @@ class Settings:
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)
     reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
     giaoban: GiaobanRules = field(default_factory=GiaobanRules)  # /giaoban's report window
+    term_months: int = 30  # a village head's term: 2.5 years (30 months) or 5 years (60), the province's choice
 
 
 @dataclass(slots=True)

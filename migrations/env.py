@@ -11,7 +11,9 @@ from sqlmodel import SQLModel
 import models.leadership  # registers the tables, as those below
 import models.merger_tables
 import models.tables
-import models.throttle  # noqa: F401  (issue 14: failure counters)
+import models.throttle
+import models.unit_changes
+import models.vacancy  # noqa: F401
 from models.db import make_engine
 
 target_metadata = SQLModel.metadata
