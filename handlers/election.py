@@ -82,7 +82,7 @@ def summary(data: dict[str, Any], on_file: bool = False) -> str:
     lines = [] if on_file else [t("election.summary.title")]
     lines += [t("election.summary.date", date=fmt_date(data["election_date"])),
              t("election.summary.name", name=data["head_name"]),
-             readback(data), *validity_lines(data),
+             readback(data), *validity_lines(data, advice=not on_file),
              t("election.summary.party", party=t(f"election.party_choice.{data['party_choice']}"))]
     if data.get("party_date"):
         lines.append(t(f"election.summary.party_date_{data['party_choice']}", date=fmt_date(data["party_date"])))

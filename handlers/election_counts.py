@@ -28,8 +28,9 @@ def readback(data: dict[str, Any]) -> str:
                       *(t(f"election.counts.line.{f}", n=data[f]) for f in FULL_ORDER if data.get(f) is not None)])
 
 
-def validity_lines(data: dict[str, Any]) -> list[str]:
-    """Quorum and majority, each with its percentage of the roll; then what an invalid result means."""
+def validity_lines(data: dict[str, Any], advice: bool = True) -> list[str]:
+    """Quorum and majority, each with its percentage of the roll; then (``advice``, before sending) what an
+    invalid result means and that it is still to be sent."""
     roll, attendees, votes = data["roll"], data.get("attendees"), data["votes_for"]
     v = validity(roll, attendees, votes)
     lines = []
@@ -38,7 +39,7 @@ def validity_lines(data: dict[str, Any]) -> list[str]:
                        attendees=attendees, roll=roll, pct=pct(attendees, roll)))
     lines.append(t("election.validity.majority_" + ("ok" if v.majority else "missed"),
                    votes=votes, roll=roll, pct=pct(votes, roll)))
-    if not v.valid:
+    if not v.valid and advice:
         lines.append(t("election.validity.invalid_summary"))
     return lines
 

@@ -40,7 +40,7 @@ async def _units(db: Database) -> int:
 async def test_merge_keeps_history_moves_and_tells_the_heads(db: Database, engine: Engine,
                                                              province: Province) -> None:
     head = await bound_head(db, engine, province, 0)
-    await fill(head, "15/12", "Lê Thị Hoa", "350 330 320 301", "1", "bỏ qua", "1")
+    await fill(head, "15/12", "Lê Thị Hoa", "350 330 320 301", "1", "không", "bỏ qua", "1")
     await bound_head(db, engine, province, 1, account="u2")
     async with transaction(db.sessions) as s:
         new, told = await merge_villages(s, "post2025", ["V1", "V2"], "V12", "Hà Tu Mới", TODAY, NOW)
