@@ -61,5 +61,6 @@ async def test_a_merged_village_page_shows_the_old_villages_history(client: Test
     assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
     page = await (await client.get("/v/MERGED1")).text()
     assert 'id="predecessors"' in page and one in page and two in page
-    assert t("web.audit.action.election.create") in page and "Nguyễn Văn An" in page  # the old village's revision and audit
+    # the old village's revision and audit
+    assert t("web.audit.action.election.create") in page and "Nguyễn Văn An" in page
     assert (await client.get(f"/v/{one}")).status == 404  # retired: reached through its successor
