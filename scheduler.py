@@ -31,8 +31,10 @@ from models.giaoban_sweep import sweep as giaoban_sweep
 from models.housekeeping import prune
 from models.leadership import hold, release
 from models.pacing import prune_idle
+from models.recognition import escalate_recognitions
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
+from models.vacancy import escalate_by_elections
 from reports.digest_send import DigestStats, enqueue_digests
 from reports.giaoban_text import pack_texter
 from reports.giaoban_text import renderer as giaoban_renderer
@@ -141,6 +143,9 @@ class Scheduler:
         async with transaction(self.sessions) as session:
             stats = await sweep(session, self.rules, period=self.settings.period, now=now, tz=self.tz,
                                 render=renderer(now.astimezone(self.tz).date()))
+            if not stats.quiet:
+                stats.escalations += await escalate_recognitions(session, now, self.tz)
+                stats.escalations += await escalate_by_elections(session, now, self.tz)
         log.info("reminder sweep: %d due, %d reminders, %d escalations", stats.due, stats.reminders,
                  stats.escalations)
         return stats

@@ -41,6 +41,8 @@ async def cmd_db(config: Config, args: argparse.Namespace) -> int:
 async def cmd_units(config: Config, args: argparse.Namespace) -> int:
     from models.units import UnitFileError, import_units, parse_unit_file
 
+    if args.units_cmd in ("merge", "split"):
+        return await _unit_change(config, args)
     try:
         raw = args.file.read_bytes()
     except OSError as exc:
@@ -53,6 +55,29 @@ async def cmd_units(config: Config, args: argparse.Namespace) -> int:
         except UnitFileError as exc:
             return _fail(f"{args.file}: {exc} — nothing imported")
     print(f"{len(rows)} units read, {created} created, {updated} updated")
+    return 0
+
+
+async def _unit_change(config: Config, args: argparse.Namespace) -> int:
+    from models.clock import local_date, utcnow
+    from models.unit_changes import UnitChangeError, merge_villages, split_village
+
+    now = utcnow()
+    today = local_date(now, config.tz)
+    async with _database(config) as (_, factory):
+        try:
+            async with transaction(factory) as session:
+                if args.units_cmd == "merge":
+                    new, told = await merge_villages(session, config.bot.period, args.old, args.into, args.name,
+                                                     today, now)
+                    done = f"{', '.join(args.old)} merged into {new.code} ({new.full_name})"
+                else:
+                    news, told = await split_village(session, config.bot.period, args.old, args.into, args.name,
+                                                     today, now)
+                    done = f"{args.old} split into {', '.join(u.code for u in news)}"
+        except UnitChangeError as exc:
+            return _fail(f"{exc} — nothing changed")
+    print(f"{done}; {told} account(s) told")
     return 0
 
 

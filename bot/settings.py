@@ -37,7 +37,8 @@ def engine_settings(config: Config) -> Settings:
                     campaign_election_date=config.reminders.election_date,
                     invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
                     reminder_rules=rules_from_config(config.reminders), giaoban=giaoban_rules(config.giaoban),
-                    reply_lease=timedelta(seconds=config.scheduler.reply_lease_seconds))
+                    reply_lease=timedelta(seconds=config.scheduler.reply_lease_seconds),
+                    term_months=round(config.bot.term_years * 12))
 
 
 def scheduler_settings(config: Config) -> SchedulerSettings:

@@ -10,7 +10,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers import binding, congress, election, giaoban, merger_staff, party, staff, status, tasks
+from handlers import (
+    binding,
+    congress,
+    election,
+    giaoban,
+    merger_staff,
+    party,
+    recognition_cmd,
+    staff,
+    status,
+    tasks,
+    vacancy_cmd,
+)
 from handlers.context import Context
 from handlers.flow import Flow
 from texts.catalog import fold, has, t
@@ -104,6 +116,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("ghidangvien", STAFF, action=merger_staff.party_cmd),
     Command("chuany", STAFF, action=merger_staff.approve_cmd, aliases=("approve",)),
     Command("kehoachdaihoi", STAFF, action=merger_staff.plan_cmd, aliases=("congressplan",)),
+    Command("congnhan", STAFF, action=recognition_cmd.recognise_cmd, aliases=("recognise",)),
+    Command("baulai", STAFF, action=recognition_cmd.new_vote_cmd, aliases=("revote",)),
+    Command("khuyet", STAFF, action=vacancy_cmd.vacancy_cmd, aliases=("vacancy",)),
+    Command("lamthoi", STAFF, action=vacancy_cmd.interim_cmd, aliases=("interim",)),
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
 FLOWS: dict[str, Flow] = {c.flow.name: c.flow for c in COMMANDS if c.flow is not None}

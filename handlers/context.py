@@ -30,6 +30,7 @@ class Settings:
     reminder_rules: Rules | None = None  # for /chamtre and /tonghop (late villages)
     giaoban: GiaobanRules = field(default_factory=GiaobanRules)  # /giaoban's report window
     reply_lease: timedelta = timedelta(seconds=60)  # a reply its channel did not confirm goes to the drain after
+    term_months: int = 30  # a village head's term: 2.5 years (30 months) or 5 years (60), the province's choice
 
 
 @dataclass(slots=True)

@@ -1,7 +1,10 @@
 """``/baucu``: the village-head election result — asked field by field, confirmed, receipted.
 
-When a result is already on file, the same command shows it and asks what to change; the change
-is saved as a new revision with an audit event (models.reports). The steps are the table ``STEPS``.
+The vote-count record is asked in the order of the paper form, or taken in one message
+(handlers/election_counts.py); the phone is optional. When a result is already on file, the same
+command shows it and asks what to change (a correction: a new revision with an audit event,
+models.reports) — unless the village must elect again (an invalid result, a new vote ordered, a
+vacancy, the term over): then it is a new election (handlers/election_new.py). The steps are ``STEPS``.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Context
+from handlers.election_counts import ask_count, readback, take_count, validity_lines
+from handlers.election_new import after_save, ask_new_or_fix, begin_new, new_kind, take_new_or_fix
+from handlers.election_phone import ask_phone, phone_line, take_phone
 from handlers.flow import (
     END,
     Flow,
@@ -24,28 +30,36 @@ from handlers.flow import (
     yes_no_choices,
 )
 from handlers.messages import Choice
-from handlers.parsing import parse_count, parse_date, parse_person_name
+from handlers.parsing import parse_date, parse_person_name
+from models.election_record import validity
 from models.merger_records import record_already_secretary
 from models.reports import ELECTION_FIELDS, ElectionData, ReportError, get_congress, get_election, record_election
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
 from texts.titles import head_title
 
-FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status")
+FIELDS = ("election_date", "head_name", "roll", "attendees", "valid_ballots", "votes_for", "party_status",
+          "head_phone")
 PARTY_CHOICES = ("member", "probationary", "planned", "non_member")
-COUNTS = ("votes_for", "valid_ballots", "roll")
+ANSWERED = {"party_status": "party_choice", "head_phone": "phone_asked"}
 
 
 def next_step(data: dict[str, Any]) -> str:
-    """The first question still unanswered, else the summary to confirm."""
+    """The first question still unanswered, else the summary to confirm. After the party status come
+    its date and, for a full member of a valid result, "already the branch secretary?"; then the phone."""
     for f in FIELDS:
-        if data.get(f if f != "party_status" else "party_choice") is None:
-            return f
+        if data.get(ANSWERED.get(f, f)) is None:
+            return _party_follow_up(data) if f == "head_phone" else f
+    return _party_follow_up(data) if _party_follow_up(data) != "head_phone" else "confirm"
+
+
+def _party_follow_up(data: dict[str, Any]) -> str:
     if data["party_choice"] in ("probationary", "planned") and not data.get("party_date"):
         return "party_date"
-    if data["party_choice"] == "member" and data.get("already_secretary") is None:
+    if data["party_choice"] == "member" and data.get("already_secretary") is None \
+            and validity(data["roll"], data.get("attendees"), data["votes_for"]).valid:
         return "already_secretary"
-    return "confirm"
+    return "head_phone"
 
 
 def party_choices() -> list[Choice]:
@@ -53,6 +67,7 @@ def party_choices() -> list[Choice]:
 
 
 def field_choices() -> list[Choice]:
+    """What can be corrected: every question (the counts one by one, or all again in one message)."""
     return [*labelled("election.field", FIELDS), Choice("keep", t("election.keep"))]
 
 
@@ -67,16 +82,15 @@ def summary(data: dict[str, Any], on_file: bool = False) -> str:
     lines = [] if on_file else [t("election.summary.title")]
     lines += [t("election.summary.date", date=fmt_date(data["election_date"])),
              t("election.summary.name", name=data["head_name"]),
-             t("election.summary.votes", votes=data["votes_for"], ballots=data["valid_ballots"], roll=data["roll"]),
+             readback(data), *validity_lines(data, advice=not on_file),
              t("election.summary.party", party=t(f"election.party_choice.{data['party_choice']}"))]
     if data.get("party_date"):
         lines.append(t(f"election.summary.party_date_{data['party_choice']}", date=fmt_date(data["party_date"])))
     if data["party_choice"] == "member" and data.get("already_secretary") is not None:
         answer = t("common.yes" if data["already_secretary"] else "common.no")
         lines.append(t("merger.summary.already_secretary", answer=answer))
-    if data["votes_for"] * 2 <= data["roll"]:
-        lines.append(t("election.warn.not_majority_saved" if on_file else "election.warn.not_majority",
-                       votes=data["votes_for"], roll=data["roll"]))
+    if data.get("head_phone"):
+        lines.append(phone_line(data["head_phone"]))
     return "\n".join(lines)
 
 
@@ -145,24 +159,12 @@ async def take_name_accents(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_count(ctx: Context, state: FlowState) -> str | None:
-    step, data = state.step, state.data
-    n = parse_count(answer_text(ctx))
-    if n is None:
-        raise Invalid("election.bad.count")
-    if step == "roll" and n == 0:
-        raise Invalid("election.bad.roll_zero")
-    data[step] = n
-    votes, ballots, roll = (data.get(f) for f in COUNTS)
-    if votes is not None and ballots is not None and votes > ballots:
-        other = "valid_ballots" if step == "votes_for" else "votes_for"
-        data[other] = None  # keep the new answer, ask the other one again
-        raise Invalid("election.bad.votes_over_ballots", goto=other, votes=votes, ballots=ballots)
-    if ballots is not None and roll is not None and ballots > roll:
-        other = "roll" if step == "valid_ballots" else "valid_ballots"
-        data[other] = None
-        raise Invalid("election.bad.ballots_over_roll", goto=other, ballots=ballots, roll=roll)
-    return next_step(data)
+async def take_counts(ctx: Context, state: FlowState) -> str | None:
+    return await take_count(ctx, state, next_step)
+
+
+async def take_head_phone(ctx: Context, state: FlowState) -> str | None:
+    return await take_phone(ctx, state, next_step)
 
 
 async def take_party(ctx: Context, state: FlowState) -> str | None:
@@ -219,12 +221,15 @@ STEPS: dict[str, Step] = {
     "election_date": Step(ask_plain, take_date),
     "head_name": Step(ask_plain, take_name),
     "head_name_accents": Step(ask_name_accents, take_name_accents),
-    "votes_for": Step(ask_plain, take_count),
-    "valid_ballots": Step(ask_plain, take_count),
-    "roll": Step(ask_plain, take_count),
+    "roll": Step(ask_count, take_counts),
+    "attendees": Step(ask_count, take_counts),
+    "valid_ballots": Step(ask_count, take_counts),
+    "votes_for": Step(ask_count, take_counts),
     "party_status": Step(ask_party, take_party),
     "party_date": Step(ask_party_date, take_party_date),
     "already_secretary": Step(ask_already_secretary, take_already_secretary),
+    "head_phone": Step(ask_phone, take_head_phone),
+    "new_or_fix": Step(ask_new_or_fix, take_new_or_fix),
     "confirm": Step(ask_confirm, take_confirm),
     "edit_menu": Step(ask_edit, take_edit),
 }
@@ -236,7 +241,10 @@ async def begin(ctx: Context) -> FlowState:
     if report is None:
         ctx.say(t("election.intro", village=ctx.unit.full_name))
         return FlowState("election_date")
-    data = {f: getattr(report, f) for f in ELECTION_FIELDS}
+    kind = new_kind(report, ctx.today)
+    if kind is not None and kind != "revote_or_fix":
+        return begin_new(ctx, kind)
+    data: dict[str, Any] = {f: getattr(report, f) for f in ELECTION_FIELDS}
     data["election_date"] = iso(report.election_date)
     planned = report.party_status == "non_member" and report.admission_planned_date is not None
     data["party_choice"] = "planned" if planned else report.party_status
@@ -246,8 +254,9 @@ async def begin(ctx: Context) -> FlowState:
     congress = await get_congress(ctx.session, ctx.unit.id)
     data["already_secretary"] = (congress is not None and congress.method == "already_secretary"
                                  if report.party_status == "member" else None)
+    data["phone_asked"] = True
     ctx.say(t("election.on_file", village=ctx.unit.full_name) + "\n" + summary(data, on_file=True))
-    return FlowState("edit_menu", data)
+    return FlowState("new_or_fix" if kind else "edit_menu", data)
 
 
 async def _save(ctx: Context, state: FlowState) -> None:
@@ -258,14 +267,19 @@ async def _save(ctx: Context, state: FlowState) -> None:
     data = ElectionData(election_date=election_date, head_name=d["head_name"], votes_for=d["votes_for"],
                         valid_ballots=d["valid_ballots"], roll=d["roll"],
                         party_status="non_member" if d["party_choice"] == "planned" else d["party_choice"],
-                        party_date=from_iso(d.get("party_date")))
+                        party_date=from_iso(d.get("party_date")), attendees=d.get("attendees"),
+                        ballots_issued=d.get("ballots_issued"), invalid_ballots=d.get("invalid_ballots"),
+                        head_phone=d.get("head_phone") or None)
     try:
-        report, _warnings = await record_election(ctx.session, ctx.unit.id, data, ctx.actor, ctx.now, ctx.today)
+        report, _warnings = await record_election(ctx.session, ctx.unit.id, data, ctx.actor, ctx.now, ctx.today,
+                                                  kind=d.get("kind"), term_months=ctx.settings.term_months)
     except ReportError as err:
         raise Invalid(f"election.refused.{err.reason}", goto="edit_menu") from err
-    key = "election.receipt_first" if report.revision == 1 else "election.receipt_revision"
+    new = report.revision == 1 or d.get("kind") is not None
+    key = "election.receipt_first" if new else "election.receipt_revision"
     text = t(key, village=ctx.unit.full_name, revision=report.revision, time=fmt_time_date(ctx.now, ctx.settings.tz))
-    already = data.party_status == "member" and bool(d.get("already_secretary"))
+    valid = bool(report.valid)  # an invalid result has no head: nobody to merge
+    already = valid and data.party_status == "member" and bool(d.get("already_secretary"))
     try:
         await record_already_secretary(ctx.session, ctx.unit.id, already, ctx.actor, ctx.now)
     except ReportError as err:
@@ -274,9 +288,10 @@ async def _save(ctx: Context, state: FlowState) -> None:
     if already:
         title = head_title(ctx.unit.type, ctx.unit.name, ctx.unit.full_name)
         text += "\n" + t("merger.baucu.merged_at_once", head=data.head_name, title=title[:1].lower() + title[1:])
-    elif data.party_status == "member":
+    elif data.party_status == "member" and valid:
         text += "\n" + t("election.next_congress")
     ctx.say(text)
+    await after_save(ctx, report)
 
 
 FLOW = Flow("election", begin, STEPS)

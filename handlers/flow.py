@@ -36,6 +36,7 @@ class Question:
     text: str
     choices: Sequence[Choice] = ()
     free_text: bool = True  # the user may also type an answer instead of choosing
+    ask_phone: bool = False  # offer the platform's "share my phone number" button
 
 
 class Invalid(ValueError):
@@ -70,7 +71,7 @@ class Flow:
 
 def ask(ctx: Context, flow: Flow, state: FlowState) -> None:
     q = flow.steps[state.step].ask(ctx, state)
-    ctx.say(q.text, choices=list(q.choices), free_text=q.free_text)
+    ctx.say(q.text, choices=list(q.choices), free_text=q.free_text, ask_phone=q.ask_phone)
 
 
 def reask(ctx: Context, flow: Flow, state: FlowState, error: Invalid) -> FlowState:
@@ -82,7 +83,7 @@ def reask(ctx: Context, flow: Flow, state: FlowState, error: Invalid) -> FlowSta
     text = t(error.key, **error.kwargs) + "\n" + q.text
     if state.wrong >= MAX_WRONG:
         text += "\n\n" + t("common.offer_help")
-    ctx.say(text, choices=list(q.choices), free_text=q.free_text)
+    ctx.say(text, choices=list(q.choices), free_text=q.free_text, ask_phone=q.ask_phone)
     return state
 
 

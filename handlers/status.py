@@ -10,10 +10,12 @@ from sqlmodel import col
 from handlers.context import Context
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
+from models.election_record import record_notes
 from models.progress import status_expr, with_reports
 from models.tables import CongressReport, ElectionReport, Unit
+from models.vacancy import vacancy_notes
 from texts.catalog import t
-from texts.fmt import fmt_date
+from texts.fmt import fmt_date, fmt_values
 
 
 async def show_status(ctx: Context, arg: str = "") -> None:
@@ -29,6 +31,8 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     if election is not None:
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
+        notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
+        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
     if congress is not None and congress.planned_date is not None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:

@@ -12,7 +12,9 @@ import models.leadership  # registers the tables, as those below
 import models.merger_tables
 import models.pacing
 import models.tables
-import models.throttle  # noqa: F401  (issue 14: failure counters)
+import models.throttle
+import models.unit_changes
+import models.vacancy  # noqa: F401
 from models.db import make_engine
 
 target_metadata = SQLModel.metadata

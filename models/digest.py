@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from models.merger_digest import party_breakdown
 from models.progress import STATUSES, UnitProgress, lines_by_child, party_tally, status_tally, total
+from models.recognition import record_counts
 from models.reminders import Due, Rules, groups_with_late, late_tally
 from models.tables import PARTY_STATUSES, DigestSnapshot, Unit
 from models.typed_sql import id_col
@@ -48,6 +49,9 @@ class DigestFigures:
     level: str = ""  # the unit's level (a commune's digest is one phone screen)
     eligible: list[tuple[date, int]] = field(default_factory=list)  # probationary heads: eligible from → how many
     admission_planned: int = 0  # non-member heads with an admission date planned
+    revote: int = 0  # invalid results (or a new vote ordered): the village votes again
+    pending_recognition: int = 0  # valid results the commune has not yet recognised
+    terms_ending: int = 0  # terms ending within 90 days: the next election is near
 
     @staticmethod
     def pct(part: int, whole: int) -> float:
@@ -89,7 +93,7 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
     party_at = len(STATUSES) + 1
     late_at = party_at + len(PARTY_STATUSES)
     by_party = {p: sum(g.values[party_at + i] for g in groups) for i, p in enumerate(PARTY_STATUSES)}
-    return DigestFigures(
+    figures = DigestFigures(
         unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
         villages=whole.villages, elected=whole.elected, by_party={p: n for p, n in by_party.items() if n},
         planned=whole.count("congress_planned"), overdue=whole.overdue,
@@ -98,6 +102,9 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
         late_parent={due.village_id: name for due, name in late}, children=worst_first(children),
         level=unit.level, eligible=eligible, admission_planned=admission_planned,
     )
+    figures.revote = whole.count("revote_needed")
+    figures.pending_recognition, figures.terms_ending = await record_counts(session, unit.id, today)
+    return figures
 
 
 async def parent_names(session: AsyncSession, unit_ids: list[int]) -> dict[int, str]:

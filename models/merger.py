@@ -36,6 +36,11 @@ class Facts:
     method: str | None = None
     head_is_secretary: bool | None = None  # None: no secretary chosen yet
     deadline: date | None = None  # the commune's congress plan, else the province default
+    # issue 12's record checks (models.progress.record_checks), decided before the merger rules
+    valid: bool | None = None  # False: quorum or majority missed (None: not known, as before issue 12)
+    recognition: str | None = None  # "new_vote": the commune ordered a new vote
+    term_end: date | None = None
+    vacated_on: date | None = None
 
 
 def secretary_date(f: Facts) -> date | None:
@@ -57,9 +62,14 @@ def eligible_from(party_status: str | None, party_date: date | None,
 
 
 def decide_status(f: Facts) -> str:
+    """The record checks first (term over or vacancy → no head; invalid or a new vote → revote), then
+    the merger rules; the same order as ``models.progress.status_expr``."""
     if not f.elected:
         return "no_election"
-    # (a validity / recognition check returning "revote_needed" goes here)
+    if (f.term_end is not None and f.term_end < f.today) or f.vacated_on is not None:
+        return "no_election"  # no head for the current term: the term ended, or the post fell vacant
+    if f.valid is False or f.recognition == "new_vote":
+        return "revote_needed"
     if f.head_is_secretary is not None:
         if f.head_is_secretary and full_member_on(f.party_status, f.party_date, secretary_date(f)):
             return "merged"

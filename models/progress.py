@@ -27,8 +27,8 @@ from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport
 from models.typed_sql import AnyRow, AnySelect, id_col
 
 STATUSES = ("no_election", "elected_non_member", "elected_probationary", "elected_member",
-            "congress_planned", "congress_overdue", "merged", "not_merged")
-ELECTED = frozenset(STATUSES[1:])
+            "congress_planned", "congress_overdue", "merged", "not_merged", "revote_needed")
+ELECTED = frozenset(STATUSES[1:]) - {"revote_needed"}
 
 
 def const(value: str) -> ColumnElement[str]:
@@ -55,7 +55,7 @@ def status_expr(today: date | ColumnElement[date], deadline: date | None = None)
                        or_(col(e.party_date).is_(None), col(e.party_date) <= secretary_on))
     return case(
         (col(e.id).is_(None), const("no_election")),
-        # (a validity / recognition check returning "revote_needed" goes here)
+        *record_checks(today),  # issue 12: term over, vacancy, invalid or a new vote ordered
         (and_(col(c.merged).is_(True), full_member), const("merged")),
         (col(c.merged).is_not(None), const("not_merged")),
         (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), const("congress_overdue")),
@@ -65,6 +65,16 @@ def status_expr(today: date | ColumnElement[date], deadline: date | None = None)
         (col(e.party_status) == const("probationary"), const("elected_probationary")),
         else_=const("elected_non_member"),
     )
+
+
+def record_checks(today: date | ColumnElement[date]) -> list[tuple[ColumnElement[bool], ColumnElement[str]]]:
+    """What the vote-count record, the term and the commune decide before the party-side derivation: no
+    head for the current term (the term ended, or the post fell vacant) → ``no_election``; an invalid
+    result or a new vote ordered by the commune → ``revote_needed``."""
+    e = ElectionReport
+    return [(or_(and_(col(e.term_end).is_not(None), col(e.term_end) < today), col(e.vacated_on).is_not(None)),
+             const("no_election")),
+            (or_(col(e.valid).is_(False), col(e.recognition) == const("new_vote")), const("revote_needed"))]
 
 
 _Ts = TypeVarTuple("_Ts")
@@ -264,10 +274,12 @@ BASE_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name"
                   "village_name", "status", "election_date", "head_name", "head_party_status", "votes_for",
                   "valid_ballots", "roll", "congress_planned_date", "congress_held_date", "secretary_name",
                   "merged", "updated_at")
-# the merger rules' columns (issue 11), after the columns above
+# the merger rules' columns (issue 11), then the election record's (issue 12), after the columns above
 MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secretary_method", "secretary_approval",
                   "not_merged_reason")
-EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS)
+RECORD_EXPORT_COLUMNS = ("attendees", "recognition_decision", "recognition_date", "term_end", "interim_head",
+                         "head_phone")
+EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS, *RECORD_EXPORT_COLUMNS)
 
 
 def _ancestor_code(level: str) -> ScalarSelect[str]:
@@ -287,19 +299,22 @@ async def export_rows(session: AsyncSession, period: str, today: date, scope_id:
                col(e.head_name), col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll),
                col(c.planned_date), col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at),
                col(c.updated_at), col(e.party_date), col(e.admission_planned_date), col(c.method),
-               col(c.approval_number), col(c.approval_date), col(c.not_merged_reason))
+               col(c.approval_number), col(c.approval_date), col(c.not_merged_reason), *_record_columns())
         .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
     ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
     if scope_id is not None:
         stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
                                             col(UnitAncestor.ancestor_id) == scope_id))
     result = await session.stream(stmt)
-    async for row in result:
+    extra = len(RECORD_EXPORT_COLUMNS)
+    async for record in result:
+        row: tuple[Any, ...] = tuple(record)
         values, e_upd, c_upd = row[:17], row[17], row[18]
         updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
         out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
         out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
         out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
+        out.update({k: _cell(v) for k, v in zip(RECORD_EXPORT_COLUMNS, row[-extra:], strict=True)})
         yield out
 
 
@@ -312,6 +327,20 @@ def merger_cells(party: str | None, party_date: date | None, planned: date | Non
     return {"party_date": _cell(party_date), "eligible_from": _cell(eligible_from(party, party_date)),
             "admission_planned_date": _cell(planned), "secretary_method": method or "",
             "secretary_approval": approval, "not_merged_reason": reason or ""}
+
+
+def _record_columns() -> list[Any]:
+    """The issue-12 columns: the record's attendees, the recognition, the term's end, the interim head
+    while the post is vacant, the head's phone."""
+    from models.vacancy import Vacancy  # (models.vacancy imports this module through models.reports)
+
+    e = ElectionReport
+    interim = (select(col(Vacancy.interim_head)).where(col(Vacancy.village_id) == Unit.id,
+                                                        col(Vacancy.election_no) == e.election_no,
+                                                        col(e.vacated_on).is_not(None))
+               .order_by(col(Vacancy.id).desc()).limit(1).scalar_subquery())
+    return [col(e.attendees), col(e.recognition_decision), col(e.recognition_date), col(e.term_end), interim,
+            col(e.head_phone)]
 
 
 def _cell(value: object) -> str:

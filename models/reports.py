@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.election_record import DEFAULT_TERM_MONTHS, count_error, new_election_values, validity
 from models.merger import CHOSEN, full_member_on
 from models.tables import PARTY_STATUSES, AuditEvent, CongressReport, ElectionReport, ReportRevision
 from models.typed_sql import table_of
@@ -43,6 +44,10 @@ class ElectionData:
     roll: int
     party_status: str
     party_date: date | None = None
+    attendees: int | None = None
+    ballots_issued: int | None = None
+    invalid_ballots: int | None = None
+    head_phone: str | None = None
 
 
 def check_election(data: ElectionData, today: date) -> list[str]:
@@ -55,6 +60,8 @@ def check_election(data: ElectionData, today: date) -> list[str]:
         raise ReportError("votes_over_ballots")
     if data.valid_ballots > data.roll:
         raise ReportError("ballots_over_roll")
+    if (wrong := count_error(asdict(data))) is not None:
+        raise ReportError(wrong.rule)
     if data.party_status not in PARTY_STATUSES:
         raise ReportError("party_status")
     if data.party_status == "probationary" and data.party_date is not None and data.party_date > today:
@@ -80,11 +87,12 @@ def _as_text(value: Any) -> str | None:
 
 
 def revision_rows(kind: str, village_id: int, revision: int, new: dict[str, Any], old: dict[str, Any] | None,
-                  actor: Actor, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                  actor: Actor, now: datetime,
+                  action: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The ``report_revision`` row and the ``audit_event`` rows (one per changed field) of a save."""
     row = {"kind": kind, "village_id": village_id, "revision": revision, "data": _jsonable(new),
            "account_id": actor.account_id, "channel": actor.channel, "created_at": now}
-    action = f"{kind}.{'create' if old is None else 'update'}"
+    action = action or f"{kind}.{'create' if old is None else 'update'}"
     events = [{"at": now, "account_id": actor.account_id, "channel": actor.channel, "action": action,
                "village_id": village_id, "field": field, "old": _as_text(None if old is None else old.get(field)),
                "new": _as_text(value)}
@@ -93,15 +101,17 @@ def revision_rows(kind: str, village_id: int, revision: int, new: dict[str, Any]
 
 
 async def _write_revision(session: AsyncSession, kind: str, village_id: int, revision: int,
-                          new: dict[str, Any], old: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
-    row, events = revision_rows(kind, village_id, revision, new, old, actor, now)
+                          new: dict[str, Any], old: dict[str, Any] | None, actor: Actor, now: datetime,
+                          action: str | None = None) -> None:
+    row, events = revision_rows(kind, village_id, revision, new, old, actor, now, action)
     session.add(ReportRevision(**row))
     if events:  # one statement for all of them (they need no ids back)
         await (await session.connection()).execute(insert(table_of(AuditEvent)), events)
 
 
 ELECTION_FIELDS = ("election_date", "head_name", "votes_for", "valid_ballots", "roll", "party_status",
-                   "party_date", "admission_planned_date")
+                   "party_date", "admission_planned_date", "attendees", "ballots_issued", "invalid_ballots",
+                   "head_phone")
 CONGRESS_FIELDS = ("planned_date", "held_date", "secretary_name", "merged", "not_merged_reason", "not_merged_note",
                    "method", "approval_number", "approval_date")
 
@@ -117,31 +127,38 @@ async def get_congress(session: AsyncSession, village_id: int) -> CongressReport
 
 
 async def record_election(session: AsyncSession, village_id: int, data: ElectionData, actor: Actor,
-                          now: datetime, today: date) -> tuple[ElectionReport, list[str]]:
-    """Save a first election result or a correction (a new revision). Returns (report, warnings)."""
+                          now: datetime, today: date, *, kind: str | None = None,
+                          term_months: int = DEFAULT_TERM_MONTHS) -> tuple[ElectionReport, list[str]]:
+    """Save a first election result, a correction (a new revision of the same election), or — with
+    ``kind`` (``regular`` for a new term, ``revote``, ``by_election``) — a new election of a village
+    that already has one (models/election_record.py). Returns (report, warnings)."""
     warnings = check_election(data, today)
-    values = asdict(data)
+    values: dict[str, Any] = asdict(data)
     report = await get_election(session, village_id)
-    if data.party_status == "member":  # a full-membership date recorded since (/dangvien) is kept
-        keep = report is not None and report.party_status == "member"
+    if data.party_status == "member":  # a full-membership date recorded since (/dangvien) is kept, same election
+        keep = report is not None and kind is None and report.party_status == "member"
         values["party_date"] = report.party_date if keep and report is not None else None
     values["admission_planned_date"] = None
     if data.party_status == "non_member":  # (ElectionData.party_date: the planned admission)
         values["admission_planned_date"], values["party_date"] = data.party_date, None
+    values["valid"] = validity(data.roll, data.attendees, data.votes_for).valid
+    if report is None or kind is not None:
+        values.update(new_election_values(report, data.election_date, kind or "regular", term_months, today))
     if report is None:
         report = ElectionReport(village_id=village_id, revision=1, updated_at=now,
                                 updated_by_account_id=actor.account_id, **values)
         session.add(report)
         await _write_revision(session, "election", village_id, 1, values, None, actor, now)
     else:
-        old = {f: getattr(report, f) for f in ELECTION_FIELDS}
+        old = {f: getattr(report, f) for f in values}
         if old == values:
             return report, warnings
         for f, v in values.items():
             setattr(report, f, v)
         report.revision += 1
         report.updated_at, report.updated_by_account_id = now, actor.account_id
-        await _write_revision(session, "election", village_id, report.revision, values, old, actor, now)
+        await _write_revision(session, "election", village_id, report.revision, values, old, actor, now,
+                              action=None if kind is None else "election.new")
     await session.flush()
     return report, warnings
 

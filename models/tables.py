@@ -103,6 +103,21 @@ class ElectionReport(SQLModel, table=True):
     admission_planned_date: date | None = None  # a non-member's planned admission (models.merger)
     updated_at: datetime
     updated_by_account_id: int | None = Field(default=None, foreign_key="channel_account.id")
+    # the vote-count record, validity, recognition, term and vacancy (models/election_record.py)
+    attendees: int | None = None
+    ballots_issued: int | None = None
+    invalid_ballots: int | None = None
+    valid: bool | None = None  # None: reported before attendees were asked (judged on the majority only)
+    election_no: int = 1  # 1 + the elections held before this one in the village (re-votes, by-elections)
+    election_kind: str = Field(default="regular", max_length=16)  # regular | revote | by_election
+    head_phone: str | None = Field(default=None, max_length=20)
+    recognition: str | None = Field(default=None, max_length=16)  # None (pending) | recognised | new_vote
+    recognition_decision: str | None = Field(default=None, max_length=80)
+    recognition_date: date | None = None
+    reported_on: date | None = None  # the commune's 5 working days run from here
+    term_start: date | None = None
+    term_end: date | None = None
+    vacated_on: date | None = None  # the head left office (models/vacancy.py holds why and the interim head)
 
 
 class CongressReport(SQLModel, table=True):

@@ -71,6 +71,8 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
         t("digest.merged", n=f.merged, total=f.villages, pct=pct(f.merged, f.villages)),
         t("digest.late_count", n=f.late_total),
     ]
+    if f.revote or f.pending_recognition or f.terms_ending:
+        head.append(t("digest.record", revote=f.revote, pending=f.pending_recognition, ending=f.terms_ending))
     if with_changes:
         head += ["", *_changes(changes, previous)]
     text = "\n".join(head)

@@ -24,15 +24,16 @@ from reports.cells import csv_cell, xlsx_cell
 from texts.catalog import has, t
 from texts.fmt import local
 
-INT_COLUMNS = {"votes_for", "valid_ballots", "roll"}
+INT_COLUMNS = {"votes_for", "valid_ballots", "roll", "attendees"}
 DATE_COLUMNS = {"election_date", "congress_planned_date", "congress_held_date", "party_date", "eligible_from",
-                "admission_planned_date"}
+                "admission_planned_date", "recognition_date", "term_end"}
 DATETIME_COLUMNS = {"updated_at"}
 WIDTHS = {"province_code": 10, "district_code": 10, "commune_code": 10, "commune_name": 26, "village_code": 12,
           "village_name": 22, "status": 40, "election_date": 12, "head_name": 24, "head_party_status": 26,
           "votes_for": 10, "valid_ballots": 10, "roll": 10, "congress_planned_date": 14,
           "congress_held_date": 14, "secretary_name": 24, "merged": 10, "updated_at": 17,
-          "secretary_method": 24, "secretary_approval": 24, "not_merged_reason": 30}
+          "secretary_method": 24, "secretary_approval": 24, "not_merged_reason": 30,
+          "recognition_decision": 18, "interim_head": 24, "head_phone": 14}
 DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 WORDED: dict[str, Callable[[str], str]] = {  # the merger columns in words (issue 11)
     "secretary_method": lambda v: t(f"merger.method.{v}"),

@@ -57,3 +57,8 @@ def iso(d: date | None) -> str | None:
 
 def from_iso(s: str | None) -> date | None:
     return date.fromisoformat(s) if s else None
+
+
+def fmt_values(values: dict[str, object]) -> dict[str, object]:
+    """``values`` with every date shown day first (for a catalog text's placeholders)."""
+    return {k: fmt_date(v) if isinstance(v, date) else v for k, v in values.items()}

@@ -23,6 +23,7 @@ from bot.web import (
     keys,
     login,
     merger_forms,
+    recognition,
     village,
 )
 
@@ -47,6 +48,7 @@ def add_routes(web_app: web.Application) -> None:
     r.add_post("/v/{code}/party", merger_forms.party_submit)
     r.add_post("/v/{code}/approve", merger_forms.approve_submit)
     r.add_post("/u/{code}/plan", merger_forms.plan_submit)
+    r.add_post("/v/{code}/decision", recognition.decision_submit)
     r.add_get("/digest", digest_page.digest_page)
     r.add_get("/digest/chart.png", digest_page.digest_chart)
     r.add_get("/downloads", downloads.downloads_page)

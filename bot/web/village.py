@@ -11,15 +11,20 @@ from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
 from bot.web.merger_forms import village_forms
+from bot.web.recognition import decision_form
 from models.dashboard import unit_by_code
+from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
 from models.tables import AuditEvent
+from models.unit_changes import predecessors
+from models.vacancy import vacancy_notes
 from texts.catalog import has, t
-from texts.fmt import fmt_date
+from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt
 
-DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date", "admission_planned_date", "approval_date"}
+DATE_FIELDS = {"election_date", "party_date", "planned_date", "held_date", "admission_planned_date", "approval_date",
+               *RECORD_DATES, "interim_appointed_on"}
 
 
 def show_value(field: str | None, value: Any) -> str:
@@ -34,6 +39,8 @@ def show_value(field: str | None, value: Any) -> str:
         return t(f"party.{value}")
     if field == "not_merged_reason" and has(f"congress.reason.{value}"):
         return t(f"congress.reason.{value}")
+    if field in ("election_kind", "recognition") and has(f"web.value.{field}.{value}"):
+        return t(f"web.value.{field}.{value}")
     if isinstance(value, bool) or (field == "merged" and value in ("yes", "no")):
         return t("web.village.yes") if value in (True, "yes") else t("web.village.no")
     return str(value)
@@ -90,10 +97,19 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         status = await village_status(db, village.id, ctx.today, ctx.rules.congress_deadline)
         election = await get_election(db, village.id)
         congress = await get_congress(db, village.id)
-        revs = await revisions(db, village.id)
-        trail = await audit_trail(db, village.id)
+        earlier = await predecessors(db, village.id)  # merged or split villages whose history this one carries
+        revs, trail = await revisions(db, village.id), await audit_trail(db, village.id)
+        for old in earlier:
+            assert old.id is not None
+            revs += await revisions(db, old.id)
+            trail += await audit_trail(db, old.id)
+        revs.sort(key=lambda r: r.created_at)
+        trail.sort(key=lambda e: e.at)
+        notes = record_notes(election) + await vacancy_notes(db, village.id)
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
-                       f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>')
+                       f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
+                       + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'
+                                 for key, values in notes))
     history = table(
         [t("web.village.at"), t("web.village.kind"), t("web.village.revision"), t("web.village.channel"),
          t("web.village.content")],
@@ -108,9 +124,12 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
          for e in changed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
     body = Html(crumbs + status_line
                 + Html('<div class="cards">')
-                + report_card(t("web.village.election"), election, ELECTION_FIELDS, tz)
+                + report_card(t("web.village.election"), election, (*ELECTION_FIELDS, *RECORD_FIELDS), tz)
                 + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
-                + Html("</div>") + village_forms(ctx, village.code)
+                + Html("</div>") + village_forms(ctx, village.code) + decision_form(ctx, village, election)
+                + (tag("p", t("web.village.predecessors", names=", ".join(f"{u.full_name} ({u.code})"
+                                                                           for u in earlier)),
+                       id="predecessors") if earlier else Html(""))
                 + Html(f"<h2>{esc(t('web.village.history'))}</h2>") + history
                 + Html(f"<h2>{esc(t('web.village.audit'))}</h2>") + audit)
     return ctx.render(t("web.village.title", village=village.full_name), body)

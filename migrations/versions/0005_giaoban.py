@@ -1,7 +1,7 @@
 """giao ban: schedules, meetings, attendance, situation reports (with revisions), conclusions, directives
 
 Revision ID: 0005_giaoban
-Revises: 0003_merger_rules
+Revises: 0004_election_record
 Create Date: 2026-12-06 02:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005_giaoban"
-down_revision: str | None = "0003_merger_rules"
+down_revision: str | None = "0004_election_record"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -48,7 +48,7 @@ from texts.catalog import t
 TOKEN_TG = "123456789:CRASH-telegram-token"
 TOKEN_ZALO = "1459232241454:crash-zalo-token"
 SECRET = "crash-webhook-secret_0123456789"
-SCRIPT = ["/start {code}", "/baucu", "15/12/2024", "Nguyễn Văn An", "320", "350", "400", "1", "không", "co"]
+SCRIPT = ["/start {code}", "/baucu", "15/12/2024", "Nguyễn Văn An", "400", "380", "350", "320", "1", "không", "1", "co"]
 RECEIPT = "Đã lưu kết quả bầu trưởng thôn"
 IN_DOUBT = 0.5  # seconds between a send and a SIGKILL within which the send's mark may not have happened
 DELAYED = t("intake.delayed")

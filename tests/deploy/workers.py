@@ -44,7 +44,7 @@ Step = tuple[str, str]  # ("say", text) | ("tap", value)
 def script(code: str) -> list[Step]:
     """One village head: bind, report an election (typed answers, two taps), ask for the status."""
     return [("say", f"/start {code}"), ("say", "/baucu"), ("say", "15/12/2024"), ("say", "Nguyễn Văn An"),
-            ("say", "180"), ("say", "200"), ("say", "250"), ("tap", "member"), ("tap", "no"), ("tap", "send"),
+            ("say", "250 240 200 180"), ("tap", "member"), ("tap", "no"), ("say", "Bỏ qua"), ("tap", "send"),
             ("say", "/trangthai")]
 
 

@@ -15,7 +15,7 @@ from texts.catalog import t
 
 async def elected(db: Database, engine: Engine, province: Province) -> Chat:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "không", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "1", "không", "1", "1")
     return chat
 
 
@@ -111,7 +111,7 @@ async def test_status_says_what_is_due(db: Database, engine: Engine, province: P
     chat = await bound_head(db, engine, province)
     await chat.send("/trangthai")
     assert t("statuscmd.due.no_election") in chat.text
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "không", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "1", "không", "1", "1")
     await chat.send("/trangthai")
     assert t("statuscmd.due.elected_member") in chat.text and "Nguyễn Văn Ân" in chat.text
     await chat.send("/daihoi")

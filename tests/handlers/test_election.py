@@ -17,7 +17,8 @@ from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t
 
 ASK = {k: t(f"election.ask.{k}") for k in ("election_date", "head_name", "votes_for", "valid_ballots", "roll",
-                                             "party_status")}
+                                             "attendees", "party_status", "head_phone")}
+ASK["roll"] += "\n" + t("election.ask.count_block_hint")  # the first count question offers the one-message block
 
 
 async def bound_head(db: Database, engine: Engine, province: Province, i: int = 0, account: str = "u1") -> Chat:
@@ -39,11 +40,13 @@ async def election_count(db: Database) -> int:
 
 async def test_happy_path_with_typed_and_tapped_answers(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "nguyễn   văn an", "320 phiếu", "1.402", "1 500")
+    await fill(chat, "15/12", "nguyễn   văn an", "1 500", "1.450 người", "1.402", "801 phiếu")
     assert chat.text == ASK["party_status"] and chat.choices == ["member", "probationary", "planned", "non_member"]
     await chat.send(choice="member")
     assert chat.text == t("merger.ask.already_secretary")
     await chat.send("không")
+    assert chat.text == ASK["head_phone"] and chat.choices == ["skip"] and chat.replies[-1].ask_phone
+    await chat.send(choice="skip")
     assert t("election.confirm.question") in chat.text and "Nguyễn Văn An" in chat.text
     assert await election_count(db) == 0  # nothing before the confirmation
     await chat.send("ok")
@@ -52,7 +55,7 @@ async def test_happy_path_with_typed_and_tapped_answers(db: Database, engine: En
         report = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
         assert report is not None
         assert (report.election_date, report.head_name, report.votes_for, report.valid_ballots, report.roll,
-                report.party_status) == (date(2024, 12, 15), "Nguyễn Văn An", 320, 1402, 1500, "member")
+                report.party_status) == (date(2024, 12, 15), "Nguyễn Văn An", 801, 1402, 1500, "member")
         assert await village_status(s, province.villages[0].id, TODAY) == "elected_member"  # type: ignore[arg-type]
         assert len(await revisions(s, province.villages[0].id)) == 1  # type: ignore[arg-type]
     assert await ConversationStateGone(db)
@@ -70,8 +73,8 @@ async def ConversationStateGone(db: Database) -> bool:
     (("15/12",), "Nguyễn Văn 3", t("election.bad.name")),
     (("15/12", "Lê Thị Hoa"), "ba trăm", t("election.bad.count")),
     (("15/12", "Lê Thị Hoa"), "-5", t("election.bad.count")),
-    (("15/12", "Lê Thị Hoa", "300", "350"), "0", t("election.bad.roll_zero")),
-    (("15/12", "Lê Thị Hoa", "300", "350", "400"), "7", t("election.bad.party")),
+    (("15/12", "Lê Thị Hoa"), "0", t("election.bad.roll_zero", roll=0)),
+    (("15/12", "Lê Thị Hoa", "400", "380", "350", "300"), "7", t("election.bad.party")),
 ])
 async def test_wrong_answers_are_reasked_with_a_hint(db: Database, engine: Engine, province: Province,
                                                      step_answers: tuple[str, ...], bad: str, hint: str) -> None:
@@ -84,19 +87,21 @@ async def test_wrong_answers_are_reasked_with_a_hint(db: Database, engine: Engin
     assert await election_count(db) == 0
 
 
-async def test_votes_over_ballots_keeps_the_new_answer_and_reasks_the_other(db: Database, engine: Engine,
-                                                                            province: Province) -> None:
+async def test_counts_one_by_one_in_form_order_each_wrong_number_named(db: Database, engine: Engine,
+                                                                       province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "1402", "300")
-    assert t("election.bad.votes_over_ballots", votes=1402, ballots=300) in chat.text
-    assert chat.text.endswith(ASK["votes_for"])
-    await chat.send("290")
-    assert chat.text == ASK["roll"]  # ballots (300) was kept
-    await chat.send("250")
-    assert t("election.bad.ballots_over_roll", ballots=300, roll=250) in chat.text
-    await chat.send("240")  # the new ballots now contradict the votes: those are asked again
-    assert t("election.bad.votes_over_ballots", votes=290, ballots=240) in chat.text
-    await chat.send("200")
+    await fill(chat, "15/12", "Lê Thị Hoa", "350")
+    assert chat.text == ASK["attendees"]
+    await chat.send("360")
+    assert chat.text == t("election.bad.attendees_over_roll", attendees=360, roll=350) + "\n" + ASK["attendees"]
+    await chat.send("330")
+    assert chat.text == ASK["valid_ballots"]
+    await chat.send("340")
+    assert t("election.bad.valid_over_attendees", valid=340, cap=330) in chat.text
+    await chat.send("320")
+    await chat.send("321")
+    assert chat.text == t("election.bad.votes_over_valid", votes=321, valid=320) + "\n" + ASK["votes_for"]
+    await chat.send("301")
     assert chat.text == ASK["party_status"]
 
 
@@ -113,20 +118,23 @@ async def test_three_wrong_answers_offer_help(db: Database, engine: Engine, prov
 
 async def test_probationary_and_planned_admission_dates(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "2")
+    await fill(chat, "15/12", "Lê Thị Hoa", "400 380 350 300", "2")
     assert chat.text == t("election.ask.party_date_probationary")
     await chat.send("1/1/2025")
     assert chat.text.startswith(t("election.bad.admission_future"))
     await chat.send("ngày 20 tháng 5 năm 2024")
+    assert chat.text == ASK["head_phone"]
+    await chat.send("bo qua")
     assert "20/05/2024" in chat.text
     await chat.send("1")
     async with db.sessions() as s:
         r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
         assert r is not None and (r.party_status, r.party_date) == ("probationary", date(2024, 5, 20))
     other = await bound_head(db, engine, province, 1, account="u2")
-    await fill(other, "hôm qua", "Trần Văn Bình", "300", "350", "400", "quan chung, da co ke hoach ket nap dang")
+    await fill(other, "hôm qua", "Trần Văn Bình", "400 380 350 300", "quan chung, da co ke hoach ket nap dang")
     assert other.text == t("election.ask.party_date_planned")
     await other.send("15/3")
+    await other.send("1")
     await other.send("đúng")
     async with db.sessions() as s:
         r = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
@@ -135,17 +143,11 @@ async def test_probationary_and_planned_admission_dates(db: Database, engine: En
         assert await village_status(s, province.villages[1].id, TODAY) == "elected_non_member"  # type: ignore[arg-type]
 
 
-async def test_not_majority_is_a_warning_not_a_refusal(db: Database, engine: Engine, province: Province) -> None:
-    chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "200", "350", "400", "1", "không")
-    assert t("election.warn.not_majority", votes=200, roll=400) in chat.text
-    await chat.send("có")
-    assert await election_count(db) == 1
 
 
 async def test_correction_is_a_revision_with_audit(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1", "không", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "400 380 350 300", "1", "không", "1", "1")
     await chat.send("/baucu")
     assert t("election.on_file", village="Thôn 1") in chat.text and chat.text.endswith(t("election.ask.which_field"))
     await chat.send("so phieu bau")  # the label, typed without diacritics
@@ -165,9 +167,9 @@ async def test_correction_is_a_revision_with_audit(db: Database, engine: Engine,
 
 async def test_correction_keep_changes_nothing(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1", "không", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "400 380 350 300", "1", "không", "1", "1")
     await chat.send("/baucu")
-    await chat.send("7")
+    await chat.send(choice="keep")
     assert chat.text == t("election.kept")
     async with db.sessions() as s:
         assert len(await revisions(s, province.villages[0].id)) == 1  # type: ignore[arg-type]
@@ -175,7 +177,7 @@ async def test_correction_keep_changes_nothing(db: Database, engine: Engine, pro
 
 async def test_cancel_midway_saves_nothing(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "400 380 350 300", "1", "1")
     await chat.send("/huy")
     assert chat.text == t("common.cancelled")
     await chat.send("1")  # the old confirmation no longer means anything
@@ -185,7 +187,7 @@ async def test_cancel_midway_saves_nothing(db: Database, engine: Engine, provinc
 
 async def test_idle_conversation_expires_without_saving(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "300", "350", "400", "1")
+    await fill(chat, "15/12", "Lê Thị Hoa", "400 380 350 300", "1", "1")
     await chat.send("1", at=chat.now + timedelta(days=3, minutes=1))
     assert t("common.expired") in chat.text
     assert await election_count(db) == 0
@@ -198,11 +200,10 @@ async def test_idle_conversation_expires_without_saving(db: Database, engine: En
 async def test_a_head_reports_only_for_the_bound_village(db: Database, engine: Engine, province: Province) -> None:
     one = await bound_head(db, engine, province, 0, "u1")
     two = await bound_head(db, engine, province, 1, "u2")
-    await fill(one, "15/12", "Lê Thị Hoa", "300", "350", "400")
-    await fill(two, "14/12", "Trần Văn Bình", "100", "150", "200", "4", "1")
-    await one.send("1")
-    await one.send("không")
-    await one.send("1")
+    await fill(one, "15/12", "Lê Thị Hoa", "400 380 350 300")
+    await fill(two, "14/12", "Trần Văn Bình", "200 190 150 101", "4", "1", "1")
+    for answer in ("1", "không", "1", "1"):  # member, not the secretary already, no phone, send
+        await one.send(answer)
     async with db.sessions() as s:
         a = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
         b = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
@@ -216,11 +217,11 @@ async def test_two_channels_one_person(db: Database, engine: Engine, province: P
     zalo = Chat(engine, account="z-9f", channel="zalo")
     await tele.send(f"/start {await invite(db.sessions, province.villages[0])}")
     await zalo.send(await invite(db.sessions, province.villages[0]))
-    await fill(tele, "15/12", "Lê Thị Hoa", "300")
+    await fill(tele, "15/12", "Lê Thị Hoa", "400")
     zalo.now = tele.now
-    await zalo.send("350")
-    assert zalo.text == ASK["roll"]
-    for a in ("400", "1", "không", "1"):
+    await zalo.send("380")
+    assert zalo.text == ASK["valid_ballots"]
+    for a in ("350", "300", "1", "không", "1", "1"):
         await zalo.send(a)
     assert "Đã lưu kết quả" in zalo.text
     assert await election_count(db) == 1

@@ -41,7 +41,7 @@ async def name_head_secretary(chat: Chat, held: str, method: str = "1") -> None:
 async def test_probationary_head_named_secretary_is_refused_with_the_date(db: Database, engine: Engine,
                                                                           province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "2", "20/05/2024", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "2", "20/05/2024", "1", "1")  # no phone; send
     await name_head_secretary(chat, "19/12")
     assert chat.text == t("merger.refused.probationary", head="Nguyễn Văn Ân", admission="20/05/2024",
                           eligible="20/05/2025")
@@ -56,7 +56,8 @@ async def test_probationary_head_named_secretary_is_refused_with_the_date(db: Da
 async def test_non_member_head_is_refused_and_reasons_include_not_a_member(db: Database, engine: Engine,
                                                                            province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "150", "300", "320", "3", "01/03/2025", "1")
+    # 170 of 320 (was 150 of 320, since issue 12 an invalid result): a valid count, so the refusal is the party's
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "320 300 290 170", "3", "01/03/2025", "1", "1")
     await name_head_secretary(chat, "19/12")
     assert chat.text == t("merger.refused.non_member", head="Nguyễn Văn Ân", admission="01/03/2025",
                           eligible="01/03/2026")
@@ -73,7 +74,7 @@ async def test_non_member_head_is_refused_and_reasons_include_not_a_member(db: D
 async def test_full_member_already_secretary_is_merged_at_once(db: Database, engine: Engine,
                                                                province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "có")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "1", "có", "1")  # "1": no phone
     assert t("merger.summary.already_secretary", answer=t("common.yes")) in chat.text
     await chat.send("1")
     assert t("merger.baucu.merged_at_once", head="Nguyễn Văn Ân", title="trưởng thôn 1") in chat.text
@@ -93,7 +94,7 @@ async def test_full_member_already_secretary_is_merged_at_once(db: Database, eng
 async def test_by_election_and_appointment_merge_then_approval(db: Database, engine: Engine,
                                                                province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "không", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "1", "không", "1", "1")  # no phone; send
     await name_head_secretary(chat, "19/12", method="2")
     assert t("merger.summary.method", method=t("merger.method.by_election")) in chat.text
     await chat.send("có")
@@ -126,7 +127,7 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
 
 async def test_full_membership_recorded_later_then_merged(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "2", "10/01/2024", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "2", "10/01/2024", "1", "1")  # no phone; send
     await chat.send("/dangvien", at=on(date(2025, 1, 5)))
     assert t("merger.party.eligible", date="10/01/2025") in chat.text
     await chat.send("05/01/2025", at=on(date(2025, 1, 5)))
@@ -156,7 +157,7 @@ async def test_full_membership_recorded_later_then_merged(db: Database, engine: 
 async def test_admission_recorded_makes_the_head_probationary(db: Database, engine: Engine,
                                                               province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "4", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "4", "1", "1")  # no phone; send
     await chat.send("/dangvien")
     assert chat.choices == ["admitted", "admission_planned"]
     await chat.send("1")
@@ -176,7 +177,7 @@ async def test_admission_recorded_makes_the_head_probationary(db: Database, engi
     await officer.send("/ghidangvien V1 dukien 10/01/2025")
     assert officer.text == t("merger.party.refused.already_admitted", eligible="")
     other = await bound_head(db, engine, province, 1, "u2")
-    await fill(other, "15/12", "Trần Văn Bình", "300", "350", "400", "3", "10/01/2025", "1")
+    await fill(other, "15/12", "Trần Văn Bình", "400 380 350 300", "3", "10/01/2025", "1", "1")  # no phone; send
     rules = Rules(election_date=date(2024, 12, 15))
     async with db.sessions() as s:
         assert not await due_today(s, rules, date(2025, 1, 10), only=("admission",))
@@ -186,7 +187,7 @@ async def test_admission_recorded_makes_the_head_probationary(db: Database, engi
 
 async def test_lateness_against_the_commune_plan(db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Nguyễn Văn Ân", "300", "350", "400", "1", "không", "1")
+    await fill(chat, "15/12", "Nguyễn Văn Ân", "400 380 350 300", "1", "không", "1", "1")  # no phone; send
     rules = Rules(election_date=date(2024, 12, 15), congress_deadline=date(2025, 6, 30))
     officer = await staff(db, engine, province)
     await officer.send("/kehoachdaihoi")

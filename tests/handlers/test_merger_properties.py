@@ -22,7 +22,9 @@ from tests.handlers.chat import make_engine as make_dialog
 
 OFFSET = st.integers(-400, 400)  # days from "today" of the step
 MACRO = st.one_of(
-    st.tuples(st.just("election"), st.sampled_from(["1", "2", "3", "4"]), OFFSET, st.sampled_from(["có", "không"])),
+    st.tuples(st.sampled_from(["election", "invalid"]), st.sampled_from(["1", "2", "3", "4"]), OFFSET,
+              st.sampled_from(["có", "không"])),
+    st.tuples(st.just("new_vote"), st.just(""), OFFSET, st.just("")),
     st.tuples(st.just("dangvien"), st.sampled_from(["1", "2"]), OFFSET, st.just("")),
     st.tuples(st.just("daihoi"), st.sampled_from(["1", "2", "3"]), OFFSET, st.sampled_from(["có", "không"])),
     st.tuples(st.just("staff_party"), st.sampled_from(["chinhthuc", "ketnap", "dukien"]), OFFSET, st.just("")),
@@ -38,15 +40,22 @@ def _d(day: date) -> str:
 async def _script(head: Chat, officer: Chat, macro: tuple[str, str, int, str], today: date) -> None:
     kind, pick, offset, yes = macro
     when = _d(today + timedelta(days=offset))
-    if kind == "election":
+    if kind in ("election", "invalid"):
+        # the record in form order (roll, attendees, valid, votes for); "invalid": the majority missed (issue 12)
+        counts = "400 380 350 300" if kind == "election" else "400 380 350 150"
         await head.send("/baucu")
-        for a in ("15/12/2024", "Nguyễn Văn Ân", "300", "350", "400"):
+        for a in ("15/12/2024", "Nguyễn Văn Ân", counts):
             await head.send(a)
         await head.send(choice="party_status")  # (a correction: the field; a first report: an ignored answer)
         await head.send(pick)
-        await head.send(when if pick in ("2", "3") else yes)
-        await head.send(yes)
-        await head.send("1")
+        if pick in ("2", "3"):
+            await head.send(when)  # the admission (planned) date
+        elif pick == "1" and kind == "election":
+            await head.send(yes)  # already the branch secretary? (asked for a valid result only)
+        await head.send("1")  # the phone: skip
+        await head.send("1")  # send
+    elif kind == "new_vote":
+        await officer.send("/baulai V1")
     elif kind == "dangvien":
         for a in ("/dangvien", pick, when, "có"):
             await head.send(a)
@@ -69,7 +78,8 @@ async def _check(sessions: SessionFactory, village: int, today: date) -> str:
     facts = Facts(today=today, elected=e is not None, election_date=e and e.election_date,
                   party_status=e and e.party_status, party_date=e and e.party_date,
                   planned_date=c and c.planned_date, held_date=c and c.held_date, method=c and c.method,
-                  head_is_secretary=c.merged if c else None)
+                  head_is_secretary=c.merged if c else None, valid=e and e.valid,
+                  recognition=e and e.recognition, term_end=e and e.term_end, vacated_on=e and e.vacated_on)
     assert decide_status(facts) == status
     if status == "merged":
         assert e is not None and c is not None and c.merged
@@ -118,3 +128,10 @@ def test_the_property_is_not_vacuous(sqlite_template: Path, tmp_path: Path) -> N
               ("dangvien", "", -10, ""), ("daihoi", "2", -2, "có")]
     seen = asyncio.run(_run(sqlite_template, tmp_path, macros))
     assert seen == {"elected_probationary", "elected_member", "merged"}
+
+
+def test_the_record_checks_come_first_in_python_as_in_sql(sqlite_template: Path, tmp_path: Path) -> None:
+    """An invalid result, then a new vote ordered on a valid one: ``revote_needed`` both ways (issue 12)."""
+    macros = [("invalid", "1", 0, ""), ("election", "1", 0, "không"), ("new_vote", "", 0, "")]
+    seen = asyncio.run(_run(sqlite_template, tmp_path, macros))
+    assert seen == {"revote_needed"}

@@ -35,6 +35,7 @@ async def _build(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
             villages.append(await add_unit(session, period="t", code=f"{commune}.{i:02d}", level="village",
                                            name=f"Thôn {commune}.{i}", parent=units[commune]))
     rng = random.Random(5)
+    invalid = random.Random(12)  # a second stream: some results miss the majority (→ revote_needed)
     for v in villages:
         units[v.code] = v
         kind = rng.choice(("none", "none", "member", "member", "member", "probationary", "non_member"))
@@ -43,7 +44,9 @@ async def _build(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
         if kind == "none":
             continue
         elected = D("2025-01-05") + timedelta(days=rng.choice((0, 0, 3, 12)))
-        session.add(ElectionReport(village_id=v.id, election_date=elected, head_name="A", votes_for=60,
+        votes = 40 if invalid.random() < 0.1 else 60
+        session.add(ElectionReport(village_id=v.id, election_date=elected, head_name="A",
+                                   votes_for=votes, valid=votes * 2 > 100,
                                    valid_ballots=90, roll=100, party_status=kind, updated_at=NOW,
                                    party_date=D("2024-03-01") if kind == "probationary" else None))
         congress = rng.choice(("none", "none", "planned", "planned", "held", "held_not", "empty"))

@@ -157,11 +157,11 @@ async def report_everything(bot: Bot, province: Province, head: User) -> None:
     assert t("election.ask.election_date") in await head.say("/baucu")
     await head.say("15/12/2024")
     await head.say("Nguyễn Văn An")
-    await head.say("180")
-    await head.say("200")
-    assert t("election.ask.party_status") in await head.say("250")
-    await head.tap("member")
-    assert t("merger.summary.already_secretary", answer=t("common.no")) in await head.tap("no")
+    assert t("election.ask.party_status") in await head.say("250 240 200 180")
+    assert t("merger.ask.already_secretary") in await head.tap("member")
+    assert t("election.ask.head_phone") in await head.tap("no")
+    # the reply keyboard's button sends its label
+    assert t("merger.summary.already_secretary", answer=t("common.no")) in await head.say(t("election.phone.skip"))
     assert t("election.receipt_first", village="Thôn 1", revision=1, time="10:00 20/12/2024") in await head.tap("send")
     # the correction: a new revision
     await head.say("/baucu")

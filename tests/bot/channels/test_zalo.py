@@ -151,19 +151,21 @@ async def full_report(head: Head, village: Village) -> None:
     assert "Cuộc bầu trưởng thôn diễn ra ngày nào" in await head.say("/baucu")
     await head.say(vn(elected))
     await head.say("Nguyễn Văn An")
-    await head.say("320")
+    await head.say("400")
+    await head.say("380")
     await head.say("350")
-    party = await head.say("400")
+    party = await head.say("320")
     assert "1. Đảng viên chính thức\n2. Đảng viên dự bị" in party
     assert "Trả lời 1, 2, 3 hoặc 4." in party
     assert "bí thư chi bộ" in await head.say("1")
-    confirm = await head.say("2")  # not the secretary already
+    assert "1. Bỏ qua" in await head.say("2")  # not the secretary already; then the phone: optional
+    confirm = await head.say("0912 345 678")
     assert "Kết quả bầu trưởng thôn:" in confirm and "3. Hủy, không lưu" in confirm
     assert "Đã lưu kết quả bầu trưởng thôn của Thôn 1" in await head.say("dung, gui bao cao")
     # the correction: a new revision
     menu = await head.say("/baucu")
-    assert "3. Số phiếu bầu" in menu and "Trả lời một số từ 1 đến 7." in menu
-    await head.say("3")
+    assert "6. Số phiếu bầu" in menu and "Trả lời một số từ 1 đến 9." in menu
+    await head.say("6")
     await head.say("330")
     assert "lần sửa thứ 2" in await head.say("1")
     # the congress: planned, then held
@@ -227,11 +229,13 @@ async def test_one_person_two_channels(sqlite_db: Database, tmp_path: Path, fake
         await head.say("/baucu")
         await head.say(vn(elected))
         await head.say("Trần Thị Bình")
-        assert "bao nhiêu phiếu hợp lệ" in await telegram("300")
+        assert "có mặt" in await telegram("320")
         await telegram("310")
-        await telegram("320")
+        await telegram("305")
+        await telegram("300")
         await telegram("dang vien chinh thuc")
         await telegram("không")
+        await telegram("bỏ qua")
         assert "Đã lưu kết quả" in await telegram("1")
         row = await village.export()
         assert (row["head_name"], row["votes_for"], row["roll"]) == ("Trần Thị Bình", "300", "320")

@@ -53,16 +53,14 @@ def start_election(page: Page, server: LiveServer, account: str) -> None:
 
 def finish_election(page: Page) -> None:
     type_answer(page, "Nguyễn Văn An")
-    bot_says(page, t("election.ask.votes_for"))
-    type_answer(page, "320")
-    bot_says(page, t("election.ask.valid_ballots"))
-    type_answer(page, "350")
     bot_says(page, t("election.ask.roll"))
-    type_answer(page, "400")
+    type_answer(page, "400 380 350 320")  # the whole vote-count record in one message
     bot_says(page, t("election.ask.party_status"))
     page.locator("#choices button", has_text=t("election.party_choice.member")).click()
     bot_says(page, t("merger.ask.already_secretary"))
     page.locator("#choices button", has_text=t("common.no")).click()
+    bot_says(page, t("election.ask.head_phone"))
+    page.locator("#choices button", has_text=t("election.phone.skip")).click()
     bot_says(page, t("election.confirm.question"))
     page.locator("#choices button", has_text=t("election.confirm.send")).click()
     bot_says(page, "Đã lưu kết quả bầu trưởng thôn")
