@@ -30,6 +30,8 @@ from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from models.db import transient
+
 log = logging.getLogger(__name__)
 
 BULK_HORIZON = 0.25  # seconds a broadcast may book ahead; beyond it the slots are kept for replies
@@ -93,11 +95,18 @@ class SharedPace:
     async def turn(self, chat: str, *, reply: bool = True) -> None:
         """Wait for this message's slot; a reply books at once, a broadcast only when replies leave room."""
         while True:
-            if reply:
-                wait = await self._take(chat, None)
-            else:
-                async with self._bulk:
-                    wait = await self._take(chat, BULK_HORIZON)
+            try:
+                if reply:
+                    wait = await self._take(chat, None)
+                else:
+                    async with self._bulk:
+                        wait = await self._take(chat, BULK_HORIZON)
+            except Exception as exc:  # the database is away: pace this worker alone until it is back
+                if not transient(exc):
+                    raise
+                log.warning("shared pace unavailable (%s): this worker paces alone for now", type(exc).__name__)
+                await self.sleep(self.interval)
+                return
             if wait >= 0:
                 self.bookings += 1
                 if wait > 0:
