@@ -5,6 +5,7 @@ and the commune's congress deadline (on the commune page). Each write goes throu
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, tag
 from models.clock import utcnow
 from models.dashboard import unit_by_code
+from models.db import DbSession
 from models.merger_records import approve_secretary, record_party_event, set_congress_plan
 from models.reports import Actor, ReportError
 from models.tables import Unit
@@ -59,22 +61,30 @@ def _refused(ctx: Ctx, key: str) -> web.Response:
     return ctx.render(t("web.merger.refused_title"), body, status=400)
 
 
-@page()
-async def party_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    form = await request.post()
-    kind, on = str(form.get("kind", "")), _date(form.get("on"))
-    if kind not in KINDS or on is None:
-        return _refused(ctx, "web.merger.bad_form")
+async def _on_village(request: web.Request, ctx: Ctx, refused: str,
+                      action: Callable[[DbSession, int], Awaitable[object]]) -> web.StreamResponse:
+    """Run ``action`` on the village of the URL (404 outside the reader's scope), in one transaction;
+    a rule it breaks is shown as ``<refused>.<reason>``; done: back to the village page."""
     code = request.match_info["code"]
     async with ctx.sessions() as db, db.begin():
         village = await unit_by_code(db, ctx.config.bot.period, code)
         if village is None or village.id is None or village.level != "village" or not await ctx.within(db, village):
             return ctx.not_found()
         try:
-            await record_party_event(db, village.id, kind, on, ACTOR, utcnow(), ctx.today)
+            await action(db, village.id)
         except ReportError as err:
-            return _refused(ctx, f"merger.party.refused.{err.reason}")
+            return _refused(ctx, f"{refused}.{err.reason}")
     raise web.HTTPSeeOther(f"/v/{code}")
+
+
+@page()
+async def party_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    form = await request.post()
+    kind, on = str(form.get("kind", "")), _date(form.get("on"))
+    if kind not in KINDS or on is None:
+        return _refused(ctx, "web.merger.bad_form")
+    return await _on_village(request, ctx, "merger.party.refused",
+                             lambda db, vid: record_party_event(db, vid, kind, on, ACTOR, utcnow(), ctx.today))
 
 
 @page()
@@ -83,16 +93,8 @@ async def approve_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     number, on = str(form.get("number", "")), _date(form.get("on"))
     if on is None or not number.strip():
         return _refused(ctx, "web.merger.bad_form")
-    code = request.match_info["code"]
-    async with ctx.sessions() as db, db.begin():
-        village = await unit_by_code(db, ctx.config.bot.period, code)
-        if village is None or village.id is None or village.level != "village" or not await ctx.within(db, village):
-            return ctx.not_found()
-        try:
-            await approve_secretary(db, village.id, number, on, ACTOR, utcnow(), ctx.today)
-        except ReportError as err:
-            return _refused(ctx, f"web.merger.refused.{err.reason}")
-    raise web.HTTPSeeOther(f"/v/{code}")
+    return await _on_village(request, ctx, "web.merger.refused",
+                             lambda db, vid: approve_secretary(db, vid, number, on, ACTOR, utcnow(), ctx.today))
 
 
 @page()
