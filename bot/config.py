@@ -65,7 +65,7 @@ class BotConfig(_Section):
     period: Literal["post2025", "pre2025"] = "post2025"
     timezone: str = "Asia/Ho_Chi_Minh"
     conversation_timeout_days: float = Field(3.0, gt=0)
-    max_message_chars: int = Field(2000, gt=0)
+    max_message_chars: int = Field(4096, gt=0)
     invite_valid_days: int = Field(30, gt=0)
     term_years: float = Field(2.5, ge=2.5, le=5, multiple_of=2.5)  # a head's term: 2.5 or 5 (DESIGN §3)
 

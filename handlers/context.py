@@ -23,7 +23,7 @@ class Settings:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     period: str = "post2025"
     conversation_timeout: timedelta = timedelta(days=3)
-    max_message_chars: int = 2000
+    max_message_chars: int = 4096  # Telegram's own limit: no message a head can send is refused
     campaign_election_date: date | None = None
     invite_valid_days: int = 30
     public_url: str | None = None  # where files can be downloaded from (links on Zalo)

@@ -19,9 +19,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from handlers import binding, giaoban_replies
 from handlers.commands import BY_NAME, FLOWS, parse_command, show_help
 from handlers.context import Context, Settings
-from handlers.flow import FlowState, run_step, start
+from handlers.flow import FlowState, ask, run_step, start
 from handlers.messages import Incoming, Reply
 from handlers.parsing import nfc
+from handlers.photos import receive_photo
 from handlers.reply_codec import decode, encode
 from models import inbox, outbox
 from models.clock import local_date, utcnow
@@ -144,7 +145,10 @@ class Engine:
             command = "huy"
         row = await self._live(ctx, state)
         ctx.in_flow = row is not None
-        if command is not None:
+        if incoming.photo is not None and command is None:
+            if await receive_photo(ctx, row) and row is not None:  # then the question in progress again
+                ask(ctx, FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count))
+        elif command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None:
             new = await run_step(ctx, FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count))

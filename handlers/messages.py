@@ -13,6 +13,16 @@ ChannelName = Literal["telegram", "zalo", "web", "cli"]
 
 
 @dataclass(frozen=True, slots=True)
+class IncomingPhoto:
+    """A photo the user sent, already fetched by the channel from its platform (``content``), or why
+    it could not be (``error``: ``download_failed`` | ``too_large``)."""
+
+    content: bytes | None = None
+    mime_type: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One message from a user, whatever the platform."""
 
@@ -23,6 +33,7 @@ class Incoming:
     phone: str | None = None  # a shared phone number (Telegram contact button)
     message_id: str | None = None  # the platform's message/update id, for de-duplication
     display_name: str | None = None
+    photo: IncomingPhoto | None = None  # a photo (the vote-count record, usually)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from models.digest import DigestFigures, compute
 from models.giaoban import MeetingView
 from models.giaoban_reports import WHOLE
 from models.giaoban_tables import GiaobanAttendance, GiaobanReport
+from models.photos import photo_ids_by
 from models.reminders import Rules
 from models.tables import Unit
 
@@ -23,6 +24,7 @@ class VillageLine:
     village: Unit
     report: GiaobanReport | None
     attendance: GiaobanAttendance | None
+    photos: tuple[int, ...] = ()  # ids of report_photo rows sent with the report
 
     def answer(self, key: str) -> str:
         return str(self.report.answers.get(key) or "") if self.report else ""
@@ -67,7 +69,9 @@ async def pack_lines(session: AsyncSession, meeting_id: int, commune_id: int) ->
         select(Unit, r, a).outerjoin(r, and_(col(r.village_id) == Unit.id, col(r.meeting_id) == meeting_id))
         .outerjoin(a, and_(col(a.village_id) == Unit.id, col(a.meeting_id) == meeting_id))
         .where(col(Unit.parent_id) == commune_id, col(Unit.level) == "village").order_by(col(Unit.code)))
-    return [VillageLine(u, rep, att) for u, rep, att in rows.all()]
+    found = rows.all()
+    photos = await photo_ids_by(session, "giaoban", [meeting_id], [u.id for u, _r, _a in found if u.id is not None])
+    return [VillageLine(u, rep, att, tuple(photos.get((meeting_id, u.id or 0), ()))) for u, rep, att in found]
 
 
 async def build_pack(session: AsyncSession, view: MeetingView, rules: Rules, today: date) -> Pack:

@@ -34,9 +34,15 @@ async def get_report(session: AsyncSession, meeting_id: int, village_id: int) ->
     ).scalar_one_or_none()
 
 
+async def latest_report(session: AsyncSession, village_id: int) -> GiaobanReport | None:
+    """The village's most recently saved giao ban report (a photo sent right after joins it)."""
+    return (await session.execute(select(GiaobanReport).where(col(GiaobanReport.village_id) == village_id)
+                                  .order_by(col(GiaobanReport.updated_at).desc()).limit(1))).scalar_one_or_none()
+
+
 def clean_answers(answers: dict[str, Any]) -> dict[str, str]:
     """Only known fields, as text; a report is either field by field or one whole message."""
-    out = {k: str(v or "").strip()[:4000] for k, v in answers.items() if k in (*FIELDS, WHOLE)}
+    out = {k: str(v or "").strip()[:4096] for k, v in answers.items() if k in (*FIELDS, WHOLE)}
     if out.get(WHOLE):
         return {WHOLE: out[WHOLE]}
     return {k: out.get(k, NOTHING) for k in FIELDS}
@@ -52,7 +58,7 @@ async def save_report(session: AsyncSession, meeting: GiaobanMeeting, village_id
     report = await get_report(session, meeting.id, village_id)
     old: dict[str, str] | None = None
     if report is None:
-        report = GiaobanReport(meeting_id=meeting.id, village_id=village_id, revision=1, answers=values, photos=[],
+        report = GiaobanReport(meeting_id=meeting.id, village_id=village_id, revision=1, answers=values,
                                updated_at=now, updated_by_account_id=actor.account_id)
         session.add(report)
     else:
@@ -74,12 +80,6 @@ async def save_report(session: AsyncSession, meeting: GiaobanMeeting, village_id
                                    village_id=village_id, field=f"{meeting.id}:{field}", old=before, new=after))
     await session.flush()
     return report
-
-
-async def attach_photo(session: AsyncSession, report: GiaobanReport, reference: str) -> None:
-    """The hook for issue 12's incoming photos: keep a reference (a stored file's name) with the report."""
-    report.photos = [*report.photos, reference]
-    await session.flush()
 
 
 async def report_revisions(session: AsyncSession, report_id: int) -> list[GiaobanRevision]:

@@ -65,7 +65,8 @@ class GiaobanAttendance(SQLModel, table=True):
 
 class GiaobanReport(SQLModel, table=True):
     """A village's situation report for one meeting: ``answers`` maps a field of :data:`FIELDS` (or
-    ``whole``, a report sent as one message) to the text; ``photos`` are references (see issue 12)."""
+    ``whole``, a report sent as one message) to the text. Its photos are rows of ``report_photo``
+    (kind ``giaoban``, ``ref_id`` the meeting)."""
 
     __tablename__ = "giaoban_report"
     __table_args__ = (UniqueConstraint("meeting_id", "village_id", name="uq_giaoban_report"),)
@@ -75,7 +76,6 @@ class GiaobanReport(SQLModel, table=True):
     village_id: int = Field(foreign_key="unit.id", index=True)
     revision: int = 1
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    photos: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime
     updated_by_account_id: int | None = Field(default=None, foreign_key="channel_account.id")
 

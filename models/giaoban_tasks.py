@@ -104,6 +104,13 @@ async def report_done(session: AsyncSession, directive_id: int, village_id: int,
     await session.flush()
 
 
+async def latest_done(session: AsyncSession, village_id: int) -> GiaobanDirective | None:
+    """The village's task most recently reported done (a photo sent right after joins it)."""
+    return (await session.execute(select(GiaobanDirective).where(
+        col(GiaobanDirective.village_id) == village_id, col(GiaobanDirective.done_at).is_not(None))
+        .order_by(col(GiaobanDirective.done_at).desc()).limit(1))).scalar_one_or_none()
+
+
 async def conclusions_of(session: AsyncSession, meeting_id: int) -> list[tuple[GiaobanConclusion,
                                                                                list[tuple[GiaobanDirective, Unit]]]]:
     """A meeting's conclusions, each with its directives and their villages (the dashboard's table)."""

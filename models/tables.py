@@ -253,5 +253,6 @@ class WebUser(SQLModel, table=True):
     session_epoch: int = 0  # in every session cookie; bumped on logout and password change
 
 
-import models.inbox  # noqa: E402, F401  (registers inbox_message with the tables above)
+import models.inbox  # noqa: E402  (registers inbox_message with the tables above)
+import models.photos  # noqa: E402, F401  (registers report_photo)
 from models import giaoban_tables as _giaoban_tables  # noqa: E402, F401  (registers the giao ban tables)

@@ -63,11 +63,11 @@ def _name(line: VillageLine) -> str:
 
 
 def _photos(line: VillageLine, link: str | None) -> str:
-    refs = list(line.report.photos) if line.report else []
+    refs = line.photos
     if not refs:
         return ""
     base = (link or "").split("/giaoban/m/", 1)[0]  # the server, from the pack's own link
-    return t("gb.pack.photos", links=", ".join(f"{base}/giaoban/photo/{r}" for r in refs))
+    return t("gb.pack.photos", links=", ".join(f"{base}/photo/{r}" for r in refs))
 
 
 def pack_blocks(pack: Pack, tz: ZoneInfo, clip: int | None = FIELD_LIMIT, link: str | None = None) -> list[list[str]]:

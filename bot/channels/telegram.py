@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from telegram import BotCommand, InputFile, Message, Update
@@ -35,9 +36,10 @@ from bot.settle import Settle, finish
 from handlers.clean import clean_incoming
 from handlers.commands import menu
 from handlers.engine import Engine, Sendable, Transient
-from handlers.messages import Incoming, Reply
+from handlers.messages import Incoming, IncomingPhoto, Reply
 from models.accounts import Accounts
 from models.inbox import Pending
+from models.photos import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class TelegramChannel:
         self._poller: asyncio.Task[None] | None = None
         self.application.add_handler(MessageHandler(PRIVATE & filters.TEXT, self._on_text))
         self.application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, self._on_contact))
+        self.application.add_handler(MessageHandler(PRIVATE & (filters.PHOTO | filters.Document.IMAGE), self._on_photo))
         self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_handler(MessageHandler(PRIVATE, self._on_other))
         self.application.add_error_handler(self._on_error)
@@ -204,7 +207,7 @@ class TelegramChannel:
         await app.shutdown()
 
     # --- incoming --------------------------------------------------------------------------------
-    def _incoming(self, update: Update, **content: str | None) -> Incoming:
+    def _incoming(self, update: Update, **content: Any) -> Incoming:
         user = update.effective_user
         assert user is not None
         return clean_incoming(Incoming(channel=CHANNEL, account_id=str(user.id), message_id=inbox_key(update),
@@ -221,6 +224,25 @@ class TelegramChannel:
             await self._reply_plain(update, t("telegram.not_own_contact"), remove_keyboard=True)
             return
         await self._handle(update, self._incoming(update, phone=contact.phone_number), remove_keyboard=True)
+
+    async def _on_photo(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """The photo (its largest size, or an image sent as a file), fetched (getFile, then the file URL)
+        when its update is processed from the inbox, for the engine to store; a failure is said plainly."""
+        message = update.message
+        assert message is not None
+        largest = message.photo[-1] if message.photo else message.document
+        assert largest is not None
+        if largest.file_size is not None and largest.file_size > MAX_PHOTO_BYTES:
+            photo = IncomingPhoto(error="too_large")
+        else:
+            try:
+                data = bytes(await (await largest.get_file()).download_as_bytearray())
+                too_large = len(data) > MAX_PHOTO_BYTES
+                photo = IncomingPhoto(error="too_large") if too_large else IncomingPhoto(content=data)
+            except (TelegramError, OSError) as exc:
+                log.info("telegram: photo download failed: %s", exc)
+                photo = IncomingPhoto(error="download_failed")
+        await self._handle(update, self._incoming(update, photo=photo))
 
     async def _on_other(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply_plain(update, t("telegram.unsupported"))

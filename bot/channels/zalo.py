@@ -60,10 +60,11 @@ from bot.config import WebConfig, ZaloConfig
 from bot.intake import Intake, Item
 from bot.settle import Settle, finish
 from handlers.engine import Engine, Sendable, Transient
-from handlers.messages import Reply
+from handlers.messages import IncomingPhoto, Reply
 from models.accounts import Accounts
 from models.clock import utcnow
 from models.inbox import Pending
+from models.photos import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class ZaloChannel:
     def __init__(self, cfg: ZaloConfig, web_cfg: WebConfig, tz: ZoneInfo, dialog: Engine,
                  http: aiohttp.ClientSession, accounts: Accounts) -> None:
         self.cfg, self.web_cfg, self.tz = cfg, web_cfg, tz
-        self.dialog, self.accounts = dialog, accounts
+        self.dialog, self.accounts, self.http = dialog, accounts, http
         assert cfg.token is not None
         self.client = ZaloClient(cfg.token.get_secret_value(), cfg.api_base_url, http)
         self.sender = Sender(self.client, attempts=cfg.send_attempts, backoff_initial=cfg.backoff_initial,
@@ -308,12 +309,14 @@ class ZaloChannel:
             if not self._fallback_due(update):
                 return True
             replies = [Sendable(Reply(t(update.fallback_key)), None)]
-        elif not update.text:
+        elif not update.text and not update.photo_url:
             return True
         else:
             typing = asyncio.create_task(self.sender.typing(update.chat_id))
             try:
                 incoming = update.incoming(self.name)
+                if update.photo_url:  # fetched here, after the inbox has the update: nothing is lost if it fails
+                    incoming = replace(incoming, photo=await self._fetch_photo(update.photo_url))
                 replies = await self.dialog.handle_durable(replace(incoming, message_id=key))
             except Transient:
                 if key not in self._told:
@@ -338,6 +341,19 @@ class ZaloChannel:
             if not await finish(self._send_row(update, parts, item)):
                 await self.settle.release([r.row for r in replies[index + 1:] if r.row is not None])
                 return
+
+    async def _fetch_photo(self, url: str) -> IncomingPhoto:
+        """The image behind ``photo_url``, at most ``MAX_PHOTO_BYTES``; an error instead of raising."""
+        try:
+            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=60)) as resp:
+                if resp.status != 200:
+                    log.info("zalo: photo download answered %s", resp.status)
+                    return IncomingPhoto(error="download_failed")
+                data = await resp.content.read(MAX_PHOTO_BYTES + 1)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.info("zalo: photo download failed: %s", exc)
+            return IncomingPhoto(error="download_failed")
+        return IncomingPhoto(error="too_large") if len(data) > MAX_PHOTO_BYTES else IncomingPhoto(content=data)
 
     async def _send_row(self, update: ZaloUpdate, parts: list[Outgoing], item: Sendable) -> bool:
         for index, part in enumerate(parts):

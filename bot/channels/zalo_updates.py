@@ -13,6 +13,7 @@ from handlers.clean import ACCOUNT_ID_CHARS, bounded_id, clean_incoming
 from handlers.messages import Incoming
 
 TEXT_EVENT = "message.text.received"
+IMAGE_EVENT = "message.image.received"  # carries ``photo_url`` (zalo-bot-api.md)
 FALLBACK_EVENTS = {"message.image.received": "zalo.fallback.image",
                    "message.sticker.received": "zalo.fallback.sticker",
                    "message.voice.received": "zalo.fallback.voice",
@@ -79,11 +80,12 @@ def parse_update(body: Any) -> ZaloUpdate | None:
     if (_text(chat.get("chat_type")) or "PRIVATE").upper() != "PRIVATE":
         return None  # the bot serves one person per chat; group chats are ignored
     text = message.get("text") if event == TEXT_EVENT else None
+    photo_url = _text(message.get("photo_url") or message.get("photo")) if event == IMAGE_EVENT else None
     return ZaloUpdate(event_name=event, chat_id=chat_id, account_id=bounded_id(account_id, ACCOUNT_ID_CHARS),
                       message_id=_text(message.get("message_id")),
                       text=text if isinstance(text, str) else None,
                       display_name=_text(sender.get("display_name")) or _text(sender.get("first_name")),
-                      fallback_key=fallback, photo_url=_text(message.get("photo_url") or message.get("photo")))
+                      fallback_key=None if photo_url else fallback, photo_url=photo_url)
 
 
 class RecentIds:

@@ -20,7 +20,7 @@ from typing import Any
 from bot.channels.base import Route
 from handlers.clean import clean_incoming
 from handlers.engine import Engine
-from handlers.messages import Attachment, Incoming, Reply
+from handlers.messages import Attachment, Incoming, IncomingPhoto, Reply
 from texts.catalog import t
 
 log = logging.getLogger("bot.web.chat")
@@ -74,14 +74,16 @@ class WebChatChannel:
         return self._files.get(token)
 
     async def handle(self, external_id: str, *, text: str | None, choice: str | None, label: str | None,
-                     message_id: str | None, echo: bool = True) -> None:
+                     message_id: str | None, echo: bool = True, photo: IncomingPhoto | None = None) -> None:
         """One message from the page: show it (unless ``echo`` is false), run the engine, show its replies."""
         lock = self._locks.setdefault(external_id, asyncio.Lock())
         async with lock:  # one message at a time per account, in order
             if echo:
-                self._add(external_id, "user", Reply(text=(label or choice or "") if choice else (text or "")))
+                shown = t("web.chat.photo_sent") if photo is not None else (text or "")
+                self._add(external_id, "user", Reply(text=(label or choice or "") if choice else shown))
             replies = await self._run_engine(clean_incoming(Incoming(
-                channel="web", account_id=external_id, text=text, choice=choice, message_id=message_id)))
+                channel="web", account_id=external_id, text=text, choice=choice, message_id=message_id,
+                photo=photo)))
             for reply in replies:
                 self._add(external_id, "bot", reply)
 

@@ -6,6 +6,7 @@
 - ``GET /chat/api/messages?account=ID&since=SEQ``: the transcript after ``since``, with the boot id.
 - ``POST /chat/api/send``: ``{"account", "text" | "choice", "label", "message_id", "greet"}``; CSRF header
   (``greet``: the page's own ``/start`` when an account with no conversation is picked, not shown as sent).
+- ``POST /chat/api/photo?account=ID&message_id=X``: a photo (the bytes as the body, JPEG or PNG); CSRF header.
 - ``GET /chat/files/{token}/{name}``: an attachment a reply carried.
 """
 
@@ -22,12 +23,14 @@ from bot.web.chat import WebChatChannel
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, join, tag
 from handlers.commands import quick as quick_commands
+from handlers.messages import IncomingPhoto
 from models.accounts import channel_accounts, count_accounts, find_account
 from models.clock import utcnow
 from models.people import get_or_create_account
+from models.photos import MAX_PHOTO_BYTES
 from texts.catalog import t
 
-MAX_TEXT = 2000
+MAX_TEXT = 4096  # as the engine: Telegram's own limit
 
 
 def _channel(ctx: Ctx) -> WebChatChannel:
@@ -57,6 +60,9 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 <div class="quickbar" aria-label="{esc(t("web.chat.quick"))}">{quick}</div>
 <form id="composer" class="composer" autocomplete="off"><input id="text" maxlength="{MAX_TEXT}"
  placeholder="{esc(t("web.chat.placeholder"))}" aria-label="{esc(t("web.chat.placeholder"))}">
+<label class="photo-pick" title="{esc(t("web.chat.photo"))}"><span aria-hidden="true">📷</span>
+<span class="sr">{esc(t("web.chat.photo"))}</span>
+<input id="photo" type="file" accept="image/jpeg,image/png" hidden></label>
 <button type="submit">{esc(t("web.chat.send"))}</button></form></div></div>
 <script src="/static/chat.js" defer></script>""")
     return ctx.render(t("web.chat.title"), body)
@@ -119,6 +125,33 @@ async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     await channel.handle(account, text=text[:MAX_TEXT] if text else None, choice=choice[:200] if choice else None,
                          label=label[:200] if label else None, message_id=f"web:{message_id}",
                          echo=body.get("greet") is not True)  # the page's greeting is not the user's words
+    return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
+
+
+async def _body_upto(request: web.Request, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes (not read further)."""
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@page(login=False)
+async def send_photo(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """A photo from the page, handed to the engine as a platform's photo would be (checked there)."""
+    channel = _channel(ctx)
+    account = request.query.get("account", "")[:64]
+    async with ctx.sessions() as db:
+        known = await find_account(db, "web", account)
+    if known is None:
+        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
+    content = await _body_upto(request, MAX_PHOTO_BYTES)
+    photo = IncomingPhoto(error="too_large") if content is None else IncomingPhoto(content=content)
+    message_id = (request.query.get("message_id") or secrets.token_hex(8))[:80]
+    await channel.handle(account, text=None, choice=None, label=None, message_id=f"web:{message_id}", photo=photo)
     return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
 
 

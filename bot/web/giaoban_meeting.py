@@ -13,13 +13,16 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, hidden_csrf, join, table, tag
+from bot.web.photos import photo_links
 from models.clock import utcnow
 from models.db import DbSession
 from models.giaoban import GiaobanError, MeetingView, get_meeting
 from models.giaoban_pack import Pack, VillageLine, build_pack
 from models.giaoban_reports import WHOLE
-from models.giaoban_tables import FIELDS
+from models.giaoban_tables import FIELDS, GiaobanDirective
 from models.giaoban_tasks import add_conclusion, conclusions_of, villages_of
+from models.photos import photo_ids_by
+from models.tables import Unit
 from reports.giaoban_text import render_pack
 from reports.giaoban_xlsx import pack_xlsx
 from texts.catalog import t
@@ -42,11 +45,12 @@ def _attendance(line: VillageLine) -> str:
 
 
 def _report(line: VillageLine) -> Html:
+    photos = Html(f'<div class="photos">{photo_links(line.photos)}</div>') if line.photos else Html("")
     if line.report is None:
-        return tag("em", t("gb.web.not_reported"))
+        return Html(tag("em", t("gb.web.not_reported")) + photos)
     keys = [WHOLE] if line.answer(WHOLE) else list(FIELDS)
-    return join(Html(f"<div><strong>{esc(t(f'gb.field.{k}'))}:</strong> "
-                     f"{esc(line.answer(k) or t('gb.report.nothing_shown'))}</div>") for k in keys)
+    return Html(join(Html(f"<div><strong>{esc(t(f'gb.field.{k}'))}:</strong> "
+                          f"{esc(line.answer(k) or t('gb.report.nothing_shown'))}</div>") for k in keys) + photos)
 
 
 def _villages(pack: Pack) -> Html:
@@ -59,7 +63,15 @@ async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
     assert pack.view.meeting.id is not None
     tz = ctx.config.tz
     parts: list[Html] = []
-    for i, (c, directives) in enumerate(await conclusions_of(db, pack.view.meeting.id), 1):
+    conclusions = await conclusions_of(db, pack.view.meeting.id)
+    photos = await photo_ids_by(db, "task", [d.id for _c, ds in conclusions for d, _v in ds if d.id is not None])
+
+    def done_cell(d: GiaobanDirective, v: Unit) -> Html:
+        text = fmt_time_date(d.done_at, tz) + (f" — {d.done_note}" if d.done_note else "")
+        ids = photos.get((d.id or 0, v.id or 0), [])
+        return Html(esc(text) + (" " + photo_links(ids) if ids else ""))
+
+    for i, (c, directives) in enumerate(conclusions, 1):
         acked = sum(d.acknowledged_at is not None for d, _ in directives)
         done = sum(d.done_at is not None for d, _ in directives)
         kind = t("gb.web.task_due", due=fmt_date(c.due_date)) if c.is_task else t("gb.web.conclusion_only")
@@ -67,7 +79,7 @@ async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
         if c.is_task:
             count += ", " + t("gb.web.done_count", n=done, total=len(directives))
         rows = ([v.full_name, fmt_time_date(d.acknowledged_at, tz),
-                 (fmt_time_date(d.done_at, tz) + (f" — {d.done_note}" if d.done_note else "")) if c.is_task else "—"]
+                 done_cell(d, v) if c.is_task else "—"]
                 for d, v in directives)
         parts.append(Html(f'<section class="card conclusion" id="conclusion-{i}"><h3>{i}. {esc(c.text)}</h3>'
                           f'<p>{esc(kind)} · <span class="counts">{esc(count)}</span></p>'

@@ -23,6 +23,7 @@ from bot.web import (
     keys,
     login,
     merger_forms,
+    photos,
     recognition,
     village,
 )
@@ -49,6 +50,7 @@ def add_routes(web_app: web.Application) -> None:
     r.add_post("/v/{code}/approve", merger_forms.approve_submit)
     r.add_post("/u/{code}/plan", merger_forms.plan_submit)
     r.add_post("/v/{code}/decision", recognition.decision_submit)
+    r.add_get("/photo/{photo_id}", photos.photo_download)
     r.add_get("/digest", digest_page.digest_page)
     r.add_get("/digest/chart.png", digest_page.digest_chart)
     r.add_get("/downloads", downloads.downloads_page)
@@ -67,5 +69,6 @@ def add_routes(web_app: web.Application) -> None:
     r.add_post("/chat/api/accounts", chat_routes.new_account)
     r.add_get("/chat/api/messages", chat_routes.messages)
     r.add_post("/chat/api/send", chat_routes.send)
+    r.add_post("/chat/api/photo", chat_routes.send_photo)
     r.add_get("/chat/files/{token}/{name}", chat_routes.download)
     r.add_static("/static", STATIC, append_version=False)

@@ -11,9 +11,11 @@ from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
 from bot.web.merger_forms import village_forms
+from bot.web.photos import photo_list
 from bot.web.recognition import decision_form
 from models.dashboard import unit_by_code
 from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
+from models.photos import list_photos
 from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
 from models.tables import AuditEvent
@@ -106,6 +108,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         revs.sort(key=lambda r: r.created_at)
         trail.sort(key=lambda e: e.at)
         notes = record_notes(election) + await vacancy_notes(db, village.id)
+        photos = await list_photos(db, [village.id, *(u.id for u in earlier if u.id is not None)])
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
                        f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
                        + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'
@@ -127,6 +130,7 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
                 + report_card(t("web.village.election"), election, (*ELECTION_FIELDS, *RECORD_FIELDS), tz)
                 + report_card(t("web.village.congress"), congress, CONGRESS_FIELDS, tz)
                 + Html("</div>") + village_forms(ctx, village.code) + decision_form(ctx, village, election)
+                + photo_list(photos, tz)
                 + (tag("p", t("web.village.predecessors", names=", ".join(f"{u.full_name} ({u.code})"
                                                                            for u in earlier)),
                        id="predecessors") if earlier else Html(""))

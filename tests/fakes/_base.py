@@ -68,12 +68,14 @@ class FakeServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.handlers: dict[str, Handler] = {}
+        self.served: dict[str, bytes] = {}  # file path -> bytes, downloadable as the real API serves them
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> Self:
         """Listen on a free port; a stopped fake starts again at the same address (same ``base_url``)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._serve_file)
         # a request whose client went away (a killed bot) is cancelled, as a real server drops it:
         # an update is not handed to a dead long poll
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
@@ -83,6 +85,13 @@ class FakeServer:
         self.port = self._runner.addresses[0][1]
         self._closing = False
         return self
+
+    async def _serve_file(self, request: web.Request) -> web.StreamResponse:
+        """``GET /file/bot<token>/<path>``: the bytes of a stored file (a wrong token or path → 404)."""
+        data = self.served.get(request.match_info["path"])
+        if data is None or (self.token is not None and request.match_info["token"] != self.token):
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def stop(self) -> None:
         self._closing = True

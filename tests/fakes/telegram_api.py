@@ -83,6 +83,7 @@ class FakeTelegram(UpdateBuilders, FakeServer):
             "sendDocument": self._send_document, "sendPhoto": self._send_photo,
             "sendChatAction": self._send_chat_action, "setMyCommands": self._set_commands,
             "getMyCommands": self._get_commands, "deleteMyCommands": self._delete_commands,
+            "getFile": self._get_file,
         }
 
     @property
@@ -187,6 +188,16 @@ class FakeTelegram(UpdateBuilders, FakeServer):
         return message
 
     # --- methods ---------------------------------------------------------------------------------
+    async def _get_file(self, params: dict[str, Any]) -> Any:
+        """A File for a file id the fake handed out (``user_photo``); its ``file_path`` is served under
+        ``/file/bot<token>/``; an unknown id is refused as the real API does."""
+        file_id = str(params.get("file_id", ""))
+        path = f"photos/{file_id}.jpg"
+        if path not in self.served:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.served[path]),
+                "file_path": path}
+
     async def _get_me(self, params: dict[str, Any]) -> Any:
         return self.bot_user
 

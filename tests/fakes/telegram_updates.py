@@ -66,6 +66,20 @@ class UpdateBuilders:
         update = {"message": self.incoming(user_id, contact=contact)}
         return self.push_update(update) if push else update
 
+    def user_photo(self, user_id: int, content: bytes, *, served: bool = True,
+                   push: bool = True) -> dict[str, Any]:
+        """A photo message (a thumbnail and the full size); the full size's bytes are served by getFile
+        and the file URL unless ``served`` is False (a download that fails)."""
+        file_id = f"ph{next(self._message_ids)}"
+        if served:
+            self.served[f"photos/{file_id}.jpg"] = content  # type: ignore[attr-defined]
+        sizes = [{"file_id": f"{file_id}s", "file_unique_id": f"u{file_id}s", "width": 90, "height": 67,
+                  "file_size": 1000},
+                 {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280, "height": 960,
+                  "file_size": len(content)}]
+        update = {"message": self.incoming(user_id, photo=sizes)}
+        return self.push_update(update) if push else update
+
     def chat(self, chat_id: int | str) -> dict[str, Any]:
         if isinstance(chat_id, str) and chat_id.startswith("@"):
             return {"id": -1001000000001, "type": "channel", "title": chat_id[1:], "username": chat_id[1:]}

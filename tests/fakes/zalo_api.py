@@ -119,8 +119,14 @@ class FakeZalo(FakeServer):
         return self.push_event({"event_name": event_name, "message": message})
 
     def push_image(self, user_id: str, url: str, caption: str = "") -> dict[str, Any]:
+        """An image message as Zalo sends it: ``photo_url``, ``caption`` and ``message_type: "CHAT_PHOTO"``."""
         message = self.message(user_id, photo_url=url, caption=caption, message_type="CHAT_PHOTO")
         return self.push_event({"event_name": "message.image.received", "message": message})
+
+    def serve_photo(self, name: str, content: bytes) -> str:
+        """Serve ``content`` (as Zalo's CDN serves a photo) and return its URL for ``push_image``."""
+        self.served[f"photos/{name}"] = content
+        return f"{self.root_url}/file/bot{self.token or 'x'}/photos/{name}"
 
     def push_sticker(self, user_id: str, sticker: str = "0e078a2fb66a5f34067b") -> dict[str, Any]:
         message = self.message(user_id, sticker=sticker, url=f"https://zalo-api.zadn.vn/sticker/{sticker}",

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from handlers.context import Settings
 from handlers.engine import Engine
-from handlers.messages import Incoming, Reply
+from handlers.messages import Incoming, IncomingPhoto, Reply
 from models.db import SessionFactory, transaction
 from models.people import create_invite
 from models.tables import Unit
@@ -54,10 +54,11 @@ class Chat:
         self.replies: list[Reply] = []
 
     async def send(self, text: str | None = None, *, choice: str | None = None, phone: str | None = None,
-                   at: datetime | None = None, message_id: str | None = None) -> list[Reply]:
+                   at: datetime | None = None, message_id: str | None = None,
+                   photo: IncomingPhoto | None = None) -> list[Reply]:
         self.now = at or (self.now + timedelta(minutes=1))
         incoming = Incoming(channel=self.channel, account_id=self.account, text=text, choice=choice, phone=phone,
-                            message_id=message_id or f"m{next(_ids)}")
+                            message_id=message_id or f"m{next(_ids)}", photo=photo)
         self.replies = await self.engine.handle(incoming, self.now)
         return self.replies
 

@@ -317,3 +317,48 @@ async def test_digest_counts_invalid_results_and_pending_recognitions(db: Databa
     await report(db, await bound_head(db, engine, province, 1, account="u2"), "350 100 90 80", valid=False)
     await staff.send("/tonghop")
     assert t("digest.record", revote=1, pending=1, ending=0) in staff.text
+
+
+async def test_photo_checks_and_right_after_the_report(db: Database, engine: Engine, province: Province) -> None:
+    from handlers.messages import IncomingPhoto
+    from models.photos import ReportPhoto
+
+    jpeg, png = b"\xff\xd8\xff\xe0" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    chat = await bound_head(db, engine, province)
+    await chat.send(photo=IncomingPhoto(content=jpeg))
+    assert chat.text == t("photo.not_expected")  # no report in progress, none just saved
+    await report(db, chat, "350 330 320 301")
+    await chat.send(photo=IncomingPhoto(content=b"GIF89a" + b"\x00" * 10))
+    assert chat.text == t("photo.bad_type", mb=10)
+    await chat.send(photo=IncomingPhoto(error="too_large"))
+    assert chat.text == t("photo.too_large", mb=10)
+    await chat.send(photo=IncomingPhoto(content=png))  # right after the save: "ảnh biên bản?"
+    assert chat.text == t("photo.saved_election", village="Thôn 1")
+    await chat.send(photo=IncomingPhoto(content=jpeg), at=chat.now + timedelta(hours=2))
+    assert chat.text == t("photo.not_expected")
+    async with db.sessions() as s:
+        kinds = (await s.execute(select(ReportPhoto.mime_type))).scalars().all()
+    assert kinds == ["image/png"]
+
+
+async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Database, engine: Engine,
+                                                                        province: Province) -> None:
+    from handlers.messages import IncomingPhoto
+    from models.photos import ReportPhoto
+
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+    chat = await bound_head(db, engine, province)
+    await chat.send("/baucu")
+    await chat.send("15/12")
+    question = chat.text  # the winner's name
+    await chat.send(photo=IncomingPhoto(error="download_failed"))
+    assert chat.text == t("photo.download_failed", mb=10)  # said plainly; the report goes on
+    await chat.send(photo=IncomingPhoto(content=jpeg))
+    assert chat.text.startswith(t("photo.saved_election", village="Thôn 1")) and chat.text.endswith(question)
+    for answer in ("Lê Thị Hoa", "350 330 320 301", "1", "không", "bỏ qua", "1"):
+        await chat.send(answer)
+    async with db.sessions() as s:
+        election = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.size))).all()
+    assert election is not None and election.head_name == "Lê Thị Hoa"  # the report was not disturbed
+    assert [tuple(p) for p in photos] == [("election", len(jpeg))]

@@ -14,12 +14,14 @@ from sqlalchemy import select
 from bot.app import make_scheduler
 from bot.config import Config
 from handlers.engine import Engine
+from handlers.messages import IncomingPhoto
 from models.db import transaction
 from models.giaoban import add_schedule, get_meeting
 from models.giaoban_pack import build_pack
-from models.giaoban_reports import attach_photo, get_report, report_revisions
+from models.giaoban_reports import get_report, report_revisions
 from models.giaoban_tables import GiaobanDirective, GiaobanMeeting
 from models.giaoban_tasks import add_conclusion
+from models.photos import ReportPhoto
 from models.reminders import Rules
 from models.reports import audit_trail
 from models.tables import OutboxMessage
@@ -31,6 +33,7 @@ from tests.scheduler.fake_channel import FakeChannel
 from texts.catalog import t
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -96,6 +99,9 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
         assert v1.choices == ["nothing"]
         await (v1.send(choice="nothing") if answer is None else v1.send(answer))
     assert "• Kinh tế: Thu hoạch lúa xong 90%" in v1.text and "• Văn hóa – xã hội: Không có gì mới" in v1.text
+    summary = v1.text
+    await v1.send(photo=IncomingPhoto(content=JPEG))  # a photo of the landslide, mid-report
+    assert v1.text.startswith(t("photo.saved_giaoban", village="Thôn 1")) and v1.text.endswith(summary)  # asked again
     await v1.send("gửi báo cáo")
     assert v1.text.startswith("Đã nhận báo cáo giao ban của Thôn 1 (lần 1)")
     await v1.send("/giaoban", at=at(21, 15))
@@ -105,6 +111,8 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v1.send("Sạt lở đường liên thôn đoạn km2, cần xử lý gấp")
     await v1.send(choice="send")
     assert "(lần 2)" in v1.text
+    await v1.send(photo=IncomingPhoto(content=JPEG + b"2"))  # right after the report: joins it
+    assert v1.text == t("photo.saved_giaoban", village="Thôn 1")
 
     # Sunday: V2 has not reported: a reminder (once that day); V1 gets none
     assert await _new(db, sched, at(22, 9)) == ["giaoban:report_remind:1:V2:2024-12-22"]
@@ -119,10 +127,9 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v2.send(long)
     await v2.send("1")
     assert "(lần 1)" in v2.text
-    async with transaction(db.sessions) as s:  # the photo hook (issue 12 brings the incoming photos)
+    async with db.sessions() as s:
         report = await get_report(s, 1, p.villages[0].id)  # type: ignore[arg-type]
-        assert report is not None
-        await attach_photo(s, report, "v1-sat-lo.jpg")
+    assert report is not None
 
     # Monday 18:00: the pack goes to the commune's staff
     assert await _new(db, sched, at(23, 18)) == ["giaoban:pack:1"]
@@ -134,13 +141,13 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     assert [r.data["urgent"] for r in revs] == ["Sạt lở đường liên thôn",
                                                 "Sạt lở đường liên thôn đoạn km2, cần xử lý gấp"]
     assert [(e.action, e.field) for e in audit][-1] == ("giaoban.update", "1:urgent")
-    order = [pack_text.index(x) for x in ("Đã báo cáo: 2/2 thôn.", "VIỆC NỔI CỘM (1):", "km2", "v1-sat-lo.jpg",
+    order = [pack_text.index(x) for x in ("Đã báo cáo: 2/2 thôn.", "VIỆC NỔI CỘM (1):", "km2", "/photo/1",
                                           "KIẾN NGHỊ (1):", "BÁO CÁO GỬI MỘT TIN NHẮN (1):",
                                           "THAM DỰ: có 1, vắng 1, chưa trả lời 0.", "Vắng: Thôn 2 — bận việc gia đình",
                                           "TIẾN ĐỘ BẦU CỬ", "BÁO CÁO THEO LĨNH VỰC:")]
     assert order == sorted(order) and len(pack_text) <= 4096
     assert "/giaoban/m/1" in pack_text  # the rest behind a link
-    assert "[ảnh: http://127.0.0.1:8080/giaoban/photo/v1-sat-lo.jpg]" in pack_text
+    assert "[ảnh: http://127.0.0.1:8080/photo/1, http://127.0.0.1:8080/photo/2]" in pack_text
     await v2.send("/giaoban", at=at(24, 8, 1))
     assert v2.text == t("gb.report.no_meeting")  # the window closed with the meeting
 
@@ -170,6 +177,9 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v2.send("1")
     assert v2.choices == ["done", "back"]
     await v2.send(choice="done")
+    note_question = v2.text
+    await v2.send(photo=IncomingPhoto(content=JPEG + b"3"))  # the work done, photographed
+    assert v2.text.startswith(t("photo.saved_task", village="Thôn 2")) and v2.text.endswith(note_question)
     await v2.send("Đã san gạt xong đoạn sạt lở")
     assert v2.text == t("gb.tasks.done_saved", text="Khắc phục sạt lở")
     assert await _new(db, sched, at(31, 9)) == []
@@ -177,6 +187,11 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
         rows = (await s.execute(select(GiaobanDirective).order_by(GiaobanDirective.id))).scalars().all()  # type: ignore[arg-type]
     assert [(r.acknowledged_at is not None, r.done_note) for r in rows] == [
         (True, None), (True, None), (True, "Đã san gạt xong đoạn sạt lở")]
+    async with db.sessions() as s:
+        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.ref_id, ReportPhoto.village_id)
+                                  .order_by(ReportPhoto.id))).all()  # type: ignore[arg-type]
+    assert [tuple(r) for r in photos] == [("giaoban", 1, p.villages[0].id), ("giaoban", 1, p.villages[0].id),
+                                          ("task", rows[2].id, p.villages[1].id)]
 
     # every message of the loop is delivered once
     await sched.drain_job()

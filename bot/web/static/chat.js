@@ -78,6 +78,14 @@
     return r.json();
   }
 
+  async function upload(file, messageId) {  // the photo's bytes as the body
+    const r = await fetch("/chat/api/photo?since=0&account=" + encodeURIComponent(account) + "&message_id="
+      + encodeURIComponent(messageId), { method: "POST", body: file, credentials: "same-origin",
+      headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": csrf } });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    return r.json();
+  }
+
   async function poll() {
     if (!account || busy) return;
     try {
@@ -105,7 +113,7 @@
     try {
       let since = state.last;
       // after a restart the server counts from 1 again: ask for everything of the new boot
-      const data = await api("/chat/api/send?since=0", body);
+      const data = msg.photo ? await upload(msg.photo, body.message_id) : await api("/chat/api/send?since=0", body);
       if (data.boot === state.boot) { data.messages = data.messages.filter((m) => m.seq > since); }
       merge(data);
     } catch (e) { setStatus(root.dataset.offline); render(); }
@@ -139,6 +147,12 @@
     const input = $("text"), text = input.value.trim();
     if (!account) { askToPick(); return; }  // the text stays in the box
     if (text) { input.value = ""; send({ text: text }); }
+  });
+  $("photo").addEventListener("change", (ev) => {
+    const file = ev.target.files && ev.target.files[0];
+    ev.target.value = "";
+    if (!account) { askToPick(); return; }
+    if (file) send({ photo: file });
   });
   for (const b of document.querySelectorAll("button.quick")) {
     b.addEventListener("click", () => send({ text: b.dataset.text }));

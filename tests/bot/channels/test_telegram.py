@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.app import App, build, start, stop
 from bot.channels.telegram import TelegramChannel
@@ -25,6 +26,7 @@ from bot.channels.telegram_webhook import SECRET_HEADER
 from bot.config import Config
 from handlers.commands import menu as registry_menu
 from models.db import transaction
+from models.photos import ReportPhoto
 from reports.export import export_csv
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
@@ -267,4 +269,36 @@ async def test_contact_and_unsupported_messages(sqlite_db: Database, fake: FakeT
     head.handled += 1
     await handled(bot, head.handled, str(HEAD))
     assert fake.sent_to(HEAD)[-1] == t("telegram.unsupported")
+    assert_calls_match_spec(fake.calls)
+
+
+PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2000  # a PHOTO, as far as the magic bytes go
+
+
+async def test_a_photo_during_the_report_is_fetched_and_attached(sqlite_db: Database, fake: FakeTelegram,
+                                                                 make_bot: Callable[..., Awaitable[Bot]]) -> None:
+    bot = await make_bot(sqlite_db.url)
+    province = await make_province(bot.app.sessions)
+    head = User(bot)
+    await head.say(f"/start {await invite(bot.app.sessions, province.villages[0])}")
+    await head.say("/baucu")
+    await head.say("15/12/2024")
+    fake.user_photo(HEAD, PHOTO, served=False)  # the file cannot be fetched
+    head.handled += 1
+    await handled(bot, head.handled, str(HEAD))
+    assert fake.sent_to(HEAD)[-1] == t("photo.download_failed")
+    before = len(fake.sent)
+    fake.user_photo(HEAD, PHOTO)
+    head.handled += 1
+    await handled(bot, head.handled, str(HEAD))
+    texts = [m["text"] for m in fake.sent[before:]]
+    assert texts[0].startswith(t("photo.saved_election", village="Thôn 1"))
+    assert texts[-1].endswith(t("election.ask.head_name"))  # the question in progress, asked again
+    assert fake.methods_called("getFile")[-1]["file_id"].startswith("ph")
+    await head.say("Lê Thị Hoa")
+    assert t("election.ask.party_status") in await head.say("350 330 320 301")
+    async with bot.app.sessions() as s:
+        photos = (await s.execute(select(ReportPhoto))).scalars().all()
+    assert [(p.village_id, p.kind, p.mime_type, p.content) for p in photos] == [
+        (province.villages[0].id, "election", "image/jpeg", PHOTO)]
     assert_calls_match_spec(fake.calls)

@@ -87,7 +87,10 @@ def test_images_carry_photo_url() -> None:
                         "message_id": "m1", "date": 1}}
     update = parse_update(body)
     assert update is not None and update.photo_url == "https://photo.zadn.vn/x.jpg"
-    assert update.fallback_key == "zalo.fallback.image"
+    assert update.fallback_key is None  # the engine gets it (a photo of the record)
+    del body["message"]["photo_url"]
+    bare = parse_update(body)  # an image the bot cannot fetch: the fallback answer
+    assert bare is not None and bare.photo_url is None and bare.fallback_key == "zalo.fallback.image"
 
 
 async def test_an_empty_ok_true_poll_is_followed_by_a_pause(polled: App, fake: FakeZalo) -> None:

@@ -65,7 +65,7 @@ def test_parse_update_shapes() -> None:
     update = parse_update({"event_name": "message.text.received", "message": first_name})
     assert update is not None and update.account_id == "123" and update.display_name == "An"
     image = parse_update({"event_name": "message.image.received", "message": message(photo="https://p")})
-    assert image is not None and image.fallback_key == "zalo.fallback.image" and image.text is None
+    assert image is not None and image.fallback_key is None and image.photo_url == "https://p" and image.text is None
     bot = message(text="x")
     bot["from"]["is_bot"] = True
     for odd in (None, [], {"ok": True}, {"event_name": "message.text.received"},

@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 
 from bot.app import App, stop
 from bot.config import ConfigError, load_config
+from models.photos import ReportPhoto
 from models.tables import ChannelAccount, ProcessedMessage
 from tests.bot.channels.test_zalo import (
     HEAD,
     SECRET,
+    Head,
+    Village,
     make_config,
     running_app,
     settle,
@@ -26,6 +29,8 @@ from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
 from tests.waiting import until
 from texts.catalog import t
+
+PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 3000  # a JPEG, as far as the magic bytes go
 
 
 @pytest.fixture
@@ -104,7 +109,8 @@ async def test_same_update_twice_by_polling_is_handled_once(polled: App, fake: F
 
 
 @pytest.mark.parametrize("push,key", [
-    (lambda f: f.push_image(HEAD, "https://photo.example/p.jpg", caption="1"), "zalo.fallback.image"),
+    (lambda f: f.push_event({"event_name": "message.image.received", "message": f.message(HEAD)}),
+     "zalo.fallback.image"),  # an image without its photo_url
     (lambda f: f.push_sticker(HEAD), "zalo.fallback.sticker"),
     (lambda f: f.push_unsupported(HEAD), "zalo.fallback.unsupported"),
 ])
@@ -161,3 +167,21 @@ def test_config_checks_the_secret_and_paths(tmp_path: Path, toml: str, env: dict
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=key):
         load_config(path, env=env)
+
+
+async def test_a_photo_during_the_report_is_fetched_from_photo_url_and_attached(polled: App, fake: FakeZalo) -> None:
+    village = await Village(polled).make()
+    head = Head(polled, fake)
+    await head.say(await village.invite())
+    await head.say("/baucu")
+    await head.say("15/12/2024")
+    failed = fake.push_image(HEAD, fake.serve_photo("gone.jpg", PHOTO).replace("gone", "missing"))
+    await settle(polled, fake, failed["message"]["message_id"])
+    assert fake.sent_to(HEAD)[-1].startswith(t("photo.download_failed"))
+    update = fake.push_image(HEAD, fake.serve_photo("bien-ban.jpg", PHOTO), caption="")
+    await settle(polled, fake, update["message"]["message_id"])
+    assert t("photo.saved_election", village="Thôn 1") in "\n".join(fake.sent_to(HEAD)[-2:])
+    assert "Lê" not in fake.sent_to(HEAD)[-1] and t("election.ask.head_name") in fake.sent_to(HEAD)[-1]
+    async with polled.sessions() as s:
+        photos = (await s.execute(select(ReportPhoto))).scalars().all()
+    assert [(p.kind, p.content, p.channel) for p in photos] == [("election", PHOTO, "zalo")]

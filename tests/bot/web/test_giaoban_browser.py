@@ -49,9 +49,17 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     chat.locator("#choices button", has_text=t("gb.report.nothing")).last.click()
     chat.locator("#choices button", has_text=t("gb.report.send")).click()
     bot_says(chat, "Đã nhận báo cáo giao ban")
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 3000  # a photo of the landslide, right after the report
+    chat.set_input_files("#photo", files=[{"name": "sat-lo.jpg", "mimeType": "image/jpeg", "buffer": jpeg}])
+    bot_says(chat, t("photo.saved_giaoban", village="").split(" của")[0])
 
     clerk.reload()
     expect(pack).to_contain_text("Đã báo cáo: 1/")
+    expect(pack).to_contain_text("/photo/")
+    link = clerk.locator(".gb-villages a.photo").first
+    expect(link).to_have_text(t("web.photos.link", n=1))
+    photo = clerk.request.get(live_server.url + (link.get_attribute("href") or ""))
+    assert photo.ok and photo.body() == jpeg and photo.headers["content-type"] == "image/jpeg"
     expect(pack).to_contain_text("Sạt lở taluy đường vào thôn")
     expect(pack).to_contain_text("THAM DỰ: có 1")
     conclusion = clerk.locator("#conclusion-form")

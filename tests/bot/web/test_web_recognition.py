@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.app import App
 from models.clock import utcnow
 from models.db import transaction
+from models.photos import save_photo
 from models.reports import get_election
 from models.tables import Unit
 from models.unit_changes import merge_villages
@@ -64,3 +65,24 @@ async def test_a_merged_village_page_shows_the_old_villages_history(client: Test
     # the old village's revision and audit
     assert t("web.audit.action.election.create") in page and "Nguyễn Văn An" in page
     assert (await client.get(f"/v/{one}")).status == 404  # retired: reached through its successor
+
+
+async def test_photos_are_listed_and_downloadable_in_scope_only(client: TestClient, web_app: App,
+                                                              demo: Demo) -> None:
+    one = (await _villages_of(web_app, demo.units["canbo1"]))[0]
+    other = (await _villages_of(web_app, demo.units["canbo2"]))[0]
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x01" * 5000
+    ids = {}
+    async with transaction(web_app.sessions) as s:
+        for code in (one, other):
+            village = (await s.execute(select(Unit).where(Unit.code == code))).scalar_one()
+            ids[code] = (await save_photo(s, village.id, "election", jpeg, None, "zalo", utcnow())).id  # type: ignore[arg-type]
+    assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
+    page = await (await client.get(f"/v/{one}")).text()
+    assert 'id="photos"' in page and f"/photo/{ids[one]}" in page and f"/photo/{ids[other]}" not in page
+    resp = await client.get(f"/photo/{ids[one]}")
+    assert resp.status == 200 and resp.content_type == "image/jpeg" and await resp.read() == jpeg
+    assert f"bien-ban-bau-cu-{one}-" in resp.headers["Content-Disposition"]
+    assert (await client.get(f"/photo/{ids[other]}")).status == 404  # another commune's photo
+    assert (await client.get("/photo/nope")).status == 404
+    assert (await client.get(f"/photo/{max(ids.values()) + 1}")).status == 404

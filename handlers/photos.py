@@ -1,0 +1,79 @@
+"""A photo sent by a village head: the vote-count record during ``/baucu``, the minutes during
+``/daihoi``, a picture with the giao ban report (``/giaoban``) or with a task reported done
+(``/nhiemvu``, at its note), or within an hour after saving one of those. Checked (JPEG or PNG, at most
+10 MB) and stored with what it belongs to. The conversation in progress is not disturbed: its question
+is asked again. A photo that could not be fetched, or belongs to nothing, gets a clear message and
+changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from handlers.context import Context
+from models.conversations import StoredState
+from models.giaoban_reports import latest_report
+from models.giaoban_tasks import latest_done
+from models.photos import MAX_PHOTO_BYTES, photo_type, save_photo
+from models.reports import get_congress, get_election
+from texts.catalog import t
+
+RIGHT_AFTER = timedelta(hours=1)
+Target = tuple[str, int | None]  # the photo's kind and what it refers to (a meeting, a directive)
+
+
+def _in_flow(row: StoredState) -> Target | None:
+    if row.flow in ("election", "congress"):
+        return row.flow, None
+    if row.flow == "giaoban" and isinstance(row.data.get("meeting"), int):
+        return "giaoban", row.data["meeting"]
+    if row.flow == "nhiemvu" and row.step == "note" and isinstance(row.data.get("item"), int):
+        return "task", row.data["item"]
+    return None
+
+
+async def _just_saved(ctx: Context) -> Target | None:
+    """What the village saved last, if within the hour."""
+    assert ctx.unit is not None and ctx.unit.id is not None
+    village = ctx.unit.id
+    candidates: list[tuple[datetime, Target]] = []
+    for kind, report in (("election", await get_election(ctx.session, village)),
+                         ("congress", await get_congress(ctx.session, village))):
+        if report is not None:
+            candidates.append((report.updated_at, (kind, None)))
+    giaoban = await latest_report(ctx.session, village)
+    if giaoban is not None:
+        candidates.append((giaoban.updated_at, ("giaoban", giaoban.meeting_id)))
+    done = await latest_done(ctx.session, village)
+    if done is not None and done.done_at is not None:
+        candidates.append((done.done_at, ("task", done.id)))
+    recent = [(at, target) for at, target in candidates if ctx.now - _aware(at, ctx) <= RIGHT_AFTER]
+    return max(recent, key=lambda c: _aware(c[0], ctx))[1] if recent else None
+
+
+def _aware(value: datetime, ctx: Context) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=ctx.now.tzinfo)
+
+
+async def receive_photo(ctx: Context, row: StoredState | None) -> bool:
+    """Take the photo; True when it was stored (the caller re-asks the current question)."""
+    photo = ctx.incoming.photo
+    assert photo is not None
+    if ctx.person is None or ctx.person.role != "village_head" or ctx.unit is None or ctx.unit.id is None:
+        ctx.say(t("photo.not_expected"))
+        return False
+    mb = MAX_PHOTO_BYTES // 2**20
+    if photo.error is not None or photo.content is None:
+        ctx.say(t(f"photo.{photo.error or 'download_failed'}", mb=mb))
+        return False
+    if len(photo.content) > MAX_PHOTO_BYTES or photo_type(photo.content) is None:
+        ctx.say(t("photo.too_large" if len(photo.content) > MAX_PHOTO_BYTES else "photo.bad_type", mb=mb))
+        return False
+    target = (_in_flow(row) if row is not None else None) or await _just_saved(ctx)
+    if target is None:
+        ctx.say(t("photo.not_expected"))
+        return False
+    kind, ref_id = target
+    await save_photo(ctx.session, ctx.unit.id, kind, photo.content, ctx.account.id, ctx.incoming.channel, ctx.now,
+                     ref_id=ref_id)
+    ctx.say(t(f"photo.saved_{kind}", village=ctx.unit.full_name))
+    return True
