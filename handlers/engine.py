@@ -146,8 +146,12 @@ class Engine:
         row = await self._live(ctx, state)
         ctx.in_flow = row is not None
         if incoming.photo is not None and command is None:
-            if await receive_photo(ctx, row) and row is not None:  # then the question in progress again
-                ask(ctx, FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count))
+            if await receive_photo(ctx, row) and row is not None:
+                flow, state = FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count)
+                if flow.steps[row.step].photo_answers:  # the photo is the answer (a task done, shown)
+                    await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, state))
+                else:  # the question in progress again
+                    ask(ctx, flow, state)
         elif command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None:

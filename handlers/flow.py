@@ -58,6 +58,7 @@ Take = Callable[[Context, FlowState], Awaitable[str | None]]
 class Step:
     ask: Ask
     take: Take
+    photo_answers: bool = False  # a photo stored at this step answers it (``take`` sees no text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,7 @@ async def take_action(ctx: Context, state: FlowState) -> str | None:
 async def take_note(ctx: Context, state: FlowState) -> str | None:
     assert ctx.unit is not None and ctx.unit.id is not None
     note = None if choose(ctx, [Choice("none", t("gb.tasks.no_note"))]) == "none" else answer_text(ctx)
+    # (after a photo, the answer is empty: done, with the photo and no note)
     try:
         await report_done(ctx.session, state.data["item"], ctx.unit.id, note, ctx.actor, ctx.now)
     except GiaobanError as err:
@@ -114,7 +115,7 @@ async def take_note(ctx: Context, state: FlowState) -> str | None:
 STEPS: dict[str, Step] = {
     "pick": Step(ask_pick, take_pick),
     "action": Step(ask_action, take_action),
-    "note": Step(ask_note, take_note),
+    "note": Step(ask_note, take_note, photo_answers=True),  # "done, with a note or a photo"
 }
 
 

@@ -177,11 +177,10 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v2.send("1")
     assert v2.choices == ["done", "back"]
     await v2.send(choice="done")
-    note_question = v2.text
-    await v2.send(photo=IncomingPhoto(content=JPEG + b"3"))  # the work done, photographed
-    assert v2.text.startswith(t("photo.saved_task", village="Thôn 2")) and v2.text.endswith(note_question)
     await v2.send("Đã san gạt xong đoạn sạt lở")
     assert v2.text == t("gb.tasks.done_saved", text="Khắc phục sạt lở")
+    await v2.send(photo=IncomingPhoto(content=JPEG + b"3"))  # then the work photographed: joins the task
+    assert v2.text == t("photo.saved_task", village="Thôn 2")
     assert await _new(db, sched, at(31, 9)) == []
     async with db.sessions() as s:
         rows = (await s.execute(select(GiaobanDirective).order_by(GiaobanDirective.id))).scalars().all()  # type: ignore[arg-type]
@@ -240,3 +239,29 @@ async def test_wrong_answers_change_nothing(db: Database, tmp_path: Path) -> Non
     async with db.sessions() as s:
         assert await get_report(s, 1, p.villages[0].id) is None  # type: ignore[arg-type]
         assert timedelta(0) < (await s.get(GiaobanMeeting, 1)).starts_at - at(20, 11)  # type: ignore[union-attr]
+
+
+async def test_a_task_reported_done_with_a_photo_alone(db: Database) -> None:
+    p = await make_province(db.sessions)
+    engine = make_engine(db.sessions)
+    v1, _, _ = await _people(db, engine, p)
+    async with transaction(db.sessions) as s:
+        from models.giaoban import schedule_meeting
+
+        m = await schedule_meeting(s, p.communes[0], at(24, 8), "", at(20, 8))
+        await add_conclusion(s, m, "Sửa cống thoát nước", due=date(2024, 12, 27), village_ids=[p.villages[0].id],  # type: ignore[list-item]
+                             by="canbo1", now=at(24, 10), today=date(2024, 12, 24))
+    await v1.send("/nhiemvu", at=at(25, 10))
+    await v1.send("1")
+    await v1.send(choice="done")
+    assert t("gb.tasks.ask_note") in v1.text
+    await v1.send(photo=IncomingPhoto(content=b"GIF89a"))  # not a photo it takes: said, still asked
+    assert v1.text == t("photo.bad_type", mb=10)
+    await v1.send(photo=IncomingPhoto(content=JPEG))
+    assert v1.text == "\n".join([t("photo.saved_task", village="Thôn 1"),
+                                 t("gb.tasks.done_saved", text="Sửa cống thoát nước")])
+    async with db.sessions() as s:
+        directive = (await s.execute(select(GiaobanDirective))).scalar_one()
+        photo = (await s.execute(select(ReportPhoto.kind, ReportPhoto.ref_id))).one()
+    assert directive.done_at is not None and directive.done_note is None
+    assert tuple(photo) == ("task", directive.id)
