@@ -147,11 +147,11 @@ class Engine:
         ctx.in_flow = row is not None
         if incoming.photo is not None and command is None:
             if await receive_photo(ctx, row) and row is not None:
-                flow, state = FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count)
+                flow, current = FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count)
                 if flow.steps[row.step].photo_answers:  # the photo is the answer (a task done, shown)
-                    await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, state))
+                    await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, current))
                 else:  # the question in progress again
-                    ask(ctx, flow, state)
+                    ask(ctx, flow, current)
         elif command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None:
