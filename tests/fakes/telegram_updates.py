@@ -80,6 +80,15 @@ class UpdateBuilders:
         update = {"message": self.incoming(user_id, photo=sizes)}
         return self.push_update(update) if push else update
 
+    def user_image_file(self, user_id: int, content: bytes, name: str = "bien-ban.png",
+                        mime_type: str = "image/png") -> dict[str, Any]:
+        """An image sent "as a file" (a Document with an image MIME type), served by getFile."""
+        file_id = f"ph{next(self._message_ids)}"
+        self.served[f"photos/{file_id}.jpg"] = content  # type: ignore[attr-defined]
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name, "mime_type": mime_type,
+                    "file_size": len(content)}
+        return self.push_update({"message": self.incoming(user_id, document=document)})
+
     def chat(self, chat_id: int | str) -> dict[str, Any]:
         if isinstance(chat_id, str) and chat_id.startswith("@"):
             return {"id": -1001000000001, "type": "channel", "title": chat_id[1:], "username": chat_id[1:]}

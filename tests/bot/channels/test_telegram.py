@@ -301,4 +301,11 @@ async def test_a_photo_during_the_report_is_fetched_and_attached(sqlite_db: Data
         photos = (await s.execute(select(ReportPhoto))).scalars().all()
     assert [(p.village_id, p.kind, p.mime_type, p.content) for p in photos] == [
         (province.villages[0].id, "election", "image/jpeg", PHOTO)]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
+    fake.user_image_file(HEAD, png)  # an image sent as a file: taken the same way
+    head.handled += 1
+    await handled(bot, head.handled, str(HEAD))
+    assert t("photo.saved_election", village="Thôn 1") in "\n".join(fake.sent_to(HEAD)[-2:])
+    async with bot.app.sessions() as s:
+        assert (await s.execute(select(ReportPhoto.content).order_by(ReportPhoto.id))).scalars().all() == [PHOTO, png]  # type: ignore[arg-type]
     assert_calls_match_spec(fake.calls)
