@@ -68,6 +68,7 @@ class SchedulerSettings:
     giaoban: GiaobanRules = field(default_factory=GiaobanRules)
     giaoban_cron: str = "*/15 * * * *"
     public_url: str | None = None  # links in the giao ban pack
+    offload_villages: int | None = 3000  # a weekly XLSX this large is built by the file builder (bot/files.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +167,8 @@ class Scheduler:
             return DigestStats()
         async with transaction(self.sessions) as session:
             stats = await enqueue_digests(session, rules=self.rules, period=self.settings.period, now=now,
-                                          today=today, weekly=weekly, files_dir=self.settings.files_dir, tz=self.tz)
+                                          today=today, weekly=weekly, files_dir=self.settings.files_dir, tz=self.tz,
+                                          offload_villages=self.settings.offload_villages)
         log.info("%s digest: %d enqueued, %d already sent", "weekly" if weekly else "daily", stats.enqueued,
                  stats.already)
         return stats

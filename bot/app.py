@@ -29,17 +29,19 @@ from bot.channels.telegram_pacing import SharedChatRateLimiter
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
+from bot.files import FileBuilder
 from bot.pacing import SharedRateLimiter
 from bot.poll_guard import PollGuard, polling_tokens
-from bot.settings import drain_policy, engine_settings, scheduler_settings
+from bot.settings import drain_policy, engine_settings, rules_from_config, scheduler_settings
 from bot.web.chat import WebChatChannel
-from bot.web.keys import SCHEDULER_STATUS
+from bot.web.keys import FILES, SCHEDULER_STATUS
 from bot.web.server import make_web_app
 from handlers.engine import Engine
 from models.accounts import Accounts
 from models.clock import utcnow
 from models.db import SessionFactory, is_postgres, make_engine, make_session_factory
 from models.pacing import SharedPace
+from reports.files import BuildConfig
 from scheduler import Leadership, Scheduler
 
 log = logging.getLogger("bot")
@@ -58,6 +60,7 @@ class App:
     stack: AsyncExitStack
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: Scheduler | None = None
+    files: FileBuilder | None = None
     runner: web.AppRunner | None = None
     served: list[str] = field(default_factory=list)
 
@@ -81,6 +84,17 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
         holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
     return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership)
+
+
+def build_config(config: Config) -> BuildConfig:
+    """What a file-building worker process needs to know."""
+    return BuildConfig(url=config.database.url, period=config.bot.period,
+                       rules=rules_from_config(config.reminders), files_dir=config.scheduler.files_dir)
+
+
+def make_file_builder(config: Config, sessions: SessionFactory) -> FileBuilder:
+    """The builder of the large exports and digests (a worker process, started on the first build)."""
+    return FileBuilder(sessions, build_config(config), config.tz)
 
 
 def shared_telegram_limiter(config: Config, engine: AsyncEngine) -> SharedChatRateLimiter | None:
@@ -118,6 +132,8 @@ async def build(config: Config) -> App:
         if config.scheduler.enabled:
             app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine)
             web_app[SCHEDULER_STATUS] = app.scheduler.status
+        app.files = make_file_builder(config, sessions)
+        web_app[FILES] = app.files
     except BaseException:  # a part refused its config: close what is already open
         await stack.aclose()
         raise
@@ -145,6 +161,10 @@ async def start(app: App) -> None:
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")
+    if app.files is not None:
+        await app.files.start()
+        app.stack.push_async_callback(app.files.stop)
+        app.served.append("file builder: large exports and digests")
     if app.scheduler is not None:
         await app.scheduler.start()
         app.stack.push_async_callback(app.scheduler.stop)

@@ -173,10 +173,14 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    """Streamed from the database into ``--out`` (written beside it, then renamed into place)."""
     from models.units import get_unit
-    from reports.export import export_csv, export_xlsx
+    from reports.export import write_csv, write_xlsx
 
     today = local_date(utcnow(), config.tz)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    part = args.out.with_name(args.out.name + ".part")
+    deadline = config.reminders.congress_deadline
     async with _database(config) as (_, factory):
         async with factory() as session:
             scope_id = None
@@ -185,10 +189,12 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                 if unit is None:
                     return _fail(f"no unit with code {args.unit} in period {config.bot.period}")
                 scope_id = unit.id
-            writer = export_xlsx if export_format(args.format, args.out) == "xlsx" else export_csv
-            data = await writer(session, config.bot.period, today, scope_id, config.reminders.congress_deadline)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(data)
+            if export_format(args.format, args.out) == "xlsx":
+                await write_xlsx(session, str(part), config.bot.period, today, scope_id, deadline)
+            else:
+                with part.open("w", encoding="utf-8-sig", newline="") as out:
+                    await write_csv(session, out, config.bot.period, today, scope_id, deadline)
+    part.replace(args.out)
     print(f"wrote {args.out}")
     return 0
 

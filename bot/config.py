@@ -68,6 +68,8 @@ class BotConfig(_Section):
     max_message_chars: int = Field(4096, gt=0)
     invite_valid_days: int = Field(30, gt=0)
     term_years: float = Field(2.5, ge=2.5, le=5, multiple_of=2.5)  # a head's term: 2.5 or 5 (DESIGN §3)
+    # /xuatfile, /tonghop and the weekly XLSX from this many villages up: built in a worker process, sent after
+    offload_villages: int = Field(3000, ge=0)
 
     @field_validator("timezone")
     @classmethod

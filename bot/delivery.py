@@ -25,6 +25,7 @@ from handlers.reply_codec import decode
 from models import outbox
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
+from models.files import is_request
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ class DrainStats:
 
 
 def _reply(row: outbox.Claimed) -> Reply:
+    if is_request(row.kind, row.payload):  # a file request whose builder never came back (models/files.py)
+        raise OSError("the file was never built")
     if row.payload:  # a reply a crash left: with its choices and file
         return decode(row.payload, row.text)
     if not row.attachment_path:

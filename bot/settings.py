@@ -38,7 +38,7 @@ def engine_settings(config: Config) -> Settings:
                     invite_valid_days=config.bot.invite_valid_days, public_url=config.web.public_url,
                     reminder_rules=rules_from_config(config.reminders), giaoban=giaoban_rules(config.giaoban),
                     reply_lease=timedelta(seconds=config.scheduler.reply_lease_seconds),
-                    term_months=round(config.bot.term_years * 12))
+                    term_months=round(config.bot.term_years * 12), offload_villages=config.bot.offload_villages)
 
 
 def scheduler_settings(config: Config) -> SchedulerSettings:
@@ -51,7 +51,8 @@ def scheduler_settings(config: Config) -> SchedulerSettings:
         campaign_end=cfg.campaign_end,
         misfire_grace_seconds=cfg.misfire_grace_seconds, keep_processed=timedelta(days=cfg.keep_processed_days),
         keep_outbox_failed=timedelta(days=cfg.keep_outbox_failed_days), giaoban=giaoban_rules(config.giaoban),
-        giaoban_cron=config.giaoban.cron, public_url=config.web.public_url or config.web.base_url)
+        giaoban_cron=config.giaoban.cron, public_url=config.web.public_url or config.web.base_url,
+        offload_villages=config.bot.offload_villages)
 
 
 def drain_policy(config: Config) -> DrainPolicy:

@@ -7,6 +7,7 @@ staff member's scope (``ctx.unit``) and appends replies with ``ctx.say``.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import date
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from sqlmodel import col
 from handlers.context import Context, Settings
 from handlers.messages import Attachment
 from models.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
+from models.files import FileRequest, request_file
 from models.reminders import Rules, late_villages
 from models.tables import Unit, UnitAncestor
 from reports.chart import progress_chart
@@ -46,11 +48,14 @@ def _scope(ctx: Context) -> tuple[Unit, int] | None:
 
 
 async def digest_now(ctx: Context, arg: str = "") -> None:
-    """``/tonghop``: the digest for my unit, now (it counts as my latest digest for "what changed")."""
+    """``/tonghop``: the digest for my unit, now (it counts as my latest digest for "what changed").
+    A large scope's digest is computed in the file builder and follows (:func:`_offload`)."""
     scope = _scope(ctx)
     if scope is None:
         return
     unit, unit_id = scope
+    if await _offload(ctx, "digest", unit, t("digest.title", unit=unit.full_name or unit.name)):
+        return
     figures = await compute(ctx.session, unit, rules_for(ctx.settings), ctx.today)
     prev = await previous_snapshot(ctx.session, unit_id, ctx.account.id)
     prev_day = prev.created_at.astimezone(ctx.settings.tz).date() if prev else None
@@ -62,6 +67,27 @@ async def digest_now(ctx: Context, arg: str = "") -> None:
         caption = t("digest.chart_caption", unit=figures.unit_name)
         ctx.say(caption, attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.png",
                                                content=png, mime_type="image/png"))
+
+
+async def _villages(ctx: Context, unit_id: int) -> int:
+    return (await ctx.session.execute(
+        select(func.count()).select_from(Unit)
+        .join(UnitAncestor, col(UnitAncestor.descendant_id) == col(Unit.id))
+        .where(col(UnitAncestor.ancestor_id) == unit_id, col(Unit.level) == "village"))).scalar_one()
+
+
+async def _offload(ctx: Context, what: str, unit: Unit, caption: str, villages: int | None = None) -> bool:
+    """From ``settings.offload_villages`` villages up: say "đang chuẩn bị tệp…" now and ask the file
+    builder for the rest (an outbox row, in this step's transaction: ``models.files``); False below."""
+    assert unit.id is not None and ctx.account.id is not None
+    villages = await _villages(ctx, unit.id) if villages is None else villages
+    if villages < ctx.settings.offload_villages:
+        return False
+    message = ctx.incoming.message_id or secrets.token_hex(8)
+    await request_file(ctx.session, key=f"file:{ctx.incoming.channel}:{message}:{what}", account_id=ctx.account.id,
+                       request=FileRequest(what, unit.id, ctx.today), caption=caption, now=ctx.now)
+    ctx.say(t(f"files.preparing_{what}", unit=unit.full_name or unit.name, n=villages))
+    return True
 
 
 async def late_now(ctx: Context, arg: str = "") -> None:
@@ -77,21 +103,21 @@ async def late_now(ctx: Context, arg: str = "") -> None:
 
 
 async def export_now(ctx: Context, arg: str = "") -> None:
-    """``/xuatfile``: the export of my unit as XLSX (channels that cannot send files show a link)."""
+    """``/xuatfile``: the export of my unit as XLSX (channels that cannot send files show a link); a large
+    scope's file is built off the loop and follows (:func:`_offload`)."""
     scope = _scope(ctx)
     if scope is None:
         return
     unit, unit_id = scope
+    villages = await _villages(ctx, unit_id)
+    name = unit.full_name or unit.name
+    caption = t("staffcmd.export_ready", unit=name, n=villages, date=vn_date(ctx.today))
+    if await _offload(ctx, "xlsx", unit, caption, villages):
+        return
     data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit_id,
                              rules_for(ctx.settings).congress_deadline)
-    villages = (await ctx.session.execute(
-        select(func.count()).select_from(Unit)
-        .join(UnitAncestor, col(UnitAncestor.descendant_id) == col(Unit.id))
-        .where(col(UnitAncestor.ancestor_id) == unit_id, col(Unit.level) == "village"))).scalar_one()
-    name = unit.full_name or unit.name
-    ctx.say(t("staffcmd.export_ready", unit=name, n=villages, date=vn_date(ctx.today)),
-            attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.xlsx", content=data,
-                                  mime_type=XLSX_MIME))
+    ctx.say(caption, attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.xlsx",
+                                           content=data, mime_type=XLSX_MIME))
 
 
 async def digest_opt(ctx: Context, arg: str = "") -> None:

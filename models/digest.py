@@ -9,20 +9,32 @@ hold them.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, String, and_, bindparam, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from models.merger_digest import party_breakdown
-from models.progress import STATUSES, UnitProgress, lines_by_child, party_tally, status_tally, total
-from models.recognition import record_counts
+from models.merger import eligible_from
+from models.progress import (
+    STATUSES,
+    TODAY,
+    Tally,
+    UnitProgress,
+    const,
+    lines_by_child,
+    party_tally,
+    status_tally,
+    total,
+)
+from models.recognition import TERM_NEAR_DAYS
 from models.reminders import Due, Rules, groups_with_late, late_tally
-from models.tables import PARTY_STATUSES, DigestSnapshot, Unit
+from models.tables import PARTY_STATUSES, DigestSnapshot, ElectionReport, Unit
 from models.typed_sql import id_col
 
 # the figures kept in a snapshot and compared with the previous digest, in display order
@@ -80,18 +92,55 @@ def worst_first(children: list[UnitProgress]) -> list[UnitProgress]:
     return sorted(children, key=key)
 
 
+TERM_NEAR = bindparam("term_near", type_=Date)
+
+
+@cache
+def record_tally() -> Tally:
+    """Per group, in the digest's one aggregate (issue 16: these were four more queries over the scope's
+    reports): valid results awaiting the commune's recognition, terms ending by ``term_near`` (today +
+    :data:`TERM_NEAR_DAYS`), non-member heads with an admission planned (:func:`models.recognition.record_counts`,
+    :func:`models.merger_digest.party_breakdown`), and the probationary heads' admission dates, joined in
+    one text (a few per group; counted by :func:`eligible_counts`)."""
+    e = ElectionReport
+    live = and_(col(e.vacated_on).is_(None), col(e.valid).is_not(False))
+    pending = case((and_(live, col(e.recognition).is_(None), col(e.reported_on).is_not(None)), 1))
+    term = case((live, col(e.term_end)))
+    planned = case((and_(col(e.party_status) == const("non_member"), col(e.admission_planned_date).is_not(None)), 1))
+    admitted = case((and_(col(e.party_status) == const("probationary"), col(e.party_date).is_not(None)),
+                     cast(col(e.party_date), String)))
+    return Tally((pending.label("pending"), term.label("term_live"), planned.label("planned"),
+                  admitted.label("admitted")),
+                 lambda c: [func.count(c.pending),
+                            func.count().filter(and_(c.term_live >= TODAY, c.term_live <= TERM_NEAR)),
+                            func.count(c.planned), func.aggregate_strings(c.admitted, ",")])
+
+
+def eligible_counts(joined: list[str | None]) -> list[tuple[date, int]]:
+    """Eligibility date → how many probationary heads, earliest first, from the groups' admission dates
+    (:func:`record_tally`), as :func:`models.merger_digest.party_breakdown` counts them."""
+    admitted = Counter(d for text in joined if text for d in text.split(","))
+    eligible: Counter[date] = Counter()
+    for day, n in admitted.items():
+        when = eligible_from("probationary", date.fromisoformat(day[:10]))
+        if when is not None:
+            eligible[when] += n
+    return sorted(eligible.items())
+
+
 async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
                   late_limit: int = 15) -> DigestFigures:
     """All the figures of the digest for ``unit`` (any level) as of ``today``."""
     assert unit.id is not None
     deadline = rules.congress_deadline
-    groups, late = await groups_with_late(session, unit.id, (status_tally(deadline), party_tally(), late_tally(rules)),
-                                          rules, today, late_limit, {"today": today})
+    tallies = (status_tally(deadline), party_tally(), record_tally(), late_tally(rules))
+    groups, late = await groups_with_late(session, unit.id, tallies, rules, today, late_limit,
+                                          {"today": today, "term_near": today + timedelta(days=TERM_NEAR_DAYS)})
     children = await lines_by_child(session, unit.id, groups, today, deadline)
-    eligible, _undated, admission_planned = await party_breakdown(session, unit.id)
     whole = total(children, unit.id)
     party_at = len(STATUSES) + 1
-    late_at = party_at + len(PARTY_STATUSES)
+    record_at = party_at + len(PARTY_STATUSES)
+    late_at = record_at + 4
     by_party = {p: sum(g.values[party_at + i] for g in groups) for i, p in enumerate(PARTY_STATUSES)}
     figures = DigestFigures(
         unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
@@ -100,10 +149,12 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
         held=whole.count("merged", "not_merged"), merged=whole.merged,
         late_total=sum(g.values[late_at] for g in groups), late=[due for due, _ in late],
         late_parent={due.village_id: name for due, name in late}, children=worst_first(children),
-        level=unit.level, eligible=eligible, admission_planned=admission_planned,
+        level=unit.level, eligible=eligible_counts([g.values[record_at + 3] for g in groups]),
+        admission_planned=sum(g.values[record_at + 2] for g in groups),
     )
     figures.revote = whole.count("revote_needed")
-    figures.pending_recognition, figures.terms_ending = await record_counts(session, unit.id, today)
+    figures.pending_recognition = sum(g.values[record_at] for g in groups)
+    figures.terms_ending = sum(g.values[record_at + 1] for g in groups)
     return figures
 
 

@@ -43,7 +43,7 @@ def _insert_for(session: AsyncSession) -> Callable[[type[SQLModel]], PgInsert | 
 
 async def enqueue(session: AsyncSession, *, key: str, kind: str, account_id: int, text: str, now: datetime,
                   village_id: int | None = None, attachment_path: str | None = None,
-                  not_before: datetime | None = None) -> bool:
+                  not_before: datetime | None = None, payload: str | None = None) -> bool:
     """Insert the message unless ``key`` is already in the outbox; True when this call inserted it.
 
     Safe under concurrency (``INSERT … ON CONFLICT DO NOTHING`` on both databases): of two
@@ -52,7 +52,7 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, account_id: int
     insert = _insert_for(session)
     stmt = insert(OutboxMessage).values(
         key=key, kind=kind, account_id=account_id, village_id=village_id, text=text,
-        attachment_path=attachment_path, status=PENDING, attempts=0, next_attempt_at=not_before or now,
+        attachment_path=attachment_path, payload=payload, status=PENDING, attempts=0, next_attempt_at=not_before or now,
         created_at=now,
     ).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)

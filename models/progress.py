@@ -45,36 +45,39 @@ def deadline_expr(default: date | None = None) -> ColumnElement[date]:
     return func.coalesce(plan, literal_column(f"'{default.isoformat()}'", Date))
 
 
-def status_expr(today: date | ColumnElement[date], deadline: date | None = None) -> ColumnElement[str]:
+def status_expr(today: date | ColumnElement[date], deadline: date | None = None,
+                value: Callable[[str], ColumnElement[Any]] = const) -> ColumnElement[str]:
     """The status of a village row outer-joined to its reports and its commune's plan
     (:func:`with_reports`), as of ``today`` (a date, or a parameter such as ``TODAY``), with ``deadline``
-    the province's default congress deadline: ``models.merger.decide_status`` in SQL."""
+    the province's default congress deadline: ``models.merger.decide_status`` in SQL. ``value`` writes a
+    status in the SQL (a tally counts them as small integers: cheaper to compare per village than text)."""
     e, c = ElectionReport, CongressReport
     secretary_on = case((col(c.method) == const("already_secretary"), col(e.election_date)), else_=col(c.held_date))
     full_member = and_(col(e.party_status) == const("member"), secretary_on.is_not(None),
                        or_(col(e.party_date).is_(None), col(e.party_date) <= secretary_on))
     return case(
-        (col(e.id).is_(None), const("no_election")),
-        *record_checks(today),  # issue 12: term over, vacancy, invalid or a new vote ordered
-        (and_(col(c.merged).is_(True), full_member), const("merged")),
-        (col(c.merged).is_not(None), const("not_merged")),
-        (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), const("congress_overdue")),
-        (col(c.planned_date).is_not(None), const("congress_planned")),
-        (and_(col(e.party_status) == const("member"), deadline_expr(deadline) < today), const("congress_overdue")),
-        (col(e.party_status) == const("member"), const("elected_member")),
-        (col(e.party_status) == const("probationary"), const("elected_probationary")),
-        else_=const("elected_non_member"),
+        (col(e.id).is_(None), value("no_election")),
+        *record_checks(today, value),  # issue 12: term over, vacancy, invalid or a new vote ordered
+        (and_(col(c.merged).is_(True), full_member), value("merged")),
+        (col(c.merged).is_not(None), value("not_merged")),
+        (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), value("congress_overdue")),
+        (col(c.planned_date).is_not(None), value("congress_planned")),
+        (and_(col(e.party_status) == const("member"), deadline_expr(deadline) < today), value("congress_overdue")),
+        (col(e.party_status) == const("member"), value("elected_member")),
+        (col(e.party_status) == const("probationary"), value("elected_probationary")),
+        else_=value("elected_non_member"),
     )
 
 
-def record_checks(today: date | ColumnElement[date]) -> list[tuple[ColumnElement[bool], ColumnElement[str]]]:
+def record_checks(today: date | ColumnElement[date], value: Callable[[str], ColumnElement[Any]] = const,
+                  ) -> list[tuple[ColumnElement[bool], ColumnElement[Any]]]:
     """What the vote-count record, the term and the commune decide before the party-side derivation: no
     head for the current term (the term ended, or the post fell vacant) → ``no_election``; an invalid
     result or a new vote ordered by the commune → ``revote_needed``."""
     e = ElectionReport
     return [(or_(and_(col(e.term_end).is_not(None), col(e.term_end) < today), col(e.vacated_on).is_not(None)),
-             const("no_election")),
-            (or_(col(e.valid).is_(False), col(e.recognition) == const("new_vote")), const("revote_needed"))]
+             value("no_election")),
+            (or_(col(e.valid).is_(False), col(e.recognition) == const("new_vote")), value("revote_needed"))]
 
 
 _Ts = TypeVarTuple("_Ts")
@@ -147,8 +150,13 @@ class Tally:
 def status_tally(deadline: date | None = None) -> Tally:
     """The number of villages, then how many have each status (``STATUSES`` order), as of ``TODAY``
     (``deadline``: the province's default congress deadline)."""
-    return Tally((status_expr(TODAY, deadline).label("status"),),
-                 lambda c: [func.count(), *(func.count().filter(c.status == const(s)) for s in STATUSES)])
+    return Tally((status_expr(TODAY, deadline, status_code).label("status"),),
+                 lambda c: [func.count(), *(func.count().filter(c.status == status_code(s)) for s in STATUSES)])
+
+
+def status_code(status: str) -> ColumnElement[int]:
+    """A status as a small integer in the SQL (its place in ``STATUSES``)."""
+    return literal_column(str(STATUSES.index(status)), Integer)
 
 
 @cache
@@ -280,6 +288,7 @@ MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secr
 RECORD_EXPORT_COLUMNS = ("attendees", "recognition_decision", "recognition_date", "term_end", "interim_head",
                          "head_phone")
 EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS, *RECORD_EXPORT_COLUMNS)
+BATCH = 1000  # export rows fetched at a time
 
 
 def _ancestor_code(level: str) -> ScalarSelect[str]:
@@ -305,17 +314,18 @@ async def export_rows(session: AsyncSession, period: str, today: date, scope_id:
     if scope_id is not None:
         stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
                                             col(UnitAncestor.ancestor_id) == scope_id))
-    result = await session.stream(stmt)
+    # Core, not the ORM (which would buffer the whole result), fetched in batches
+    result = await (await session.connection()).stream(stmt.execution_options(yield_per=BATCH))
     extra = len(RECORD_EXPORT_COLUMNS)
-    async for record in result:
-        row: tuple[Any, ...] = tuple(record)
-        values, e_upd, c_upd = row[:17], row[17], row[18]
-        updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
-        out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
-        out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
-        out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
-        out.update({k: _cell(v) for k, v in zip(RECORD_EXPORT_COLUMNS, row[-extra:], strict=True)})
-        yield out
+    async for batch in result.partitions(BATCH):
+        for row in batch:
+            values, e_upd, c_upd = row[:17], row[17], row[18]
+            updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
+            out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
+            out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
+            out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
+            out.update({k: _cell(v) for k, v in zip(RECORD_EXPORT_COLUMNS, row[-extra:], strict=True)})
+            yield out
 
 
 def merger_cells(party: str | None, party_date: date | None, planned: date | None, method: str | None,

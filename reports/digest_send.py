@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.digest import changes, compute, previous_snapshot, save_snapshot
+from models.files import FileRequest, request_file
 from models.outbox import enqueue
 from models.reminders import Rules
 from models.tables import ChannelAccount, OutboxMessage, Person, Unit
@@ -69,8 +70,11 @@ def digest_key(unit_code: str, account_id: int, period: str) -> str:
 
 async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, now: datetime, today: date,
                           weekly: bool, files_dir: Path, tz: ZoneInfo,
-                          unit_id: int | None = None, period_key: str | None = None) -> DigestStats:
-    """Enqueue this period's digest for every reader who has not got it yet (text, chart, weekly XLSX)."""
+                          unit_id: int | None = None, period_key: str | None = None,
+                          offload_villages: int | None = None) -> DigestStats:
+    """Enqueue this period's digest for every reader who has not got it yet (text, chart, weekly XLSX).
+    From ``offload_villages`` villages up the weekly XLSX is a file request (``models.files``): the file
+    builder writes it in its worker process, once for all the unit's readers, and the outbox sends it."""
     pkey = period_key or period_of(today, weekly)
     week = pkey.split("-W")[1] + "/" + pkey[:4] if weekly else None
     stats = DigestStats()
@@ -95,11 +99,13 @@ async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, n
             png = await asyncio.to_thread(progress_chart, figures.unit_name, figures.children)
             await asyncio.to_thread(chart.write_bytes, png)
             files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
-        if weekly and figures.villages:
+        offload = offload_villages is not None and figures.villages >= offload_villages
+        export_caption = t("digest.export_caption", unit=figures.unit_name, date=vn_date(today))
+        if weekly and figures.villages and not offload:
             xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
             data = await export_xlsx(session, period, today, scope_id, rules.congress_deadline)
             await asyncio.to_thread(xlsx.write_bytes, data)
-            files.append(("xlsx", xlsx, t("digest.export_caption", unit=figures.unit_name, date=vn_date(today))))
+            files.append(("xlsx", xlsx, export_caption))
         for account_id in accounts:
             prev = await previous_snapshot(session, scope_id, account_id)
             prev_day = prev.created_at.astimezone(tz).date() if prev else None
@@ -114,5 +120,8 @@ async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, n
             for suffix, path, caption in files:
                 await enqueue(session, key=f"{key}:{suffix}", kind="digest_file", account_id=account_id,
                               text=caption, now=now, attachment_path=str(path))
+            if weekly and figures.villages and offload:
+                await request_file(session, key=f"{key}:xlsx", account_id=account_id,
+                                   request=FileRequest("xlsx", scope_id, today), caption=export_caption, now=now)
     return stats
 

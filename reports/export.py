@@ -11,16 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime
+from typing import IO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.progress import EXPORT_COLUMNS, export_rows
-from reports.cells import csv_cell, xlsx_cell
+from reports.cells import csv_cell
+from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t
 from texts.fmt import local
 
@@ -42,24 +40,35 @@ WORDED: dict[str, Callable[[str], str]] = {  # the merger columns in words (issu
 }
 
 
+async def write_csv(session: AsyncSession, out: IO[str], period: str, today: date, scope_id: int | None = None,
+                    deadline: date | None = None) -> int:
+    """The CSV, streamed into ``out`` (a text file opened with ``encoding="utf-8-sig", newline=""``);
+    returns the number of villages."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    n = 0
+    async for row in export_rows(session, period, today, scope_id, deadline):
+        writer.writerow([csv_cell(row[key]) for key in EXPORT_COLUMNS])
+        n += 1
+    return n
+
+
 async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
                      deadline: date | None = None) -> bytes:
     buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    async for row in export_rows(session, period, today, scope_id, deadline):
-        writer.writerow({key: csv_cell(value) for key, value in row.items()})
-    return buf.getvalue().encode("utf-8-sig")
+    buf.write("\ufeff")  # the BOM
+    await write_csv(session, buf, period, today, scope_id, deadline)
+    return buf.getvalue().encode("utf-8")
 
 
 def _value(col: str, value: str) -> object:
     """A cell value: numbers as numbers, dates as dates, times local, codes in words."""
     if not value:
-        return value
+        return None
     if col in INT_COLUMNS:
         return int(value)
-    if col in DATE_COLUMNS:  # a datetime at midnight: what Excel stores for a date
-        return datetime.combine(date.fromisoformat(value), time())
+    if col in DATE_COLUMNS:
+        return date.fromisoformat(value)
     if col in DATETIME_COLUMNS:
         return local(datetime.fromisoformat(value)).replace(tzinfo=None)  # Excel has no zones
     if col == "status":
@@ -73,30 +82,58 @@ def _value(col: str, value: str) -> object:
     return value
 
 
-def _cell(ws: WriteOnlyWorksheet, col: str, value: str) -> object:
-    out = _value(col, value)
-    if isinstance(out, datetime):
-        cell = WriteOnlyCell(ws, value=out)
-        cell.number_format = DATE_FORMAT if col in DATE_COLUMNS else DATETIME_FORMAT
-        return cell
-    return xlsx_cell(ws, out)  # a name like "=HYPERLINK(...)" stays text
+WORDS = {"status", "head_party_status", "merged", "secretary_method", "not_merged_reason"}  # looked up once per code
+
+
+def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object]) -> list[object]:
+    """One export row as the XLSX's cell values (``words``: the codes already put in words)."""
+    out: list[object] = []
+    for col in EXPORT_COLUMNS:
+        value = row[col]
+        if not value:
+            out.append(None)
+        elif col in WORDS:
+            key = (col, value)
+            if key not in words:
+                words[key] = _value(col, value)
+            out.append(words[key])
+        elif col in CONVERTED:
+            out.append(_value(col, value))
+        else:
+            out.append(value)
+    return out
+
+
+CONVERTED = INT_COLUMNS | DATE_COLUMNS | DATETIME_COLUMNS | set(WORDED)
+
+
+def xlsx_writer(out: str | IO[bytes]) -> XlsxWriter:
+    """The export's sheet, header written: Vietnamese headers, widths, date formats."""
+    formats = [DATE if c in DATE_COLUMNS else DATETIME if c in DATETIME_COLUMNS else PLAIN for c in EXPORT_COLUMNS]
+    writer = XlsxWriter(out, t("export.sheet"), [WIDTHS.get(c, 14) for c in EXPORT_COLUMNS], formats,
+                        DATE_FORMAT, DATETIME_FORMAT)
+    writer.append([t(f"export.{c}") for c in EXPORT_COLUMNS])
+    return writer
+
+
+async def write_xlsx(session: AsyncSession, out: str | IO[bytes], period: str, today: date,
+                     scope_id: int | None = None, deadline: date | None = None) -> int:
+    """Same columns as the CSV, Vietnamese headers, numbers as numbers, dates as dates, status and party
+    status in words; a filter on the header row. Streamed into ``out`` (a path or a binary file) as the
+    rows arrive; returns the number of villages."""
+    writer = xlsx_writer(out)
+    words: dict[tuple[str, str], object] = {}
+    try:
+        async for row in export_rows(session, period, today, scope_id, deadline):
+            writer.append(xlsx_row(row, words))
+    finally:
+        writer.close()
+    return writer.rows - 1
 
 
 async def export_xlsx(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
                       deadline: date | None = None) -> bytes:
-    """Same columns, Vietnamese headers, numbers as numbers, dates as dates, status and party status in
-    words; a filter on the header row."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(t("export.sheet"))
-    for i, name in enumerate(EXPORT_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
-    ws.freeze_panes = "A2"
-    ws.append([t(f"export.{c}") for c in EXPORT_COLUMNS])
-    rows = 1
-    async for row in export_rows(session, period, today, scope_id, deadline):
-        ws.append([_cell(ws, col, row[col]) for col in EXPORT_COLUMNS])
-        rows += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{rows}"
+    """:func:`write_xlsx` into memory (a small scope; a large one is written to a file)."""
     buf = io.BytesIO()
-    wb.save(buf)
+    await write_xlsx(session, buf, period, today, scope_id, deadline)
     return buf.getvalue()

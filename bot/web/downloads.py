@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
+
 from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, tag
+from bot.web.keys import FILES
 from models.dashboard import unit_by_code
-from reports.export import export_csv, export_xlsx
+from models.files import FileRequest
+from reports.files import BuildConfig, build
 from texts.catalog import t
 
 MIME = {"csv": "text/csv; charset=utf-8",
@@ -25,20 +31,32 @@ async def downloads_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 async def _export(request: web.Request, ctx: Ctx, fmt: str) -> web.StreamResponse:
+    """The file is built off the loop (the bot's file builder, sharing a build in flight; without one,
+    a thread) and streamed from disk."""
     assert ctx.unit is not None
     period = ctx.config.bot.period
-    async with ctx.sessions() as db:
-        unit = ctx.unit
-        code = request.query.get("unit")
-        if code:
+    unit = ctx.unit
+    code = request.query.get("unit")
+    if code:
+        async with ctx.sessions() as db:
             found = await unit_by_code(db, period, code)
             if found is None or not await ctx.within(db, found):
                 return ctx.not_found()
-            unit = found
-        writer = export_xlsx if fmt == "xlsx" else export_csv
-        data = await writer(db, period, ctx.today, unit.id, ctx.rules.congress_deadline)
+        unit = found
+    assert unit.id is not None
+    wanted = FileRequest(fmt, unit.id, ctx.today)
     filename = f"tien-do-{unit.code}-{ctx.today.isoformat()}.{fmt}"
-    return web.Response(body=data, headers=attachment_headers(filename, MIME[fmt]))
+    headers = attachment_headers(filename, MIME[fmt])
+    builder = request.app.get(FILES)
+    if builder is not None:  # the bot's: the file stays in its folder (pruned after a few days)
+        built = await asyncio.shield(builder.file(wanted))
+        assert built.path is not None
+        return web.FileResponse(built.path, headers=headers)
+    with tempfile.TemporaryDirectory() as tmp:  # a web app alone: built in a thread, nothing left behind
+        built = await asyncio.to_thread(build, BuildConfig(ctx.config.database.url, period, ctx.rules, tmp), wanted)
+        assert built.path is not None
+        data = await asyncio.to_thread(Path(built.path).read_bytes)
+    return web.Response(body=data, headers=headers)
 
 
 @page()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.config import Config
+from bot.files import FileBuilder
 from bot.web.chat import WebChatChannel
 from handlers.engine import Engine
 from models.db import DbEngine, SessionFactory
@@ -18,3 +19,4 @@ DIALOG = web.AppKey("dialog", Engine)
 WEB_CHAT = web.AppKey("web_chat", WebChatChannel)  # absent when the web chat is off
 # "leader", "standby" or "single" (no leadership needed); absent when the scheduler is off
 SCHEDULER_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("scheduler_status")
+FILES = web.AppKey("files", FileBuilder)  # the builder of large files (absent: built in a thread)

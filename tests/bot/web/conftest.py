@@ -80,6 +80,7 @@ def make_config(db_path: Path, port: int, **web: object) -> Config:
            "WEB_SECRET_KEY": "test-secret-key"}
     config = load_config(None, env=env)
     config.scheduler.enabled = False
+    config.scheduler.files_dir = str(db_path.parent / "outbox")  # built downloads, not in the work tree
     config.reminders.congress_deadline = None  # the pages' statuses do not depend on the real date
     config.web.login_max_failures = 3
     for key, value in web.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -19,9 +20,10 @@ from tests.conftest import Database
 
 
 @pytest.fixture
-async def both(db: Database) -> AsyncIterator[tuple[app_module.App, dict[str, str], dict[str, str]]]:
+async def both(db: Database, tmp_path: Path) -> AsyncIterator[tuple[app_module.App, dict[str, str], dict[str, str]]]:
     config = load_config(None, env={"DATABASE_URL": db.url, "WEB_SECRET_KEY": "k"})
     config.scheduler.enabled = False
+    config.scheduler.files_dir = str(tmp_path / "outbox")  # built downloads, not in the work tree
     async with db.sessions() as s, s.begin():
         await seed_demo(s, config.bot.period, total_villages=DEMO_VILLAGES)
         passwords, units, _ = parse_demo_lines(await seed_web_demo(s, config.bot.period, config.web.base_url))

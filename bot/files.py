@@ -1,0 +1,139 @@
+"""The file builder: the exports and digests of large scopes, built in a worker process (issue 16).
+
+It polls the outbox for file requests (``models.files``), claims them with a lease, and builds each
+in the process pool — a request for a file that is already being built waits for that build instead
+of starting another (one build per unit, kind and day in flight) — then hands the result to the
+outbox in one transaction; the outbox drain sends it. The event loop only waits: the database reads,
+the rows turned into cells, the zip, the chart all happen in the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from models.clock import utcnow
+from models.db import SessionFactory, transaction
+from models.files import MAX_BUILDS, Claimed, FileRequest, any_waiting, claim_requests
+from reports.files import BuildConfig, Built, build, give_up, hand_over
+
+log = logging.getLogger(__name__)
+
+
+def process_pool(workers: int = 1, nice: int = 10) -> ProcessPoolExecutor:
+    """Worker processes started fresh (``spawn``: nothing of this process's loop or connections), at a
+    lower CPU priority (``nice``): on a busy machine the replies to users go first, the file a little later."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=os.nice, initargs=(nice,))
+
+
+KEEP_BUILT = timedelta(days=3)  # a built file stays this long (the outbox retries for less: MAX_BACKOFF × attempts)
+
+
+def prune_built(files_dir: Path, now: datetime, keep: timedelta = KEEP_BUILT) -> int:
+    """Remove the folders of files built more than ``keep`` ago (``<date>-<token>/``, :mod:`reports.files`);
+    returns how many."""
+    cutoff = (now - keep).date()
+    removed = 0
+    for folder in files_dir.glob("????-??-??-*") if files_dir.is_dir() else ():
+        try:
+            built_on = date.fromisoformat(folder.name[:10])
+        except ValueError:
+            continue
+        if folder.is_dir() and built_on < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+class FileBuilder:
+    def __init__(self, sessions: SessionFactory, cfg: BuildConfig, tz: ZoneInfo, executor: Executor | None = None,
+                 poll_seconds: float = 1.0, clock: Callable[[], datetime] = utcnow) -> None:
+        self.sessions, self.cfg, self.tz, self.clock = sessions, cfg, tz, clock
+        self._executor = executor  # the process pool is started on the first build: an idle bot has none
+        self.poll_seconds = poll_seconds
+        self.builds = 0  # builds started (two requests for one file in flight: one build)
+        self._inflight: dict[tuple[object, ...], asyncio.Future[Built]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.Task[None] | None = None
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = process_pool()
+        return self._executor
+
+    def file(self, request: FileRequest) -> asyncio.Future[Built]:
+        """The build of ``request``'s file: the one in flight, or a new one in the pool."""
+        key = request.same_file
+        found = self._inflight.get(key)
+        if found is not None:
+            return found
+        future = asyncio.wrap_future(self.executor.submit(build, self.cfg, request))
+        self.builds += 1
+        self._inflight[key] = future
+        future.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return future
+
+    async def run_once(self) -> list[asyncio.Task[None]]:
+        """Claim the waiting requests and start serving each; returns the tasks (tests wait for them)."""
+        async with self.sessions() as s:
+            if not await any_waiting(s, self.clock()):
+                return []
+        async with transaction(self.sessions) as s:
+            claimed = await claim_requests(s, self.clock())
+        started = []
+        for job in claimed:
+            task = asyncio.create_task(self._serve(job, self.file(job.request)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started.append(task)
+        return started
+
+    async def _serve(self, job: Claimed, building: asyncio.Future[Built]) -> None:
+        try:
+            built = await asyncio.shield(building)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("building %s failed (try %d)", job.key, job.attempts)
+            if job.attempts >= MAX_BUILDS:
+                async with transaction(self.sessions) as s:
+                    await give_up(s, job, self.clock())
+            return  # otherwise tried again once the lease expires
+        async with transaction(self.sessions) as s:
+            await hand_over(s, job, built, self.tz, self.clock())
+
+    async def _poll(self) -> None:
+        pruned = 0.0
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # the database away: try again at the next poll
+                log.warning("file builder: polling failed", exc_info=True)
+            if time.monotonic() - pruned > 3600:
+                pruned = time.monotonic()
+                await asyncio.to_thread(prune_built, Path(self.cfg.files_dir), self.clock())
+            await asyncio.sleep(self.poll_seconds)
+
+    async def start(self) -> None:
+        self._loop = asyncio.create_task(self._poll(), name="file-builder")
+
+    async def stop(self) -> None:
+        """Stop polling; builds in hand are abandoned (their leases expire, a later start builds them)."""
+        tasks = [t for t in (self._loop, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
