@@ -74,9 +74,23 @@ class Engine:
     async def handle_durable(self, incoming: Incoming, now: datetime | None = None,
                              shape: Shape = list) -> list[Sendable]:
         """One step whose replies are written to the outbox (kind ``reply``) in its transaction, the
-        inbox row of ``incoming.message_id`` marked done in the same one. A redelivery of a handled
-        message returns its replies not yet sent. Raises :class:`Transient` when the database is down."""
-        return await self._run(incoming, now or utcnow(), shape)
+        inbox row of ``incoming.message_id`` marked done in the same one (whenever this returns, the
+        row is marked: the channel need not mark it again). A redelivery of a handled message returns
+        its replies not yet sent. Raises :class:`Transient` when the database is down."""
+        now = now or utcnow()
+        sendables = await self._run(incoming, now, shape)
+        if sendables and sendables[0].row is None and incoming.message_id:  # refused before any step ran
+            await self._mark_only(incoming.channel, incoming.message_id, now)
+        return sendables
+
+    async def _mark_only(self, channel: str, message_id: str, now: datetime) -> None:
+        try:
+            async with transaction(self.sessions) as session:
+                await inbox.mark_done(session, channel, message_id, now)
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            if isinstance(exc, DBAPIError) and not transient(exc):
+                raise
+            raise Transient(str(exc)) from exc
 
     async def _run(self, incoming: Incoming, now: datetime, shape: Shape | None) -> list[Sendable]:
         text = incoming.text or ""

@@ -30,7 +30,7 @@ from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
-from bot.intake import Intake
+from bot.intake import MARKED, Intake
 from bot.settle import Settle, finish
 from handlers.clean import clean_incoming
 from handlers.commands import menu
@@ -96,6 +96,7 @@ class TelegramChannel:
         self.settle = Settle(accounts.sessions)
         self._retry: set[str] = set()  # inbox keys whose step met a database outage
         self._told: set[str] = set()  # ... and whose sender was told to wait
+        self._marked: set[str] = set()  # inbox keys the step's own transaction marked done
         self._poller: asyncio.Task[None] | None = None
         self.application.add_handler(MessageHandler(PRIVATE & filters.TEXT, self._on_text))
         self.application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, self._on_contact))
@@ -254,6 +255,8 @@ class TelegramChannel:
         except BaseException:
             self.progress.done(incoming.account_id)
             raise
+        if incoming.message_id:
+            self._marked.add(incoming.message_id)
         try:
             self._told.discard(incoming.message_id or "")
             if replies and button:
@@ -276,14 +279,19 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.info("telegram: could not tell chat %s to wait: %s", chat.id, exc)
 
-    async def _process(self, row: Pending) -> bool:
-        """One inbox row through the application's handlers; False: try again later."""
+    async def _process(self, row: Pending) -> bool | str:
+        """One inbox row through the application's handlers; False: try again later; MARKED: the
+        dialog step marked the row done in its own transaction."""
         update = Update.de_json(row.payload, self.application.bot)
         self._retry.discard(row.key)
+        self._marked.discard(row.key)
         await self.application.process_update(update)
         if row.key in self._retry:
             self._retry.discard(row.key)
             return False
+        if row.key in self._marked:
+            self._marked.discard(row.key)
+            return MARKED
         return True
 
     async def _close_question(self, update: Update) -> None:
