@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -157,6 +157,23 @@ async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
     result = await conn.execute(_MARK_SENT, {"b_id": row.id, "b_lease": row.lease, "b_now": now,
                                              "b_attempts": row.attempts + 1})
     return bool(result.rowcount)
+
+
+_MARK_SENT_MANY = update(_O).where(
+    _O.c.status == SENDING, tuple_(_O.c.id, _O.c.locked_until).in_(bindparam("b_claims", expanding=True))).values(
+    status=SENT, sent_at=bindparam("b_now"), attempts=_O.c.attempts + 1, locked_until=None,
+    last_error=None).returning(_O.c.id)
+
+
+async def mark_sent_many(session: AsyncSession, rows: Collection[Claimed], now: datetime) -> set[int]:
+    """:func:`mark_sent` for several claimed rows in one statement; the ids marked (a row whose lease
+    expired, or that another claim took over, is left alone). ``attempts + 1`` in SQL is the claim's
+    own count plus one: the status and lease checked say nobody else touched the row."""
+    if not rows:
+        return set()
+    conn = await session.connection()
+    result = await conn.execute(_MARK_SENT_MANY, {"b_claims": [(r.id, r.lease) for r in rows], "b_now": now})
+    return {int(i) for i in result.scalars().all()}
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
