@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from models import outbox
@@ -67,7 +68,7 @@ class Settle:
             now = self.clock()
             try:
                 self.writes += 1
-                marked = await write_retrying(self.sessions, lambda s: outbox.mark_sent_many(s, rows, now))
+                marked = await write_retrying(self.sessions, partial(outbox.mark_sent_many, rows=rows, now=now))
             except BaseException as exc:
                 for row, future in batch:
                     if not future.done():

@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from telegram import BotCommand, InputFile, Message, Update
@@ -25,7 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.channels.base import Route, SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_intake import inbox_key, poll
+from bot.channels.telegram_intake import inbox_item, inbox_key, poll
 from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor, Retries, retry_after_seconds
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
 from bot.channels.telegram_webhook import webhook_handler
@@ -97,6 +98,7 @@ class TelegramChannel:
         self._retry: set[str] = set()  # inbox keys whose step met a database outage
         self._told: set[str] = set()  # ... and whose sender was told to wait
         self._marked: set[str] = set()  # inbox keys the step's own transaction marked done
+        self._parsed: dict[str, Update] = {}  # updates as received, by inbox key: not parsed again
         self._poller: asyncio.Task[None] | None = None
         self.application.add_handler(MessageHandler(PRIVATE & filters.TEXT, self._on_text))
         self.application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, self._on_contact))
@@ -279,10 +281,25 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.info("telegram: could not tell chat %s to wait: %s", chat.id, exc)
 
+    async def accept(self, updates: Sequence[Update], raw: dict[str, Any] | None = None) -> None:
+        """Write updates down in the inbox (raises when that fails: the caller must not acknowledge);
+        the parsed updates are kept for processing (a row recovered after a restart is parsed again)."""
+        items = [inbox_item(u, raw) for u in updates]
+        if len(self._parsed) > 10_000:  # (left behind by redeliveries already in hand, or a stop)
+            self._parsed.clear()
+        for (key, _account, _payload), update in zip(items, updates, strict=True):
+            self._parsed[key] = update
+        try:
+            await self.intake.accept(items)
+        except BaseException:
+            for key, _account, _payload in items:
+                self._parsed.pop(key, None)
+            raise
+
     async def _process(self, row: Pending) -> bool | str:
         """One inbox row through the application's handlers; False: try again later; MARKED: the
         dialog step marked the row done in its own transaction."""
-        update = Update.de_json(row.payload, self.application.bot)
+        update = self._parsed.pop(row.key, None) or Update.de_json(row.payload, self.application.bot)
         self._retry.discard(row.key)
         self._marked.discard(row.key)
         await self.application.process_update(update)
