@@ -80,6 +80,7 @@ class Figures:
     steps: int
     round_trips: float = 0.0  # database round trips per step
     transactions: float = 0.0  # COMMITs per step
+    detail: str = ""  # the round trips by kind
 
 
 class RoundTrips:
@@ -117,6 +118,12 @@ class RoundTrips:
     def total(self) -> int:
         extra = self.begins + (self.checkouts if self.sync.pool._pre_ping else 0) if self.pg else 0
         return self.statements + self.commits + self.rollbacks + extra
+
+    def detail(self, steps: int) -> str:
+        parts = [("statements", self.statements), ("COMMIT", self.commits), ("ROLLBACK", self.rollbacks)]
+        if self.pg:
+            parts += [("BEGIN", self.begins), ("pre-ping", self.checkouts if self.sync.pool._pre_ping else 0)]
+        return " + ".join(f"{n / steps:.2f} {name}" for name, n in parts)
 
     def close(self) -> None:
         for target, name, fn in self.hooks:
@@ -209,6 +216,7 @@ async def run_ours(db_url: str) -> Figures:
             figures = await measure(fake, channel.progress, scripts)
             figures.round_trips = counter.total / figures.steps
             figures.transactions = counter.commits / figures.steps
+            figures.detail = counter.detail(figures.steps)
         finally:
             counter.close()
             await stop(app)
@@ -263,7 +271,8 @@ async def main() -> None:
             print(f"  {kind} run {run}: echo {echo_seq.rate:6.1f} steps/s ({echo_seq.cpu_ms:.2f} ms CPU/step) one at a "
                   f"time, {echo_conc.rate:6.1f} ({echo_conc.cpu_ms:.2f} ms) 32 at once | ours {ours.rate:6.1f} steps/s "
                   f"({ours.cpu_ms:.2f} ms CPU/step, {ours.round_trips:.1f} round trips/step, "
-                  f"{ours.transactions:.2f} transactions/step) | ratio {ratios[-1]:.2f}x, CPU {cpu_ratios[-1]:.2f}x")
+                  f"{ours.transactions:.2f} transactions/step) | ratio {ratios[-1]:.2f}x, CPU {cpu_ratios[-1]:.2f}x\n"
+                  f"      round trips per step: {ours.detail}")
         if ratios:
             worst = min(ratios)
             print(f"  {kind}: steps/s ours / best echo: {', '.join(f'{r:.2f}x' for r in ratios)} "
