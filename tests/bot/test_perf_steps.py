@@ -1,0 +1,110 @@
+"""The cuts of issue 16 keep their guarantees: the "sent" marks of many replies share one
+transaction yet each caller returns only once its own mark is committed (an expired lease is still
+refused); the shared pace books the replies of one moment in one statement, in distinct slots; the
+intake spends no transaction on a row the step marked, and a message refused before any step (too
+long) still has its inbox row marked done."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from bot.intake import MARKED, Intake
+from bot.settle import Settle
+from handlers.messages import Incoming
+from models import inbox, outbox
+from models.db import make_engine, transaction
+from models.pacing import Pace, SharedPace
+from models.tables import ChannelAccount, OutboxMessage
+from tests.conftest import PG_DSN, Database, require_service
+from tests.handlers.chat import NOW
+from tests.handlers.chat import make_engine as make_dialog
+from texts.catalog import t
+
+
+async def claimed_replies(db: Database, n: int) -> list[outbox.Claimed]:
+    async with transaction(db.sessions) as s:
+        account = ChannelAccount(channel="telegram", external_id="77", created_at=NOW)
+        s.add(account)
+        await s.flush()
+        assert account.id is not None
+        return [await outbox.enqueue_reply(s, key=f"reply:telegram:m{i}:0", account_id=account.id,
+                                           channel="telegram", external_id="77", text=f"trả lời {i}", payload=None,
+                                           now=NOW, lease=timedelta(minutes=5)) for i in range(n)]
+
+
+async def test_sent_marks_are_written_together_each_caller_waits_for_its_own(db: Database) -> None:
+    rows = await claimed_replies(db, 12)
+    settle = Settle(db.sessions, clock=lambda: NOW + timedelta(seconds=1))
+    stale = rows[-1]
+    stale = outbox.Claimed(**{**{f: getattr(stale, f) for f in stale.__slots__}, "lease": NOW})  # not our claim
+    results = await asyncio.gather(*(settle.sent(r) for r in [*rows[:-1], stale]))
+    assert results == [True] * 11 + [False]
+    assert settle.writes < len(rows)  # the marks that came together were written together
+    async with db.sessions() as s:
+        stored = {r.key: r for r in (await s.execute(select(OutboxMessage))).scalars().all()}
+    assert all(stored[r.key].status == outbox.SENT and stored[r.key].attempts == 1 for r in rows[:-1])
+    assert stored[stale.key].status == outbox.SENDING and stored[stale.key].attempts == 0  # left to its lease
+    # once written, a mark alone goes at once (nothing waits for company)
+    assert await settle.sent(rows[0]) is False  # already sent: not marked twice
+    assert settle.writes >= 2
+
+
+async def test_replies_booked_at_once_share_one_statement_and_never_a_slot(pg_database: str | None) -> None:
+    require_service(pg_database is not None, f"PostgreSQL does not answer at {PG_DSN}")
+    assert pg_database is not None
+    engine = make_engine(pg_database)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(delete(Pace))
+        now = [1000.0]
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            now[0] += seconds
+
+        pace = SharedPace(engine, "telegram", 30.0, 1.0, clock=lambda: now[0], sleep=sleep)
+        await asyncio.gather(*(pace.turn(f"chat{i}") for i in range(20)))  # (each sleeps its wait, after)
+        assert pace.bookings == 20
+        assert pace.round_trips <= 2  # one for the first, one for the 19 that came meanwhile
+        assert sorted(round(w * 30) for w in waits) == list(range(1, 20))  # 20 distinct slots, 30 a second
+        # a chat asked twice in one batch: the second waits for the chat's next second, as it would alone
+        before = pace.round_trips
+        waits.clear()
+        await asyncio.gather(pace.turn("same"), pace.turn("same"))
+        assert pace.round_trips - before <= 3 and pace.bookings == 22
+        assert max(waits) >= 0.9
+    finally:
+        await engine.dispose()
+
+
+async def test_the_intake_does_not_mark_a_row_the_step_marked(sqlite_db: Database) -> None:
+    seen: list[str] = []
+
+    async def process(row: inbox.Pending) -> bool | str:
+        seen.append(row.key)
+        return MARKED if row.key == "stepped" else True
+
+    intake = Intake(sqlite_db.sessions, "telegram", process)
+    await intake.recover()
+    await intake.accept([("stepped", "u1", {}), ("other", "u2", {})])
+    await intake.idle()
+    assert sorted(seen) == ["other", "stepped"]
+    async with sqlite_db.sessions() as s:
+        # "stepped" said its step marked it (here it did not): the intake wrote nothing for it
+        assert await inbox.is_done(s, "telegram", "stepped") is False
+        assert await inbox.is_done(s, "telegram", "other") is True
+
+
+async def test_a_message_refused_before_any_step_still_has_its_row_marked(db: Database) -> None:
+    engine = make_dialog(db.sessions)
+    text = "x" * (engine.settings.max_message_chars + 1)
+    async with transaction(db.sessions) as s:
+        await inbox.record(s, "telegram", "m9:1", "9", {}, NOW)
+    sent = await engine.handle_durable(Incoming("telegram", "9", text=text, message_id="m9:1"), NOW)
+    assert [s.reply.text for s in sent] == [t("common.too_long", limit=engine.settings.max_message_chars)]
+    async with db.sessions() as s:
+        assert await inbox.is_done(s, "telegram", "m9:1") is True
