@@ -24,7 +24,7 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -60,9 +60,11 @@ def script(code: str) -> list[Step]:
             ("say", "/trangthai")]
 
 
-async def drive(fake: FakeTelegram, progress: Progress, user_id: int, steps: list[Step]) -> None:
-    """One user: send a step, wait until the bot handled it, send the next."""
+async def drive(fake: FakeTelegram, progress: Progress, user_id: int, steps: list[Step],
+                latencies: dict[str, list[float]] | None = None) -> None:
+    """One user: send a step, wait until the bot handled it, send the next (its latency noted by kind)."""
     for done, (kind, arg) in enumerate(steps, start=1):
+        t0 = time.perf_counter()
         if kind == "say":
             fake.user_message(user_id, arg)
         else:
@@ -71,6 +73,8 @@ async def drive(fake: FakeTelegram, progress: Progress, user_id: int, steps: lis
                 for b in row}), None)
             fake.callback(user_id, arg, question["message_id"] if question else 1)
         await progress.wait(done, str(user_id))
+        if latencies is not None:
+            latencies.setdefault(kind, []).append(time.perf_counter() - t0)
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Figures:
     round_trips: float = 0.0  # database round trips per step
     transactions: float = 0.0  # COMMITs per step
     detail: str = ""  # the round trips by kind
+    p50_ms: dict[str, float] = field(default_factory=dict)  # median latency of a typed step, of a tap
 
 
 class RoundTrips:
@@ -131,11 +136,13 @@ class RoundTrips:
 
 
 async def measure(fake: FakeTelegram, progress: Progress, scripts: dict[int, list[Step]]) -> Figures:
+    latencies: dict[str, list[float]] = {}
     cpu0, t0 = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(drive(fake, progress, uid, steps) for uid, steps in scripts.items()))
+    await asyncio.gather(*(drive(fake, progress, uid, steps, latencies) for uid, steps in scripts.items()))
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     steps = sum(len(s) for s in scripts.values())
-    return Figures(steps / wall, 1000 * cpu / steps, steps)
+    return Figures(steps / wall, 1000 * cpu / steps, steps,
+                   p50_ms={k: 1000 * statistics.median(v) for k, v in latencies.items()})
 
 
 async def echo_bot(fake: FakeTelegram, concurrent: int) -> tuple[Application[Any, Any, Any, Any, Any, Any],
@@ -272,7 +279,9 @@ async def main() -> None:
                   f"time, {echo_conc.rate:6.1f} ({echo_conc.cpu_ms:.2f} ms) 32 at once | ours {ours.rate:6.1f} steps/s "
                   f"({ours.cpu_ms:.2f} ms CPU/step, {ours.round_trips:.1f} round trips/step, "
                   f"{ours.transactions:.2f} transactions/step) | ratio {ratios[-1]:.2f}x, CPU {cpu_ratios[-1]:.2f}x\n"
-                  f"      round trips per step: {ours.detail}")
+                  f"      round trips per step: {ours.detail}; p50 latency ours typed "
+                  f"{ours.p50_ms.get('say', 0):.0f} ms, tap {ours.p50_ms.get('tap', 0):.0f} ms (best echo: "
+                  f"{best.p50_ms.get('say', 0):.0f}, {best.p50_ms.get('tap', 0):.0f} ms)")
         if ratios:
             worst = min(ratios)
             print(f"  {kind}: steps/s ours / best echo: {', '.join(f'{r:.2f}x' for r in ratios)} "

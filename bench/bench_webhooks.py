@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bench.common import postgres_url
 from bot.channels.telegram_webhook import SECRET_HEADER
@@ -34,6 +35,7 @@ from models import inbox
 from models.db import make_engine, make_session_factory
 from models.outbox import REPLY, SENT
 from models.tables import ChannelAccount, OutboxMessage, ProcessedMessage
+from models.typed_sql import id_col
 from tests.deploy.workers import HEAD_BASE, HOOK, SECRET, TOKEN, Deployment, Step, script, seed
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -163,11 +165,12 @@ async def one_run(workers: int) -> Run:
                         await d.stop()
                     sends = Counter(int(m["chat"]["id"]) for m in fake.sent)
             async with sessions() as s:
-                accounts = dict((await s.execute(select(ChannelAccount.id, ChannelAccount.external_id))).tuples().all())
-                replies = Counter(accounts[a] for a, in (await s.execute(
-                    select(OutboxMessage.account_id).where(OutboxMessage.kind == REPLY))).all())
+                accounts: dict[int, str] = {int(i): str(e) for i, e in (await s.execute(
+                    select(id_col(ChannelAccount.id), col(ChannelAccount.external_id)))).all()}
+                replies = Counter(accounts[int(a)] for a in (await s.execute(
+                    select(col(OutboxMessage.account_id)).where(col(OutboxMessage.kind) == REPLY))).scalars().all())
                 unsent = (await s.execute(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.kind == REPLY, OutboxMessage.status != SENT))).scalar_one()
+                    col(OutboxMessage.kind) == REPLY, col(OutboxMessage.status) != SENT))).scalar_one()
                 processed = (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one()
                 pending = (await inbox.counts(s))["pending"]
         finally:
