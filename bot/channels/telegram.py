@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -232,13 +232,21 @@ class TelegramChannel:
         query = update.callback_query
         assert query is not None
         chat = update.effective_chat
+        # the press is acknowledged while the step runs: the answer is not on the tap's critical path
+        answering = asyncio.create_task(self._answer(query.answer()))
         try:
-            await query.answer()
+            if chat is None or chat.type != chat.PRIVATE or not query.data:
+                return
+            await self._handle(update, self._incoming(update, choice=query.data), button=True)
+        finally:
+            await answering
+
+    @staticmethod
+    async def _answer(answer: Awaitable[bool]) -> None:
+        try:
+            await answer
         except TelegramError as exc:  # too old, or a network hiccup: the press still counts
             log.info("telegram: answerCallbackQuery failed: %s", exc)
-        if chat is None or chat.type != chat.PRIVATE or not query.data:
-            return
-        await self._handle(update, self._incoming(update, choice=query.data), button=True)
 
     async def _handle(self, update: Update, incoming: Incoming, *, remove_keyboard: bool = False,
                       button: bool = False) -> None:
