@@ -10,7 +10,9 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.pool import QueuePool
 
+from bot.config import Config
 from bot.intake import MARKED, Intake
 from bot.settle import Settle
 from handlers.messages import Incoming
@@ -108,3 +110,18 @@ async def test_a_message_refused_before_any_step_still_has_its_row_marked(db: Da
     assert [s.reply.text for s in sent] == [t("common.too_long", limit=engine.settings.max_message_chars)]
     async with db.sessions() as s:
         assert await inbox.is_done(s, "telegram", "m9:1") is True
+
+
+async def test_postgres_keeps_its_pool_of_connections_and_opens_none_beyond(pg_database: str | None) -> None:
+    """Connections opened beyond the kept pool were closed again at their return: under load each step
+    paid for a new server backend (issue 16). The pool is kept, its size from the config."""
+    require_service(pg_database is not None, f"PostgreSQL does not answer at {PG_DSN}")
+    assert pg_database is not None
+    config = Config.model_validate({"database": {"url": pg_database, "pool_size": 7}})
+    engine = make_engine(config.database.url, pool_size=config.database.pool_size)
+    try:
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, QueuePool) and pool.size() == 7 and pool._max_overflow == 0
+        assert Config.model_validate({}).database.pool_size == 20  # the cap per worker of before: 10 + 10
+    finally:
+        await engine.dispose()
