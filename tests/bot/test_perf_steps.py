@@ -125,3 +125,12 @@ async def test_postgres_keeps_its_pool_of_connections_and_opens_none_beyond(pg_d
         assert Config.model_validate({}).database.pool_size == 20  # the cap per worker of before: 10 + 10
     finally:
         await engine.dispose()
+
+
+async def test_sqlite_keeps_its_pool_of_connections_too(sqlite_db: Database) -> None:
+    engine = make_engine(sqlite_db.url)
+    try:
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, QueuePool) and pool.size() == 20 and pool._max_overflow == 0
+    finally:
+        await engine.dispose()
