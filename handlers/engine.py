@@ -118,11 +118,15 @@ class Engine:
                     shape: Shape | None) -> list[Sendable]:
         channel, message_id = incoming.channel, incoming.message_id
         prefix = f"reply:{channel}:{message_id}:"
-        if message_id and not await insert_ignore(
-                session, ProcessedMessage, channel=channel, message_id=message_id, at=now):
+        # durable on PostgreSQL: the dedupe row and the inbox mark go together, one round trip
+        marked = bool(message_id) and shape is not None and is_postgres(session)
+        if message_id and not (
+                await inbox.first_time_and_done(session, channel, message_id, now) if marked else
+                await insert_ignore(session, ProcessedMessage, channel=channel, message_id=message_id, at=now)):
             if shape is None:
                 return []  # a redelivery: handled once already
-            await inbox.mark_done(session, channel, message_id, now)
+            if not marked:
+                await inbox.mark_done(session, channel, message_id, now)
             rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
             return [Sendable(decode(r.payload, r.text), r) for r in rows]  # what a crash left unsent
         found = (await session.execute(ENTRY_QUERY, {"channel": channel, "external_id": incoming.account_id})).first()
@@ -140,7 +144,7 @@ class Engine:
         await self._dispatch(ctx, state)
         if shape is None:
             return [Sendable(r, None) for r in ctx.replies]
-        if message_id:
+        if message_id and not marked:
             await inbox.mark_done(session, channel, message_id, now)
         assert account.id is not None
         prefix = prefix if message_id else f"reply:{channel}:{secrets.token_hex(8)}:"

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, bindparam, select, update
+from sqlalchemy import DateTime, Index, UniqueConstraint, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -44,6 +44,25 @@ _T = table_of(InboxMessage)
 # Core statements built once (every update runs them): no ORM bookkeeping on the hot path
 _MARK_DONE = update(_T).where(_T.c.channel == bindparam("b_channel"), _T.c.key == bindparam("b_key"),
                               _T.c.done_at.is_(None)).values(done_at=bindparam("b_now"))
+
+
+# PostgreSQL: the dedupe row and the inbox mark of a step in one round trip (both in the step's transaction)
+_FIRST_TIME = text(
+    "WITH fresh AS (INSERT INTO processed_message (channel, message_id, at) VALUES (:channel, :message_id, :at) "
+    "ON CONFLICT DO NOTHING RETURNING 1), "
+    "done AS (UPDATE inbox_message SET done_at = :at WHERE channel = :channel AND key = :key AND done_at IS NULL "
+    "RETURNING 1) "
+    "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM done)").bindparams(
+    bindparam("at", type_=DateTime(timezone=True)))
+
+
+async def first_time_and_done(session: AsyncSession, channel: str, message_id: str, now: datetime) -> bool:
+    """PostgreSQL, in a step's transaction: note ``message_id`` as processed and mark its inbox row done,
+    in one statement; True when it was not processed before (False: a redelivery)."""
+    conn = await session.connection()
+    fresh, _done = (await conn.execute(_FIRST_TIME, {"channel": channel, "message_id": message_id, "at": now,
+                                                     "key": message_id[:120]})).one()
+    return bool(fresh)
 
 
 @lru_cache(maxsize=2)
