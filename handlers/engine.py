@@ -27,10 +27,10 @@ from models import inbox, outbox
 from models.clock import local_date, utcnow
 from models.conversations import (
     ENTRY_QUERY,
+    ENTRY_QUERY_LOCKED,
     StoredState,
     drop_state,
     expire_states,
-    lock_state,
     save_state,
     state_from,
     state_key,
@@ -129,7 +129,8 @@ class Engine:
                 await inbox.mark_done(session, channel, message_id, now)
             rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
             return [Sendable(decode(r.payload, r.text), r) for r in rows]  # what a crash left unsent
-        found = (await session.execute(ENTRY_QUERY, {"channel": channel, "external_id": incoming.account_id})).first()
+        query = ENTRY_QUERY_LOCKED if is_postgres(session) else ENTRY_QUERY  # (two workers, one person: in turn)
+        found = (await session.execute(query, {"channel": channel, "external_id": incoming.account_id})).first()
         if found is None:
             account = await new_account(session, channel, incoming.account_id, now, incoming.display_name)
             person = unit = state = None
@@ -137,8 +138,6 @@ class Engine:
             account, person, unit, *rest = found
             seen(account, now)
             state = state_from(tuple(rest))
-            if state is not None and is_postgres(session):
-                state = await lock_state(session, state)  # two workers, one person: in turn
         ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
                       now=now, today=local_date(now, self.settings.tz), settings=self.settings)
         await self._dispatch(ctx, state)

@@ -9,19 +9,20 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.pool import QueuePool
+from sqlmodel import SQLModel
 
 from bot.config import Config
 from bot.intake import MARKED, Intake
 from bot.settle import Settle
 from handlers.messages import Incoming
 from models import inbox, outbox
-from models.db import make_engine, transaction
+from models.db import make_engine, make_session_factory, transaction
 from models.pacing import Pace, SharedPace
 from models.tables import ChannelAccount, OutboxMessage
 from tests.conftest import PG_DSN, Database, require_service
-from tests.handlers.chat import NOW
+from tests.handlers.chat import NOW, invite, make_province
 from tests.handlers.chat import make_engine as make_dialog
 from texts.catalog import t
 
@@ -132,5 +133,51 @@ async def test_sqlite_keeps_its_pool_of_connections_too(sqlite_db: Database) -> 
     try:
         pool = engine.sync_engine.pool
         assert isinstance(pool, QueuePool) and pool.size() == 20 and pool._max_overflow == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_on_postgres_a_step_waits_for_the_persons_row_lock_and_reads_the_state_after_it(
+        pg_database: str | None) -> None:
+    """The state is read under its row lock in the same query as the account (issue 16: one round trip
+    less): a step of the same person on another worker holding the row makes this one wait, and this one
+    then sees what the other committed (here: the conversation dropped), not the state of before."""
+    require_service(pg_database is not None, f"PostgreSQL does not answer at {PG_DSN}")
+    assert pg_database is not None
+    engine = make_engine(pg_database)
+    sessions = make_session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        dialog = make_dialog(sessions)
+        province = await make_province(sessions)
+        code = await invite(sessions, province.villages[0])
+
+        async def say(words: str, n: int) -> str:
+            sent = await dialog.handle_durable(Incoming("telegram", "9001", text=words, message_id=f"m9001:{n}"),
+                                               NOW + timedelta(minutes=n))
+            return "\n".join(s.reply.text for s in sent)
+
+        await say(f"/start {code}", 1)
+        assert t("election.ask.election_date") in await say("/baucu", 2)
+        async with transaction(sessions) as other:  # the other worker, in the middle of this person's step
+            state_id = (await other.execute(text("SELECT id FROM conversation_state FOR UPDATE"))).scalar_one()
+            step = asyncio.create_task(say("15/12/2024", 3))
+
+            async def waiting() -> bool:
+                async with engine.connect() as conn:
+                    return bool((await conn.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"))).scalar())
+
+            while not await waiting():  # this step waits on the row lock
+                assert not step.done(), await step
+                await asyncio.sleep(0.01)
+            await other.execute(text("DELETE FROM conversation_state WHERE id = :id"), {"id": state_id})
+        reply = await step
+        assert t("election.ask.head_name") not in reply  # it saw the conversation gone, not the old step
+        async with sessions() as s:
+            assert (await s.execute(text("SELECT count(*) FROM conversation_state"))).scalar() == 0
     finally:
         await engine.dispose()
