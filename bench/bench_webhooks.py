@@ -2,7 +2,7 @@
 one PostgreSQL, behind a round-robin dispatcher (each update to the next worker, so one head's steps
 alternate between the workers), against the stand-in Bot API with Telegram's pacing off.
 
-    python -m bench webhooks        (BENCH_WEBHOOK_HEADS=40 BENCH_WEBHOOK_RUNS=2)
+    python -m bench webhooks        (BENCH_WEBHOOK_HEADS=80 BENCH_WEBHOOK_RUNS=2)
 
 Each of the heads binds, reports an election and asks the status (10 steps), waiting for the answer
 to each step before the next. Runs alternate (1 worker, 2 workers, 1, 2, …) on a fresh database each.
@@ -39,7 +39,7 @@ from models.typed_sql import id_col
 from tests.deploy.workers import HEAD_BASE, HOOK, SECRET, TOKEN, Deployment, Step, script, seed
 from tests.fakes.telegram_api import FakeTelegram
 
-HEADS = int(os.environ.get("BENCH_WEBHOOK_HEADS", "40"))
+HEADS = int(os.environ.get("BENCH_WEBHOOK_HEADS", "80"))  # 40 gives runs of 1-3 s: too short to compare
 RUNS = int(os.environ.get("BENCH_WEBHOOK_RUNS", "2"))
 WAIT = 60.0  # a step not answered within this is lost
 
