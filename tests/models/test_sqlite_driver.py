@@ -256,3 +256,35 @@ async def test_the_gate_is_given_back_after_a_failure_and_waits_no_longer_than_t
             assert (await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all() == [2, 4]
     finally:
         await engine.dispose()
+
+
+async def test_a_writer_cancelled_mid_statement_gives_the_gate_back(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FastConnection, "gate_timeout", 10.0)  # a leaked gate fails the last write, not hangs
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}")
+    sessions = make_session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        started = asyncio.Event()
+
+        async def long_write() -> None:
+            async with transaction(sessions) as s:
+                await s.execute(text("INSERT INTO t VALUES (1)"))
+                started.set()
+                await s.execute(text(  # a statement that runs for a while on the connection's thread
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+                    "INSERT INTO t SELECT max(x) FROM c"))
+
+        writer = asyncio.create_task(long_write())
+        await started.wait()
+        await asyncio.sleep(0)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        async with transaction(sessions) as s:  # the gate is free again
+            await s.execute(text("INSERT INTO t VALUES (2)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [2]  # the first rolled back
+    finally:
+        await engine.dispose()
