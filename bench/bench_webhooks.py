@@ -183,6 +183,10 @@ async def one_run(workers: int) -> Run:
 async def main() -> None:
     print(f"{HEADS} heads x {len(script('X'))} steps, webhook mode, round-robin over the workers, one PostgreSQL, "
           f"pacing off; 1 and 2 workers alternated, {RUNS} runs each; {os.cpu_count()} CPU cores here")
+    async with postgres_url() as url:
+        if url is None:
+            print("  PostgreSQL does not answer: skipped")
+            return
     rates: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(RUNS):
         for workers in (1, 2):
