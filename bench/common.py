@@ -52,6 +52,29 @@ async def scratch(kind: str) -> AsyncIterator[SessionFactory | None]:
         await admin.close()
 
 
+@asynccontextmanager
+async def postgres_url() -> AsyncIterator[str | None]:
+    """The URL of an empty scratch PostgreSQL database (``bench_<pid>_<n>``), dropped afterwards; None
+    when PostgreSQL does not answer."""
+    global _made
+    _made += 1
+    name = f"bench_{os.getpid()}_{_made}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        yield None
+        return
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+_made = 0
+
+
 async def timed(fn: Callable[[], Awaitable[object]], repeat: int = 7) -> float:
     """Median wall time in seconds of ``repeat`` runs, after one warm-up run."""
     await fn()

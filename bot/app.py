@@ -109,7 +109,7 @@ def shared_telegram_limiter(config: Config, engine: AsyncEngine) -> SharedChatRa
 async def build(config: Config) -> App:
     stack = AsyncExitStack()
     try:
-        engine = make_engine(config.database.url, echo=config.database.echo)
+        engine = make_engine(config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
         stack.push_async_callback(engine.dispose)
         sessions = make_session_factory(engine)
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)))

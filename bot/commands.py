@@ -17,7 +17,7 @@ from models.db import SessionFactory, make_engine, make_session_factory, transac
 
 @asynccontextmanager
 async def _database(config: Config) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
-    engine = make_engine(config.database.url, echo=config.database.echo)
+    engine = make_engine(config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
     try:
         yield engine, make_session_factory(engine)
     finally:

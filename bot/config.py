@@ -48,6 +48,7 @@ def _conflict(key: str, message: str) -> PydanticCustomError:
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/bot.sqlite3"
     echo: bool = False
+    pool_size: int = Field(20, ge=1)  # PostgreSQL connections per worker (kept open; none beyond)
 
     @field_validator("url")
     @classmethod

@@ -7,7 +7,8 @@ processed from there, one account's updates at a time and in order.
 - Processing runs in the background, a worker per account with pending rows. ``process`` returns
   False when the database was unreachable: the row is tried again after a pause, the account's later
   rows wait behind it. The inbox row is marked done in the dialog step's own transaction; the worker
-  marks it again afterwards for updates that never reach the engine (idempotent).
+  marks it afterwards for updates that never reach the engine (``process`` returned True), and
+  spends no transaction on it when ``process`` returns :data:`MARKED` (the step marked it already).
 - :meth:`Intake.recover` (at start) queues what a crash left unprocessed. Nothing is processed before
   it ran (a webhook may deliver before the channel starts), and each account's rows are taken lowest
   inbox id first, so a recovered row goes before a newer one already queued.
@@ -32,7 +33,8 @@ from models.db import DbSession, SessionFactory, transaction, write_retrying
 
 log = logging.getLogger(__name__)
 
-Process = Callable[[inbox.Pending], Awaitable[bool]]
+MARKED = "marked"  # what ``process`` returns when the row was marked done in the step's own transaction
+Process = Callable[[inbox.Pending], Awaitable[bool | str]]
 Item = tuple[str, str, dict[str, Any]]  # key, account, payload
 
 
@@ -115,8 +117,11 @@ class Intake:
 
     async def _one(self, row: inbox.Pending) -> bool:
         try:
-            if not await self.process(row):
+            outcome = await self.process(row)
+            if not outcome:
                 return False
+            if outcome == MARKED:
+                return True
         except Exception:
             log.exception("%s: processing update %s failed; it is not tried again", self.channel, row.key)
         now = self.clock()

@@ -28,10 +28,10 @@ from models import inbox, outbox
 from models.clock import local_date, utcnow
 from models.conversations import (
     ENTRY_QUERY,
+    ENTRY_QUERY_LOCKED,
     StoredState,
     drop_state,
     expire_states,
-    lock_state,
     save_state,
     state_from,
     state_key,
@@ -75,9 +75,23 @@ class Engine:
     async def handle_durable(self, incoming: Incoming, now: datetime | None = None,
                              shape: Shape = list) -> list[Sendable]:
         """One step whose replies are written to the outbox (kind ``reply``) in its transaction, the
-        inbox row of ``incoming.message_id`` marked done in the same one. A redelivery of a handled
-        message returns its replies not yet sent. Raises :class:`Transient` when the database is down."""
-        return await self._run(incoming, now or utcnow(), shape)
+        inbox row of ``incoming.message_id`` marked done in the same one (whenever this returns, the
+        row is marked: the channel need not mark it again). A redelivery of a handled message returns
+        its replies not yet sent. Raises :class:`Transient` when the database is down."""
+        now = now or utcnow()
+        sendables = await self._run(incoming, now, shape)
+        if sendables and sendables[0].row is None and incoming.message_id:  # refused before any step ran
+            await self._mark_only(incoming.channel, incoming.message_id, now)
+        return sendables
+
+    async def _mark_only(self, channel: str, message_id: str, now: datetime) -> None:
+        try:
+            async with transaction(self.sessions) as session:
+                await inbox.mark_done(session, channel, message_id, now)
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            if isinstance(exc, DBAPIError) and not transient(exc):
+                raise
+            raise Transient(str(exc)) from exc
 
     async def _run(self, incoming: Incoming, now: datetime, shape: Shape | None) -> list[Sendable]:
         text = incoming.text or ""
@@ -105,14 +119,19 @@ class Engine:
                     shape: Shape | None) -> list[Sendable]:
         channel, message_id = incoming.channel, incoming.message_id
         prefix = f"reply:{channel}:{message_id}:"
-        if message_id and not await insert_ignore(
-                session, ProcessedMessage, channel=channel, message_id=message_id, at=now):
+        # durable on PostgreSQL: the dedupe row and the inbox mark go together, one round trip
+        marked = bool(message_id) and shape is not None and is_postgres(session)
+        if message_id and not (
+                await inbox.first_time_and_done(session, channel, message_id, now) if marked else
+                await insert_ignore(session, ProcessedMessage, channel=channel, message_id=message_id, at=now)):
             if shape is None:
                 return []  # a redelivery: handled once already
-            await inbox.mark_done(session, channel, message_id, now)
+            if not marked:
+                await inbox.mark_done(session, channel, message_id, now)
             rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
             return [Sendable(decode(r.payload, r.text), r) for r in rows]  # what a crash left unsent
-        found = (await session.execute(ENTRY_QUERY, {"channel": channel, "external_id": incoming.account_id})).first()
+        query = ENTRY_QUERY_LOCKED if is_postgres(session) else ENTRY_QUERY  # (two workers, one person: in turn)
+        found = (await session.execute(query, {"channel": channel, "external_id": incoming.account_id})).first()
         if found is None:
             account = await new_account(session, channel, incoming.account_id, now, incoming.display_name)
             person = unit = state = None
@@ -120,14 +139,12 @@ class Engine:
             account, person, unit, *rest = found
             seen(account, now)
             state = state_from(tuple(rest))
-            if state is not None and is_postgres(session):
-                state = await lock_state(session, state)  # two workers, one person: in turn
         ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
                       now=now, today=local_date(now, self.settings.tz), settings=self.settings)
         await self._dispatch(ctx, state)
         if shape is None:
             return [Sendable(r, None) for r in ctx.replies]
-        if message_id:
+        if message_id and not marked:
             await inbox.mark_done(session, channel, message_id, now)
         assert account.id is not None
         prefix = prefix if message_id else f"reply:{channel}:{secrets.token_hex(8)}:"

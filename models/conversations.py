@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, delete, insert, literal, select, update
+from sqlalchemy import String, bindparam, case, cast, delete, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,7 +29,10 @@ _KEY = case((col(Person.id).is_not(None), literal("person:") + cast(Person.id, S
             else_=literal("account:") + cast(ChannelAccount.id, String))
 # the account, its person, unit and conversation state: one query, built once
 ENTRY_QUERY = account_query(*_COLUMNS).outerjoin(_T, _T.c.key == _KEY)
-_LOCK = select(*_COLUMNS).where(_T.c.id == bindparam("state_id")).with_for_update()
+# PostgreSQL: the same, the state row read under its row lock (two workers take one person's messages in
+# turn) in the same round trip: a LATERAL sub-select FOR UPDATE (before issue 16 a second query re-read it so)
+_LOCKED_STATE = select(*_COLUMNS).where(_T.c.key == _KEY).with_for_update().lateral("state")
+ENTRY_QUERY_LOCKED = account_query(*_LOCKED_STATE.c).outerjoin(_LOCKED_STATE, true())
 _INSERT = insert(_T)
 _UPDATE = update(_T).where(_T.c.id == bindparam("state_id"))
 _DELETE = delete(_T).where(_T.c.id == bindparam("state_id"))
@@ -48,12 +51,6 @@ class StoredState:
 def state_from(values: tuple[Any, ...]) -> StoredState | None:
     """The state part of an ENTRY_QUERY row (its last six values), or None."""
     return None if values[0] is None else StoredState(*values)
-
-
-async def lock_state(session: AsyncSession, state: StoredState) -> StoredState | None:
-    """Re-read the row under a row lock (PostgreSQL: two workers take one person's messages in turn)."""
-    row = (await session.execute(_LOCK, {"state_id": state.id})).first()
-    return None if row is None else StoredState(*row)
 
 
 async def save_state(session: AsyncSession, state: StoredState | None, *, key: str, flow: str, step: str,

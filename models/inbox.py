@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, select, update
+from sqlalchemy import DateTime, Index, UniqueConstraint, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from models.db import insert_ignore
-from models.typed_sql import id_col, rowcount
+from models.typed_sql import id_col, table_of
 
 
 class InboxMessage(SQLModel, table=True):
@@ -40,6 +40,43 @@ class InboxMessage(SQLModel, table=True):
     done_at: datetime | None = None
 
 
+_T = table_of(InboxMessage)
+# Core statements built once (every update runs them): no ORM bookkeeping on the hot path
+_MARK_DONE = update(_T).where(_T.c.channel == bindparam("b_channel"), _T.c.key == bindparam("b_key"),
+                              _T.c.done_at.is_(None)).values(done_at=bindparam("b_now"))
+
+
+# PostgreSQL: the dedupe row and the inbox mark of a step in one round trip (both in the step's transaction)
+_FIRST_TIME = text(
+    "WITH fresh AS (INSERT INTO processed_message (channel, message_id, at) VALUES (:channel, :message_id, :at) "
+    "ON CONFLICT DO NOTHING RETURNING 1), "
+    "done AS (UPDATE inbox_message SET done_at = :at WHERE channel = :channel AND key = :key AND done_at IS NULL "
+    "RETURNING 1) "
+    "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM done)").bindparams(
+    bindparam("at", type_=DateTime(timezone=True)))
+
+
+async def first_time_and_done(session: AsyncSession, channel: str, message_id: str, now: datetime) -> bool:
+    """PostgreSQL, in a step's transaction: note ``message_id`` as processed and mark its inbox row done,
+    in one statement; True when it was not processed before (False: a redelivery)."""
+    conn = await session.connection()
+    fresh, _done = (await conn.execute(_FIRST_TIME, {"channel": channel, "message_id": message_id, "at": now,
+                                                     "key": message_id[:120]})).one()
+    return bool(fresh)
+
+
+@lru_cache(maxsize=2)
+def _record_stmt(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new row's id, or no row for a redelivery."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(_T).on_conflict_do_nothing().returning(_T.c.id)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(_T).on_conflict_do_nothing().returning(_T.c.id)
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     id: int
@@ -52,12 +89,12 @@ async def record(session: AsyncSession, channel: str, key: str, account: str, pa
                  now: datetime) -> Pending | None:
     """Write an update down; None when this key is already there (a redelivery)."""
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    if not await insert_ignore(session, InboxMessage, channel=channel, key=key[:120], account=account[:64],
-                               payload=raw, received_at=now):
-        return None
-    row_id = (await session.execute(select(id_col(InboxMessage.id)).where(
-        col(InboxMessage.channel) == channel, col(InboxMessage.key) == key[:120]))).scalar_one()
-    return Pending(row_id, key[:120], account[:64], payload)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    conn = await session.connection()  # one round trip: the insert says its id
+    row_id = (await conn.execute(_record_stmt(dialect), {
+        "channel": channel, "key": key[:120], "account": account[:64], "payload": raw,
+        "received_at": now})).scalar()
+    return None if row_id is None else Pending(int(row_id), key[:120], account[:64], payload)
 
 
 async def is_done(session: AsyncSession, channel: str, key: str) -> bool | None:
@@ -78,10 +115,9 @@ async def pending(session: AsyncSession, channel: str, limit: int = 1000) -> lis
 
 async def mark_done(session: AsyncSession, channel: str, key: str, now: datetime) -> bool:
     """The update is processed (in the transaction of its dialog step); False if it already was."""
-    result = await session.execute(update(InboxMessage).where(
-        col(InboxMessage.channel) == channel, col(InboxMessage.key) == key[:120],
-        col(InboxMessage.done_at).is_(None)).values(done_at=now))
-    return bool(rowcount(result))
+    conn = await session.connection()
+    result = await conn.execute(_MARK_DONE, {"b_channel": channel, "b_key": key[:120], "b_now": now})
+    return bool(result.rowcount)
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from models.tables import ChannelAccount, OutboxMessage
-from models.typed_sql import id_col, rowcount
+from models.typed_sql import id_col, rowcount, table_of
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 PENDING, SENDING, SENT, DEAD, SKIPPED = "pending", "sending", "sent", "dead", "skipped"
 REPLY = "reply"  # the answer to an incoming message: sent at once by its channel, drained first
 MAX_BACKOFF = timedelta(hours=1)
+_O = table_of(OutboxMessage)
+# Core statements built once for what every conversation step does (no ORM unit of work on the hot path)
+_INSERT_REPLY = insert(_O).returning(_O.c.id)
+_MARK_SENT = update(_O).where(_O.c.id == bindparam("b_id"), _O.c.status == SENDING,
+                              _O.c.locked_until == bindparam("b_lease")).values(
+    status=SENT, sent_at=bindparam("b_now"), attempts=bindparam("b_attempts"), locked_until=None, last_error=None)
 
 
 def _insert_for(session: AsyncSession) -> Callable[[type[SQLModel]], PgInsert | SqliteInsert]:
@@ -117,12 +123,12 @@ async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, cha
     """A reply, written in the transaction of the step that produced it and claimed at once by the
     channel that will send it; if that process dies, the lease expires and the drain sends it."""
     until = now + lease
-    row = OutboxMessage(key=key, kind=REPLY, account_id=account_id, text=text, payload=payload, status=SENDING,
-                        attempts=0, next_attempt_at=now, locked_until=until, created_at=now)
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    return Claimed(row.id, key, REPLY, text, None, 0, account_id, channel, external_id, False, lease=until,
+    conn = await session.connection()
+    row_id = (await conn.execute(_INSERT_REPLY, {
+        "key": key, "kind": REPLY, "account_id": account_id, "village_id": None, "text": text,
+        "attachment_path": None, "payload": payload, "status": SENDING, "attempts": 0, "next_attempt_at": now,
+        "locked_until": until, "last_error": None, "created_at": now, "sent_at": None})).scalar_one()
+    return Claimed(int(row_id), key, REPLY, text, None, 0, account_id, channel, external_id, False, lease=until,
                    payload=payload)
 
 
@@ -147,9 +153,27 @@ def _mine(row: Claimed) -> ColumnElement[bool]:
 
 
 async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
-    result = await session.execute(update(OutboxMessage).where(_mine(row)).values(
-        status=SENT, sent_at=now, attempts=row.attempts + 1, locked_until=None, last_error=None))
-    return bool(rowcount(result))
+    conn = await session.connection()
+    result = await conn.execute(_MARK_SENT, {"b_id": row.id, "b_lease": row.lease, "b_now": now,
+                                             "b_attempts": row.attempts + 1})
+    return bool(result.rowcount)
+
+
+_MARK_SENT_MANY = update(_O).where(
+    _O.c.status == SENDING, tuple_(_O.c.id, _O.c.locked_until).in_(bindparam("b_claims", expanding=True))).values(
+    status=SENT, sent_at=bindparam("b_now"), attempts=_O.c.attempts + 1, locked_until=None,
+    last_error=None).returning(_O.c.id)
+
+
+async def mark_sent_many(session: AsyncSession, rows: Collection[Claimed], now: datetime) -> set[int]:
+    """:func:`mark_sent` for several claimed rows in one statement; the ids marked (a row whose lease
+    expired, or that another claim took over, is left alone). ``attempts + 1`` in SQL is the claim's
+    own count plus one: the status and lease checked say nobody else touched the row."""
+    if not rows:
+        return set()
+    conn = await session.connection()
+    result = await conn.execute(_MARK_SENT_MANY, {"b_claims": [(r.id, r.lease) for r in rows], "b_now": now})
+    return {int(i) for i in result.scalars().all()}
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:

@@ -9,13 +9,23 @@ writers queue instead of deadlocking when a read turns into a write), ``BEGIN DE
 read (no write lock: it neither waits for a writer nor holds one up; WAL gives it one snapshot).
 Everything still runs on aiosqlite's thread, so the event loop never blocks on the database.
 Plugged in through ``create_async_engine(module=...)``.
+
+Write transactions of one process queue in a FIFO gate (an ``asyncio.Lock`` per database file and
+event loop) before their ``BEGIN IMMEDIATE``: SQLite lets one writer in at a time anyway, but a
+writer that finds the lock taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) and polls,
+so under load most of a step's time went into those sleeps while the lock stood free. Through the
+gate the next writer starts the moment the previous one commits. The busy timeout still applies to
+other processes (the CLI) and to the gate itself: a writer waits at most that long, then fails as
+SQLite would ("database is locked").
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import types
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,6 +33,14 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 
 CHUNK = 1000  # rows fetched with the statement; a larger result is fetched CHUNK rows per job
+IMMEDIATE = "BEGIN IMMEDIATE"
+# the write gates: per event loop, per database file
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
+
+
+def _gate(database: str) -> asyncio.Lock:
+    gates = _GATES.setdefault(asyncio.get_running_loop(), {})
+    return gates.setdefault(database, asyncio.Lock())
 
 
 class FastCursor:
@@ -64,10 +82,14 @@ class FastCursor:
             cur.close()
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> FastCursor:
+        if self._conn._begin_pending == IMMEDIATE:
+            await self._conn.enter_write()
         await self._conn._execute(self._run, sql, parameters, False)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> FastCursor:
+        if self._conn._begin_pending == IMMEDIATE:
+            await self._conn.enter_write()
         await self._conn._execute(self._run, sql, parameters, True)
         return self
 
@@ -107,10 +129,31 @@ class FastCursor:
 
 class FastConnection(aiosqlite.Connection):
     _begin_pending: str | None = None  # the BEGIN to send with the next statement
+    database: str | None = None  # the file (None: in memory, nobody else writes to it)
+    gate_timeout = 30.0  # seconds a writer waits for the gate (the busy timeout)
+    _holding: asyncio.Lock | None = None  # the write gate this connection holds
 
     def begin_immediate(self) -> None:
         """Start a write transaction with the next statement (one job for both)."""
-        self._begin_pending = "BEGIN IMMEDIATE"
+        self._begin_pending = IMMEDIATE
+
+    async def enter_write(self) -> None:
+        """Wait for this process's turn to write to the file (before the ``BEGIN IMMEDIATE``)."""
+        if self.database is None or self._holding is not None:
+            return
+        gate = _gate(self.database)
+        try:
+            async with asyncio.timeout(self.gate_timeout):
+                await gate.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        self._holding = gate
+
+    def leave_write(self) -> None:
+        """The transaction ended (committed, rolled back, or the connection is gone)."""
+        gate, self._holding = self._holding, None
+        if gate is not None:
+            gate.release()
 
     def begin_deferred(self) -> None:
         """Make the transaction about to start a read transaction: it takes the write lock only if it
@@ -122,19 +165,32 @@ class FastConnection(aiosqlite.Connection):
         if self._begin_pending is not None:  # nothing was executed: there is no transaction to end
             self._begin_pending = None
             return
-        await super().commit()
+        try:
+            await super().commit()
+        finally:
+            self.leave_write()
 
     async def rollback(self) -> None:
         if self._begin_pending is not None:
             self._begin_pending = None
             return
-        await super().rollback()
+        try:
+            await super().rollback()
+        finally:
+            self.leave_write()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.leave_write()
 
     def stop(self) -> asyncio.Future[Any] | None:
         """Stop the thread once. aiosqlite queues a stop job on every call, but the thread ends at the first:
         a ``close()`` after a ``stop()`` (SQLAlchemy terminating a cancelled connection runs its graceful
         close, shielded, beside the forced stop) then waited for ever on a job nobody runs, and the event
         loop could not close (a test run hung in teardown)."""
+        self.leave_write()  # (the thread's close rolls back whatever was open)
         if not self._running:
             return None
         return super().stop()
@@ -149,7 +205,10 @@ def connect(database: str, **kwargs: Any) -> FastConnection:
         conn: sqlite3.Connection = sqlite3.connect(database, **kwargs)
         return conn
 
-    return FastConnection(connector, 64)
+    conn = FastConnection(connector, 64)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        conn.database = os.path.abspath(database)
+    return conn
 
 
 _module = types.SimpleNamespace(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,12 +26,12 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.channels.base import Route, SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_intake import inbox_key, poll
+from bot.channels.telegram_intake import inbox_item, inbox_key, poll
 from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor, Retries, retry_after_seconds
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
-from bot.intake import Intake
+from bot.intake import MARKED, Intake
 from bot.settle import Settle, finish
 from handlers.clean import clean_incoming
 from handlers.commands import menu
@@ -98,6 +98,8 @@ class TelegramChannel:
         self.settle = Settle(accounts.sessions)
         self._retry: set[str] = set()  # inbox keys whose step met a database outage
         self._told: set[str] = set()  # ... and whose sender was told to wait
+        self._marked: set[str] = set()  # inbox keys the step's own transaction marked done
+        self._parsed: dict[str, Update] = {}  # updates as received, by inbox key: not parsed again
         self._poller: asyncio.Task[None] | None = None
         self.application.add_handler(MessageHandler(PRIVATE & filters.TEXT, self._on_text))
         self.application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, self._on_contact))
@@ -251,13 +253,21 @@ class TelegramChannel:
         query = update.callback_query
         assert query is not None
         chat = update.effective_chat
+        # the press is acknowledged while the step runs: the answer is not on the tap's critical path
+        answering = asyncio.create_task(self._answer(query.answer()))
         try:
-            await query.answer()
+            if chat is None or chat.type != chat.PRIVATE or not query.data:
+                return
+            await self._handle(update, self._incoming(update, choice=query.data), button=True)
+        finally:
+            await answering
+
+    @staticmethod
+    async def _answer(answer: Awaitable[bool]) -> None:
+        try:
+            await answer
         except TelegramError as exc:  # too old, or a network hiccup: the press still counts
             log.info("telegram: answerCallbackQuery failed: %s", exc)
-        if chat is None or chat.type != chat.PRIVATE or not query.data:
-            return
-        await self._handle(update, self._incoming(update, choice=query.data), button=True)
 
     async def _handle(self, update: Update, incoming: Incoming, *, remove_keyboard: bool = False,
                       button: bool = False) -> None:
@@ -276,6 +286,8 @@ class TelegramChannel:
         except BaseException:
             self.progress.done(incoming.account_id)
             raise
+        if incoming.message_id:
+            self._marked.add(incoming.message_id)
         try:
             self._told.discard(incoming.message_id or "")
             if replies and button:
@@ -298,14 +310,34 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.info("telegram: could not tell chat %s to wait: %s", chat.id, exc)
 
-    async def _process(self, row: Pending) -> bool:
-        """One inbox row through the application's handlers; False: try again later."""
-        update = Update.de_json(row.payload, self.application.bot)
+    async def accept(self, updates: Sequence[Update], raw: dict[str, Any] | None = None) -> None:
+        """Write updates down in the inbox (raises when that fails: the caller must not acknowledge);
+        the parsed updates are kept for processing (a row recovered after a restart is parsed again)."""
+        items = [inbox_item(u, raw) for u in updates]
+        if len(self._parsed) > 10_000:  # (left behind by redeliveries already in hand, or a stop)
+            self._parsed.clear()
+        for (key, _account, _payload), update in zip(items, updates, strict=True):
+            self._parsed[key] = update
+        try:
+            await self.intake.accept(items)
+        except BaseException:
+            for key, _account, _payload in items:
+                self._parsed.pop(key, None)
+            raise
+
+    async def _process(self, row: Pending) -> bool | str:
+        """One inbox row through the application's handlers; False: try again later; MARKED: the
+        dialog step marked the row done in its own transaction."""
+        update = self._parsed.pop(row.key, None) or Update.de_json(row.payload, self.application.bot)
         self._retry.discard(row.key)
+        self._marked.discard(row.key)
         await self.application.process_update(update)
         if row.key in self._retry:
             self._retry.discard(row.key)
             return False
+        if row.key in self._marked:
+            self._marked.discard(row.key)
+            return MARKED
         return True
 
     async def _close_question(self, update: Update) -> None:

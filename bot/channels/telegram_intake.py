@@ -73,7 +73,7 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
         if not updates:
             continue
         try:
-            await channel.intake.accept([inbox_item(u) for u in updates])
+            await channel.accept(updates)
         except Exception as exc:  # the database is down: keep the offset, fetch the batch again later
             delay = db_backoff.next()
             log.warning("telegram: could not write %d update(s) down (%s); fetching them again in %.1fs",

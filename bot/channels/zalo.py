@@ -57,7 +57,7 @@ from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, parse_update
 from bot.config import WebConfig, ZaloConfig
-from bot.intake import Intake, Item
+from bot.intake import MARKED, Intake, Item
 from bot.settle import Settle, finish
 from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import IncomingPhoto, Reply
@@ -278,7 +278,7 @@ class ZaloChannel:
         except Exception as exc:  # the notice is a courtesy
             log.info("zalo: could not tell chat %s to wait: %s", update.chat_id, exc)
 
-    async def _process(self, row: Pending) -> bool:
+    async def _process(self, row: Pending) -> bool | str:
         """One inbox row; False when the database was unreachable (tried again later)."""
         update = parse_update(row.payload)
         if update is None:
@@ -304,7 +304,9 @@ class ZaloChannel:
         self._unsupported_said[update.chat_id] = now
         return True
 
-    async def _handle(self, update: ZaloUpdate, key: str) -> bool:
+    async def _handle(self, update: ZaloUpdate, key: str) -> bool | str:
+        """True when handled; MARKED when the dialog step also marked the inbox row done; False: again later."""
+        marked = False
         if update.fallback_key is not None:
             if not self._fallback_due(update):
                 return True
@@ -318,6 +320,7 @@ class ZaloChannel:
                 if update.photo_url:  # fetched here, after the inbox has the update: nothing is lost if it fails
                     incoming = replace(incoming, photo=await self._fetch_photo(update.photo_url))
                 replies = await self.dialog.handle_durable(replace(incoming, message_id=key))
+                marked = True
             except Transient:
                 if key not in self._told:
                     self._told.add(key)
@@ -332,7 +335,7 @@ class ZaloChannel:
                 typing.cancel()
         self._told.discard(key)
         await self._deliver(update, replies)
-        return True
+        return MARKED if marked else True
 
     async def _deliver(self, update: ZaloUpdate, replies: list[Sendable]) -> None:
         """Each reply, then the mark of its outbox row (one unit a stop does not cut)."""

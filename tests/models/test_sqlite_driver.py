@@ -9,12 +9,15 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.db import SessionFactory, make_engine, make_session_factory, transaction
+from models.sqlite_driver import FastConnection
 from models.tables import Unit
 from tests.conftest import Database
 
@@ -185,3 +188,103 @@ async def test_a_close_after_a_stop_returns(tmp_path: Path) -> None:
     with contextlib.suppress(ValueError):  # "Connection closed": the stop came first
         await closing
     assert closing.done() and conn.stop() is None
+
+
+async def test_writers_of_one_process_queue_in_the_gate_not_in_sqlites_busy_handler(tmp_path: Path) -> None:
+    """With SQLite's busy timeout at 0, a second writer meeting the write lock would fail at once: the
+    gate makes it wait its turn instead (and the turn comes as soon as the lock is free)."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'g.sqlite3'}")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_busy_wait(dbapi_conn: Any, _record: object) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=0")
+        cur.close()
+
+    sessions = make_session_factory(engine)
+    order: list[int] = []
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+            await conn.execute(text("INSERT INTO counter VALUES (0)"))
+
+        async def bump(i: int) -> None:
+            async with transaction(sessions) as s:
+                n = (await s.execute(text("SELECT n FROM counter"))).scalar_one()
+                order.append(i)
+                await asyncio.sleep(0.01)  # hold the write lock across event-loop turns
+                await s.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+        await asyncio.gather(*(bump(i) for i in range(8)))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT n FROM counter"))).scalar_one() == 8
+        assert sorted(order) == list(range(8))
+    finally:
+        await engine.dispose()
+
+
+async def test_the_gate_is_given_back_after_a_failure_and_waits_no_longer_than_the_busy_timeout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FastConnection, "gate_timeout", 0.2)
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}")
+    sessions = make_session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        with pytest.raises(ZeroDivisionError):
+            async with transaction(sessions) as s:
+                await s.execute(text("INSERT INTO t VALUES (1)"))
+                raise ZeroDivisionError  # rolled back: the gate is free again
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with transaction(sessions) as s:
+                await s.execute(text("INSERT INTO t VALUES (2)"))
+                holding.set()
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await holding.wait()
+        with pytest.raises(OperationalError, match="database is locked"):  # as SQLite itself would say
+            async with transaction(sessions) as s:
+                await s.execute(text("INSERT INTO t VALUES (3)"))
+        release.set()
+        await holder
+        async with transaction(sessions) as s:
+            await s.execute(text("INSERT INTO t VALUES (4)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all() == [2, 4]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_writer_cancelled_mid_statement_gives_the_gate_back(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FastConnection, "gate_timeout", 10.0)  # a leaked gate fails the last write, not hangs
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}")
+    sessions = make_session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        started = asyncio.Event()
+
+        async def long_write() -> None:
+            async with transaction(sessions) as s:
+                await s.execute(text("INSERT INTO t VALUES (1)"))
+                started.set()
+                await s.execute(text(  # a statement that runs for a while on the connection's thread
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+                    "INSERT INTO t SELECT max(x) FROM c"))
+
+        writer = asyncio.create_task(long_write())
+        await started.wait()
+        await asyncio.sleep(0)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        async with transaction(sessions) as s:  # the gate is free again
+            await s.execute(text("INSERT INTO t VALUES (2)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [2]  # the first rolled back
+    finally:
+        await engine.dispose()
