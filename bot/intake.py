@@ -55,9 +55,9 @@ class Intake:
         if self.stopping:
             raise RuntimeError("intake stopped")
         now = self.clock()
-        async with transaction(self.sessions) as session:
-            rows = [(key, account, payload, await inbox.record(session, self.channel, key, account, payload, now))
-                    for key, account, payload in items]
+        async with transaction(self.sessions) as session:  # one statement for the whole batch
+            fresh = await inbox.record_many(session, self.channel, items, now)
+        rows = [(key, account, payload, fresh.pop(key[:120], None)) for key, account, payload in items]
         queued = 0
         for key, account, payload, row in rows:
             if row is None:  # a redelivery: run it again for its unsent replies, unless it is in hand here

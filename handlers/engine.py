@@ -64,6 +64,7 @@ class Engine:
     def __init__(self, sessions: SessionFactory, settings: Settings) -> None:
         self.sessions = sessions
         self.settings = settings
+        self._pg: bool | None = None  # the database's kind: fixed for the process, read at the first step
 
     async def handle(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
         """One step; the replies are for the caller to send (the web chat)."""
@@ -119,8 +120,9 @@ class Engine:
                     shape: Shape | None) -> list[Sendable]:
         channel, message_id = incoming.channel, incoming.message_id
         prefix = f"reply:{channel}:{message_id}:"
+        pg = self._pg if self._pg is not None else self._kind(session)
         # durable on PostgreSQL: the dedupe row and the inbox mark go together, one round trip
-        marked = bool(message_id) and shape is not None and is_postgres(session)
+        marked = bool(message_id) and shape is not None and pg
         if message_id and not (
                 await inbox.first_time_and_done(session, channel, message_id, now) if marked else
                 await insert_ignore(session, ProcessedMessage, channel=channel, message_id=message_id, at=now)):
@@ -130,7 +132,7 @@ class Engine:
                 await inbox.mark_done(session, channel, message_id, now)
             rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
             return [Sendable(decode(r.payload, r.text), r) for r in rows]  # what a crash left unsent
-        query = ENTRY_QUERY_LOCKED if is_postgres(session) else ENTRY_QUERY  # (two workers, one person: in turn)
+        query = ENTRY_QUERY_LOCKED if pg else ENTRY_QUERY  # (two workers, one person: in turn)
         found = (await session.execute(query, {"channel": channel, "external_id": incoming.account_id})).first()
         if found is None:
             account = await new_account(session, channel, incoming.account_id, now, incoming.display_name)
@@ -153,6 +155,10 @@ class Engine:
                     external_id=incoming.account_id, text=reply.text, payload=encode(reply), now=now,
                     lease=self.settings.reply_lease))
                 for index, reply in enumerate(shape(ctx.replies))]
+
+    def _kind(self, session: DbSession) -> bool:
+        self._pg = is_postgres(session)
+        return self._pg
 
     async def _dispatch(self, ctx: Context, state: StoredState | None) -> None:
         incoming = ctx.incoming

@@ -12,6 +12,7 @@ Plain functions over a session; they never commit.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -67,14 +68,14 @@ async def first_time_and_done(session: AsyncSession, channel: str, message_id: s
 
 @lru_cache(maxsize=2)
 def _record_stmt(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new row's id, or no row for a redelivery."""
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, key: the new rows' ids (none for a redelivery)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(_T).on_conflict_do_nothing().returning(_T.c.id)
+        return pg_insert(_T).on_conflict_do_nothing().returning(_T.c.id, _T.c.key)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(_T).on_conflict_do_nothing().returning(_T.c.id)
+    return sqlite_insert(_T).on_conflict_do_nothing().returning(_T.c.id, _T.c.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +89,29 @@ class Pending:
 async def record(session: AsyncSession, channel: str, key: str, account: str, payload: dict[str, Any],
                  now: datetime) -> Pending | None:
     """Write an update down; None when this key is already there (a redelivery)."""
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return (await record_many(session, channel, [(key, account, payload)], now)).get(key[:120])
+
+
+async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple[str, str, dict[str, Any]]],
+                      now: datetime) -> dict[str, Pending]:
+    """Write a batch of updates down in one statement (a multi-row INSERT … ON CONFLICT DO NOTHING
+    RETURNING id, key; before issue 16 one INSERT per update); the new rows by key: a key already
+    there (a redelivery, or twice in the batch: the first one counts) is not among them."""
+    if not items:
+        return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    conn = await session.connection()  # one round trip: the insert says its id
-    row_id = (await conn.execute(_record_stmt(dialect), {
-        "channel": channel, "key": key[:120], "account": account[:64], "payload": raw,
-        "received_at": now})).scalar()
-    return None if row_id is None else Pending(int(row_id), key[:120], account[:64], payload)
+    conn = await session.connection()
+    params = [{"channel": channel, "key": key[:120], "account": account[:64],
+               "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")), "received_at": now}
+              for key, account, payload in items]
+    result = await conn.execute(_record_stmt(dialect), params[0] if len(params) == 1 else params)
+    ids = {str(key): int(row_id) for row_id, key in result.all()}
+    found: dict[str, Pending] = {}
+    for key, account, payload in items:
+        row_id = ids.get(key[:120])
+        if row_id is not None and key[:120] not in found:
+            found[key[:120]] = Pending(row_id, key[:120], account[:64], payload)
+    return found
 
 
 async def is_done(session: AsyncSession, channel: str, key: str) -> bool | None:

@@ -25,7 +25,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.base import Route, SendBlocked, SendError, SendRejected, SendRetryLater
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, UpdatesRequest
 from bot.channels.telegram_intake import inbox_item, inbox_key, poll
 from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor, Retries, retry_after_seconds
 from bot.channels.telegram_render import TEXT_LIMIT, Outgoing, chosen_label, coalesce, render, tg_len
@@ -87,9 +87,10 @@ class TelegramChannel:
         self.progress = Progress()
         self.limiter = limiter or ChatRateLimiter(cfg.rate_per_second, cfg.chat_per_second, cfg.chat_burst,
                                                   cfg.max_retries)  # limiter: shared by the workers (PostgreSQL)
+        self.updates_request = UpdatesRequest(http)  # getUpdates: also keeps the updates as received
         builder = (Application.builder().token(cfg.token.get_secret_value()).base_url(cfg.api_base_url)
                    .base_file_url(cfg.file_base_url or file_url_for(cfg.api_base_url))
-                   .request(AiohttpRequest(http)).get_updates_request(AiohttpRequest(http))
+                   .request(AiohttpRequest(http)).get_updates_request(self.updates_request)
                    .rate_limiter(self.limiter)
                    .concurrent_updates(PerChatUpdateProcessor(cfg.concurrent_updates))
                    .updater(None))  # updates come through the inbox (telegram_intake)
@@ -310,10 +311,13 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.info("telegram: could not tell chat %s to wait: %s", chat.id, exc)
 
-    async def accept(self, updates: Sequence[Update], raw: dict[str, Any] | None = None) -> None:
+    async def accept(self, updates: Sequence[Update], raw: Sequence[dict[str, Any]] = ()) -> None:
         """Write updates down in the inbox (raises when that fails: the caller must not acknowledge);
-        the parsed updates are kept for processing (a row recovered after a restart is parsed again)."""
-        items = [inbox_item(u, raw) for u in updates]
+        the parsed updates are kept for processing (a row recovered after a restart is parsed again).
+        ``raw``: the updates as received (JSON), stored as they are (matched by ``update_id``); an
+        update without one is stored from ``to_dict``."""
+        received = {r.get("update_id"): r for r in raw}
+        items = [inbox_item(u, received.get(u.update_id)) for u in updates]
         if len(self._parsed) > 10_000:  # (left behind by redeliveries already in hand, or a stop)
             self._parsed.clear()
         for (key, _account, _payload), update in zip(items, updates, strict=True):

@@ -9,7 +9,7 @@ transport failure to :class:`NetworkError`, which PTB's polling loop retries and
 from __future__ import annotations
 
 import asyncio
-from typing import cast
+from typing import Any, cast
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -71,3 +71,26 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
             raise NetworkError(f"aiohttp: {exc!r}") from exc
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The ``getUpdates`` request: also keeps the updates as received (JSON), for the inbox: the
+    channel writes them down as they came instead of turning the parsed ``Update``s back into JSON
+    (``to_dict``, the same content; the webhook stores its body as received too). Only the polling
+    loop uses it, one request at a time."""
+
+    def __init__(self, session: aiohttp.ClientSession, **timeouts: float | None) -> None:
+        super().__init__(session, **timeouts)
+        self.received: list[dict[str, Any]] = []
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result") if data.get("ok") else None
+        self.received = [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+        return data
+
+    def take(self) -> list[dict[str, Any]]:
+        """The updates of the last response (once)."""
+        received, self.received = self.received, []
+        return received
+

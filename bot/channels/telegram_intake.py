@@ -56,7 +56,9 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
             if not webhook_cleared:
                 await bot.delete_webhook(drop_pending_updates=False)
                 webhook_cleared = True
+            channel.updates_request.take()  # (nothing left over from a failed call)
             updates = await bot.get_updates(offset=offset, timeout=cfg.poll_timeout, allowed_updates=allowed_updates)
+            received = channel.updates_request.take()  # the same updates as JSON: stored as they came
         except InvalidToken:
             log.error("telegram: the bot token was refused; polling stops")
             return
@@ -73,7 +75,7 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
         if not updates:
             continue
         try:
-            await channel.accept(updates)
+            await channel.accept(updates, received)
         except Exception as exc:  # the database is down: keep the offset, fetch the batch again later
             delay = db_backoff.next()
             log.warning("telegram: could not write %d update(s) down (%s); fetching them again in %.1fs",

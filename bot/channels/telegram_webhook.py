@@ -50,7 +50,7 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
             log.warning("telegram webhook: unreadable update ignored (%s: %s)", type(exc).__name__, exc)
             return web.Response(text="ignored")
         try:
-            await channel.accept([update], data)
+            await channel.accept([update], [data])
         except Exception as exc:
             log.warning("telegram webhook: could not write the update down (%s); Telegram will retry", exc)
             await channel.tell_delayed([update])
