@@ -14,6 +14,7 @@ from sqlalchemy import String, bindparam, case, cast, delete, insert, literal, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.db import connection
 from models.people import account_query
 from models.tables import ChannelAccount, ConversationState, Person
 from models.typed_sql import rowcount, table_of
@@ -57,7 +58,7 @@ async def save_state(session: AsyncSession, state: StoredState | None, *, key: s
                      data: dict[str, Any], wrong: int, now: datetime, expires_at: datetime) -> None:
     values = {"flow": flow, "step": step, "data": data, "wrong_count": wrong, "updated_at": now,
               "expires_at": expires_at}
-    conn = await session.connection()
+    conn = await connection(session)
     if state is None:
         await conn.execute(_INSERT, {"key": key, **values})
     else:
@@ -65,7 +66,7 @@ async def save_state(session: AsyncSession, state: StoredState | None, *, key: s
 
 
 async def drop_state(session: AsyncSession, state: StoredState) -> None:
-    await (await session.connection()).execute(_DELETE, {"state_id": state.id})
+    await (await connection(session)).execute(_DELETE, {"state_id": state.id})
 
 
 async def expire_states(session: AsyncSession, now: datetime) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -91,6 +91,22 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+_CONN = "_step_connection"  # session.info: (the transaction, its connection)
+
+
+async def connection(session: AsyncSession) -> AsyncConnection:
+    """``await session.connection()``, fetched once per transaction (each fetch is a greenlet hop, and a
+    step's Core statements asked for it four times or more): the connection of the session's current
+    transaction; a new transaction (after a commit or rollback) fetches it again."""
+    trans = session.sync_session.get_transaction()
+    cached = session.info.get(_CONN)
+    if trans is not None and cached is not None and cached[0] is trans and trans.is_active:
+        return cast(AsyncConnection, cached[1])
+    conn = await session.connection()
+    session.info[_CONN] = (session.sync_session.get_transaction(), conn)
+    return conn
+
+
 def is_postgres(bind: AsyncEngine | AsyncSession) -> bool:
     if isinstance(bind, AsyncSession):
         return bind.bind is not None and bind.bind.dialect.name == "postgresql"
@@ -114,7 +130,7 @@ async def insert_ignore(session: AsyncSession, table: type, **values: object) ->
     Safe under concurrency on SQLite and PostgreSQL (ON CONFLICT DO NOTHING).
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    conn = await session.connection()  # Core, not the ORM's bulk-insert path: it reports rowcount
+    conn = await connection(session)  # Core, not the ORM's bulk-insert path: it reports rowcount
     result = await conn.execute(_insert_ignore_stmt(dialect, table), values)
     return bool(result.rowcount)
 

@@ -22,6 +22,7 @@ from sqlalchemy import DateTime, Index, UniqueConstraint, bindparam, select, tex
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from models.db import connection
 from models.typed_sql import id_col, table_of
 
 
@@ -60,7 +61,7 @@ _FIRST_TIME = text(
 async def first_time_and_done(session: AsyncSession, channel: str, message_id: str, now: datetime) -> bool:
     """PostgreSQL, in a step's transaction: note ``message_id`` as processed and mark its inbox row done,
     in one statement; True when it was not processed before (False: a redelivery)."""
-    conn = await session.connection()
+    conn = await connection(session)
     fresh, _done = (await conn.execute(_FIRST_TIME, {"channel": channel, "message_id": message_id, "at": now,
                                                      "key": message_id[:120]})).one()
     return bool(fresh)
@@ -100,7 +101,7 @@ async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple
     if not items:
         return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    conn = await session.connection()
+    conn = await connection(session)
     params = [{"channel": channel, "key": key[:120], "account": account[:64],
                "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")), "received_at": now}
               for key, account, payload in items]
@@ -132,7 +133,7 @@ async def pending(session: AsyncSession, channel: str, limit: int = 1000) -> lis
 
 async def mark_done(session: AsyncSession, channel: str, key: str, now: datetime) -> bool:
     """The update is processed (in the transaction of its dialog step); False if it already was."""
-    conn = await session.connection()
+    conn = await connection(session)
     result = await conn.execute(_MARK_DONE, {"b_channel": channel, "b_key": key[:120], "b_now": now})
     return bool(result.rowcount)
 

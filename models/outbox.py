@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from models.db import connection
 from models.tables import ChannelAccount, OutboxMessage
 from models.typed_sql import id_col, rowcount, table_of
 
@@ -123,7 +124,7 @@ async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, cha
     """A reply, written in the transaction of the step that produced it and claimed at once by the
     channel that will send it; if that process dies, the lease expires and the drain sends it."""
     until = now + lease
-    conn = await session.connection()
+    conn = await connection(session)
     row_id = (await conn.execute(_INSERT_REPLY, {
         "key": key, "kind": REPLY, "account_id": account_id, "village_id": None, "text": text,
         "attachment_path": None, "payload": payload, "status": SENDING, "attempts": 0, "next_attempt_at": now,
@@ -153,7 +154,7 @@ def _mine(row: Claimed) -> ColumnElement[bool]:
 
 
 async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
-    conn = await session.connection()
+    conn = await connection(session)
     result = await conn.execute(_MARK_SENT, {"b_id": row.id, "b_lease": row.lease, "b_now": now,
                                              "b_attempts": row.attempts + 1})
     return bool(result.rowcount)
@@ -171,7 +172,7 @@ async def mark_sent_many(session: AsyncSession, rows: Collection[Claimed], now: 
     own count plus one: the status and lease checked say nobody else touched the row."""
     if not rows:
         return set()
-    conn = await session.connection()
+    conn = await connection(session)
     result = await conn.execute(_MARK_SENT_MANY, {"b_claims": [(r.id, r.lease) for r in rows], "b_now": now})
     return {int(i) for i in result.scalars().all()}
 

@@ -93,3 +93,20 @@ async def test_a_polled_update_is_stored_as_telegram_sent_it(db: Database, fake:
     channel = bot.channel
     again = Update.de_json(json.loads(payload), channel.application.bot)
     assert again.message is not None and again.message.text == "xin chào" and again.update_id == sent["update_id"]
+
+
+async def test_the_connection_is_fetched_once_per_transaction(db: Database) -> None:
+    from models.db import connection
+
+    async with db.sessions() as s:
+        async with s.begin():
+            first = await connection(s)
+            assert await connection(s) is first  # the same transaction: not fetched again
+            assert first is await s.connection()
+        async with s.begin():  # a new transaction of the same session: its own connection
+            second = await connection(s)
+            assert second is await s.connection()
+            assert second.in_transaction()
+        await s.rollback()
+        third = await connection(s)  # after a rollback: the new transaction's, not the ended one's
+        assert third is await s.connection() and third.in_transaction()
