@@ -214,10 +214,14 @@ async def core_rows(session: AsyncSession, stmt: Executable, params: Mapping[str
 
 @cache
 def _holders_stmt() -> Select[int, int, str, str]:
+    """The unit directly under ``SCOPE`` above each of ``ids``. Read from the ids' few ancestors (closure
+    index on the descendant), not from the children's whole subtrees: ``+ 0`` keeps the planner off the
+    index on ``parent_id`` (PostgreSQL drove the join from the children and filtered every descendant of
+    each, 6 ms for the nation's 34 provinces; now 0.1 ms)."""
     up, ch = aliased(UnitAncestor, name="up"), aliased(Unit, name="ch")
     return (select(col(up.descendant_id), id_col(ch.id), col(ch.code), col(ch.full_name))
             .join(ch, col(ch.id) == up.ancestor_id)
-            .where(col(up.descendant_id).in_(bindparam("ids", expanding=True)), col(ch.parent_id) == SCOPE))
+            .where(col(up.descendant_id).in_(bindparam("ids", expanding=True)), col(ch.parent_id) + 0 == SCOPE))
 
 
 @cache

@@ -7,10 +7,11 @@ Zalo splits the text at 2,000 characters itself, on line boundaries.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import date
 
 from models.digest import TRACKED, DigestFigures
+from models.progress import UnitProgress
 from models.reminders import Due
 from reports.merger_text import breakdown, late_grouped
 from texts.catalog import t
@@ -31,10 +32,9 @@ def late_line(due: Due, today: date, parent: str | None) -> str:
              reason=late_reason(due, today))
 
 
-def _fit(lines: Sequence[str], budget: int, more_key: str, total: int | None = None) -> list[str]:
+def _fit(lines: Iterable[str], budget: int, more_key: str, total: int) -> list[str]:
     """As many of ``lines`` as fit in ``budget`` characters, then "… and N more" when some of the
-    ``total`` (default: ``len(lines)``) are not shown."""
-    total = len(lines) if total is None else total
+    ``total`` are not shown. ``lines`` is read only as far as it fits (the rest is never built)."""
     out: list[str] = []
     used = 0
     tail = len(t(more_key, n=total)) + 1  # room kept for "… and N more" (N ≤ total)
@@ -46,6 +46,13 @@ def _fit(lines: Sequence[str], budget: int, more_key: str, total: int | None = N
     if total > len(out):
         out.append(t(more_key, n=total - len(out)))
     return out
+
+
+def _child_line(i: int, p: UnitProgress) -> str:
+    elected, merged, overdue = p.elected, p.merged, p.overdue
+    line = t("digest.child_line", i=i, name=p.name or p.code, elected=elected, villages=p.villages,
+             elected_pct=pct(elected, p.villages), merged=merged, merged_pct=pct(merged, p.villages))
+    return line + t("digest.child_overdue", n=overdue) if overdue else line
 
 
 def _changes(changes: dict[str, int] | None, previous: date | None) -> list[str]:
@@ -86,15 +93,9 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
         room -= sum(len(x) + 1 for x in late) + 1
     units: list[str] = []
     if len(f.children) > 1 and not compact:
-        rows = []
-        for i, p in enumerate(f.children, start=1):
-            line = t("digest.child_line", i=i, name=p.name or p.code, elected=p.elected, villages=p.villages,
-                     elected_pct=pct(p.elected, p.villages), merged=p.merged, merged_pct=pct(p.merged, p.villages))
-            if p.overdue:
-                line += t("digest.child_overdue", n=p.overdue)
-            rows.append(line)
+        rows = (_child_line(i, p) for i, p in enumerate(f.children, start=1))
         units = [t("digest.children_head"), *_fit(rows, room - len(t("digest.children_head")) - 1,
-                                                  "digest.more_units")]
+                                                  "digest.more_units", len(f.children))]
     for block in (units, late):
         if block:
             text += "\n\n" + "\n".join(block)

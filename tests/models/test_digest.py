@@ -92,3 +92,23 @@ def test_long_digest_fits_one_telegram_message() -> None:
     assert len(text) <= TELEGRAM_LIMIT
     assert "… và" in text and "đơn vị khác" in text and "thôn khác" in text
     assert text.count("Thôn Khe Tiền") >= 5
+
+
+def test_unit_lines_shown_and_counted() -> None:
+    """The unit lines are built only as far as they fit: those shown are the first ones in order, with
+    their figures, and "… and N more" counts exactly the others; with room for all, all are shown."""
+    children = [UnitProgress(unit_id=i, code=f"{i:05d}", name=f"Phường Hồng Hải Mở Rộng Số {i}", villages=40,
+                             by_status={"no_election": 20 - odd, "merged": 20, "congress_overdue": odd})
+                for i, odd in ((i, 10 * (i % 2)) for i in range(60))]
+    f = DigestFigures(unit_id=1, unit_code="22", unit_name="Tỉnh Quảng Ninh", today=D("2025-02-01"), villages=2400,
+                      elected=1800, children=children)
+    text = render_digest(f)
+    shown = [line for line in text.splitlines() if line.split(". ", 1)[0].isdigit()]
+    assert 5 < len(shown) < 60
+    for i, line in enumerate(shown):
+        assert line.startswith(f"{i + 1}. Phường Hồng Hải Mở Rộng Số {i}: ")
+        assert f"bầu {20 + 10 * (i % 2)}/40" in line and ("quá hạn ĐH 10" in line) == bool(i % 2)
+    assert t("digest.more_units", n=60 - len(shown)) in text
+    whole = render_digest(f, limit=100_000)
+    assert sum(line.split(". ", 1)[0].isdigit() for line in whole.splitlines()) == 60
+    assert "đơn vị khác" not in whole
