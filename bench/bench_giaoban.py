@@ -30,7 +30,7 @@ TODAY = date(2025, 3, 3)
 RULES = Rules(election_date=date(2024, 12, 15))
 VILLAGES, COMMUNES = 60, 8
 FLOOR_SQL = text("""
-SELECT v.id, v.code, v.full_name, r.answers, r.photos, r.revision, a.attending, a.reason
+SELECT v.id, v.code, v.full_name, r.answers, r.revision, a.attending, a.reason
 FROM unit v
 LEFT JOIN giaoban_report r ON r.village_id = v.id AND r.meeting_id = :m
 LEFT JOIN giaoban_attendance a ON a.village_id = v.id AND a.meeting_id = :m

@@ -1,4 +1,4 @@
-"""Scratch databases for the benchmarks: a SQLite file and a PostgreSQL database ``bench_<pid>``."""
+"""Scratch databases for the benchmarks: a SQLite file and a PostgreSQL database ``bench_<pid>_<n>``."""
 
 from __future__ import annotations
 
@@ -32,24 +32,16 @@ async def scratch(kind: str) -> AsyncIterator[SessionFactory | None]:
             finally:
                 await engine.dispose()
         return
-    name = f"bench_{os.getpid()}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
-        yield None
-        return
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    async with postgres_url() as url:
+        if url is None:
+            yield None
+            return
         engine = make_engine(url)
         await upgrade(engine)
         try:
             yield make_session_factory(engine)
         finally:
             await engine.dispose()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @asynccontextmanager
