@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 
 OLD_ROWS = [  # village, reason as 0001 stored it
@@ -40,15 +40,7 @@ async def test_upgrade_maps_old_reasons_to_codes_and_keeps_typed_ones(tmp_path: 
             (1, "head_not_member", None), (2, "other_elected", None),
             (3, "other", "Trưởng thôn xin nghỉ vì lý do sức khỏe"), (4, None, None)]
 
-        def _down(connection) -> None:  # type: ignore[no-untyped-def]
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0001")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(_down)
+        await downgrade(engine, "0001")
         async with engine.connect() as conn:
             back = (await conn.execute(text("SELECT not_merged_reason FROM congress_report "
                                             "ORDER BY village_id"))).scalars().all()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine, make_session_factory
 from models.progress import village_status
 
@@ -58,15 +58,7 @@ async def test_upgrade_maps_todays_rows_onto_the_merger_model(tmp_path: Path) ->
         # the probationary head "merged" before the rules is not counted as merged
         assert statuses == ["merged", "not_merged", "elected_non_member", "elected_non_member"]
 
-        def _down(connection) -> None:  # type: ignore[no-untyped-def]
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(_down)
+        await downgrade(engine, "0002")
         async with engine.connect() as conn:
             back = (await conn.execute(text("SELECT village_id, party_status, party_date FROM election_report "
                                             "ORDER BY village_id"))).all()

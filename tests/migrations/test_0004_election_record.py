@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 
 OLD_ROWS = [(1, 320, 350, 400), (2, 200, 350, 400)]  # village, votes for, valid ballots, roll
@@ -36,15 +36,7 @@ async def test_upgrade_keeps_results_and_judges_their_majority(tmp_path: Path) -
         assert [tuple(r) for r in rows] == [(1, 320, 1, 1, "regular", None, None),
                                             (2, 200, 0, 1, "regular", None, None)]
 
-        def _down(connection) -> None:  # type: ignore[no-untyped-def]
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(_down)
+        await downgrade(engine, "0002")
         async with engine.connect() as conn:
             back = (await conn.execute(text("SELECT village_id, votes_for FROM election_report "
                                             "ORDER BY village_id"))).all()

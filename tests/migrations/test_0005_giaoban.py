@@ -11,7 +11,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers every table)
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 
 NEW = {"giaoban_schedule", "giaoban_meeting", "giaoban_attendance", "giaoban_report", "giaoban_revision",
@@ -48,15 +48,8 @@ async def test_upgrade_adds_the_tables_and_keeps_the_rows(tmp_path: Path) -> Non
             units = (await conn.execute(text("SELECT code, parent_id FROM unit ORDER BY id"))).all()
             assert [tuple(u) for u in units] == [("C1", None), ("V1", 1)]
 
-        def _down(connection: Connection) -> None:
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
-
+        await downgrade(engine, "0002")
         async with engine.begin() as conn:
-            await conn.run_sync(_down)
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
             assert not (NEW & tables) and "unit" in tables
             assert (await conn.execute(text("SELECT count(*) FROM unit"))).scalar_one() == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models import inbox, outbox
 from models.db import make_engine, make_session_factory, transaction
 
@@ -36,15 +36,7 @@ async def test_upgrade_keeps_outbox_rows_and_adds_the_inbox(tmp_path: Path) -> N
             assert await inbox.record(s, "zalo", "m1", "u1", {"a": 1}, NOW + timedelta(seconds=1)) is None
             assert [p.key for p in await inbox.pending(s, "zalo")] == ["m1"]
 
-        def _down(connection) -> None:  # type: ignore[no-untyped-def]
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(_down)
+        await downgrade(engine, "0002")
         async with engine.connect() as conn:
             tables = (await conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))).scalars().all()
             keys = (await conn.execute(text("SELECT key FROM outbox_message"))).scalars().all()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 
 
@@ -29,15 +29,7 @@ async def test_upgrade_keeps_web_users_and_adds_the_throttle(tmp_path: Path) -> 
             await conn.execute(text("INSERT INTO throttle (scope, key, window_start, failures) "
                                     "VALUES ('login', '10.0.0.1', '2025-01-10 03:00:00', 1)"))
 
-        def _down(connection) -> None:  # type: ignore[no-untyped-def]
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(_down)
+        await downgrade(engine, "0002")
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
             columns = await conn.run_sync(lambda c: [col["name"] for col in inspect(c).get_columns("web_user")])

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 from tests.conftest import PG_DSN, _pg_admin, require_service, run_sync
 
@@ -26,18 +25,6 @@ def empty_pg() -> Iterator[str]:
     run_sync(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _downgrade(engine: AsyncEngine, to: str) -> None:
-    def _down(connection) -> None:  # type: ignore[no-untyped-def]
-        from alembic import command
-
-        cfg = alembic_config(str(engine.url))
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, to)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_down)
-
-
 async def test_upgrade_keeps_the_lease_and_adds_the_shared_calendar(empty_pg: str) -> None:
     engine = make_engine(empty_pg)
     try:
@@ -51,7 +38,7 @@ async def test_upgrade_keeps_the_lease_and_adds_the_shared_calendar(empty_pg: st
             first = (await conn.execute(text("SELECT pace_take('*t', 't:1', 10, 0.5, 1, 0, NULL)"))).scalar_one()
             second = (await conn.execute(text("SELECT pace_take('*t', 't:2', 10, 0.5, 1, 0, NULL)"))).scalar_one()
             assert (first, second) == (0.0, 0.5)
-        await _downgrade(engine, "0008_leases")
+        await downgrade(engine, "0008_leases")
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
             functions = (await conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'pace_take'"))).scalar()

@@ -11,9 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlmodel import SQLModel
 
-import models.photos
 import models.tables  # noqa: F401  (registers every table)
-from bot.dbadmin import alembic_config, upgrade
+from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 
 
@@ -50,15 +49,8 @@ async def test_upgrade_adds_photos_and_keeps_the_reports(tmp_path: Path) -> None
                                     "created_at) VALUES (2, 'giaoban', 1, 'image/jpeg', 4, X'FFD8FFE0', "
                                     "'2025-01-05 02:00:00')"))
 
-        def _down(connection: Connection) -> None:
-            from alembic import command
-
-            cfg = alembic_config(str(engine.url))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0009_pacing")
-
+        await downgrade(engine, "0009_pacing")
         async with engine.begin() as conn:
-            await conn.run_sync(_down)
             assert "report_photo" not in set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
             assert "photos" in await conn.run_sync(_columns, "giaoban_report")
             assert (await conn.execute(text("SELECT count(*) FROM giaoban_report"))).scalar_one() == 1
