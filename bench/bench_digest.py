@@ -8,7 +8,7 @@ national-size synthetic tree, on SQLite and PostgreSQL. Target (issue 16): diges
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -138,8 +138,9 @@ async def measure(sessions: SessionFactory, unit: Unit) -> tuple[int, float, flo
         return villages, floor_s, digest_s
 
 
-async def main() -> None:
-    rows = []
+async def each_tree() -> AsyncIterator[tuple[str, str, SessionFactory, Unit]]:
+    """(database, tree label, sessions, top unit) for the province and the nation on each database,
+    statistics fresh (as autovacuum would gather them) for the floor and the digest."""
     for kind in ("sqlite", "postgres"):
         async with scratch(kind) as sessions:
             if sessions is None:
@@ -147,9 +148,15 @@ async def main() -> None:
                 continue
             for label, build in (("province (Quảng Ninh)", build_province), ("nation (synthetic)", build_nation)):
                 unit = await build(sessions)
-                await analyze(sessions)  # fresh statistics, as autovacuum would gather, for floor and digest
-                villages, floor_s, digest_s = await measure(sessions, unit)
-                rows.append((kind, label, villages, floor_s, digest_s))
+                await analyze(sessions)
+                yield kind, label, sessions, unit
+
+
+async def main() -> None:
+    rows = []
+    async for kind, label, sessions, unit in each_tree():
+        villages, floor_s, digest_s = await measure(sessions, unit)
+        rows.append((kind, label, villages, floor_s, digest_s))
     print(f"{'database':<9} {'tree':<22} {'villages':>8} {'floor ms':>9} {'digest ms':>10} {'ratio':>6}  target ≤2×")
     for kind, label, villages, floor_s, digest_s in rows:
         ratio = digest_s / floor_s if floor_s else float("inf")

@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
-from bench.bench_digest import FLOOR_SQL, RULES, TODAY, build_nation, build_province
-from bench.common import analyze, scratch
+from bench.bench_digest import FLOOR_SQL, RULES, TODAY, each_tree
+from bench.common import analyze
 from models.db import DbSession, SessionFactory
 from models.digest import compute, record_tally
 from models.progress import core_rows, party_tally, status_tally, village_groups
@@ -120,17 +120,10 @@ async def _digest(s: DbSession, unit: Unit) -> str:
 
 async def main() -> None:
     rows = []
-    for kind in ("sqlite", "postgres"):
-        async with scratch(kind) as sessions:
-            if sessions is None:
-                print(f"{kind}: PostgreSQL does not answer, skipped")
-                continue
-            for label, build in (("province", build_province), ("nation", build_nation)):
-                unit = await build(sessions)
-                await analyze(sessions)
-                await _make_summary(sessions)
-                floor, ratios = await measure(sessions, unit)
-                rows.append((kind, label, floor, ratios))
+    async for kind, label, sessions, unit in each_tree():
+        await _make_summary(sessions)
+        floor, ratios = await measure(sessions, unit)
+        rows.append((kind, label.split()[0], floor, ratios))
     print(f"{'database':<9} {'tree':<9} {'floor ms':>8}  " + "  ".join(f"{s:>13}" for s in STAGES))
     for kind, label, floor, ratios in rows:
         print(f"{kind:<9} {label:<9} {floor * 1000:>8.1f}  " + "  ".join(f"{ratios[s]:>12.2f}×" for s in STAGES))

@@ -11,7 +11,6 @@ from sqlmodel import SQLModel
 import models.leadership  # registers the tables, as those below
 import models.merger_tables
 import models.pacing
-import models.photos
 import models.tables
 import models.throttle
 import models.unit_changes
