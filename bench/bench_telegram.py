@@ -35,13 +35,14 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bench.common import postgres_url
+from bench.durable_echo import durable_echo_bot
 from bot.app import build, start, stop
 from bot.channels.telegram import Progress, TelegramChannel
 from bot.config import Config
 from bot.dbadmin import upgrade
 from handlers.messages import Incoming
 from models.clock import utcnow
-from models.db import transaction
+from models.db import make_engine, transaction
 from models.people import create_invite
 from models.units import add_unit
 from tests.fakes.telegram_api import FakeTelegram
@@ -175,9 +176,14 @@ async def echo_bot(fake: FakeTelegram, concurrent: int) -> tuple[Application[Any
     return app, progress
 
 
-async def run_echo(concurrent: int) -> Figures:
+async def run_echo(concurrent: int, db_url: str | None = None) -> Figures:
+    """The bare echo bot; with ``db_url``, the durable echo (:mod:`bench.durable_echo`) on that database."""
     async with FakeTelegram() as fake:
-        app, progress = await echo_bot(fake, concurrent)
+        engine = make_engine(db_url) if db_url else None
+        if engine is None:
+            app, progress = await echo_bot(fake, concurrent)
+        else:
+            app, progress = await durable_echo_bot(engine, TOKEN, fake.base_url, fake.base_file_url, concurrent)
         try:
             scripts = {1000 + i: script(f"CODE{i}") for i in range(HEADS)}
             figures = await measure(fake, progress, scripts)
@@ -186,6 +192,8 @@ async def run_echo(concurrent: int) -> Figures:
             await app.updater.stop()
             await app.stop()
             await app.shutdown()
+            if engine is not None:
+                await engine.dispose()
     return figures
 
 
@@ -249,13 +257,17 @@ async def run_engine_only(db_url: str) -> float:
     return rate
 
 
-async def run_ours_on(kind: str) -> Figures | None:
-    """One project run on a fresh database of ``kind``; None when PostgreSQL does not answer."""
+async def run_ours_on(kind: str) -> tuple[Figures, Figures] | None:
+    """On fresh databases of ``kind``: the durable echo (32 at once, as ours), then one project run;
+    None when PostgreSQL does not answer."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            return await run_ours(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}")
-    async with postgres_url() as url:
-        return None if url is None else await run_ours(url)
+            durable = await run_echo(32, f"sqlite+aiosqlite:///{Path(tmp) / 'echo.sqlite3'}")
+            return durable, await run_ours(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}")
+    async with postgres_url() as echo_url, postgres_url() as url:
+        if url is None or echo_url is None:
+            return None
+        return await run_echo(32, echo_url), await run_ours(url)
 
 
 async def main() -> None:
@@ -265,30 +277,37 @@ async def main() -> None:
     for kind in DBS:
         ratios: list[float] = []
         cpu_ratios: list[float] = []
+        durable_ratios: list[float] = []
         for run in range(1, RUNS + 1):
             echo_seq = await run_echo(1)
             echo_conc = await run_echo(32)
-            ours = await run_ours_on(kind)
-            if ours is None:
+            pair = await run_ours_on(kind)
+            if pair is None:
                 print(f"  {kind}: PostgreSQL does not answer: skipped")
                 break
+            durable, ours = pair
             best = max(echo_seq, echo_conc, key=lambda f: f.rate)
             ratios.append(ours.rate / best.rate)
             cpu_ratios.append(ours.cpu_ms / best.cpu_ms)
+            durable_ratios.append(ours.rate / durable.rate)
             print(f"  {kind} run {run}: echo {echo_seq.rate:6.1f} steps/s ({echo_seq.cpu_ms:.2f} ms CPU/step) one at a "
                   f"time, {echo_conc.rate:6.1f} ({echo_conc.cpu_ms:.2f} ms) 32 at once | ours {ours.rate:6.1f} steps/s "
                   f"({ours.cpu_ms:.2f} ms CPU/step, {ours.round_trips:.1f} round trips/step, "
                   f"{ours.transactions:.2f} transactions/step) | ratio {ratios[-1]:.2f}x, CPU {cpu_ratios[-1]:.2f}x\n"
                   f"      round trips per step: {ours.detail}; p50 latency ours typed "
                   f"{ours.p50_ms.get('say', 0):.0f} ms, tap {ours.p50_ms.get('tap', 0):.0f} ms (best echo: "
-                  f"{best.p50_ms.get('say', 0):.0f}, {best.p50_ms.get('tap', 0):.0f} ms)")
+                  f"{best.p50_ms.get('say', 0):.0f}, {best.p50_ms.get('tap', 0):.0f} ms)\n"
+                  f"      durable echo (the guarantees' writes, no dialog) {durable.rate:6.1f} steps/s "
+                  f"({durable.cpu_ms:.2f} ms CPU/step) = {durable.rate / best.rate:.2f}x the bare echo; "
+                  f"ours / durable echo {durable_ratios[-1]:.2f}x, CPU {ours.cpu_ms / durable.cpu_ms:.2f}x")
         if ratios:
             worst = min(ratios)
             print(f"  {kind}: steps/s ours / best echo: {', '.join(f'{r:.2f}x' for r in ratios)} "
                   f"(median {statistics.median(ratios):.2f}x, target >= {TARGET:.2f}x: "
                   f"{'OK' if worst >= TARGET else 'BELOW TARGET'}); CPU per step ours / echo: "
                   f"{', '.join(f'{r:.2f}x' for r in cpu_ratios)} (target <= 1.30x: "
-                  f"{'OK' if max(cpu_ratios) <= 1.3 else 'ABOVE TARGET'})", flush=True)
+                  f"{'OK' if max(cpu_ratios) <= 1.3 else 'ABOVE TARGET'}); steps/s ours / durable echo: "
+                  f"{', '.join(f'{r:.2f}x' for r in durable_ratios)}", flush=True)
     if "sqlite" in DBS and os.environ.get("BENCH_TELEGRAM_ENGINE", "1") == "1":
         with tempfile.TemporaryDirectory() as tmp:
             engine_only = await run_engine_only(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}")
