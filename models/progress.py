@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any, NamedTuple, TypeVarTuple
 
-from sqlalchemy import Date, Executable, Integer, ScalarSelect, Select, String, and_, bindparam, case, func, or_
+from sqlalchemy import Date, Executable, Integer, Select, String, Subquery, and_, bindparam, case, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -295,10 +295,12 @@ EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS, *RECORD_EXPOR
 BATCH = 1000  # export rows fetched at a time
 
 
-def _ancestor_code(level: str) -> ScalarSelect[str]:
+def _ancestor_codes(level: str) -> Subquery:
+    """(unit id, the code of its ancestor at ``level``), to outer-join on the village: one hash join for
+    the whole export (a correlated subquery per village was 0.6 s of the national export on PostgreSQL)."""
     a, u = aliased(UnitAncestor), aliased(Unit)
-    return (select(col(u.code)).join(a, col(a.ancestor_id) == u.id)
-            .where(col(a.descendant_id) == Unit.id, col(u.level) == level).limit(1).scalar_subquery())
+    return (select(col(a.descendant_id).label("unit_id"), col(u.code).label("code"))
+            .join(u, and_(col(u.id) == a.ancestor_id, col(u.level) == level)).subquery(f"{level}_of"))
 
 
 async def export_rows(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
@@ -306,14 +308,16 @@ async def export_rows(session: AsyncSession, period: str, today: date, scope_id:
     """One row per village (DESIGN §4), streamed, optionally only under ``scope_id``."""
     commune = aliased(Unit)
     e, c = ElectionReport, CongressReport
+    province, district = _ancestor_codes("province"), _ancestor_codes("district")
     stmt = with_reports(
-        select(_ancestor_code("province"), _ancestor_code("district"), col(commune.code), col(commune.full_name),
+        select(province.c.code, district.c.code, col(commune.code), col(commune.full_name),
                col(Unit.code), col(Unit.full_name), status_expr(today, deadline), col(e.election_date),
                col(e.head_name), col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll),
                col(c.planned_date), col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at),
                col(c.updated_at), col(e.party_date), col(e.admission_planned_date), col(c.method),
                col(c.approval_number), col(c.approval_date), col(c.not_merged_reason), *_record_columns())
         .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
+        .outerjoin(province, province.c.unit_id == Unit.id).outerjoin(district, district.c.unit_id == Unit.id)
     ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
     if scope_id is not None:
         stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
