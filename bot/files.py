@@ -2,9 +2,11 @@
 
 It polls the outbox for file requests (``models.files``), claims them with a lease, and builds each
 in the process pool — a request for a file that is already being built waits for that build instead
-of starting another (one build per unit, kind and day in flight) — then hands the result to the
-outbox in one transaction; the outbox drain sends it. The event loop only waits: the database reads,
-the rows turned into cells, the zip, the chart all happen in the worker.
+of starting another (one build per unit, kind and day in flight, whichever worker builds it: the
+request is not claimed while another holds a lease on the same file, and that build hands it over
+too) — then hands the result to the outbox in one transaction; the outbox drain sends it. The event
+loop only waits: the database reads, the rows turned into cells, the zip, the chart all happen in the
+worker.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.files import MAX_BUILDS, Claimed, FileRequest, any_waiting, claim_requests
+from models.files import MAX_BUILDS, Claimed, FileRequest, any_waiting, claim_requests, claim_siblings
 from reports.files import BuildConfig, Built, build, give_up, hand_over
 
 log = logging.getLogger(__name__)
@@ -111,7 +113,10 @@ class FileBuilder:
                     await give_up(s, job, self.clock())
             return  # otherwise tried again once the lease expires
         async with transaction(self.sessions) as s:
-            await hand_over(s, job, built, self.tz, self.clock())
+            now = self.clock()
+            await hand_over(s, job, built, self.tz, now)
+            for sibling in await claim_siblings(s, job, now):  # asked for while it was being built
+                await hand_over(s, sibling, built, self.tz, now)
 
     async def _poll(self) -> None:
         pruned = 0.0

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from models.outbox import PENDING, enqueue
@@ -87,18 +88,44 @@ async def any_waiting(session: AsyncSession, now: datetime) -> bool:
     return (await session.execute(select(id_col(o.id)).where(_waiting(now)).limit(1))).first() is not None
 
 
+def _built_elsewhere(now: datetime) -> Any:
+    """The same file is being built under a lease (by this worker or another): a request for it waits, and
+    the build in flight answers it too (:func:`claim_siblings`)."""
+    o, other = OutboxMessage, aliased(OutboxMessage)
+    return exists().where(col(other.kind) == FILE, col(other.status) == PENDING, col(other.attachment_path).is_(None),
+                          col(other.payload) == col(o.payload), col(other.locked_until) >= now)
+
+
 async def claim_requests(session: AsyncSession, now: datetime, lease: timedelta = BUILD_LEASE,
                          limit: int = 20) -> list[Claimed]:
-    """The requests no builder holds (new, or their builder's lease expired), now held by this one."""
+    """The requests no builder holds (new, or their builder's lease expired), now held by this one; not
+    those whose file some builder is building already (its build answers them)."""
     o = OutboxMessage
-    stmt = select(id_col(o.id)).where(_waiting(now)).order_by(col(o.id)).limit(limit)
+    stmt = select(id_col(o.id)).where(_waiting(now), ~_built_elsewhere(now)).order_by(col(o.id)).limit(limit)
+    return await _claim(session, stmt, now, lease)
+
+
+async def claim_siblings(session: AsyncSession, claimed: Claimed, now: datetime,
+                         lease: timedelta = BUILD_LEASE) -> list[Claimed]:
+    """The other requests for ``claimed``'s file that are waiting (asked while it was being built, on any
+    worker), now held by this builder, to be answered with the same build."""
+    o = OutboxMessage
+    stmt = select(id_col(o.id)).where(_waiting(now), col(o.payload) == claimed.request.dump(),
+                                      col(o.id) != claimed.id).order_by(col(o.id))
+    return await _claim(session, stmt, now, lease, counted=False)
+
+
+async def _claim(session: AsyncSession, stmt: Any, now: datetime, lease: timedelta,
+                 counted: bool = True) -> list[Claimed]:
+    """Hold the rows ``stmt`` selects (a lease; ``counted``: one more build tried for them)."""
+    o = OutboxMessage
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     ids = list((await session.execute(stmt)).scalars().all())
     if not ids:
         return []
     await session.execute(update(o).where(col(o.id).in_(ids), _waiting(now))
-                          .values(locked_until=now + lease, attempts=col(o.attempts) + 1)
+                          .values(locked_until=now + lease, attempts=col(o.attempts) + int(counted))
                           .execution_options(synchronize_session=False))
     rows = (await session.execute(select(id_col(o.id), col(o.key), col(o.account_id), col(o.payload),
                                          col(o.attempts)).where(col(o.id).in_(ids)))).all()

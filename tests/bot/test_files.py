@@ -105,12 +105,11 @@ async def test_two_requests_for_one_file_in_flight_build_it_once(db: Database, t
     await _say(engine, "admin_P", "/xuatfile", "m1")
     first = await builder.run_once()
     assert builder.builds == 1 and len(first) == 1
-    # while it is being built: the same staff member again, and another staff member of the same unit
+    # while it is being built: the same staff member again
     await _say(engine, "admin_P", "/xuatfile", "m2")
-    second = await builder.run_once()
-    assert len(second) == 1 and builder.builds == 1  # waits for the build in flight
+    assert await builder.run_once() == [] and builder.builds == 1  # waits for the build in flight
     executor.gate.set()
-    await asyncio.gather(*first, *second)
+    await asyncio.gather(*first)  # whose hand-over answers it too
     assert builder.builds == 1
     await _drain(db, channel)
     assert len(channel.sent) == 2
@@ -121,6 +120,37 @@ async def test_two_requests_for_one_file_in_flight_build_it_once(db: Database, t
     await asyncio.gather(*await builder.run_once())
     assert builder.builds == 2
     await builder.stop()
+
+
+async def test_a_file_in_flight_on_one_worker_answers_a_request_on_another(db: Database, tmp_path: Path) -> None:
+    """Two workers, each with its builder: the second does not build what the first is building; the
+    first's build answers both requests (cross-process, through the outbox rows' leases)."""
+    await _setup(db)
+    engine, channel = Engine(db.sessions, SETTINGS), FakeChannel()
+    gated = GatedExecutor()
+    one, two = _builder(db, tmp_path, gated), _builder(db, tmp_path)
+    await _say(engine, "admin_P", "/xuatfile", "m1")
+    [building] = await one.run_once()
+    await _say(engine, "admin_P", "/xuatfile", "m2")
+    await _say(engine, "staff_C1", "/xuatfile", "m3")  # another unit's file: built at once
+    [other] = await two.run_once()
+    await other
+    assert await two.run_once() == [] and two.builds == 1
+    gated.gate.set()
+    await building
+    assert one.builds == 1 and two.builds == 1
+    await _drain(db, channel)
+    sent = [(to, r.attachment) for to, r in channel.sent]
+    assert sorted(to for to, _ in sent) == ["ext-admin_P", "ext-admin_P", "ext-staff_C1"]
+    mine = [a for to, a in sent if to == "ext-admin_P"]
+    assert all(a is not None for a in mine) and mine[0].content == mine[1].content  # type: ignore[union-attr]
+    await _drain(db, channel)
+    assert len(channel.sent) == 3  # each once
+    async with db.sessions() as s:
+        statuses = (await s.execute(select(col(OutboxMessage.status)).where(col(OutboxMessage.kind) == FILE))).all()
+    assert statuses == [("sent",)] * 3
+    for b in (one, two):
+        await b.stop()
 
 
 async def test_other_users_are_answered_while_an_export_is_built(db: Database, tmp_path: Path) -> None:
