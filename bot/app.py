@@ -71,10 +71,11 @@ def worker_name() -> str:
 
 def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str, Channel],
                    clock: Callable[[], datetime] = utcnow, worker: str | None = None,
-                   engine: AsyncEngine | None = None) -> Scheduler:
+                   engine: AsyncEngine | None = None, files: FileBuilder | None = None) -> Scheduler:
     """The scheduler with its outbox delivery through ``channels`` (read at each drain). On
     PostgreSQL, where several workers may share the database, it runs only while it holds the lease
-    (and, given the ``engine``, paces its sends in the calendar all workers share)."""
+    (and, given the ``engine``, paces its sends in the calendar all workers share). Given the file
+    builder ``files``, the digests of large units are computed in its worker process."""
     cfg = config.scheduler
     limiter = (SharedRateLimiter(engine, cfg.rate_per_second, cfg.per_chat_seconds) if engine is not None
                and is_postgres(engine) else RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds))
@@ -83,7 +84,8 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     if config.database.url.startswith("postgresql"):
         holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
-    return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership)
+    return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
+                     build=files.file if files is not None else None)
 
 
 def build_config(config: Config) -> BuildConfig:
@@ -129,11 +131,11 @@ async def build(config: Config) -> App:
         for channel in app.channels.values():
             for method, path, handler in channel.routes():
                 web_app.router.add_route(method, path, handler)
-        if config.scheduler.enabled:
-            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine)
-            web_app[SCHEDULER_STATUS] = app.scheduler.status
         app.files = make_file_builder(config, sessions)
         web_app[FILES] = app.files
+        if config.scheduler.enabled:
+            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine, files=app.files)
+            web_app[SCHEDULER_STATUS] = app.scheduler.status
     except BaseException:  # a part refused its config: close what is already open
         await stack.aclose()
         raise

@@ -218,15 +218,16 @@ async def cmd_digest(config: Config, args: argparse.Namespace) -> int:
     now = utcnow()
     today = now.astimezone(config.tz).date()
     rules = rules_from_config(config.reminders)
-    async with _database(config) as (_, sessions), transaction(sessions) as session:
-        unit = await get_unit(session, config.bot.period, args.unit)
-        if unit is None:
-            print(f"no unit with code {args.unit} in period {config.bot.period}")
-            return 1
-        print(render_digest(await compute(session, unit, rules, today), with_changes=False))
+    async with _database(config) as (_, sessions):
+        async with sessions() as session:
+            unit = await get_unit(session, config.bot.period, args.unit)
+            if unit is None:
+                print(f"no unit with code {args.unit} in period {config.bot.period}")
+                return 1
+            print(render_digest(await compute(session, unit, rules, today), with_changes=False))
         if not getattr(args, "send", False):
             return 0
-        stats = await enqueue_digests(session, rules=rules, period=config.bot.period, now=now, today=today,
+        stats = await enqueue_digests(sessions, rules=rules, period=config.bot.period, now=now, today=today,
                                       weekly=False, files_dir=Path(config.scheduler.files_dir), tz=config.tz,
                                       unit_id=unit.id, period_key=f"manual-{now.strftime('%Y%m%dT%H%M%S')}")
     print(f"\nenqueued for {stats.enqueued} staff account(s) of {unit.code}; "

@@ -10,15 +10,13 @@ import asyncio
 import secrets
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlmodel import col
-
 from handlers.context import Context, Settings
 from handlers.messages import Attachment
 from models.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
 from models.files import FileRequest, request_file
 from models.reminders import Rules, late_villages
-from models.tables import Unit, UnitAncestor
+from models.tables import Unit
+from models.units import village_count
 from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from reports.export import export_xlsx
@@ -69,18 +67,11 @@ async def digest_now(ctx: Context, arg: str = "") -> None:
                                                content=png, mime_type="image/png"))
 
 
-async def _villages(ctx: Context, unit_id: int) -> int:
-    return (await ctx.session.execute(
-        select(func.count()).select_from(Unit)
-        .join(UnitAncestor, col(UnitAncestor.descendant_id) == col(Unit.id))
-        .where(col(UnitAncestor.ancestor_id) == unit_id, col(Unit.level) == "village"))).scalar_one()
-
-
 async def _offload(ctx: Context, what: str, unit: Unit, caption: str, villages: int | None = None) -> bool:
     """From ``settings.offload_villages`` villages up: say "đang chuẩn bị tệp…" now and ask the file
     builder for the rest (an outbox row, in this step's transaction: ``models.files``); False below."""
     assert unit.id is not None and ctx.account.id is not None
-    villages = await _villages(ctx, unit.id) if villages is None else villages
+    villages = await village_count(ctx.session, unit.id) if villages is None else villages
     if villages < ctx.settings.offload_villages:
         return False
     message = ctx.incoming.message_id or secrets.token_hex(8)
@@ -109,7 +100,7 @@ async def export_now(ctx: Context, arg: str = "") -> None:
     if scope is None:
         return
     unit, unit_id = scope
-    villages = await _villages(ctx, unit_id)
+    villages = await village_count(ctx.session, unit_id)
     name = unit.full_name or unit.name
     caption = t("staffcmd.export_ready", unit=name, n=villages, date=vn_date(ctx.today))
     if await _offload(ctx, "xlsx", unit, caption, villages):

@@ -195,3 +195,11 @@ async def children(session: AsyncSession, unit_id: int) -> list[Unit]:
 async def count_units(session: AsyncSession) -> int:
     """How many units the database holds, in every period (0: a fresh database)."""
     return (await session.execute(select(func.count()).select_from(Unit))).scalar_one()
+
+
+async def village_count(session: AsyncSession, unit_id: int) -> int:
+    """How many villages lie under ``unit_id`` (through the closure table)."""
+    return (await session.execute(
+        select(func.count()).select_from(Unit)
+        .join(UnitAncestor, col(UnitAncestor.descendant_id) == col(Unit.id))
+        .where(col(UnitAncestor.ancestor_id) == unit_id, col(Unit.level) == "village"))).scalar_one()

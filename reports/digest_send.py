@@ -9,6 +9,8 @@ the keys taken and enqueues nothing; a reader's snapshot is saved only with a ne
 from __future__ import annotations
 
 import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,15 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.digest import changes, compute, previous_snapshot, save_snapshot
+from models.db import SessionFactory, transaction
+from models.digest import DigestFigures, changes, compute, previous_snapshot, save_snapshot
 from models.files import FileRequest, request_file
 from models.outbox import enqueue
 from models.reminders import Rules
 from models.tables import ChannelAccount, OutboxMessage, Person, Unit
 from models.typed_sql import id_col
+from models.units import village_count
 from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from reports.export import export_xlsx
+from reports.files import Built
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date
 
@@ -68,20 +73,26 @@ def digest_key(unit_code: str, account_id: int, period: str) -> str:
     return f"digest:{unit_code}:{account_id}:{period}"
 
 
-async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, now: datetime, today: date,
+async def enqueue_digests(sessions: SessionFactory, *, rules: Rules, period: str, now: datetime, today: date,
                           weekly: bool, files_dir: Path, tz: ZoneInfo,
                           unit_id: int | None = None, period_key: str | None = None,
-                          offload_villages: int | None = None) -> DigestStats:
+                          offload_villages: int | None = None, build: Build | None = None) -> DigestStats:
     """Enqueue this period's digest for every reader who has not got it yet (text, chart, weekly XLSX).
-    From ``offload_villages`` villages up the weekly XLSX is a file request (``models.files``): the file
-    builder writes it in its worker process, once for all the unit's readers, and the outbox sends it."""
+
+    One unit at a time, each in a transaction of its own that only writes the rows: the figures are
+    computed and the chart drawn before it, so that a run over thousands of units never holds the
+    database (on SQLite, its one write lock) while it works, and a crash part-way keeps what was
+    enqueued (the rerun finds those keys taken). From ``offload_villages`` villages up, with ``build``
+    (the file builder), the figures and the chart are made in its worker process, off the event loop,
+    and the weekly XLSX is a file request (``models.files``) that the builder writes once for all the
+    unit's readers."""
     pkey = period_key or period_of(today, weekly)
-    week = pkey.split("-W")[1] + "/" + pkey[:4] if weekly else None
     stats = DigestStats()
-    readers = await digest_readers(session, period, unit_id)
+    async with sessions() as session:  # a plain read
+        readers = await digest_readers(session, period, unit_id)
+        taken = set((await session.execute(select(col(OutboxMessage.key)).where(
+            col(OutboxMessage.kind) == "digest", col(OutboxMessage.key).like(f"digest:%:{pkey}")))).scalars().all())
     stats.readers = len(readers)
-    taken = set((await session.execute(select(col(OutboxMessage.key)).where(
-        col(OutboxMessage.kind) == "digest", col(OutboxMessage.key).like(f"digest:%:{pkey}")))).scalars().all())
     by_unit: dict[int, tuple[Unit, list[int]]] = {}
     for account_id, unit in readers:
         if digest_key(unit.code, account_id, pkey) in taken:
@@ -90,38 +101,85 @@ async def enqueue_digests(session: AsyncSession, *, rules: Rules, period: str, n
         assert unit.id is not None  # read back from its table
         by_unit.setdefault(unit.id, (unit, []))[1].append(account_id)
     await asyncio.to_thread(files_dir.mkdir, parents=True, exist_ok=True)
-    for scope_id, (unit, accounts) in by_unit.items():
+    for unit, accounts in by_unit.values():
         stats.units += 1
-        figures = await compute(session, unit, rules, today)
-        files: list[tuple[str, Path, str]] = []
-        if figures.villages and len(figures.children) > 1:
-            chart = files_dir / f"tien-do-{unit.code}-{pkey}.png"
-            png = await asyncio.to_thread(progress_chart, figures.unit_name, figures.children)
-            await asyncio.to_thread(chart.write_bytes, png)
-            files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
-        offload = offload_villages is not None and figures.villages >= offload_villages
-        export_caption = t("digest.export_caption", unit=figures.unit_name, date=vn_date(today))
-        if weekly and figures.villages and not offload:
-            xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
-            data = await export_xlsx(session, period, today, scope_id, rules.congress_deadline)
-            await asyncio.to_thread(xlsx.write_bytes, data)
-            files.append(("xlsx", xlsx, export_caption))
-        for account_id in accounts:
-            prev = await previous_snapshot(session, scope_id, account_id)
-            prev_day = prev.created_at.astimezone(tz).date() if prev else None
-            text = render_digest(figures, changes(figures, prev), prev_day, week=week)
-            key = digest_key(unit.code, account_id, pkey)
-            if not await enqueue(session, key=key, kind="digest", account_id=account_id, text=text, now=now):
-                stats.already += 1
-                continue
-            stats.enqueued += 1
-            stats.keys.append(key)
-            await save_snapshot(session, figures, account_id, pkey, now)
-            for suffix, path, caption in files:
-                await enqueue(session, key=f"{key}:{suffix}", kind="digest_file", account_id=account_id,
-                              text=caption, now=now, attachment_path=str(path))
-            if weekly and figures.villages and offload:
-                await request_file(session, key=f"{key}:xlsx", account_id=account_id,
-                                   request=FileRequest("xlsx", scope_id, today), caption=export_caption, now=now)
+        prepared = await _prepare(sessions, unit, rules=rules, period=period, today=today, weekly=weekly,
+                                  pkey=pkey, files_dir=files_dir, offload_villages=offload_villages, build=build)
+        async with transaction(sessions) as session:
+            await _enqueue_unit(session, prepared, accounts, stats, now=now, today=today, tz=tz,
+                                week=pkey.split("-W")[1] + "/" + pkey[:4] if weekly else None, pkey=pkey)
     return stats
 
+
+Build = Callable[[FileRequest], Awaitable[Built]]
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One unit's digest, ready to enqueue: its figures and files (kind, path, caption), and whether its
+    weekly XLSX is left to the file builder."""
+
+    unit: Unit
+    figures: DigestFigures
+    files: list[tuple[str, Path, str]]
+    xlsx_request: bool
+
+
+async def _prepare(sessions: SessionFactory, unit: Unit, *, rules: Rules, period: str, today: date, weekly: bool,
+                   pkey: str, files_dir: Path, offload_villages: int | None, build: Build | None) -> Prepared:
+    """The figures and the files of ``unit``'s digest, no transaction held (reads only)."""
+    assert unit.id is not None
+    chart = files_dir / f"tien-do-{unit.code}-{pkey}.png"
+    files: list[tuple[str, Path, str]] = []
+    async with sessions() as session:
+        large = offload_villages is not None and await village_count(session, unit.id) >= offload_villages
+        if large and build is not None:  # computed, and its chart drawn, in the builder's worker process
+            built = await build(FileRequest("digest", unit.id, today))
+            assert built.figures is not None
+            figures, drawn = built.figures, built.path
+            if drawn is not None:
+                await asyncio.to_thread(shutil.copyfile, drawn, chart)
+        else:
+            figures, drawn = await compute(session, unit, rules, today), None
+            if figures.villages and len(figures.children) > 1:
+                png = await asyncio.to_thread(progress_chart, figures.unit_name, figures.children)
+                await asyncio.to_thread(chart.write_bytes, png)
+                drawn = str(chart)
+        if drawn is not None:
+            files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
+        if weekly and figures.villages and not large:
+            xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
+            data = await export_xlsx(session, period, today, unit.id, rules.congress_deadline)
+            await asyncio.to_thread(xlsx.write_bytes, data)
+            files.append(("xlsx", xlsx, _export_caption(figures, today)))
+    return Prepared(unit, figures, files, xlsx_request=weekly and bool(figures.villages) and large)
+
+
+def _export_caption(figures: DigestFigures, today: date) -> str:
+    return t("digest.export_caption", unit=figures.unit_name, date=vn_date(today))
+
+
+async def _enqueue_unit(session: AsyncSession, prepared: Prepared, accounts: list[int], stats: DigestStats, *,
+                        now: datetime, today: date, tz: ZoneInfo, week: str | None, pkey: str) -> None:
+    """The unit's rows for each of its readers (the text against the reader's previous snapshot, the
+    snapshot, the files), in the caller's transaction; a key already taken is skipped."""
+    unit, figures = prepared.unit, prepared.figures
+    assert unit.id is not None
+    for account_id in accounts:
+        prev = await previous_snapshot(session, unit.id, account_id)
+        prev_day = prev.created_at.astimezone(tz).date() if prev else None
+        text = render_digest(figures, changes(figures, prev), prev_day, week=week)
+        key = digest_key(unit.code, account_id, pkey)
+        if not await enqueue(session, key=key, kind="digest", account_id=account_id, text=text, now=now):
+            stats.already += 1
+            continue
+        stats.enqueued += 1
+        stats.keys.append(key)
+        await save_snapshot(session, figures, account_id, pkey, now)
+        for suffix, path, caption in prepared.files:
+            await enqueue(session, key=f"{key}:{suffix}", kind="digest_file", account_id=account_id,
+                          text=caption, now=now, attachment_path=str(path))
+        if prepared.xlsx_request:
+            await request_file(session, key=f"{key}:xlsx", account_id=account_id,
+                               request=FileRequest("xlsx", unit.id, today), caption=_export_caption(figures, today),
+                               now=now)

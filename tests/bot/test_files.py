@@ -233,9 +233,8 @@ async def test_a_large_weekly_digest_sends_its_xlsx_through_the_builder(db: Data
     await _setup(db)
     channel = FakeChannel()
     now = at(date(2025, 1, 13), 7)
-    async with transaction(db.sessions) as s:
-        stats = await enqueue_digests(s, rules=RULES, period=PERIOD, now=now, today=date(2025, 1, 13), weekly=True,
-                                      files_dir=tmp_path / "outbox", tz=SETTINGS.tz, offload_villages=1)
+    stats = await enqueue_digests(db.sessions, rules=RULES, period=PERIOD, now=now, today=date(2025, 1, 13),
+                                  weekly=True, files_dir=tmp_path / "outbox", tz=SETTINGS.tz, offload_villages=1)
     assert stats.enqueued == 3
     async with db.sessions() as s:
         waiting = (await s.execute(select(col(OutboxMessage.key)).where(col(OutboxMessage.kind) == FILE))).scalars()
