@@ -35,7 +35,7 @@ from models.recognition import escalate_recognitions
 from models.reminder_sweep import SweepStats, sweep
 from models.reminders import Rules
 from models.vacancy import escalate_by_elections
-from reports.digest_send import Build, DigestStats, enqueue_digests
+from reports.digest_send import Build, DigestStats, Draw, enqueue_digests
 from reports.giaoban_text import pack_texter
 from reports.giaoban_text import renderer as giaoban_renderer
 from reports.reminder_text import renderer
@@ -127,9 +127,10 @@ class Scheduler:
 
     def __init__(self, settings: SchedulerSettings, sessions: SessionFactory, deliver: Deliver,
                  clock: Callable[[], datetime] = utcnow, leadership: Leadership | None = None,
-                 build: Build | None = None) -> None:
+                 build: Build | None = None, draw: Draw | None = None) -> None:
         self.settings = settings
         self.build = build  # the file builder's: a large digest's figures and chart made in its worker process
+        self.draw = draw  # ... and the other digests' charts
         self.leadership = leadership
         self._lease_until: datetime | None = None  # while this worker holds the lease (leadership only)
         self.sessions = sessions
@@ -169,7 +170,8 @@ class Scheduler:
             return DigestStats()
         stats = await enqueue_digests(self.sessions, rules=self.rules, period=self.settings.period, now=now,
                                       today=today, weekly=weekly, files_dir=self.settings.files_dir, tz=self.tz,
-                                      offload_villages=self.settings.offload_villages, build=self.build)
+                                      offload_villages=self.settings.offload_villages, build=self.build,
+                                      draw=self.draw)
         log.info("%s digest: %d enqueued, %d already sent", "weekly" if weekly else "daily", stats.enqueued,
                  stats.already)
         return stats

@@ -2,7 +2,8 @@
 member's ``/xuatfile`` and ``/tonghop`` run at nation scope (80,000 villages), against the same replies
 when the bot is idle, measured in the same run; with the file built in the worker process (now), and
 built on the event loop (as before, for comparison). Also the national XLSX's build time and the
-worker's peak RSS. Target: p95 during ≤ 2× idle; XLSX ≤ 5 s; peak RSS ≤ 150 MB.
+worker's peak RSS. Target: p95 during ≤ 2× idle; XLSX ≤ 5 s; peak RSS ≤ 150 MB. And the same replies
+during the scheduler's daily digest run for 235 readers (nation, provinces, communes).
 
     python -m bench responsive            (SQLite and PostgreSQL)
 """
@@ -17,6 +18,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from bench.bench_digest import RULES, build_nation
 from bench.common import analyze, scratch
 from bot.files import FileBuilder, process_pool
@@ -25,6 +29,7 @@ from handlers.engine import Engine
 from handlers.messages import Incoming
 from models.db import SessionFactory, transaction
 from models.tables import ChannelAccount, Person, Unit
+from reports.digest_send import enqueue_digests
 from reports.files import BuildConfig
 
 OTHERS = 4  # other users, each asking /trogiup in turn
@@ -132,10 +137,50 @@ async def _run(kind: str, sessions: SessionFactory, url: str, files: Path) -> li
                 answers.append(builds[-1]) if mode != "worker" else None
             rows.append((kind, command, mode, f"{statistics.median(answers) * 1000:.0f}",
                          f"{statistics.median(builds):.2f}", *_figures(idle, during)))
+    rows.append(await _digest_run(kind, sessions, nation, offload, builder, clock, files))
     hwm = _worker_hwm_mb(builder)
     await builder.stop()
     rows.append((kind, "worker peak RSS", f"{hwm:.0f} MB", "", "", "", "", "", "", ""))
     return rows
+
+
+async def _readers(sessions: SessionFactory, nation: Unit, communes: int) -> int:
+    """Staff who read the digests: one per province and one for each of the first ``communes`` communes
+    (the national admin is there already); returns how many readers in all."""
+    async with transaction(sessions) as s:
+        units = list((await s.execute(select(Unit).where(col(Unit.period) == nation.period,
+                                                         col(Unit.level).in_(["province", "commune"]))
+                                      .order_by(col(Unit.level).desc(), col(Unit.id)))).scalars())
+        chosen = [u for u in units if u.level == "province"] + [u for u in units if u.level == "commune"][:communes]
+        for i, unit in enumerate(chosen):
+            assert unit.id is not None
+            person = Person(full_name=f"Cán bộ {i}", role="staff", unit_id=unit.id, created_at=NOW)
+            s.add(person)
+            await s.flush()
+            s.add(ChannelAccount(channel="telegram", external_id=f"reader-{i}", person_id=person.id, created_at=NOW))
+        return len(chosen) + 1
+
+
+async def _digest_run(kind: str, sessions: SessionFactory, nation: Unit, engine: Engine, builder: FileBuilder,
+                      clock: Clock, files: Path) -> tuple[str, ...]:
+    """The scheduler's daily digest run for every reader (the nation's, 34 provinces', 200 communes'):
+    other users' replies while it runs (each unit's figures and chart first, then its rows in a short
+    transaction; the nation and the provinces computed by the worker process)."""
+    readers = await _readers(sessions, nation, 200)
+    idle, during, runs = [], [], []
+    for n in range(REPEAT):
+        idle += await _idle(engine, clock)
+        t0 = time.perf_counter()
+        work = asyncio.ensure_future(enqueue_digests(
+            sessions, rules=RULES, period=nation.period, now=NOW, today=NOW.date(), weekly=False,
+            files_dir=files / "digests", tz=engine.settings.tz, period_key=f"bench-{n}", offload_villages=3000,
+            build=builder.file, draw=builder.chart))
+        during += await _during(engine, clock, work)
+        stats = work.result()
+        runs.append(time.perf_counter() - t0)
+        assert stats.enqueued == readers, (stats.enqueued, readers)
+    return (kind, f"digest run ({readers} readers)", "worker", "", f"{statistics.median(runs):.2f}",
+            *_figures(idle, during))
 
 
 def _figures(idle: list[float], during: list[float]) -> tuple[str, ...]:

@@ -85,7 +85,7 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
         holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
     return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
-                     build=files.file if files is not None else None)
+                     build=files.file if files is not None else None, draw=files.chart if files is not None else None)
 
 
 def build_config(config: Config) -> BuildConfig:

@@ -1,7 +1,8 @@
 """A digest run over many units (issue 16): each unit's rows are written in a transaction of their own,
 after its figures and chart are made, so the run never holds the database while it works — a village
 head's message goes through while the run is drawing a chart, and what was enqueued before a crash
-stays; the figures and charts of large units are made by the file builder, off the event loop."""
+stays; the figures and charts of large units are made by the file builder, off the event loop, and
+the other units' charts are drawn by its executor too."""
 
 from __future__ import annotations
 
@@ -94,11 +95,20 @@ async def test_large_units_are_computed_by_the_file_builder(db: Database, tmp_pa
     p = await _setup(db)
     config = _config(db, tmp_path, offload_villages=3)  # C1 (3 villages) and P (5) are large, C2 (2) is not
     builder = FileBuilder(db.sessions, build_config(config), TZ, executor=ThreadPoolExecutor(2))
+    drawn: list[str] = []
+    chart = builder.chart
+
+    async def counted(name: str, lines: Any) -> bytes:
+        drawn.append(name)
+        return await chart(name, lines)
+
+    builder.chart = counted  # type: ignore[method-assign]
     monday = at(TUESDAY - timedelta(days=1), 7)
     sched = make_scheduler(config, db.sessions, {"telegram": FakeChannel()}, clock=lambda: monday, files=builder)
     stats = await sched.digest_job(True, monday)
     assert stats.enqueued == 3
     assert builder.builds == 2  # the figures and charts of C1 and P
+    assert drawn == ["Xã C2"]  # the small unit's chart: drawn by the builder's executor too
     files = await _rows(db, "digest_file")
     charts = [(k.split(":")[1], Path(path)) for k, path in files if k.endswith(":chart") and path]
     assert [u for u, _ in charts] == ["C1", "C2", "P"]
