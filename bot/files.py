@@ -64,6 +64,10 @@ class FileBuilder:
                  poll_seconds: float = 1.0, clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions, self.cfg, self.tz, self.clock = sessions, cfg, tz, clock
         self._executor = executor  # the process pool is started on the first build: an idle bot has none
+        # the digests' charts: a process of their own, started on the first chart (matplotlib and its
+        # caches, some 140 MB after a few dozen charts, stay out of the process that writes the big files);
+        # an injected executor (tests) does both
+        self._charts: Executor | None = executor
         self.poll_seconds = poll_seconds
         self.builds = 0  # builds started (two requests for one file in flight: one build)
         self._inflight: dict[tuple[object, ...], asyncio.Future[Built]] = {}
@@ -88,9 +92,15 @@ class FileBuilder:
         future.add_done_callback(lambda _: self._inflight.pop(key, None))
         return future
 
+    @property
+    def charts(self) -> Executor:
+        if self._charts is None:
+            self._charts = process_pool()
+        return self._charts
+
     async def chart(self, unit_name: str, lines: list[UnitProgress]) -> bytes:
-        """A digest's chart, drawn in the worker process (0.2 s of CPU that would slow the loop's replies)."""
-        return await asyncio.wrap_future(self.executor.submit(progress_chart, unit_name, lines))
+        """A digest's chart, drawn in a worker process (0.2 s of CPU that would slow the loop's replies)."""
+        return await asyncio.wrap_future(self.charts.submit(progress_chart, unit_name, lines))
 
     async def run_once(self) -> list[asyncio.Task[None]]:
         """Claim the waiting requests and start serving each; returns the tasks (tests wait for them)."""
@@ -146,5 +156,6 @@ class FileBuilder:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._executor, self._charts):
+            if pool is not None:  # (the same one twice when injected: a second shutdown does nothing)
+                pool.shutdown(wait=False, cancel_futures=True)

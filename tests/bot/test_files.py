@@ -8,7 +8,7 @@ import asyncio
 import io
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ from handlers.messages import Incoming
 from models.clock import utcnow
 from models.db import transaction
 from models.files import FILE
+from models.progress import UnitProgress
 from models.tables import OutboxMessage
+from reports.chart import progress_chart
 from reports.digest_send import enqueue_digests
 from reports.files import BuildConfig
 from tests.conftest import Database
@@ -226,6 +228,17 @@ async def test_the_worker_process_builds_the_file(sqlite_db: Database, tmp_path:
     assert reply.attachment is not None
     rows = list(load_workbook(io.BytesIO(reply.attachment.content)).active.iter_rows(values_only=True))
     assert [r[4] for r in rows[1:]] == ["V21", "V22"]
+    await builder.stop()
+
+
+async def test_charts_are_drawn_in_a_worker_process_of_their_own(sqlite_db: Database, tmp_path: Path) -> None:
+    cfg = BuildConfig(url=sqlite_db.url, period=PERIOD, rules=RULES, files_dir=str(tmp_path / "files"))
+    builder = FileBuilder(sqlite_db.sessions, cfg, SETTINGS.tz)  # the real pools, started on first use
+    lines = [UnitProgress(unit_id=i, code=f"V{i}", name=f"Thôn {i}", villages=1, by_status={"merged": i % 2})
+             for i in range(5)]
+    png = await builder.chart("Xã Thử", lines)
+    assert png.startswith(b"\x89PNG") and png == progress_chart("Xã Thử", lines)  # the same chart, drawn there
+    assert isinstance(builder.charts, ProcessPoolExecutor) and builder.charts is not builder.executor
     await builder.stop()
 
 
