@@ -24,7 +24,7 @@ from sqlmodel import col
 
 from bench.bench_digest import RULES, build_nation
 from bench.common import analyze, scratch
-from bot.files import FileBuilder, process_pool
+from bot.files import FileBuilder
 from handlers.context import Settings
 from handlers.engine import Engine
 from handlers.messages import Incoming
@@ -108,8 +108,7 @@ async def _run(kind: str, sessions: SessionFactory, url: str, files: Path) -> li
                                         period="national"))
     inline = Engine(sessions, Settings(campaign_election_date=RULES.election_date, reminder_rules=RULES,
                                        period="national", offload_villages=10**9))
-    builder = FileBuilder(sessions, BuildConfig(url, "national", RULES, str(files)), offload.settings.tz,
-                          executor=process_pool())
+    builder = FileBuilder(sessions, BuildConfig(url, "national", RULES, str(files)), offload.settings.tz)
     clock = Clock()
     await _idle(offload, clock)  # warm up: accounts created, statements cached
     warm = await offload.handle(Incoming(channel="telegram", account_id="staff", text="/tonghop",

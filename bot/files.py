@@ -86,11 +86,19 @@ class FileBuilder:
         found = self._inflight.get(key)
         if found is not None:
             return found
-        future = asyncio.wrap_future(self.executor.submit(build, self.cfg, request))
+        future = asyncio.ensure_future(self._build(request))
         self.builds += 1
         self._inflight[key] = future
         future.add_done_callback(lambda _: self._inflight.pop(key, None))
         return future
+
+    async def _build(self, request: FileRequest) -> Built:
+        built = await asyncio.wrap_future(self.executor.submit(build, self.cfg, request))
+        figures = built.figures
+        if figures is not None and built.path is not None:  # a digest's chart, drawn by the chart worker
+            png = await self.chart(figures.unit_name, figures.children)
+            await asyncio.to_thread(Path(built.path).write_bytes, png)
+        return built
 
     @property
     def charts(self) -> Executor:

@@ -1,8 +1,9 @@
 """The files of a large scope built off the event loop (``models.files``), and handed to the outbox.
 
 :func:`build` runs in a worker process (or a thread): its own event loop and database engine, the
-export streamed from the database into the file (``reports.export``), a digest computed and its chart
-drawn there. What comes back is small: the file's path, or a digest's figures. :func:`hand_over` then
+export streamed from the database into the file (``reports.export``), a digest computed there (its
+chart is drawn by the caller's chart worker). What comes back is small: the file's path, or a digest's
+figures. :func:`hand_over` then
 writes the outcome onto the request's outbox row in the caller's transaction — for a digest, the text
 rendered for that reader against their previous snapshot, the snapshot saved, the chart a second row.
 """
@@ -24,7 +25,6 @@ from models.files import FILE, Claimed, FileRequest, deliver_built
 from models.outbox import enqueue
 from models.reminders import Rules
 from models.tables import Unit
-from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from reports.export import write_csv, write_xlsx
 from texts.catalog import t
@@ -48,12 +48,10 @@ class Built:
 
 
 def build(cfg: BuildConfig, request: FileRequest) -> Built:
-    """Build ``request`` (in a worker process or thread: this runs an event loop of its own)."""
-    built = asyncio.run(build_async(cfg, request))
-    figures = built.figures
-    if figures is not None and built.path is not None:  # the digest's chart, drawn here too
-        Path(built.path).write_bytes(progress_chart(figures.unit_name, figures.children))
-    return built
+    """Build ``request`` (in a worker process or thread: this runs an event loop of its own). A digest
+    comes back as its figures and the path its chart goes to: the chart is drawn by the caller's chart
+    worker (``bot.files``), so that matplotlib never weighs on the process that writes the big files."""
+    return asyncio.run(build_async(cfg, request))
 
 
 async def build_async(cfg: BuildConfig, request: FileRequest) -> Built:
@@ -87,7 +85,7 @@ async def build_async(cfg: BuildConfig, request: FileRequest) -> Built:
 
 
 async def _digest(session: AsyncSession, unit: Unit, rules: Rules, request: FileRequest, chart: Path) -> Built:
-    """The figures, and where their chart goes (drawn by :func:`build`) when there is one."""
+    """The figures, and where their chart goes (drawn by the caller) when there is one."""
     figures = await compute(session, unit, rules, request.today)
     has_chart = figures.villages and len(figures.children) > 1
     return Built(str(chart) if has_chart else None, figures.villages, figures)
