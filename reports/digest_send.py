@@ -137,31 +137,36 @@ class Prepared:
 async def _prepare(sessions: SessionFactory, unit: Unit, *, rules: Rules, period: str, today: date, weekly: bool,
                    pkey: str, files_dir: Path, offload_villages: int | None, build: Build | None,
                    draw: Draw) -> Prepared:
-    """The figures and the files of ``unit``'s digest, no transaction held (reads only)."""
+    """The figures and the files of ``unit``'s digest: reads only, and no session held while the builder
+    computes or a chart is drawn."""
     assert unit.id is not None
     chart = files_dir / f"tien-do-{unit.code}-{pkey}.png"
     files: list[tuple[str, Path, str]] = []
+    drawn: str | None = None
     async with sessions() as session:
         large = offload_villages is not None and await village_count(session, unit.id) >= offload_villages
-        if large and build is not None:  # computed, and its chart drawn, in the builder's worker process
-            built = await build(FileRequest("digest", unit.id, today))
-            assert built.figures is not None
-            figures, drawn = built.figures, built.path
-            if drawn is not None:
-                await asyncio.to_thread(shutil.copyfile, drawn, chart)
-        else:
-            figures, drawn = await compute(session, unit, rules, today), None
-            if figures.villages and len(figures.children) > 1:
-                png = await draw(figures.unit_name, figures.children)
-                await asyncio.to_thread(chart.write_bytes, png)
-                drawn = str(chart)
+        computed = None if large and build is not None else await compute(session, unit, rules, today)
+    if computed is None:  # computed in the builder's worker process, its chart drawn by the chart worker
+        assert build is not None
+        built = await build(FileRequest("digest", unit.id, today))
+        assert built.figures is not None
+        figures, drawn = built.figures, built.path
         if drawn is not None:
-            files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
-        if weekly and figures.villages and not large:
-            xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
+            await asyncio.to_thread(shutil.copyfile, drawn, chart)
+    else:
+        figures = computed
+        if figures.villages and len(figures.children) > 1:
+            png = await draw(figures.unit_name, figures.children)
+            await asyncio.to_thread(chart.write_bytes, png)
+            drawn = str(chart)
+    if drawn is not None:
+        files.append(("chart", chart, t("digest.chart_caption", unit=figures.unit_name)))
+    if weekly and figures.villages and not large:
+        xlsx = files_dir / f"tien-do-{unit.code}-{pkey}.xlsx"
+        async with sessions() as session:
             data = await export_xlsx(session, period, today, unit.id, rules.congress_deadline)
-            await asyncio.to_thread(xlsx.write_bytes, data)
-            files.append(("xlsx", xlsx, _export_caption(figures, today)))
+        await asyncio.to_thread(xlsx.write_bytes, data)
+        files.append(("xlsx", xlsx, _export_caption(figures, today)))
     return Prepared(unit, figures, files, xlsx_request=weekly and bool(figures.villages) and large)
 
 
