@@ -104,7 +104,6 @@ class ZaloChannel:
         self.intake = Intake(accounts.sessions, self.name, self._process)
         self.settle = Settle(accounts.sessions)
         self._told: set[str] = set()  # inbox keys whose sender was told to wait (database down)
-        self._writing = False  # polling: an update getUpdates handed over is being written down
         self._poller: asyncio.Task[None] | None = None  # polling, or retrying setWebhook
         self._stopping = False
         self.webhook_secret = ""
@@ -144,8 +143,10 @@ class ZaloChannel:
     async def stop(self) -> None:
         self._stopping = True
         if self._poller is not None:
-            if self._writing:  # getUpdates consumed this update: let it be written down first
-                await asyncio.wait({self._poller}, timeout=STOP_GRACE_SECONDS)
+            # getUpdates has no offset: an update it hands out is consumed. A poll cut off while its answer
+            # is on its way would drop that update, so the poll in flight ends by itself (at most
+            # poll_timeout) and what it brings is written down; only what outlives that is cancelled.
+            await asyncio.wait({self._poller}, timeout=self.cfg.poll_timeout + STOP_GRACE_SECONDS)
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
@@ -201,15 +202,12 @@ class ZaloChannel:
             else:
                 backoff.reset()
                 if update is not None:
-                    self._writing = True
-                    try:
-                        await self._write_down(update, backoff)
-                    finally:
-                        self._writing = False
+                    await self._write_down(update, backoff)
                 elif time.monotonic() - started < self.cfg.poll_timeout or self.cfg.poll_timeout == 0:
                     await asyncio.sleep(self.cfg.backoff_initial)  # an early empty answer: do not spin
                 continue
-            await asyncio.sleep(delay)
+            if not self._stopping:
+                await asyncio.sleep(delay)
 
     # --- webhook ---------------------------------------------------------------------------------
     async def webhook(self, request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ through the webhook; the export shows the values. The helpers here are shared by
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import socket
@@ -25,6 +26,7 @@ from bot.app import App, build, start, stop
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from handlers.messages import Incoming
+from models import inbox
 from models.db import transaction
 from models.people import create_invite
 from models.tables import Unit
@@ -263,5 +265,34 @@ async def test_staff_get_the_export_and_the_chart_as_links(sqlite_db: Database, 
         chart = next(w for w in digest.split() if w.startswith("http://"))  # so the chart comes as a link
         async with aiohttp.ClientSession() as http, http.get(chart) as response:
             assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
+    finally:
+        await stop(app)
+
+
+async def test_a_stop_while_getupdates_hands_over_an_update_loses_nothing(db: Database, tmp_path: Path,
+                                                                         fake: FakeZalo) -> None:
+    """Zalo's getUpdates has no offset: what it hands out is consumed. A stop (SIGTERM) that lands while
+    a poll's answer is on its way lets the update be written down instead of cutting the poll off."""
+    app = await running_app(make_config(db.url, tmp_path, fake))
+    zalo = channel(app)
+    get_updates = fake.handlers["getUpdates"]
+    stopping: list[asyncio.Task[None]] = []
+
+    async def handed(params: dict[str, Any]) -> Any:
+        update = await get_updates(params)  # consumed from here on
+        stopping.append(asyncio.create_task(zalo.stop()))
+        for _ in range(5):  # the stop starts before the answer leaves
+            await asyncio.sleep(0)
+        return update
+
+    fake.handlers["getUpdates"] = handed
+    try:
+        message = fake.message("z900", text="xin chào")
+        fake.know("z900")
+        fake.push_event({"event_name": "message.text.received", "message": message})
+        await until(lambda: stopping and stopping[0].done(), "the stop ends")
+        stopping[0].result()
+        async with app.sessions() as s:
+            assert await inbox.is_done(s, "zalo", str(message["message_id"])) is not None  # written down
     finally:
         await stop(app)
