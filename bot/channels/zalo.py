@@ -143,10 +143,11 @@ class ZaloChannel:
     async def stop(self) -> None:
         self._stopping = True
         if self._poller is not None:
-            # getUpdates has no offset: an update it hands out is consumed. A poll cut off while its answer
-            # is on its way would drop that update, so the poll in flight ends by itself (at most
-            # poll_timeout) and what it brings is written down; only what outlives that is cancelled.
-            await asyncio.wait({self._poller}, timeout=self.cfg.poll_timeout + STOP_GRACE_SECONDS)
+            if self.cfg.mode != "webhook":  # (a webhook's poller only retries setWebhook: cut at once)
+                # getUpdates has no offset: an update it hands out is consumed. A poll cut off while its
+                # answer is on its way would drop that update, so the poll in flight ends by itself (at
+                # most poll_timeout) and what it brings is written down; only what outlives that is cut.
+                await asyncio.wait({self._poller}, timeout=self.cfg.poll_timeout + STOP_GRACE_SECONDS)
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
