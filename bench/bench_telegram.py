@@ -32,10 +32,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ContextTypes
 
 from bench.common import postgres_url
-from bench.durable_echo import durable_echo_bot
+from bench.durable_echo import durable_echo_bot, polling_app
 from bot.app import build, start, stop
 from bot.channels.telegram import Progress, TelegramChannel
 from bot.config import Config
@@ -165,15 +165,7 @@ async def echo_bot(fake: FakeTelegram, concurrent: int) -> tuple[Application[Any
         finally:
             progress.done(str(update.effective_user.id))
 
-    app = (Application.builder().token(TOKEN).base_url(fake.base_url).base_file_url(fake.base_file_url)
-           .concurrent_updates(concurrent).build())
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    app.add_handler(CallbackQueryHandler(echo))
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(timeout=5)
-    return app, progress
+    return await polling_app(TOKEN, fake.base_url, fake.base_file_url, concurrent, echo), progress
 
 
 async def run_echo(concurrent: int, db_url: str | None = None) -> Figures:

@@ -13,6 +13,7 @@ cost beyond the guarantees; "durable echo ÷ bare echo" what the guarantees alon
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, bindparam, select
@@ -86,6 +87,16 @@ async def durable_echo_bot(engine: AsyncEngine, token: str, base_url: str, base_
         finally:
             progress.done(str(update.effective_user.id))
 
+    return await polling_app(token, base_url, base_file_url, concurrent, echo), progress
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+async def polling_app(token: str, base_url: str, base_file_url: str, concurrent: int,
+                      echo: Handler) -> Application[Any, Any, Any, Any, Any, Any]:
+    """python-telegram-bot as its docs show it: ``echo`` for every text and button press, long polling
+    started (the bare echo of ``bench_telegram`` and the durable one here)."""
     app = (Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
            .concurrent_updates(concurrent).build())
     app.add_handler(MessageHandler(filters.TEXT, echo))
@@ -94,4 +105,4 @@ async def durable_echo_bot(engine: AsyncEngine, token: str, base_url: str, base_
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(timeout=5)
-    return app, progress
+    return app
