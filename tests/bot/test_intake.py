@@ -61,7 +61,7 @@ async def test_a_webhook_update_the_database_cannot_take_gets_503(sqlite_db: Dat
 
 async def test_a_recovered_row_goes_before_a_newer_one_delivered_first(sqlite_db: Database) -> None:
     """A webhook can deliver before the channel starts: nothing runs before recover(), then oldest first."""
-    from bot.intake import Intake
+    from bot.pipeline.intake import Intake
 
     seen: list[str] = []
 

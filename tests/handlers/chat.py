@@ -59,7 +59,7 @@ class Chat:
         self.now = at or (self.now + timedelta(minutes=1))
         incoming = Incoming(channel=self.channel, account_id=self.account, text=text, choice=choice, phone=phone,
                             message_id=message_id or f"m{next(_ids)}", photo=photo)
-        self.replies = await self.engine.handle(incoming, self.now)
+        self.replies = await self.engine.step_for_web(incoming, self.now)
         return self.replies
 
     @property

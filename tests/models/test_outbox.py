@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.delivery import DrainPolicy, RateLimiter, drain
+from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from models import outbox
 from models.db import make_engine, make_session_factory, transaction
 from models.tables import ChannelAccount, OutboxMessage

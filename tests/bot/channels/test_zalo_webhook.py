@@ -64,7 +64,7 @@ async def test_wrong_or_missing_secret_is_403_and_nothing_happens(hooked: App, f
     assert status == 403
     await zalo_channel(hooked).idle()
     assert fake.sent == [] and await accounts(hooked) == 0
-    assert update["message"]["message_id"] not in zalo_channel(hooked).recent
+    assert f"{HEAD}:{update['message']['message_id']}" not in zalo_channel(hooked).recent
 
 
 async def test_secret_is_checked_before_the_body_is_read(hooked: App) -> None:
@@ -93,7 +93,7 @@ async def test_same_update_twice_by_webhook_is_handled_once(hooked: App, fake: F
     await settle(hooked, fake, update["message"]["message_id"])
     assert len(fake.sent_to(HEAD)) == 1
     # after a restart the in-memory LRU is empty: the engine's own record still says "handled"
-    zalo_channel(hooked).recent.forget(update["message"]["message_id"])
+    zalo_channel(hooked).recent.forget(f"{HEAD}:{update['message']['message_id']}")
     assert (await fake.deliver_webhook(webhook_url(hooked), SECRET, update, wrapped=True))[0] == 200
     await settle(hooked, fake, update["message"]["message_id"])
     assert len(fake.sent_to(HEAD)) == 1

@@ -1,7 +1,9 @@
 """Durable intake: an update is written to the inbox before the platform is told "received", and is
 processed from there, one account's updates at a time and in order.
 
-- :meth:`Intake.accept` writes the updates down in one transaction; when that fails (the database is
+- :meth:`Intake.accept` writes the updates down in one transaction, each keyed by the platform's id
+  bounded to a message id's column (a longer one keeps its head and a hash of the whole: the key is
+  also the step's ``message_id``); when that fails (the database is
   down) it raises, and the channel must not acknowledge (keep the polling offset, answer the webhook
   with an error) so the platform delivers again.
 - Processing runs in the background, a worker per account with pending rows. ``process`` returns
@@ -27,6 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from handlers.clean import MESSAGE_ID_CHARS, bounded_id
 from models import inbox
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, transaction, write_retrying
@@ -55,15 +58,16 @@ class Intake:
         if self.stopping:
             raise RuntimeError("intake stopped")
         now = self.clock()
+        items = [(bounded_id(key, MESSAGE_ID_CHARS), account, payload) for key, account, payload in items]
         async with transaction(self.sessions) as session:  # one statement for the whole batch
             fresh = await inbox.record_many(session, self.channel, items, now)
-        rows = [(key, account, payload, fresh.pop(key[:120], None)) for key, account, payload in items]
+        rows = [(key, account, payload, fresh.pop(key, None)) for key, account, payload in items]
         queued = 0
         for key, account, payload, row in rows:
             if row is None:  # a redelivery: run it again for its unsent replies, unless it is in hand here
-                if key[:120] in self._keys:
+                if key in self._keys:
                     continue
-                row = inbox.Pending(0, key[:120], account[:64], payload)
+                row = inbox.Pending(0, key, account[:64], payload)
             self._queue(row)
             queued += 1
         return queued
