@@ -122,11 +122,13 @@ async def is_done(session: AsyncSession, channel: str, key: str) -> bool | None:
     return None if found is None else found[0] is not None
 
 
-async def pending(session: AsyncSession, channel: str, limit: int = 1000) -> list[Pending]:
-    """Rows not yet processed, oldest first (start-up: what a crash left)."""
+async def pending(session: AsyncSession, channel: str, limit: int = 1000, after: int = 0) -> list[Pending]:
+    """Rows not yet processed, oldest first, with an id above ``after`` (start-up: what a crash left,
+    read page by page)."""
     rows = await session.execute(
         select(id_col(InboxMessage.id), col(InboxMessage.key), col(InboxMessage.account), col(InboxMessage.payload))
-        .where(col(InboxMessage.channel) == channel, col(InboxMessage.done_at).is_(None))
+        .where(col(InboxMessage.channel) == channel, col(InboxMessage.done_at).is_(None),
+               id_col(InboxMessage.id) > after)
         .order_by(col(InboxMessage.id)).limit(limit))
     return [Pending(i, k, a, json.loads(p)) for i, k, a, p in rows.all()]
 

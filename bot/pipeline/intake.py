@@ -72,18 +72,25 @@ class Intake:
             queued += 1
         return queued
 
-    async def recover(self) -> int:
-        """Queue what a previous run left unprocessed; returns how many."""
+    async def recover(self, page: int = 1000) -> int:
+        """Queue what a previous run left unprocessed, all of it (read ``page`` rows at a time);
+        returns how many."""
+        fresh: list[inbox.Pending] = []
         try:
-            async with transaction(self.sessions) as session:
-                rows = await inbox.pending(session, self.channel)
+            after = 0
+            while True:
+                async with transaction(self.sessions) as session:
+                    rows = await inbox.pending(session, self.channel, limit=page, after=after)
+                fresh += [row for row in rows if row.key not in self._keys]
+                if len(rows) < page:
+                    break
+                after = rows[-1].id
         finally:
             self.ready = True
-        fresh = [row for row in rows if row.key not in self._keys]
-        for row in fresh:
-            self._queue(row)
-        for account in list(self._queues):
-            self._start(account)
+            for row in fresh:
+                self._queue(row)
+            for account in list(self._queues):
+                self._start(account)
         if fresh:
             log.info("%s: %d update(s) left unprocessed by the last run are processed now", self.channel, len(fresh))
         return len(fresh)
