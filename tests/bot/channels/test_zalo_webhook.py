@@ -185,3 +185,29 @@ async def test_a_photo_during_the_report_is_fetched_from_photo_url_and_attached(
     async with polled.sessions() as s:
         photos = (await s.execute(select(ReportPhoto))).scalars().all()
     assert [(p.kind, p.content, p.channel) for p in photos] == [("election", PHOTO, "zalo")]
+
+
+async def test_message_ids_are_kept_apart_per_sender_and_any_length_is_taken(db: Database, tmp_path: Path,
+                                                                              fake: FakeZalo) -> None:
+    """Zalo does not promise message ids unique across users: two heads whose messages share an id are
+    both answered; an id of 100 characters (past the message id's column) is answered too, not failed."""
+    app = await running_app(make_config(db.url, tmp_path, fake, mode="webhook"))
+    try:
+        first, second = text_update(fake, "xin chào", "zalo-user-a"), text_update(fake, "xin chào", "zalo-user-b")
+        second["message"]["message_id"] = first["message"]["message_id"]
+        long_id = text_update(fake, "xin chào", "zalo-user-c")
+        long_id["message"]["message_id"] = "9" * 100
+        for update in (first, second, long_id):
+            assert (await fake.deliver_webhook(webhook_url(app), SECRET, update))[0] == 200
+        await until(lambda: all(fake.sent_to(u) for u in ("zalo-user-a", "zalo-user-b", "zalo-user-c")),
+                    "every head answered")
+        await zalo_channel(app).idle()
+        for user in ("zalo-user-a", "zalo-user-b", "zalo-user-c"):
+            assert fake.sent_to(user) == [t("bind.how_to")], user
+        assert (await fake.deliver_webhook(webhook_url(app), SECRET, long_id))[0] == 200  # a copy: not again
+        await zalo_channel(app).idle()
+        assert fake.sent_to("zalo-user-c") == [t("bind.how_to")]
+        async with app.sessions() as s:
+            assert (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one() == 3
+    finally:
+        await stop(app)
