@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from models.db import connection
@@ -100,7 +101,30 @@ async def claim_due(session: AsyncSession, now: datetime, *, channels: Collectio
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=o)
     ids = [i for i in (await session.execute(stmt)).scalars().all() if i is not None]
+    ids = await _drop_superseded(session, ids)
     return await _claim_ids(session, ids, now, lease) if ids else []
+
+
+SUPERSEDED = "superseded: the conversation moved on"
+
+
+async def _drop_superseded(session: AsyncSession, ids: list[int]) -> list[int]:
+    """Of the rows ``ids``, mark ``skipped`` the replies the conversation has moved past (a reply to a
+    later message of the same account exists: sending the old one now, say after a crash between its
+    send and its mark, would ask a question already answered); returns the others."""
+    if not ids:
+        return ids
+    o, newer = OutboxMessage, aliased(OutboxMessage)
+    later = (select(id_col(newer.id)).where(col(newer.account_id) == col(o.account_id), col(newer.kind) == REPLY,
+                                    col(newer.id) > col(o.id), col(newer.created_at) > col(o.created_at))
+             .exists())
+    stale = set((await session.execute(select(id_col(o.id)).where(
+        col(o.id).in_(ids), col(o.kind) == REPLY, later))).scalars().all())
+    if not stale:
+        return ids
+    await session.execute(update(o).where(col(o.id).in_(stale)).values(
+        status=SKIPPED, locked_until=None, last_error=SUPERSEDED).execution_options(synchronize_session=False))
+    return [i for i in ids if i not in stale]
 
 
 async def _claim_ids(session: AsyncSession, ids: list[int], now: datetime, lease: timedelta) -> list[Claimed]:
@@ -141,10 +165,10 @@ async def claim_replies(session: AsyncSession, key_prefix: str, now: datetime, l
         or_(col(o.status) == PENDING, and_(col(o.status) == SENDING, col(o.locked_until) < now)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = (await session.execute(stmt)).scalars().all()
+    rows = await _drop_superseded(session, [i for i in (await session.execute(stmt)).scalars().all()])
     if not rows:
         return []
-    claimed = await _claim_ids(session, list(rows), now, lease)
+    claimed = await _claim_ids(session, rows, now, lease)
     return sorted(claimed, key=lambda c: c.key)
 
 
