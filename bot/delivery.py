@@ -23,10 +23,10 @@ from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryL
 from bot.pipeline.settle import Settle, finish
 from handlers.messages import Attachment, Reply
 from handlers.reply_codec import decode
-from models import outbox
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.files import is_request
+from models.delivery import outbox
+from models.delivery.files import is_request
 
 log = logging.getLogger(__name__)
 

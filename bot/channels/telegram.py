@@ -37,7 +37,7 @@ from bot.pipeline.pipeline import Pipeline, Progress
 from handlers.commands import menu
 from handlers.engine import Engine
 from handlers.messages import Reply
-from models.accounts import Accounts
+from models.accounts.access import Accounts
 
 log = logging.getLogger(__name__)
 

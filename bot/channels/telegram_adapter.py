@@ -31,7 +31,7 @@ from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryL
 from handlers.clean import clean_incoming
 from handlers.engine import Sendable
 from handlers.messages import Incoming, IncomingPhoto, Reply
-from models.photos import MAX_PHOTO_BYTES
+from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)

@@ -53,7 +53,7 @@ from bot.pipeline.intake import Intake, Item
 from bot.pipeline.pipeline import Pipeline
 from handlers.engine import Engine
 from handlers.messages import Reply
-from models.accounts import Accounts
+from models.accounts.access import Accounts
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, p
 from bot.pipeline.adapter import AdapterBase, Inbound, RetryPolicy
 from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from handlers.messages import Incoming, IncomingPhoto, Reply
-from models.photos import MAX_PHOTO_BYTES
+from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)

@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from handlers.clean import MESSAGE_ID_CHARS, bounded_id
-from models import inbox
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, transaction, write_retrying
+from models.delivery import inbox
 
 log = logging.getLogger(__name__)
 

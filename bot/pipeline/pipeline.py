@@ -29,8 +29,8 @@ from bot.pipeline.replies import Replies
 from bot.pipeline.settle import Settle
 from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import Reply
-from models.accounts import Accounts
-from models.inbox import Pending
+from models.accounts.access import Accounts
+from models.delivery.inbox import Pending
 from texts.catalog import t
 
 log = logging.getLogger(__name__)

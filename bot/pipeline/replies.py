@@ -22,7 +22,7 @@ from bot.pipeline.backoff import Backoff
 from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.pipeline.settle import Settle, finish
 from handlers.engine import Sendable
-from models.accounts import Accounts
+from models.accounts.access import Accounts
 from models.clock import utcnow
 
 log = logging.getLogger(__name__)

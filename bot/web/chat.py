@@ -27,7 +27,7 @@ from bot.pipeline.backoff import Backoff
 from handlers.clean import clean_incoming
 from handlers.engine import Engine, Transient
 from handlers.messages import Attachment, Incoming, IncomingPhoto, Reply
-from models.accounts import find_account
+from models.accounts.access import find_account
 from models.db import transient
 from texts.catalog import t
 

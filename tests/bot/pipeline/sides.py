@@ -17,10 +17,10 @@ from bot.channels.telegram_webhook import SECRET_HEADER
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.web.chat import WebChatChannel
+from models.accounts.people import get_or_create_account
+from models.accounts.tables import ChannelAccount
 from models.clock import utcnow
 from models.db import transaction
-from models.people import get_or_create_account
-from models.tables import ChannelAccount
 from tests.bot.channels import test_telegram as tg
 from tests.bot.channels import test_zalo as zl
 from tests.conftest import Database
