@@ -90,6 +90,7 @@ class DrainPolicy:
     batch: int = 100
     concurrency: int = 32
     hold_kinds: Collection[str] = ()  # kinds not sent now (reminders in quiet hours)
+    owner: str | None = None  # this worker's name: its claims are taken over at once if it dies
 
 
 @dataclass(slots=True)
@@ -193,7 +194,7 @@ async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], 
         return stats
     async with transaction(sessions) as s:
         rows = await outbox.claim_due(s, clock(), channels=list(channels), limit=policy.batch,
-                                      lease=policy.lease, hold_kinds=policy.hold_kinds)
+                                      lease=policy.lease, hold_kinds=policy.hold_kinds, owner=policy.owner)
     gate = asyncio.Semaphore(policy.concurrency)
     settle, begun = Settle(sessions, clock), set[int]()
 

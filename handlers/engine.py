@@ -65,6 +65,7 @@ class Engine:
         self.sessions = sessions
         self.settings = settings
         self._pg: bool | None = None  # the database's kind: fixed for the process, read at the first step
+        self.owner: str | None = None  # this worker's name: its claims of reply rows are taken over if it dies
 
     async def step_for_web(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
         """One step whose replies are returned for the caller to show (the web chat); nothing is
@@ -145,7 +146,7 @@ class Engine:
                 await insert_ignore(session, ProcessedMessage, channel=channel, message_id=message_id, at=now)):
             if not pg:  # a redelivery: what a crash left unsent
                 await inbox.mark_done(session, channel, message_id, now)
-            rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
+            rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease, self.owner)
             return [Sendable(decode(r.payload, r.text), r) for r in rows]
         ctx = await self._conduct(session, incoming, now)
         if message_id and not pg:
@@ -155,7 +156,7 @@ class Engine:
         return [Sendable(reply, await outbox.enqueue_reply(
                     session, key=f"{prefix}{index}", account_id=ctx.account.id, channel=channel,
                     external_id=incoming.account_id, text=reply.text, payload=encode(reply), now=now,
-                    lease=self.settings.reply_lease))
+                    lease=self.settings.reply_lease, owner=self.owner))
                 for index, reply in enumerate(shape(ctx.replies))]
 
     async def _conduct(self, session: DbSession, incoming: Incoming, now: datetime) -> Context:

@@ -54,7 +54,8 @@ class TelegramChannel:
     name = CHANNEL
 
     def __init__(self, cfg: TelegramConfig, dialog: Engine, http: aiohttp.ClientSession, accounts: Accounts, *,
-                 clock: Callable[[], datetime] | None = None, limiter: ChatRateLimiter | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, limiter: ChatRateLimiter | None = None,
+                 owner: str | None = None) -> None:
         self.config = cfg
         self.dialog, self.accounts = dialog, accounts
         if cfg.token is None:
@@ -70,7 +71,8 @@ class TelegramChannel:
                    .updater(None))  # updates come through the inbox (telegram_intake)
         self.application = builder.build()
         self.adapter = TelegramAdapter(self.application, cfg.max_retries)
-        self.pipeline: Pipeline[TelegramUpdate, Outgoing] = Pipeline(self.adapter, dialog, accounts, clock=clock)
+        self.pipeline: Pipeline[TelegramUpdate, Outgoing] = Pipeline(self.adapter, dialog, accounts, clock=clock,
+                                                                          owner=owner)
         self._poller: asyncio.Task[None] | None = None
         self._bootstrap_task: asyncio.Task[None] | None = None
         self._commands_set = self._webhook_set = False

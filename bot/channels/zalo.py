@@ -80,7 +80,7 @@ class ZaloChannel:
     name = CHANNEL
 
     def __init__(self, cfg: ZaloConfig, web_cfg: WebConfig, tz: ZoneInfo, dialog: Engine,
-                 http: aiohttp.ClientSession, accounts: Accounts) -> None:
+                 http: aiohttp.ClientSession, accounts: Accounts, owner: str | None = None) -> None:
         self.cfg, self.web_cfg, self.tz = cfg, web_cfg, tz
         self.dialog, self.accounts, self.http = dialog, accounts, http
         assert cfg.token is not None
@@ -92,7 +92,7 @@ class ZaloChannel:
         self.recent = RecentIds()
         self.adapter = ZaloAdapter(self.sender, self.files, tz, http, self.recent, photos=cfg.photos,
                                    retry=RetryPolicy(cfg.send_attempts, cfg.backoff_initial, cfg.backoff_max))
-        self.pipeline: Pipeline[ZaloUpdate, Outgoing] = Pipeline(self.adapter, dialog, accounts)
+        self.pipeline: Pipeline[ZaloUpdate, Outgoing] = Pipeline(self.adapter, dialog, accounts, owner=owner)
         self._poller: asyncio.Task[None] | None = None  # polling, or retrying setWebhook
         self._stopping = False
         self.webhook_secret = ""

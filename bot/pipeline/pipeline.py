@@ -57,10 +57,11 @@ class Progress:
 
 class Pipeline(Generic[C, P]):
     def __init__(self, adapter: Adapter[C, P], engine: Engine, accounts: Accounts, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, owner: str | None = None) -> None:
         self.adapter, self.engine, self.accounts = adapter, engine, accounts
         self.clock = clock  # None: the engine's own clock
-        self.intake = Intake(accounts.sessions, adapter.name, self._process)
+        # owner: this worker's name (bot.pipeline.worker): its inbox rows are taken over if it dies
+        self.intake = Intake(accounts.sessions, adapter.name, self._process, owner=owner)
         self.settle = Settle(accounts.sessions)
         self.replies = Replies(adapter, self.settle, accounts)
         self.progress = Progress()
