@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from handlers import (
     binding,
@@ -39,7 +40,7 @@ class Command:
     name: str
     roles: frozenset[str]  # empty: anyone
     action: Action | None = None  # a one-message command...
-    flow: Flow | None = None  # ...or the conversation it starts
+    flow: Flow[Any] | None = None  # ...or the conversation it starts
     aliases: tuple[str, ...] = ()
     menu: bool = True  # listed in /trogiup and the Telegram menu
     quick: bool = False  # a quick button in the web chat
@@ -122,7 +123,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("lamthoi", STAFF, action=vacancy_cmd.interim_cmd, aliases=("interim",)),
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
-FLOWS: dict[str, Flow] = {c.flow.name: c.flow for c in COMMANDS if c.flow is not None}
+FLOWS: dict[str, Flow[Any]] = {c.flow.name: c.flow for c in COMMANDS if c.flow is not None}
 
 
 def parse_command(text: str) -> tuple[str | None, str]:

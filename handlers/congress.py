@@ -7,7 +7,7 @@ typed reason is kept as a note). The steps are the table ``STEPS``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from handlers.context import Context
 from handlers.flow import (
@@ -33,6 +33,8 @@ from texts.catalog import has, t
 from texts.fmt import fmt_date, from_iso, iso
 from texts.titles import head_title
 
+CongressStep = Literal["menu", "plan_date", "plan_confirm", "held_date", "method", "secretary", "same_person",
+                      "reason", "result_confirm"]
 OFFERED_REASONS = ("head_not_member", "other_elected")
 REASONS = (*OFFERED_REASONS, "other")  # "other": the head typed the reason (kept as a note)
 
@@ -101,12 +103,12 @@ def ask_result_confirm(ctx: Context, state: FlowState) -> Question:
 
 
 # --- taking the answers ------------------------------------------------------------------------
-async def take_menu(ctx: Context, state: FlowState) -> str | None:
+async def take_menu(ctx: Context, state: FlowState) -> CongressStep | None:
     picked = must_choose(ctx, menu_choices(bool(state.data.get("planned"))))
     return "plan_date" if picked == "plan" else "held_date"
 
 
-async def take_plan_date(ctx: Context, state: FlowState) -> str | None:
+async def take_plan_date(ctx: Context, state: FlowState) -> CongressStep | None:
     planned = parse_date(answer_text(ctx), ctx.today, "future")
     if planned is None:
         raise Invalid("congress.bad.date")
@@ -116,14 +118,14 @@ async def take_plan_date(ctx: Context, state: FlowState) -> str | None:
     return "plan_confirm"
 
 
-async def take_plan_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_plan_confirm(ctx: Context, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "plan_date"
     await _save_plan(ctx, state)
     return END
 
 
-async def take_held_date(ctx: Context, state: FlowState) -> str | None:
+async def take_held_date(ctx: Context, state: FlowState) -> CongressStep | None:
     held = parse_date(answer_text(ctx), ctx.today, "past")
     if held is None:
         raise Invalid("congress.bad.date")
@@ -136,12 +138,12 @@ async def take_held_date(ctx: Context, state: FlowState) -> str | None:
     return "method"
 
 
-async def take_method(ctx: Context, state: FlowState) -> str | None:
+async def take_method(ctx: Context, state: FlowState) -> CongressStep | None:
     state.data["method"] = must_choose(ctx, method_choices())
     return "secretary"
 
 
-async def take_secretary(ctx: Context, state: FlowState) -> str | None:
+async def take_secretary(ctx: Context, state: FlowState) -> CongressStep | None:
     name = parse_person_name(answer_text(ctx))
     if name is None:
         raise Invalid("congress.bad.name")
@@ -149,7 +151,7 @@ async def take_secretary(ctx: Context, state: FlowState) -> str | None:
     return "same_person" if same_person(name, state.data["head"]) else "reason"
 
 
-async def take_same_person(ctx: Context, state: FlowState) -> str | None:
+async def take_same_person(ctx: Context, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "reason"
     held = from_iso(state.data["held"])
@@ -162,7 +164,7 @@ async def take_same_person(ctx: Context, state: FlowState) -> str | None:
     return "result_confirm"
 
 
-async def take_reason(ctx: Context, state: FlowState) -> str | None:
+async def take_reason(ctx: Context, state: FlowState) -> CongressStep | None:
     picked = choose(ctx, reason_choices(state.data.get("party")))
     text = answer_text(ctx)
     if picked is None and len(text) < 3:
@@ -171,23 +173,23 @@ async def take_reason(ctx: Context, state: FlowState) -> str | None:
     return "result_confirm"
 
 
-async def take_result_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_result_confirm(ctx: Context, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "held_date"
     await _save_result(ctx, state)
     return END
 
 
-STEPS: dict[str, Step] = {
-    "menu": Step(ask_menu, take_menu),
-    "plan_date": Step(ask_plain, take_plan_date),
-    "plan_confirm": Step(ask_plan_confirm, take_plan_confirm),
-    "held_date": Step(ask_plain, take_held_date),
-    "method": Step(ask_method, take_method),
-    "secretary": Step(ask_plain, take_secretary),
-    "same_person": Step(ask_same_person, take_same_person),
-    "reason": Step(ask_reason, take_reason),
-    "result_confirm": Step(ask_result_confirm, take_result_confirm),
+STEPS: dict[CongressStep, Step[CongressStep]] = {
+    "menu": Step(ask_menu, take_menu, ("plan_date", "held_date")),
+    "plan_date": Step(ask_plain, take_plan_date, ("plan_confirm",)),
+    "plan_confirm": Step(ask_plan_confirm, take_plan_confirm, ("plan_date",)),
+    "held_date": Step(ask_plain, take_held_date, ("method",)),
+    "method": Step(ask_method, take_method, ("secretary",)),
+    "secretary": Step(ask_plain, take_secretary, ("same_person", "reason")),
+    "same_person": Step(ask_same_person, take_same_person, ("reason", "result_confirm")),
+    "reason": Step(ask_reason, take_reason, ("result_confirm",)),
+    "result_confirm": Step(ask_result_confirm, take_result_confirm, ("held_date",)),
 }
 
 
@@ -247,4 +249,4 @@ async def _save_result(ctx: Context, state: FlowState) -> None:
     ctx.say(t("congress.result_saved_merged" if d["merged"] else "congress.result_saved", village=ctx.unit.full_name))
 
 
-FLOW = Flow("congress", begin, STEPS)
+FLOW = Flow("congress", begin, STEPS, entries=("menu", "held_date"))

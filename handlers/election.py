@@ -9,7 +9,7 @@ vacancy, the term over): then it is a new election (handlers/election_new.py). T
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from handlers.context import Context
 from handlers.election_counts import ask_count, readback, take_count, validity_lines
@@ -38,13 +38,19 @@ from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
 from texts.titles import head_title
 
-FIELDS = ("election_date", "head_name", "roll", "attendees", "valid_ballots", "votes_for", "party_status",
-          "head_phone")
+ElectionStep = Literal["election_date", "head_name", "head_name_accents", "roll", "attendees", "valid_ballots",
+                       "votes_for", "party_status", "party_date", "already_secretary", "head_phone", "new_or_fix",
+                       "confirm", "edit_menu"]
+FIELDS: tuple[ElectionStep, ...] = ("election_date", "head_name", "roll", "attendees", "valid_ballots", "votes_for",
+                                    "party_status", "head_phone")
+COUNTS: tuple[ElectionStep, ...] = ("roll", "attendees", "valid_ballots", "votes_for")  # FORM_ORDER, as steps
+# where an answer leads: the first question still unanswered (:func:`next_step`), or the summary
+FORWARD: tuple[ElectionStep, ...] = (*FIELDS, "party_date", "already_secretary", "confirm")
 PARTY_CHOICES = ("member", "probationary", "planned", "non_member")
 ANSWERED = {"party_status": "party_choice", "head_phone": "phone_asked"}
 
 
-def next_step(data: dict[str, Any]) -> str:
+def next_step(data: dict[str, Any]) -> ElectionStep:
     """The first question still unanswered, else the summary to confirm. After the party status come
     its date and, for a full member of a valid result, "already the branch secretary?"; then the phone."""
     for f in FIELDS:
@@ -53,7 +59,7 @@ def next_step(data: dict[str, Any]) -> str:
     return _party_follow_up(data) if _party_follow_up(data) != "head_phone" else "confirm"
 
 
-def _party_follow_up(data: dict[str, Any]) -> str:
+def _party_follow_up(data: dict[str, Any]) -> ElectionStep:
     if data["party_choice"] in ("probationary", "planned") and not data.get("party_date"):
         return "party_date"
     if data["party_choice"] == "member" and data.get("already_secretary") is None \
@@ -120,7 +126,7 @@ def ask_edit(ctx: Context, state: FlowState) -> Question:
 
 
 # --- taking the answers ------------------------------------------------------------------------
-async def take_date(ctx: Context, state: FlowState) -> str | None:
+async def take_date(ctx: Context, state: FlowState) -> ElectionStep | None:
     d = parse_date(answer_text(ctx), ctx.today, "past")
     if d is None:
         raise Invalid("election.bad.date")
@@ -130,7 +136,7 @@ async def take_date(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_name(ctx: Context, state: FlowState) -> str | None:
+async def take_name(ctx: Context, state: FlowState) -> ElectionStep | None:
     name = parse_person_name(answer_text(ctx))
     if name is None:
         raise Invalid("election.bad.name")
@@ -146,7 +152,7 @@ def ask_name_accents(ctx: Context, state: FlowState) -> Question:
                     [Choice("keep", t("election.keep_name"))])
 
 
-async def take_name_accents(ctx: Context, state: FlowState) -> str | None:
+async def take_name_accents(ctx: Context, state: FlowState) -> ElectionStep | None:
     """"Giữ nguyên" keeps the name as typed; a name typed again replaces it (and is not asked about again)."""
     if choose(ctx, [Choice("keep", t("election.keep_name"))]) == "keep":
         name: str | None = state.data["head_name_plain"]
@@ -159,15 +165,15 @@ async def take_name_accents(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_counts(ctx: Context, state: FlowState) -> str | None:
+async def take_counts(ctx: Context, state: FlowState) -> ElectionStep | None:
     return await take_count(ctx, state, next_step)
 
 
-async def take_head_phone(ctx: Context, state: FlowState) -> str | None:
+async def take_head_phone(ctx: Context, state: FlowState) -> ElectionStep | None:
     return await take_phone(ctx, state, next_step)
 
 
-async def take_party(ctx: Context, state: FlowState) -> str | None:
+async def take_party(ctx: Context, state: FlowState) -> ElectionStep | None:
     choice = choose(ctx, party_choices())
     if choice is None:
         raise Invalid("election.bad.party")
@@ -175,7 +181,7 @@ async def take_party(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_party_date(ctx: Context, state: FlowState) -> str | None:
+async def take_party_date(ctx: Context, state: FlowState) -> ElectionStep | None:
     planned = state.data["party_choice"] == "planned"
     d = parse_date(answer_text(ctx), ctx.today, "future" if planned else "past")
     if d is None:
@@ -186,22 +192,22 @@ async def take_party_date(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_already_secretary(ctx: Context, state: FlowState) -> str | None:
+async def take_already_secretary(ctx: Context, state: FlowState) -> ElectionStep | None:
     state.data["already_secretary"] = must_yes_no(ctx)
     return next_step(state.data)
 
 
-async def take_edit(ctx: Context, state: FlowState) -> str | None:
+async def take_edit(ctx: Context, state: FlowState) -> ElectionStep | None:
     picked = choose(ctx, field_choices())
     if picked is None:
         raise Invalid("common.bad_choice")
     if picked == "keep":
         ctx.say(t("election.kept"))
         return END
-    return picked
+    return next(f for f in FIELDS if f == picked)
 
 
-async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_confirm(ctx: Context, state: FlowState) -> ElectionStep | None:
     picked = choose(ctx, confirm_choices())
     if picked is None:
         answer = yes_no(ctx)
@@ -217,21 +223,18 @@ async def take_confirm(ctx: Context, state: FlowState) -> str | None:
     return END
 
 
-STEPS: dict[str, Step] = {
-    "election_date": Step(ask_plain, take_date),
-    "head_name": Step(ask_plain, take_name),
-    "head_name_accents": Step(ask_name_accents, take_name_accents),
-    "roll": Step(ask_count, take_counts),
-    "attendees": Step(ask_count, take_counts),
-    "valid_ballots": Step(ask_count, take_counts),
-    "votes_for": Step(ask_count, take_counts),
-    "party_status": Step(ask_party, take_party),
-    "party_date": Step(ask_party_date, take_party_date),
-    "already_secretary": Step(ask_already_secretary, take_already_secretary),
-    "head_phone": Step(ask_phone, take_head_phone),
-    "new_or_fix": Step(ask_new_or_fix, take_new_or_fix),
-    "confirm": Step(ask_confirm, take_confirm),
-    "edit_menu": Step(ask_edit, take_edit),
+STEPS: dict[ElectionStep, Step[ElectionStep]] = {
+    "election_date": Step(ask_plain, take_date, FORWARD),
+    "head_name": Step(ask_plain, take_name, (*FORWARD, "head_name_accents")),
+    "head_name_accents": Step(ask_name_accents, take_name_accents, FORWARD),
+    **{c: Step(ask_count, take_counts, FORWARD, retries=COUNTS) for c in COUNTS},
+    "party_status": Step(ask_party, take_party, FORWARD),
+    "party_date": Step(ask_party_date, take_party_date, FORWARD),
+    "already_secretary": Step(ask_already_secretary, take_already_secretary, FORWARD),
+    "head_phone": Step(ask_phone, take_head_phone, FORWARD),
+    "new_or_fix": Step(ask_new_or_fix, take_new_or_fix, ("election_date", "edit_menu")),
+    "confirm": Step(ask_confirm, take_confirm, ("edit_menu",), retries=("edit_menu",)),
+    "edit_menu": Step(ask_edit, take_edit, FIELDS),
 }
 
 
@@ -294,4 +297,4 @@ async def _save(ctx: Context, state: FlowState) -> None:
     await after_save(ctx, report)
 
 
-FLOW = Flow("election", begin, STEPS)
+FLOW = Flow("election", begin, STEPS, entries=("election_date", "new_or_fix", "edit_menu"))

@@ -9,6 +9,7 @@ again (the commune is told at once) or that the result awaits the commune's reco
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from handlers.context import Context
 from handlers.flow import FlowState, Question, labelled, must_choose
@@ -50,7 +51,7 @@ def ask_new_or_fix(ctx: Context, state: FlowState) -> Question:
     return Question(t("election.ask.new_or_fix"), new_or_fix_choices(), free_text=False)
 
 
-async def take_new_or_fix(ctx: Context, state: FlowState) -> str | None:
+async def take_new_or_fix(ctx: Context, state: FlowState) -> Literal["election_date", "edit_menu"]:
     if must_choose(ctx, new_or_fix_choices()) == "new":
         state.data = {"kind": "revote"}
         return "election_date"

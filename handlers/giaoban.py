@@ -11,8 +11,10 @@ attach_photo``), the hook issue 12's incoming-photo plumbing calls. The steps ar
 
 from __future__ import annotations
 
+from typing import Literal, TypeGuard, get_args
+
 from handlers.context import Context
-from handlers.flow import END, Flow, FlowState, Invalid, Question, Step, answer_text, choose, must_choose
+from handlers.flow import END, Flow, FlowError, FlowState, Invalid, Question, Step, answer_text, choose, must_choose
 from handlers.giaoban_replies import split_answer
 from handlers.messages import Choice
 from models.giaoban import GiaobanError, get_attendance, next_meeting, record_attendance
@@ -20,6 +22,20 @@ from models.giaoban_reports import WHOLE, get_report, save_report, window_open
 from models.giaoban_tables import FIELDS, GiaobanMeeting
 from texts.catalog import t
 from texts.fmt import fmt_time_date
+
+# the report's fields (models.giaoban_tables.FIELDS) and the whole report (WHOLE) are steps of their own
+GiaobanStep = Literal["attend", "reason", "mode", "economy", "culture", "security", "party", "urgent", "requests",
+                      "whole", "confirm", "fix"]
+
+
+def _is_step(name: str) -> TypeGuard[GiaobanStep]:
+    return name in get_args(GiaobanStep)
+
+
+FIELD_STEPS: tuple[GiaobanStep, ...] = tuple(f for f in FIELDS if _is_step(f))
+WHOLE_STEP: GiaobanStep = "whole"
+if FIELD_STEPS != FIELDS or WHOLE_STEP != WHOLE:
+    raise FlowError("giaoban: every report field needs a step of its own")
 
 
 def _when(ctx: Context, meeting: GiaobanMeeting) -> str:
@@ -97,7 +113,7 @@ def ask_fix(ctx: Context, state: FlowState) -> Question:
 
 
 # --- taking the answers ------------------------------------------------------------------------
-def _after_attendance(state: FlowState) -> str:
+def _after_attendance(state: FlowState) -> Literal["confirm", "mode"]:
     return "confirm" if state.data.get("answers") else "mode"
 
 
@@ -114,7 +130,7 @@ async def _save_attendance(ctx: Context, state: FlowState, attending: bool, reas
     ctx.say(t(key, village=ctx.unit.full_name, when=state.data["when"], reason=reason or ""))
 
 
-async def take_attend(ctx: Context, state: FlowState) -> str | None:
+async def take_attend(ctx: Context, state: FlowState) -> GiaobanStep | None:
     """A tapped choice, or a typed "có" / "không" — with the reason in the same message if given."""
     picked = choose(ctx, attend_choices())
     attending, reason = (picked == "yes", "") if picked else split_answer(answer_text(ctx))
@@ -126,7 +142,7 @@ async def take_attend(ctx: Context, state: FlowState) -> str | None:
     return _after_attendance(state)
 
 
-async def take_reason(ctx: Context, state: FlowState) -> str | None:
+async def take_reason(ctx: Context, state: FlowState) -> GiaobanStep | None:
     reason = answer_text(ctx).strip()
     if len(reason) < 3:
         raise Invalid("gb.attend.bad_reason")
@@ -134,16 +150,16 @@ async def take_reason(ctx: Context, state: FlowState) -> str | None:
     return _after_attendance(state)
 
 
-async def take_mode(ctx: Context, state: FlowState) -> str | None:
+async def take_mode(ctx: Context, state: FlowState) -> GiaobanStep | None:
     picked = must_choose(ctx, mode_choices())
     if picked == "nothing":
         state.data["answers"] = {k: "" for k in FIELDS}
         return "confirm"
     state.data["answers"] = {}
-    return FIELDS[0] if picked == "fields" else WHOLE
+    return FIELD_STEPS[0] if picked == "fields" else WHOLE_STEP
 
 
-async def take_field(ctx: Context, state: FlowState) -> str | None:
+async def take_field(ctx: Context, state: FlowState) -> GiaobanStep | None:
     if choose(ctx, [Choice("nothing", t("gb.report.nothing"))]) == "nothing":
         text = ""
     else:
@@ -156,10 +172,10 @@ async def take_field(ctx: Context, state: FlowState) -> str | None:
     if state.data.pop("fixing", False):
         return "confirm"
     i = FIELDS.index(state.step)
-    return FIELDS[i + 1] if i + 1 < len(FIELDS) else "confirm"
+    return FIELD_STEPS[i + 1] if i + 1 < len(FIELD_STEPS) else "confirm"
 
 
-async def take_whole(ctx: Context, state: FlowState) -> str | None:
+async def take_whole(ctx: Context, state: FlowState) -> GiaobanStep | None:
     text = answer_text(ctx).strip()
     if len(text) < 5:
         raise Invalid("gb.report.too_short")
@@ -168,7 +184,7 @@ async def take_whole(ctx: Context, state: FlowState) -> str | None:
     return "confirm"
 
 
-async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_confirm(ctx: Context, state: FlowState) -> GiaobanStep | None:
     answers = state.data["answers"]
     picked = choose(ctx, confirm_choices())
     if picked is None and WHOLE in answers and len(answer_text(ctx).strip()) >= 5:
@@ -189,20 +205,20 @@ async def take_confirm(ctx: Context, state: FlowState) -> str | None:
     return END
 
 
-async def take_fix(ctx: Context, state: FlowState) -> str | None:
+async def take_fix(ctx: Context, state: FlowState) -> GiaobanStep | None:
     picked = must_choose(ctx, fix_choices(state.data["answers"]))
     state.data["fixing"] = True
-    return picked
+    return next(k for k in (*FIELD_STEPS, WHOLE_STEP) if k == picked)
 
 
-STEPS: dict[str, Step] = {
-    "attend": Step(ask_attend, take_attend),
-    "reason": Step(ask_reason, take_reason),
-    "mode": Step(ask_mode, take_mode),
-    **{k: Step(ask_field, take_field) for k in FIELDS},
-    WHOLE: Step(ask_whole, take_whole),
-    "confirm": Step(ask_confirm, take_confirm),
-    "fix": Step(ask_fix, take_fix),
+STEPS: dict[GiaobanStep, Step[GiaobanStep]] = {
+    "attend": Step(ask_attend, take_attend, ("reason", "confirm", "mode")),
+    "reason": Step(ask_reason, take_reason, ("confirm", "mode")),
+    "mode": Step(ask_mode, take_mode, ("confirm", FIELD_STEPS[0], WHOLE_STEP)),
+    **{k: Step(ask_field, take_field, (*FIELD_STEPS, "confirm")) for k in FIELD_STEPS},
+    WHOLE_STEP: Step(ask_whole, take_whole, ("confirm",)),
+    "confirm": Step(ask_confirm, take_confirm, ("confirm", "fix")),
+    "fix": Step(ask_fix, take_fix, (*FIELD_STEPS, WHOLE_STEP)),
 }
 
 
@@ -228,7 +244,7 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState(_after_attendance(FlowState("", data)), data)
 
 
-FLOW = Flow("giaoban", begin, STEPS)
+FLOW = Flow("giaoban", begin, STEPS, entries=("attend", "confirm", "mode"))
 
 
 # --- /thamdu: the attendance answer alone --------------------------------------------------------
@@ -242,14 +258,16 @@ async def begin_attend(ctx: Context) -> FlowState | None:
                                 "only_attendance": True})
 
 
-async def take_attend_only(ctx: Context, state: FlowState) -> str | None:
+async def take_attend_only(ctx: Context, state: FlowState) -> AttendStep | None:
     return "reason" if await take_attend(ctx, state) == "reason" else END
 
 
-async def take_reason_only(ctx: Context, state: FlowState) -> str | None:
+async def take_reason_only(ctx: Context, state: FlowState) -> AttendStep | None:
     await take_reason(ctx, state)
     return END
 
 
-ATTEND_FLOW = Flow("thamdu", begin_attend, {"attend": Step(ask_attend, take_attend_only),
-                                            "reason": Step(ask_reason, take_reason_only)})
+AttendStep = Literal["attend", "reason"]
+ATTEND_STEPS: dict[AttendStep, Step[AttendStep]] = {"attend": Step(ask_attend, take_attend_only, ("reason",)),
+                                                   "reason": Step(ask_reason, take_reason_only)}
+ATTEND_FLOW = Flow("thamdu", begin_attend, ATTEND_STEPS, entries=("attend",))

@@ -6,6 +6,8 @@ election report. The choices offered follow the current status; the steps are th
 
 from __future__ import annotations
 
+from typing import Literal
+
 from handlers.context import Context
 from handlers.flow import (
     END,
@@ -28,6 +30,7 @@ from models.reports import ReportError, get_election
 from texts.catalog import t
 from texts.fmt import fmt_date, from_iso, iso
 
+PartyStep = Literal["kind", "date", "confirm"]
 KINDS = {"probationary": ("full_member",), "non_member": ("admitted", "admission_planned")}
 
 
@@ -52,12 +55,12 @@ def ask_confirm(ctx: Context, state: FlowState) -> Question:
     return Question(t("merger.party.confirm", what=what, date=fmt_date(state.data["on"])), yes_no_choices())
 
 
-async def take_kind(ctx: Context, state: FlowState) -> str | None:
+async def take_kind(ctx: Context, state: FlowState) -> PartyStep | None:
     state.data["kind"] = must_choose(ctx, kind_choices(state.data["party"]))
     return "date"
 
 
-async def take_date(ctx: Context, state: FlowState) -> str | None:
+async def take_date(ctx: Context, state: FlowState) -> PartyStep | None:
     kind = state.data["kind"]
     on = parse_date(answer_text(ctx), ctx.today, "future" if kind == "admission_planned" else "past")
     if on is None:
@@ -73,7 +76,7 @@ async def take_date(ctx: Context, state: FlowState) -> str | None:
     return "confirm"
 
 
-async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_confirm(ctx: Context, state: FlowState) -> PartyStep | None:
     if not must_yes_no(ctx):
         return "date"
     assert ctx.unit is not None and ctx.unit.id is not None
@@ -90,10 +93,10 @@ async def take_confirm(ctx: Context, state: FlowState) -> str | None:
     return END
 
 
-STEPS: dict[str, Step] = {
-    "kind": Step(ask_kind, take_kind),
-    "date": Step(ask_date, take_date),
-    "confirm": Step(ask_confirm, take_confirm),
+STEPS: dict[PartyStep, Step[PartyStep]] = {
+    "kind": Step(ask_kind, take_kind, ("date",)),
+    "date": Step(ask_date, take_date, ("confirm",)),
+    "confirm": Step(ask_confirm, take_confirm, ("date",)),
 }
 
 
@@ -118,4 +121,4 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("kind", data)
 
 
-FLOW = Flow("party", begin, STEPS)
+FLOW = Flow("party", begin, STEPS, entries=("kind", "date"))

@@ -3,6 +3,8 @@ report a task done with a note. The steps are the table ``STEPS``."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from handlers.context import Context
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
 from handlers.messages import Choice
@@ -11,6 +13,7 @@ from models.giaoban_tasks import Item, acknowledge, open_items, report_done
 from texts.catalog import t
 from texts.fmt import fmt_date
 
+TaskStep = Literal["pick", "action", "note"]
 LABEL_CHARS = 48
 
 
@@ -71,7 +74,7 @@ async def _ack(ctx: Context, ids: list[int]) -> None:
     ctx.say(t("gb.tasks.acked", village=ctx.unit.full_name, n=n))
 
 
-async def take_pick(ctx: Context, state: FlowState) -> str | None:
+async def take_pick(ctx: Context, state: FlowState) -> TaskStep | None:
     items = await _items(ctx)
     picked = must_choose(ctx, pick_choices(items))
     if picked == "ack_all":
@@ -87,7 +90,7 @@ async def take_pick(ctx: Context, state: FlowState) -> str | None:
     return "action"
 
 
-async def take_action(ctx: Context, state: FlowState) -> str | None:
+async def take_action(ctx: Context, state: FlowState) -> TaskStep | None:
     picked = must_choose(ctx, [Choice(v, label) for v, label in state.data["actions"]])
     if picked == "back":
         items = await _items(ctx)
@@ -99,7 +102,7 @@ async def take_action(ctx: Context, state: FlowState) -> str | None:
     return "note"
 
 
-async def take_note(ctx: Context, state: FlowState) -> str | None:
+async def take_note(ctx: Context, state: FlowState) -> TaskStep | None:
     assert ctx.unit is not None and ctx.unit.id is not None
     note = None if choose(ctx, [Choice("none", t("gb.tasks.no_note"))]) == "none" else answer_text(ctx)
     # (after a photo, the answer is empty: done, with the photo and no note)
@@ -112,9 +115,9 @@ async def take_note(ctx: Context, state: FlowState) -> str | None:
     return END
 
 
-STEPS: dict[str, Step] = {
-    "pick": Step(ask_pick, take_pick),
-    "action": Step(ask_action, take_action),
+STEPS: dict[TaskStep, Step[TaskStep]] = {
+    "pick": Step(ask_pick, take_pick, ("action",)),
+    "action": Step(ask_action, take_action, ("pick", "note")),
     "note": Step(ask_note, take_note, photo_answers=True),  # "done, with a note or a photo"
 }
 
@@ -130,4 +133,4 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("pick", {"choices": [(c.value, c.label) for c in pick_choices(items)]})
 
 
-FLOW = Flow("nhiemvu", begin, STEPS)
+FLOW = Flow("nhiemvu", begin, STEPS, entries=("pick",))
