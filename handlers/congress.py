@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from handlers.context import Context
+from handlers.context import HeadContext, as_head
 from handlers.flow import (
     END,
     Flow,
@@ -28,7 +28,8 @@ from handlers.merger_text import party_facts, refusal_for, refusal_text
 from handlers.messages import Choice
 from handlers.parsing import parse_date, parse_person_name, same_person
 from models.merger import CHOSEN
-from models.reports import ReportError, get_congress, get_election, plan_congress, record_congress_result
+from models.refusal import Refused
+from models.reports import get_congress, get_election, plan_congress, record_congress_result
 from texts.catalog import has, t
 from texts.fmt import fmt_date, from_iso, iso
 from texts.titles import head_title
@@ -73,42 +74,42 @@ def result_summary(d: dict[str, Any]) -> str:
 
 
 # --- the questions -----------------------------------------------------------------------------
-def ask_menu(ctx: Context, state: FlowState) -> Question:
+def ask_menu(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.menu"), menu_choices(bool(state.data.get("planned"))), free_text=False)
 
 
-def ask_plain(ctx: Context, state: FlowState) -> Question:
+def ask_plain(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t(f"congress.ask.{state.step}"))
 
 
-def ask_plan_confirm(ctx: Context, state: FlowState) -> Question:
+def ask_plan_confirm(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.plan_confirm", date=fmt_date(state.data["new_planned"])), yes_no_choices())
 
 
-def ask_same_person(ctx: Context, state: FlowState) -> Question:
+def ask_same_person(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.same_person", name=state.data["secretary"], head=state.data["head"]),
                     yes_no_choices())
 
 
-def ask_reason(ctx: Context, state: FlowState) -> Question:
+def ask_reason(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.reason"), reason_choices(state.data.get("party")))
 
 
-def ask_method(ctx: Context, state: FlowState) -> Question:
+def ask_method(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("merger.ask.method"), method_choices(), free_text=False)
 
 
-def ask_result_confirm(ctx: Context, state: FlowState) -> Question:
+def ask_result_confirm(ctx: HeadContext, state: FlowState) -> Question:
     return Question(result_summary(state.data) + "\n\n" + t("congress.ask.result_confirm"), yes_no_choices())
 
 
 # --- taking the answers ------------------------------------------------------------------------
-async def take_menu(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_menu(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     picked = must_choose(ctx, menu_choices(bool(state.data.get("planned"))))
     return "plan_date" if picked == "plan" else "held_date"
 
 
-async def take_plan_date(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_plan_date(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     planned = parse_date(answer_text(ctx), ctx.today, "future")
     if planned is None:
         raise Invalid("congress.bad.date")
@@ -118,14 +119,14 @@ async def take_plan_date(ctx: Context, state: FlowState) -> CongressStep | None:
     return "plan_confirm"
 
 
-async def take_plan_confirm(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_plan_confirm(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "plan_date"
     await _save_plan(ctx, state)
     return END
 
 
-async def take_held_date(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_held_date(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     held = parse_date(answer_text(ctx), ctx.today, "past")
     if held is None:
         raise Invalid("congress.bad.date")
@@ -138,12 +139,12 @@ async def take_held_date(ctx: Context, state: FlowState) -> CongressStep | None:
     return "method"
 
 
-async def take_method(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_method(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     state.data["method"] = must_choose(ctx, method_choices())
     return "secretary"
 
 
-async def take_secretary(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_secretary(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     name = parse_person_name(answer_text(ctx))
     if name is None:
         raise Invalid("congress.bad.name")
@@ -151,7 +152,7 @@ async def take_secretary(ctx: Context, state: FlowState) -> CongressStep | None:
     return "same_person" if same_person(name, state.data["head"]) else "reason"
 
 
-async def take_same_person(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_same_person(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "reason"
     held = from_iso(state.data["held"])
@@ -164,7 +165,7 @@ async def take_same_person(ctx: Context, state: FlowState) -> CongressStep | Non
     return "result_confirm"
 
 
-async def take_reason(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_reason(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     picked = choose(ctx, reason_choices(state.data.get("party")))
     text = answer_text(ctx)
     if picked is None and len(text) < 3:
@@ -173,14 +174,14 @@ async def take_reason(ctx: Context, state: FlowState) -> CongressStep | None:
     return "result_confirm"
 
 
-async def take_result_confirm(ctx: Context, state: FlowState) -> CongressStep | None:
+async def take_result_confirm(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "held_date"
     await _save_result(ctx, state)
     return END
 
 
-STEPS: dict[CongressStep, Step[CongressStep]] = {
+STEPS: dict[CongressStep, Step[HeadContext, CongressStep]] = {
     "menu": Step(ask_menu, take_menu, ("plan_date", "held_date")),
     "plan_date": Step(ask_plain, take_plan_date, ("plan_confirm",)),
     "plan_confirm": Step(ask_plan_confirm, take_plan_confirm, ("plan_date",)),
@@ -193,13 +194,15 @@ STEPS: dict[CongressStep, Step[CongressStep]] = {
 }
 
 
-async def begin(ctx: Context) -> FlowState | None:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    election = await get_election(ctx.session, ctx.unit.id)
+async def begin(ctx: HeadContext) -> FlowState | None:
+    election = await get_election(ctx.session, ctx.village_id)
     if election is None:
         ctx.say(t("congress.need_election"))
         return None
-    congress = await get_congress(ctx.session, ctx.unit.id)
+    if election.valid is False:  # nobody was elected: no head to be the secretary too
+        ctx.say(t("congress.need_valid_election"))
+        return None
+    congress = await get_congress(ctx.session, ctx.village_id)
     data = {"head": election.head_name, "elected": iso(election.election_date),
             "planned": iso(congress.planned_date) if congress else None,
             **party_facts(election.party_status, election.party_date, election.admission_planned_date)}
@@ -218,13 +221,12 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("menu", data)
 
 
-async def _save_plan(ctx: Context, state: FlowState) -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def _save_plan(ctx: HeadContext, state: FlowState) -> None:
     new = from_iso(state.data["new_planned"])
     assert new is not None
     try:
-        await plan_congress(ctx.session, ctx.unit.id, new, ctx.actor, ctx.now, ctx.today)
-    except ReportError as err:
+        await plan_congress(ctx.session, ctx.village_id, new, ctx.actor, ctx.now, ctx.today)
+    except Refused as err:
         ctx.say(t(f"congress.refused.{err.reason}"))
         return
     old = state.data.get("planned")
@@ -232,21 +234,20 @@ async def _save_plan(ctx: Context, state: FlowState) -> None:
     ctx.say(t(key, date=fmt_date(new), old=fmt_date(old)))
 
 
-async def _save_result(ctx: Context, state: FlowState) -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def _save_result(ctx: HeadContext, state: FlowState) -> None:
     d = state.data
     held = from_iso(d["held"])
     assert held is not None
     try:
-        await record_congress_result(ctx.session, ctx.unit.id, held_date=held, secretary_name=d["secretary"],
+        await record_congress_result(ctx.session, ctx.village_id, held_date=held, secretary_name=d["secretary"],
                                      merged=d["merged"], reason=d.get("reason"), note=d.get("note"),
                                      actor=ctx.actor, now=ctx.now, today=ctx.today,
                                      method=d.get("method") or "congress")
-    except ReportError as err:
+    except Refused as err:
         ctx.say(t(f"merger.refused.{err.reason}" if has(f"merger.refused.{err.reason}") else
                   f"congress.refused.{err.reason}"))
         return
     ctx.say(t("congress.result_saved_merged" if d["merged"] else "congress.result_saved", village=ctx.unit.full_name))
 
 
-FLOW = Flow("congress", begin, STEPS, entries=("menu", "held_date"))
+FLOW = Flow("congress", begin, STEPS, entries=("menu", "held_date"), context=as_head)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from handlers import binding, giaoban_replies
 from handlers.commands import BY_NAME, FLOWS, help_cmd, parse_command, show_help
-from handlers.context import Context, Settings
+from handlers.context import Context, Settings, context_for
 from handlers.flow import FlowState, ask, resume, run_step, start
 from handlers.messages import Incoming, Reply
 from handlers.parsing import nfc
@@ -141,8 +141,8 @@ class Engine:
             account, person, unit, *rest = found
             seen(account, now)
             state = state_from(tuple(rest))
-        ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
-                      now=now, today=local_date(now, self.settings.tz), settings=self.settings)
+        ctx = context_for(session=session, incoming=incoming, account=account, person=person, unit=unit,
+                          now=now, today=local_date(now, self.settings.tz), settings=self.settings)
         await self._dispatch(ctx, state)
         if shape is None:
             return [Sendable(r, None) for r in ctx.replies]

@@ -26,6 +26,7 @@ from texts.catalog import t
 MAX_WRONG = 3
 END: None = None  # ``take`` returns this when the conversation is over (saved or dropped)
 S = TypeVar("S", bound=str)  # a flow's step names (a ``Literal`` type)
+C = TypeVar("C", bound=Context)  # what a flow's steps see (handlers.context.HeadContext for heads)
 
 
 class FlowError(RuntimeError):
@@ -61,17 +62,17 @@ class Invalid(ValueError):
         self.kwargs = kwargs
 
 
-Ask = Callable[[Context, FlowState], Question]
-Take = Callable[[Context, FlowState], Awaitable[S | None]]
+Ask = Callable[[C, FlowState], Question]
+Take = Callable[[C, FlowState], Awaitable[S | None]]
 
 
 @dataclass(frozen=True, slots=True)
-class Step(Generic[S]):
+class Step(Generic[C, S]):
     """One question: how it is asked, how its answer is taken, and where the conversation may go next
     (``exits``: what ``take`` may return besides END; ``retries``: what ``Invalid(goto=)`` may name)."""
 
-    ask: Ask
-    take: Take[S]
+    ask: Ask[C]
+    take: Take[C, S]
     exits: tuple[S, ...] = ()
     retries: tuple[S, ...] = ()
     photo_answers: bool = False  # a photo stored at this step answers it (``take`` sees no text)
@@ -91,14 +92,17 @@ class Stored(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Flow(Generic[S]):
-    """A conversation: its name (stored with the state), its first message, its steps, and the steps
-    ``begin`` may start at. Refused when built if its graph is broken (:func:`problems`)."""
+class Flow(Generic[C, S]):
+    """A conversation: its name (stored with the state), its first message, its steps, the steps
+    ``begin`` may start at, and the context its steps see (``context`` narrows the engine's: None when
+    this account may not go on, e.g. no longer a village head). Refused when built if its graph is
+    broken (:func:`problems`)."""
 
     name: str
-    begin: Callable[[Context], Awaitable[FlowState | None]]  # says the intro; None: nothing to ask
-    steps: Mapping[S, Step[S]]
+    begin: Callable[[C], Awaitable[FlowState | None]]  # says the intro; None: nothing to ask
+    steps: Mapping[S, Step[C, S]]
     entries: tuple[S, ...]
+    context: Callable[[Context], C | None]
 
     def __post_init__(self) -> None:
         found = problems(self)
@@ -106,7 +110,7 @@ class Flow(Generic[S]):
             raise FlowError(f"flow {self.name!r}: " + "; ".join(found))
 
 
-def problems(flow: Flow[Any]) -> list[str]:
+def problems(flow: Flow[Any, Any]) -> list[str]:
     """What is wrong with a flow's graph: an entry, exit or retry naming no step; a step no path from an
     entry reaches. Empty when the graph is sound."""
     out = [f"entry {e!r} is not a step" for e in flow.entries if e not in flow.steps]
@@ -118,7 +122,7 @@ def problems(flow: Flow[Any]) -> list[str]:
     return out
 
 
-def _reachable(flow: Flow[Any], start: Iterable[str]) -> set[str]:
+def _reachable(flow: Flow[Any, Any], start: Iterable[str]) -> set[str]:
     seen: set[str] = set()
     todo = list(start)
     while todo:
@@ -131,7 +135,7 @@ def _reachable(flow: Flow[Any], start: Iterable[str]) -> set[str]:
     return seen
 
 
-def resume(flows: Mapping[str, Flow[Any]], row: Stored) -> tuple[Flow[Any], FlowState] | None:
+def resume(flows: Mapping[str, Flow[Any, Any]], row: Stored) -> tuple[Flow[Any, Any], FlowState] | None:
     """The flow and state of a stored conversation, or None when its flow or step no longer exists
     (renamed or removed since it was stored): the caller treats it as expired."""
     flow = flows.get(row.flow)
@@ -140,12 +144,26 @@ def resume(flows: Mapping[str, Flow[Any]], row: Stored) -> tuple[Flow[Any], Flow
     return flow, FlowState(row.step, dict(row.data), row.wrong_count)
 
 
-def ask(ctx: Context, flow: Flow[Any], state: FlowState) -> None:
+def _narrow(ctx: Context, flow: Flow[C, Any]) -> C | None:
+    narrow = flow.context(ctx)
+    if narrow is None:
+        ctx.say(t("common.flow_not_allowed"))
+    return narrow
+
+
+def ask(ctx: Context, flow: Flow[Any, Any], state: FlowState) -> None:
+    """Ask the question of the current step (again)."""
+    narrow = _narrow(ctx, flow)
+    if narrow is not None:
+        _ask(narrow, flow, state)
+
+
+def _ask(ctx: C, flow: Flow[C, Any], state: FlowState) -> None:
     q = flow.steps[state.step].ask(ctx, state)
     ctx.say(q.text, choices=list(q.choices), free_text=q.free_text, ask_phone=q.ask_phone)
 
 
-def reask(ctx: Context, flow: Flow[Any], state: FlowState, error: Invalid) -> FlowState:
+def _reask(ctx: C, flow: Flow[C, Any], state: FlowState, error: Invalid) -> FlowState:
     """Say what was wrong with a specific hint, ask again; after three in a row offer help."""
     if error.goto is not None and error.goto != state.step:
         if error.goto not in flow.steps[state.step].retries:
@@ -160,29 +178,34 @@ def reask(ctx: Context, flow: Flow[Any], state: FlowState, error: Invalid) -> Fl
     return state
 
 
-async def start(ctx: Context, flow: Flow[Any]) -> FlowState | None:
+async def start(ctx: Context, flow: Flow[Any, Any]) -> FlowState | None:
     """Begin ``flow`` and ask its first question."""
-    state = await flow.begin(ctx)
-    if state is not None:
+    narrow = _narrow(ctx, flow)
+    state = None if narrow is None else await flow.begin(narrow)
+    if narrow is not None and state is not None:
         if state.step not in flow.entries:
             raise FlowError(f"flow {flow.name!r} begins at {state.step!r}, not a declared entry")
-        ask(ctx, flow, state)
+        _ask(narrow, flow, state)
     return state
 
 
-async def run_step(ctx: Context, flow: Flow[Any], state: FlowState) -> FlowState | None:
-    """Take the answer to the current step; ask the next question, or re-ask; None when done."""
+async def run_step(ctx: Context, flow: Flow[Any, Any], state: FlowState) -> FlowState | None:
+    """Take the answer to the current step; ask the next question, or re-ask; None when done (or when
+    this account may no longer go on with it)."""
+    narrow = _narrow(ctx, flow)
+    if narrow is None:
+        return None
     step = flow.steps[state.step]
     try:
-        nxt = await step.take(ctx, state)
+        nxt = await step.take(narrow, state)
     except Invalid as err:
-        return reask(ctx, flow, state, err)
+        return _reask(narrow, flow, state, err)
     if nxt is END:
         return None
     if nxt not in step.exits:
         raise FlowError(f"flow {flow.name!r}: {state.step!r} went to {nxt!r}, not one of its exits")
     state.step, state.wrong = nxt, 0
-    ask(ctx, flow, state)
+    _ask(narrow, flow, state)
     return state
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from handlers.context import Context
+from handlers.context import HeadContext, as_head
 from handlers.flow import (
     END,
     Flow,
@@ -26,7 +26,8 @@ from handlers.messages import Choice
 from handlers.parsing import parse_date
 from models.merger import add_months, eligible_from
 from models.merger_records import record_party_event
-from models.reports import ReportError, get_election
+from models.refusal import Refused
+from models.reports import get_election
 from texts.catalog import t
 from texts.fmt import fmt_date, from_iso, iso
 
@@ -42,25 +43,25 @@ def refusal(reason: str, eligible: str | None = None) -> str:
     return t(f"merger.party.refused.{reason}", eligible=fmt_date(eligible))
 
 
-def ask_kind(ctx: Context, state: FlowState) -> Question:
+def ask_kind(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("merger.party.ask_kind"), kind_choices(state.data["party"]), free_text=False)
 
 
-def ask_date(ctx: Context, state: FlowState) -> Question:
+def ask_date(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t(f"merger.party.ask_date_{state.data['kind']}"))
 
 
-def ask_confirm(ctx: Context, state: FlowState) -> Question:
+def ask_confirm(ctx: HeadContext, state: FlowState) -> Question:
     what = t(f"merger.party_choice.{state.data['kind']}")
     return Question(t("merger.party.confirm", what=what, date=fmt_date(state.data["on"])), yes_no_choices())
 
 
-async def take_kind(ctx: Context, state: FlowState) -> PartyStep | None:
+async def take_kind(ctx: HeadContext, state: FlowState) -> PartyStep | None:
     state.data["kind"] = must_choose(ctx, kind_choices(state.data["party"]))
     return "date"
 
 
-async def take_date(ctx: Context, state: FlowState) -> PartyStep | None:
+async def take_date(ctx: HeadContext, state: FlowState) -> PartyStep | None:
     kind = state.data["kind"]
     on = parse_date(answer_text(ctx), ctx.today, "future" if kind == "admission_planned" else "past")
     if on is None:
@@ -76,16 +77,15 @@ async def take_date(ctx: Context, state: FlowState) -> PartyStep | None:
     return "confirm"
 
 
-async def take_confirm(ctx: Context, state: FlowState) -> PartyStep | None:
+async def take_confirm(ctx: HeadContext, state: FlowState) -> PartyStep | None:
     if not must_yes_no(ctx):
         return "date"
-    assert ctx.unit is not None and ctx.unit.id is not None
     d = state.data
     on = from_iso(d["on"])
     assert on is not None
     try:
-        await record_party_event(ctx.session, ctx.unit.id, d["kind"], on, ctx.actor, ctx.now, ctx.today)
-    except ReportError as err:
+        await record_party_event(ctx.session, ctx.village_id, d["kind"], on, ctx.actor, ctx.now, ctx.today)
+    except Refused as err:
         ctx.say(refusal(err.reason, d.get("party_date")))
         return END
     eligible = eligible_from("probationary", on)
@@ -93,18 +93,20 @@ async def take_confirm(ctx: Context, state: FlowState) -> PartyStep | None:
     return END
 
 
-STEPS: dict[PartyStep, Step[PartyStep]] = {
+STEPS: dict[PartyStep, Step[HeadContext, PartyStep]] = {
     "kind": Step(ask_kind, take_kind, ("date",)),
     "date": Step(ask_date, take_date, ("confirm",)),
     "confirm": Step(ask_confirm, take_confirm, ("date",)),
 }
 
 
-async def begin(ctx: Context) -> FlowState | None:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    election = await get_election(ctx.session, ctx.unit.id)
+async def begin(ctx: HeadContext) -> FlowState | None:
+    election = await get_election(ctx.session, ctx.village_id)
     if election is None:
         ctx.say(t("merger.party.refused.no_election"))
+        return None
+    if election.valid is False:  # nobody was elected: no head whose party status could change
+        ctx.say(t("merger.party.refused.no_head"))
         return None
     head, party = election.head_name, election.party_status
     if party == "member":
@@ -121,4 +123,4 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("kind", data)
 
 
-FLOW = Flow("party", begin, STEPS, entries=("kind", "date"))
+FLOW = Flow("party", begin, STEPS, entries=("kind", "date"), context=as_head)

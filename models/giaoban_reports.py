@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.giaoban import GiaobanError
 from models.giaoban_rules import GiaobanRules
 from models.giaoban_tables import FIELDS, GiaobanMeeting, GiaobanReport, GiaobanRevision
+from models.refusal import Refused
 from models.reports import Actor
 from models.tables import AuditEvent
 
@@ -53,7 +53,7 @@ async def save_report(session: AsyncSession, meeting: GiaobanMeeting, village_id
     """Save a first report or a correction (a new revision); refused outside the window."""
     assert meeting.id is not None
     if not window_open(meeting, rules, now):
-        raise GiaobanError("window_closed")
+        raise Refused("window_closed")
     values = clean_answers(answers)
     report = await get_report(session, meeting.id, village_id)
     old: dict[str, str] | None = None

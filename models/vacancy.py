@@ -19,8 +19,9 @@ from sqlmodel import Field, SQLModel, col
 from models.election_record import BY_ELECTION_MONTHS
 from models.merger import add_months
 from models.outbox import enqueue
+from models.refusal import Refused
 from models.reminder_sweep import staff_accounts
-from models.reports import Actor, ReportError, _write_revision, get_election
+from models.reports import Actor, _write_revision, get_election
 from models.tables import ElectionReport, Unit
 from texts.catalog import t
 from texts.fmt import fmt_date
@@ -63,13 +64,13 @@ async def record_vacancy(session: AsyncSession, village_id: int, *, kind: str, o
     """The head left office: the post is vacant from ``on`` (a revision of the report, audited)."""
     report = await get_election(session, village_id)
     if report is None or report.valid is False:
-        raise ReportError("no_head")
+        raise Refused("no_head")
     if report.vacated_on is not None:
-        raise ReportError("already_vacant")
+        raise Refused("already_vacant")
     if kind not in VACANCY_KINDS:
-        raise ReportError("kind")
+        raise Refused("kind")
     if on > today or on < report.election_date:
-        raise ReportError("vacancy_date")
+        raise Refused("vacancy_date")
     vacancy = Vacancy(village_id=village_id, election_no=report.election_no, kind=kind, on=on, reason=reason.strip(),
                       created_at=now)
     session.add(vacancy)
@@ -81,9 +82,9 @@ async def appoint_interim(session: AsyncSession, village_id: int, *, name: str, 
                           now: datetime, today: date) -> Vacancy:
     vacancy = await open_vacancy(session, village_id)
     if vacancy is None:
-        raise ReportError("not_vacant")
+        raise Refused("not_vacant")
     if on > today or on < vacancy.on:
-        raise ReportError("interim_date")
+        raise Refused("interim_date")
     vacancy.interim_head, vacancy.interim_appointed_on = name, on
     session.add(vacancy)
     report = await get_election(session, village_id)

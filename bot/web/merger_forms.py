@@ -16,7 +16,8 @@ from models.clock import utcnow
 from models.dashboard import unit_by_code
 from models.db import DbSession
 from models.merger_records import approve_secretary, record_party_event, set_congress_plan
-from models.reports import Actor, ReportError
+from models.refusal import Refused
+from models.reports import Actor
 from models.tables import Unit
 from texts.catalog import t
 
@@ -72,7 +73,7 @@ async def _on_village(request: web.Request, ctx: Ctx, refused: str,
             return ctx.not_found()
         try:
             await action(db, village.id)
-        except ReportError as err:
+        except Refused as err:
             return _refused(ctx, f"{refused}.{err.reason}")
     raise web.HTTPSeeOther(f"/v/{code}")
 

@@ -31,7 +31,7 @@ async def test_a_name_without_diacritics_is_asked_about_once(db: Database, engin
     assert "Vi Van Hung" in other.text
     await other.send("ok")
     async with db.sessions() as s:
-        report = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
+        report = await get_election(s, province.village_ids[1])
         assert report is not None and report.head_name == "Vi Van Hung"
 
 

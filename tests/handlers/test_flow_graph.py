@@ -12,15 +12,16 @@ from sqlalchemy import select, update
 
 from handlers import giaoban
 from handlers.commands import COMMANDS, FLOWS
-from handlers.context import Context
+from handlers.context import Context, Settings
 from handlers.engine import Engine
-from handlers.flow import END, Flow, FlowError, FlowState, Invalid, Question, Step, problems
+from handlers.flow import END, Flow, FlowError, FlowState, Invalid, Question, Step, problems, run_step
+from handlers.messages import Incoming
 from models.db import transaction
 from models.giaoban_reports import WHOLE
 from models.giaoban_tables import FIELDS
-from models.tables import ConversationState
+from models.tables import ChannelAccount, ConversationState
 from tests.conftest import Database
-from tests.handlers.chat import Chat, Province, invite
+from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t
 
 
@@ -46,6 +47,10 @@ def _ask(ctx: Context, state: FlowState) -> Question:
 T = Literal["a", "b", "c"]
 
 
+def _same(ctx: Context) -> Context:
+    return ctx
+
+
 async def _to_b(ctx: Context, state: FlowState) -> T | None:
     return "b"
 
@@ -56,17 +61,17 @@ async def _begin(ctx: Context) -> FlowState | None:
 
 def test_a_broken_graph_is_refused_when_the_flow_is_built() -> None:
     with pytest.raises(FlowError, match="exits to 'z'"):
-        Flow("x", _begin, {"a": Step(_ask, _to_b, ("z",))}, entries=("a",))  # type: ignore[arg-type]
+        Flow("x", _begin, {"a": Step(_ask, _to_b, ("z",))}, entries=("a",), context=_same)  # type: ignore[arg-type]
     with pytest.raises(FlowError, match="'c' cannot be reached"):
         Flow("x", _begin, {"a": Step(_ask, _to_b, ("b",)), "b": Step(_ask, _to_b), "c": Step(_ask, _to_b)},
-                entries=("a",))
+                entries=("a",), context=_same)
     with pytest.raises(FlowError, match="entry 'c' is not a step"):
-        Flow("x", _begin, {"a": Step(_ask, _to_b)}, entries=("c",))
+        Flow("x", _begin, {"a": Step(_ask, _to_b)}, entries=("c",), context=_same)
     with pytest.raises(FlowError, match="asks 'c' again"):
         Flow("x", _begin, {"a": Step(_ask, _to_b, ("b",), retries=("c",)), "b": Step(_ask, _to_b)},
-                entries=("a",))
+                entries=("a",), context=_same)
     assert problems(Flow("x", _begin, {"a": Step(_ask, _to_b, ("b",)), "b": Step(_ask, _to_b)},
-                            entries=("a",))) == []
+                            entries=("a",), context=_same)) == []
 
 
 async def _goto_a(ctx: Context, state: FlowState) -> T | None:
@@ -75,14 +80,15 @@ async def _goto_a(ctx: Context, state: FlowState) -> T | None:
 
 async def test_a_step_that_leaves_its_declared_exits_is_a_flow_error() -> None:
     """``run_step`` refuses an undeclared exit or retry (mypy refuses most of them before)."""
-    from handlers.flow import run_step
     undeclared = Flow("x", _begin, {"a": Step(_ask, _to_b, ("c",)), "b": Step(_ask, _to_b),
-                                       "c": Step(_ask, _goto_a, ("b",))}, entries=("a",))
-    ctx = None  # neither step reaches the context before the check
+                                       "c": Step(_ask, _goto_a, ("b",))}, entries=("a",), context=_same)
+    ctx = Context(session=None, incoming=Incoming(channel="web", account_id="u1"),  # type: ignore[arg-type]
+                  account=ChannelAccount(channel="web", external_id="u1"), person=None, unit=None, now=NOW,
+                  today=TODAY, settings=Settings())  # (no step here touches the database)
     with pytest.raises(FlowError, match="went to 'b'"):
-        await run_step(ctx, undeclared, FlowState("a"))  # type: ignore[arg-type]
+        await run_step(ctx, undeclared, FlowState("a"))
     with pytest.raises(FlowError, match="asks 'a' again"):
-        await run_step(ctx, undeclared, FlowState("c"))  # type: ignore[arg-type]
+        await run_step(ctx, undeclared, FlowState("c"))
     assert END is None
 
 
