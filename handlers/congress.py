@@ -31,7 +31,7 @@ from models.merger import CHOSEN
 from models.refusal import Refused
 from models.reports import get_congress, get_election, plan_congress, record_congress_result
 from texts.catalog import has, t
-from texts.fmt import fmt_date, from_iso, iso
+from texts.fmt import fmt_date, from_iso, iso, planned_examples
 from texts.titles import head_title
 
 CongressStep = Literal["menu", "plan_date", "plan_confirm", "held_date", "method", "secretary", "same_person",
@@ -79,7 +79,7 @@ def ask_menu(ctx: HeadContext, state: FlowState) -> Question:
 
 
 def ask_plain(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t(f"congress.ask.{state.step}"))
+    return Question(t(f"congress.ask.{state.step}", **planned_examples(ctx.today)))
 
 
 def ask_plan_confirm(ctx: HeadContext, state: FlowState) -> Question:

@@ -36,7 +36,7 @@ from models.merger_records import record_already_secretary
 from models.refusal import Refused
 from models.reports import ELECTION_FIELDS, NOT_ASKED, ElectionData, get_congress, get_election, record_election
 from texts.catalog import t
-from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
+from texts.fmt import fmt_date, fmt_time_date, from_iso, iso, planned_examples
 from texts.titles import head_title
 
 ElectionStep = Literal["election_date", "head_name", "head_name_accents", "roll", "attendees", "valid_ballots",
@@ -130,7 +130,7 @@ def ask_party(ctx: HeadContext, state: FlowState) -> Question:
 
 
 def ask_party_date(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t(f"election.ask.party_date_{state.data['party_choice']}"))
+    return Question(t(f"election.ask.party_date_{state.data['party_choice']}", **planned_examples(ctx.today)))
 
 
 def ask_already_secretary(ctx: HeadContext, state: FlowState) -> Question:

@@ -29,7 +29,7 @@ from models.merger_records import record_party_event
 from models.refusal import Refused
 from models.reports import get_election
 from texts.catalog import t
-from texts.fmt import fmt_date, from_iso, iso
+from texts.fmt import fmt_date, from_iso, iso, planned_examples
 
 PartyStep = Literal["kind", "date", "confirm"]
 KINDS = {"probationary": ("full_member",), "non_member": ("admitted", "admission_planned")}
@@ -48,7 +48,7 @@ def ask_kind(ctx: HeadContext, state: FlowState) -> Question:
 
 
 def ask_date(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t(f"merger.party.ask_date_{state.data['kind']}"))
+    return Question(t(f"merger.party.ask_date_{state.data['kind']}", **planned_examples(ctx.today)))
 
 
 def ask_confirm(ctx: HeadContext, state: FlowState) -> Question:

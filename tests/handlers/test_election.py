@@ -15,6 +15,7 @@ from models.tables import ConversationState, ElectionReport
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t
+from texts.fmt import planned_examples
 
 ASK = {k: t(f"election.ask.{k}") for k in ("election_date", "head_name", "votes_for", "valid_ballots", "roll",
                                              "attendees", "party_status", "head_phone")}
@@ -132,7 +133,7 @@ async def test_probationary_and_planned_admission_dates(db: Database, engine: En
         assert r is not None and (r.party_status, r.party_date) == ("probationary", date(2024, 5, 20))
     other = await bound_head(db, engine, province, 1, account="u2")
     await fill(other, "hôm qua", "Trần Văn Bình", "400 380 350 300", "quan chung, da co ke hoach ket nap dang")
-    assert other.text == t("election.ask.party_date_planned")
+    assert other.text == t("election.ask.party_date_planned", **planned_examples(TODAY))
     await other.send("15/3")
     await other.send("1")
     await other.send("đúng")
