@@ -93,7 +93,7 @@ def ask_mode(ctx: HeadContext, state: FlowState) -> Question:
 
 
 def ask_field(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t("gb.report.ask_field", field=t(f"gb.field.{state.step}")),
+    return Question(t(f"gb.ask.{state.step}") + "\n" + t("gb.report.field_hint"),
                     [Choice("nothing", t("gb.report.nothing"))])
 
 

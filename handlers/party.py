@@ -30,6 +30,7 @@ from models.refusal import Refused
 from models.reports import get_election
 from texts.catalog import t
 from texts.fmt import fmt_date, from_iso, iso, planned_examples
+from texts.titles import honorific
 
 PartyStep = Literal["kind", "date", "confirm"]
 KINDS = {"probationary": ("full_member",), "non_member": ("admitted", "admission_planned")}
@@ -52,8 +53,8 @@ def ask_date(ctx: HeadContext, state: FlowState) -> Question:
 
 
 def ask_confirm(ctx: HeadContext, state: FlowState) -> Question:
-    what = t(f"merger.party_choice.{state.data['kind']}")
-    return Question(t("merger.party.confirm", what=what, date=fmt_date(state.data["on"])), yes_no_choices())
+    return Question(t(f"merger.party.confirm_{state.data['kind']}", head=state.data["head"],
+                      date=fmt_date(state.data["on"])), yes_no_choices())
 
 
 async def take_kind(ctx: HeadContext, state: FlowState) -> PartyStep | None:
@@ -112,7 +113,7 @@ async def begin(ctx: HeadContext) -> FlowState | None:
     if party == "member":
         ctx.say(t("merger.party.already_member", head=head))
         return None
-    lines = [t("merger.party.title", head=head, party=t(f"party.{party}"))]
+    lines = [t("merger.party.title", who=honorific(party), head=head, party=t(f"party.{party}"))]
     eligible = eligible_from(party, election.party_date)
     if eligible is not None:
         lines.append(t("merger.party.eligible", date=fmt_date(eligible)))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from texts.catalog import t
+
 
 def _without_type(kind: str, name: str) -> str:
     """``name`` without a leading type word it repeats ("Thôn 15A" of a thôn → "15A")."""
@@ -28,3 +30,9 @@ def head_title(unit_type: str, name: str, full_name: str = "") -> str:
         return f"Trưởng {kind} {_without_type(kind, name)}".strip()
     full = full_name or name
     return "Trưởng " + (full[:1].lower() + full[1:] if full else "thôn")
+
+
+def honorific(party_status: str | None) -> str:
+    """How the bot names a person whose party status the records give (DESIGN §3): "đồng chí" for a party
+    member (full or probationary), "ông/bà" for anyone else."""
+    return t("address.member" if party_status in ("member", "probationary") else "address.other")
