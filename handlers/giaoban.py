@@ -66,8 +66,9 @@ def confirm_choices() -> list[Choice]:
 
 
 def fix_choices(answers: dict[str, str]) -> list[Choice]:
+    """The fields to correct, and "nothing": back to the summary (the report is not sent yet)."""
     keys = [WHOLE] if WHOLE in answers else list(FIELDS)
-    return [Choice(k, t(f"gb.field.{k}")) for k in keys]
+    return [*(Choice(k, t(f"gb.field.{k}")) for k in keys), Choice("back", t("gb.report.fix_back"))]
 
 
 def summary(village: str, answers: dict[str, str]) -> str:
@@ -205,6 +206,8 @@ async def take_confirm(ctx: HeadContext, state: FlowState) -> GiaobanStep | None
 
 async def take_fix(ctx: HeadContext, state: FlowState) -> GiaobanStep | None:
     picked = must_choose(ctx, fix_choices(state.data["answers"]))
+    if picked == "back":
+        return "confirm"
     state.data["fixing"] = True
     return next(k for k in (*FIELD_STEPS, WHOLE_STEP) if k == picked)
 
@@ -216,7 +219,7 @@ STEPS: dict[GiaobanStep, Step[HeadContext, GiaobanStep]] = {
     **{k: Step(ask_field, take_field, (*FIELD_STEPS, "confirm")) for k in FIELD_STEPS},
     WHOLE_STEP: Step(ask_whole, take_whole, ("confirm",)),
     "confirm": Step(ask_confirm, take_confirm, ("confirm", "fix")),
-    "fix": Step(ask_fix, take_fix, (*FIELD_STEPS, WHOLE_STEP)),
+    "fix": Step(ask_fix, take_fix, (*FIELD_STEPS, WHOLE_STEP, "confirm")),
 }
 
 

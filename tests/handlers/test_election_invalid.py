@@ -1,13 +1,18 @@
 """An invalid result counted as the law counts it, through the chat as a head types: nobody was
 elected, so the summary names "the one with the most votes (not elected)", no party, secretary or
 phone question is asked, /trangthai shows no head, /dangvien and /daihoi say why they cannot go on.
-And "Sửa một mục" then "Không sửa gì" never throws away a report not sent yet."""
+And "Sửa một mục" then "Không sửa gì" never throws away a report not sent yet (/baucu, /giaoban)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from handlers.engine import Engine
+from models.db import transaction
+from models.giaoban import schedule_meeting
 from models.progress import village_status
 from models.reports import get_election
 from models.tables import ElectionReport
@@ -98,3 +103,22 @@ async def test_nothing_to_correct_goes_back_to_the_summary_of_a_report_not_sent(
     await chat.send("/baucu")
     await chat.send(choice="keep")
     assert chat.text == t("election.kept")
+
+
+async def test_nothing_to_correct_in_a_giao_ban_report_goes_back_to_its_summary(
+        db: Database, engine: Engine, province: Province) -> None:
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    starts, now = (datetime(2024, 12, d, h, tzinfo=tz).astimezone(UTC) for d, h in ((24, 8), (21, 10)))
+    async with transaction(db.sessions) as s:
+        await schedule_meeting(s, province.communes[0], starts, "Hội trường xã", now)
+    chat = Chat(engine)
+    await chat.send(f"/start {await invite(db.sessions, province.villages[0])}", at=now)
+    for step in ("/giaoban", ("yes",), ("whole",), "Kinh tế ổn định, an ninh tốt, xin hỗ trợ xi măng"):
+        await (chat.send(choice=step[0], at=now) if isinstance(step, tuple) else chat.send(step, at=now))
+    summary = chat.text
+    await chat.send(choice="fix", at=now)
+    assert chat.choices == ["whole", "back"]
+    await chat.send(choice="back", at=now)
+    assert chat.text == summary  # the report not sent is all there
+    await chat.send(choice="send", at=now)
+    assert t("gb.report.saved", village="Thôn 1", revision=1, at="10:00 21/12/2024") in chat.text
