@@ -79,7 +79,7 @@ class Step(Generic[C, S]):
 
 
 class Stored(Protocol):
-    """A stored conversation state, as far as resuming it goes (models.conversations.StoredState)."""
+    """A stored conversation state, as far as resuming it goes (models.dialog.state.StoredState)."""
 
     @property
     def flow(self) -> str: ...

@@ -11,11 +11,11 @@ from datetime import date
 
 from handlers.context import Context, StaffContext
 from handlers.parsing import parse_date
-from models.merger import add_months
-from models.merger_records import approve_secretary, get_plan, record_party_event, set_congress_plan
+from models.merger.records import approve_secretary, get_plan, record_party_event, set_congress_plan
+from models.merger.rules import add_months
 from models.refusal import Refused
-from models.tables import Unit
-from models.units import get_unit, is_within
+from models.units.tables import Unit
+from models.units.tree import get_unit, is_within
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_date
 

@@ -8,7 +8,7 @@ from typing import Literal
 from handlers.context import HeadContext, as_head
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
 from handlers.messages import Choice
-from models.giaoban_tasks import Item, acknowledge, open_items, report_done
+from models.giaoban.tasks import Item, acknowledge, open_items, report_done
 from models.refusal import Refused
 from texts.catalog import t
 from texts.fmt import fmt_date

@@ -13,11 +13,17 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.clock import utcnow
-from models.giaoban import active_schedules, add_schedule, communes_within, meetings_of, schedule_meeting
-from models.giaoban_rules import parse_hhmm
-from models.giaoban_tables import GiaobanSchedule
+from models.giaoban.meetings import (
+    active_schedules,
+    add_schedule,
+    communes_within,
+    meetings_of,
+    schedule_meeting,
+)
+from models.giaoban.rules import parse_hhmm
+from models.giaoban.tables import GiaobanSchedule
 from models.refusal import Refused
-from models.tables import Unit
+from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_time_date
 

@@ -8,8 +8,9 @@ from sqlalchemy import select, update
 from handlers.context import Context, HeadContext, Settings, StaffContext, as_head, context_for
 from handlers.engine import Engine
 from handlers.messages import Incoming
+from models.accounts.tables import ChannelAccount, Person
 from models.db import transaction
-from models.tables import ChannelAccount, ConversationState, Person
+from models.dialog.tables import ConversationState
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite, unit_id
 from texts.catalog import t

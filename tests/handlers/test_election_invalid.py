@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine
 from models.db import transaction
-from models.giaoban import schedule_meeting
-from models.progress import village_status
-from models.reports import get_election
-from models.tables import ElectionReport
+from models.election.reports import get_election
+from models.election.tables import ElectionReport
+from models.giaoban.meetings import schedule_meeting
+from models.progress.status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from texts.catalog import t

@@ -16,10 +16,11 @@ from handlers.context import Context, Settings
 from handlers.engine import Engine
 from handlers.flow import END, Flow, FlowError, FlowState, Invalid, Question, Step, problems, run_step
 from handlers.messages import Incoming
+from models.accounts.tables import ChannelAccount
 from models.db import transaction
-from models.giaoban_reports import WHOLE
-from models.giaoban_tables import FIELDS
-from models.tables import ChannelAccount, ConversationState
+from models.dialog.tables import ConversationState
+from models.giaoban.reports import WHOLE
+from models.giaoban.tables import FIELDS
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t

@@ -11,8 +11,8 @@ import pytest
 
 from handlers.engine import Engine
 from models.db import transaction
-from models.giaoban import schedule_meeting
-from models.giaoban_tasks import add_conclusion
+from models.giaoban.meetings import schedule_meeting
+from models.giaoban.tasks import add_conclusion
 from tests.conftest import Database
 from tests.handlers.chat import Chat, Province, invite
 from texts.catalog import t

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from handlers.engine import Engine
-from models.reports import get_election
+from models.election.reports import get_election
 from tests.conftest import Database
 from tests.handlers.chat import NOW, Chat, Province, invite
 from texts.catalog import t

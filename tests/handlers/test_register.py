@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from handlers.engine import Engine
 from models.db import transaction
-from models.giaoban import schedule_meeting
-from models.giaoban_tables import FIELDS
+from models.giaoban.meetings import schedule_meeting
+from models.giaoban.tables import FIELDS
 from tests.conftest import Database
 from tests.handlers.chat import Chat, Province, invite
 from texts.catalog import t

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select, update
 
 from models.db import transaction
-from models.tables import ConversationState
+from models.dialog.tables import ConversationState
 from tests.bot.channels.test_telegram import Bot, User
 from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot  # the fixture, shared

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.app import App
 from bot.web.change_log import action_label, event_field, event_value
 from bot.web.village import field_label, show_value
-from models.election_record import RECORD_FIELDS
-from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS
-from models.tables import Unit
+from models.election.record import RECORD_FIELDS
+from models.election.reports import CONGRESS_FIELDS, ELECTION_FIELDS
+from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, login
 from tests.bot.web.test_web_commune import rows_of
 from tests.bot.web.test_web_scope import _villages_of
