@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlmodel import col
 
-from handlers.context import Context
+from handlers.context import HeadContext
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
 from models.election.record import record_notes
@@ -19,9 +19,8 @@ from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values
 
 
-async def show_status(ctx: Context, arg: str = "") -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    village_id = ctx.unit.id
+async def show_status(ctx: HeadContext, arg: str = "") -> None:
+    village_id = ctx.village_id
     row = (await ctx.session.execute(
         with_reports(select(status_expr(ctx.today, rules_for(ctx.settings).congress_deadline), ElectionReport,
                             CongressReport).select_from(Unit))
@@ -29,7 +28,9 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     # the reports are outer-joined: None for a village that has not sent one
     state, election, congress = cast("tuple[str, ElectionReport | None, CongressReport | None]", row)
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
-    if election is not None:
+    if election is not None and election.valid is False:  # nobody was elected
+        lines.append(t("statuscmd.no_head", name=election.head_name, date=fmt_date(election.election_date)))
+    elif election is not None:
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
         notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
