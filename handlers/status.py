@@ -11,11 +11,29 @@ from handlers.context import Context
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
 from models.election_record import record_notes
-from models.progress import status_expr, with_reports
+from models.merger import missing_decisions
+from models.merger_records import village_deadline
 from models.tables import CongressReport, ElectionReport, Unit
 from models.vacancy import vacancy_notes
+from models.village_status import status_expr, with_reports
+from reports.merger_text import missing_text
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values
+
+
+async def _due(ctx: Context, state: str, election: ElectionReport | None, congress: CongressReport | None) -> str:
+    """What is still due: for a pending merger, which decision is missing; for an overdue congress, whether
+    the planned date or the commune's deadline passed (a head who never planned a date is not told that
+    "the planned date has passed")."""
+    if state == "merger_pending" and election is not None:
+        approved = congress is not None and congress.approval_date is not None
+        missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
+        return t("statuscmd.due.merger_pending", missing=missing_text(missing))
+    if state == "congress_overdue" and (congress is None or congress.planned_date is None):
+        assert ctx.unit is not None
+        deadline = await village_deadline(ctx.session, ctx.unit.parent_id, rules_for(ctx.settings).congress_deadline)
+        return t("statuscmd.due.congress_overdue_deadline", deadline=fmt_date(deadline))
+    return t(f"statuscmd.due.{state}")
 
 
 async def show_status(ctx: Context, arg: str = "") -> None:
@@ -39,5 +57,5 @@ async def show_status(ctx: Context, arg: str = "") -> None:
         lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
     lines += merger_lines(election, congress)
     lines.append("")
-    lines.append(t(f"statuscmd.due.{state}"))
+    lines.append(await _due(ctx, state, election, congress))
     ctx.say("\n".join(lines))

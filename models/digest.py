@@ -21,21 +21,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from models.merger import eligible_from
-from models.progress import (
-    STATUSES,
-    TODAY,
-    Tally,
-    UnitProgress,
-    const,
-    lines_by_child,
-    party_tally,
-    status_tally,
-    total,
-)
+from models.progress import TODAY, Tally, UnitProgress, lines_by_child, party_tally, status_tally, total
 from models.recognition import TERM_NEAR_DAYS
 from models.reminders import Due, Rules, groups_with_late, late_tally
 from models.tables import PARTY_STATUSES, DigestSnapshot, ElectionReport, Unit
 from models.typed_sql import id_col
+from models.village_status import HELD, STATUSES, const
 
 # the figures kept in a snapshot and compared with the previous digest, in display order
 TRACKED = ("elected", "member", "planned", "held", "merged", "overdue", "late")
@@ -146,7 +137,7 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
         unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
         villages=whole.villages, elected=whole.elected, by_party={p: n for p, n in by_party.items() if n},
         planned=whole.count("congress_planned"), overdue=whole.overdue,
-        held=whole.count("merged", "not_merged"), merged=whole.merged,
+        held=whole.count(*HELD), merged=whole.merged,
         late_total=sum(g.values[late_at] for g in groups), late=[due for due, _ in late],
         late_parent={due.village_id: name for due, name in late}, children=worst_first(children),
         level=unit.level, eligible=eligible_counts([g.values[record_at + 3] for g in groups]),

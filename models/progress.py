@@ -1,98 +1,27 @@
-"""Village status, derived from reports in one place (DESIGN §3), and progress figures.
-
-The status is a SQL expression, so that a digest over 80,000 villages is one aggregate query and a
-single village's status is the same expression evaluated for one row. The figures under a unit come
-from :func:`village_groups_stmt`: the villages under it, reached through one closure range and
-grouped by parent like the bare aggregate, each group's counts rolled up to the unit's children.
+"""Progress figures: the villages under a unit counted by status (``models.village_status``) and party
+status. The figures under a unit come from :func:`village_groups_stmt`: the villages under it, reached
+through one closure range and grouped by parent like the bare aggregate, each group's counts rolled up
+to the unit's children.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, NamedTuple, TypeVarTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Executable, Integer, Select, String, Subquery, and_, bindparam, case, func, or_
+from sqlalchemy import Date, Executable, Integer, Select, and_, bindparam, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import literal_column, select, type_coerce
+from sqlalchemy.sql.expression import literal_column, select
 from sqlmodel import col
 
-from models.merger import CHOSEN, eligible_from
-from models.merger_tables import CongressPlan
-from models.tables import LEVELS, PARTY_STATUSES, CongressReport, ElectionReport, Unit, UnitAncestor
+from models.tables import LEVELS, PARTY_STATUSES, ElectionReport, Unit, UnitAncestor
 from models.typed_sql import AnyRow, AnySelect, id_col
-
-STATUSES = ("no_election", "elected_non_member", "elected_probationary", "elected_member",
-            "congress_planned", "congress_overdue", "merged", "not_merged", "revote_needed")
-ELECTED = frozenset(STATUSES[1:]) - {"revote_needed"}
-
-
-def const(value: str) -> ColumnElement[str]:
-    """A string constant written into the SQL, not bound: a bound parameter is read again for every row
-    (PostgreSQL evaluates a generic plan's parameters per row; 30 of them made the digest 25% slower)."""
-    return literal_column("'" + value.replace("'", "''") + "'", String)
-
-
-def deadline_expr(default: date | None = None) -> ColumnElement[date]:
-    """The village's congress deadline: its commune's plan, else the province ``default``."""
-    plan = type_coerce(col(CongressPlan.deadline), Date)
-    if default is None:
-        return plan
-    return func.coalesce(plan, literal_column(f"'{default.isoformat()}'", Date))
-
-
-def status_expr(today: date | ColumnElement[date], deadline: date | None = None,
-                value: Callable[[str], ColumnElement[Any]] = const) -> ColumnElement[str]:
-    """The status of a village row outer-joined to its reports and its commune's plan
-    (:func:`with_reports`), as of ``today`` (a date, or a parameter such as ``TODAY``), with ``deadline``
-    the province's default congress deadline: ``models.merger.decide_status`` in SQL. ``value`` writes a
-    status in the SQL (a tally counts them as small integers: cheaper to compare per village than text)."""
-    e, c = ElectionReport, CongressReport
-    secretary_on = case((col(c.method) == const("already_secretary"), col(e.election_date)), else_=col(c.held_date))
-    full_member = and_(col(e.party_status) == const("member"), secretary_on.is_not(None),
-                       or_(col(e.party_date).is_(None), col(e.party_date) <= secretary_on))
-    return case(
-        (col(e.id).is_(None), value("no_election")),
-        *record_checks(today, value),  # issue 12: term over, vacancy, invalid or a new vote ordered
-        (and_(col(c.merged).is_(True), full_member), value("merged")),
-        (col(c.merged).is_not(None), value("not_merged")),
-        (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), value("congress_overdue")),
-        (col(c.planned_date).is_not(None), value("congress_planned")),
-        (and_(col(e.party_status) == const("member"), deadline_expr(deadline) < today), value("congress_overdue")),
-        (col(e.party_status) == const("member"), value("elected_member")),
-        (col(e.party_status) == const("probationary"), value("elected_probationary")),
-        else_=value("elected_non_member"),
-    )
-
-
-def record_checks(today: date | ColumnElement[date], value: Callable[[str], ColumnElement[Any]] = const,
-                  ) -> list[tuple[ColumnElement[bool], ColumnElement[Any]]]:
-    """What the vote-count record, the term and the commune decide before the party-side derivation: no
-    head for the current term (the term ended, or the post fell vacant) → ``no_election``; an invalid
-    result or a new vote ordered by the commune → ``revote_needed``."""
-    e = ElectionReport
-    return [(or_(and_(col(e.term_end).is_not(None), col(e.term_end) < today), col(e.vacated_on).is_not(None)),
-             value("no_election")),
-            (or_(col(e.valid).is_(False), col(e.recognition) == const("new_vote")), value("revote_needed"))]
-
-
-_Ts = TypeVarTuple("_Ts")
-
-
-def with_reports(stmt: Select[*_Ts]) -> Select[*_Ts]:
-    """Outer-join a statement selecting from ``Unit`` (as the village) to its reports."""
-    return (stmt.outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
-            .outerjoin(CongressReport, col(CongressReport.village_id) == Unit.id)
-            .outerjoin(CongressPlan, col(CongressPlan.unit_id) == Unit.parent_id))
-
-
-async def village_status(session: AsyncSession, village_id: int, today: date, deadline: date | None = None) -> str:
-    stmt = with_reports(select(status_expr(today, deadline)).select_from(Unit)).where(col(Unit.id) == village_id)
-    return (await session.execute(stmt)).scalar_one()
+from models.village_status import ELECTED, STATUSES, const, status_expr, with_reports
 
 
 @dataclass(slots=True)
@@ -280,95 +209,6 @@ def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
     for line in lines:
         out.add(line)
     return out
-
-
-BASE_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
-                  "village_name", "status", "election_date", "head_name", "head_party_status", "votes_for",
-                  "valid_ballots", "roll", "congress_planned_date", "congress_held_date", "secretary_name",
-                  "merged", "updated_at")
-# the merger rules' columns (issue 11), then the election record's (issue 12), after the columns above
-MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secretary_method", "secretary_approval",
-                  "not_merged_reason")
-RECORD_EXPORT_COLUMNS = ("attendees", "recognition_decision", "recognition_date", "term_end", "interim_head",
-                         "head_phone")
-EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS, *RECORD_EXPORT_COLUMNS)
-BATCH = 1000  # export rows fetched at a time
-
-
-def _ancestor_codes(level: str) -> Subquery:
-    """(unit id, the code of its ancestor at ``level``), to outer-join on the village: one hash join for
-    the whole export (a correlated subquery per village was 0.6 s of the national export on PostgreSQL)."""
-    a, u = aliased(UnitAncestor), aliased(Unit)
-    return (select(col(a.descendant_id).label("unit_id"), col(u.code).label("code"))
-            .join(u, and_(col(u.id) == a.ancestor_id, col(u.level) == level)).subquery(f"{level}_of"))
-
-
-async def export_rows(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
-                      deadline: date | None = None) -> AsyncIterator[dict[str, str]]:
-    """One row per village (DESIGN §4), streamed, optionally only under ``scope_id``."""
-    commune = aliased(Unit)
-    e, c = ElectionReport, CongressReport
-    province, district = _ancestor_codes("province"), _ancestor_codes("district")
-    stmt = with_reports(
-        select(province.c.code, district.c.code, col(commune.code), col(commune.full_name),
-               col(Unit.code), col(Unit.full_name), status_expr(today, deadline), col(e.election_date),
-               col(e.head_name), col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll),
-               col(c.planned_date), col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at),
-               col(c.updated_at), col(e.party_date), col(e.admission_planned_date), col(c.method),
-               col(c.approval_number), col(c.approval_date), col(c.not_merged_reason), *_record_columns())
-        .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
-        .outerjoin(province, province.c.unit_id == Unit.id).outerjoin(district, district.c.unit_id == Unit.id)
-    ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
-    if scope_id is not None:
-        stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
-                                            col(UnitAncestor.ancestor_id) == scope_id))
-    # Core, not the ORM (which would buffer the whole result), fetched in batches
-    result = await (await session.connection()).stream(stmt.execution_options(yield_per=BATCH))
-    extra = len(RECORD_EXPORT_COLUMNS)
-    async for batch in result.partitions(BATCH):
-        for row in batch:
-            values, e_upd, c_upd = row[:17], row[17], row[18]
-            updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
-            out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
-            out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
-            out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
-            out.update({k: _cell(v) for k, v in zip(RECORD_EXPORT_COLUMNS, row[-extra:], strict=True)})
-            yield out
-
-
-def merger_cells(party: str | None, party_date: date | None, planned: date | None, method: str | None,
-                 number: str | None, approved: date | None, reason: str | None) -> dict[str, str]:
-    """The merger columns of one village: approval ``<number> <date>``, or ``pending`` for a secretary
-    chosen (not already secretary) and not yet approved."""
-    approval = f"{number or ''} {approved.isoformat()}".strip() if approved else (
-        "pending" if method in CHOSEN else "")
-    return {"party_date": _cell(party_date), "eligible_from": _cell(eligible_from(party, party_date)),
-            "admission_planned_date": _cell(planned), "secretary_method": method or "",
-            "secretary_approval": approval, "not_merged_reason": reason or ""}
-
-
-def _record_columns() -> list[Any]:
-    """The issue-12 columns: the record's attendees, the recognition, the term's end, the interim head
-    while the post is vacant, the head's phone."""
-    from models.vacancy import Vacancy  # (models.vacancy imports this module through models.reports)
-
-    e = ElectionReport
-    interim = (select(col(Vacancy.interim_head)).where(col(Vacancy.village_id) == Unit.id,
-                                                        col(Vacancy.election_no) == e.election_no,
-                                                        col(e.vacated_on).is_not(None))
-               .order_by(col(Vacancy.id).desc()).limit(1).scalar_subquery())
-    return [col(e.attendees), col(e.recognition_decision), col(e.recognition_date), col(e.term_end), interim,
-            col(e.head_phone)]
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 async def party_status_counts(session: AsyncSession, unit_id: int) -> dict[str, int]:

@@ -24,9 +24,10 @@ from sqlmodel import col
 
 from models.merger import add_months
 from models.merger_tables import CongressPlan
-from models.progress import Group, Tally, const, core_rows, village_groups_stmt, with_reports
+from models.progress import Group, Tally, core_rows, village_groups_stmt
 from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
 from models.typed_sql import AnySelect
+from models.village_status import const, with_reports
 
 LATE_RULES = ("election", "plan_congress", "congress_result")  # a village matching one of these is late
 REPEATING = (*LATE_RULES, "probation", "admission")

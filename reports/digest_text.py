@@ -24,7 +24,7 @@ LATE_SHARE = 0.4  # of the room left after the summary, at most this much for la
 
 
 def late_reason(due: Due, today: date) -> str:
-    return t(f"digest.late.{due.rule}", since=vn_date(due.since), days=max((today - due.since).days, 0))
+    return t(f"digest.late.{due.rule}", since=vn_date(due.on or due.since), days=max((today - due.since).days, 0))
 
 
 def late_line(due: Due, today: date, parent: str | None) -> str:

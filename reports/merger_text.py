@@ -27,6 +27,16 @@ def breakdown(f: DigestFigures) -> str:
              admission=f.admission_planned, **party)
 
 
+def missing_text(missing: Sequence[str]) -> str:
+    """The decisions a ``merger_pending`` village waits for, in words, joined with "và"."""
+    return " và ".join(t(f"merger.missing.{m}") for m in missing)
+
+
+def missing_short(missing: Sequence[str]) -> str:
+    """The same in two words, for a list: "chờ công nhận, chuẩn y"."""
+    return t("merger.missing.short", missing=", ".join(t(f"merger.missing_short.{m}") for m in missing))
+
+
 def late_grouped(late: Sequence[Due], total: int, budget: int, line: Callable[[Due], str]) -> list[str]:
     """The late villages under a sub-heading per thing they lack (in ``LATE_RULES`` order, oldest first
     within), as many as fit in ``budget`` characters, then "… and N more" for the rest of ``total``."""

@@ -15,12 +15,14 @@ from bot.web.photos import photo_list
 from bot.web.recognition import decision_form
 from models.dashboard import unit_by_code
 from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
+from models.merger import missing_decisions
 from models.photos import list_photos
-from models.progress import village_status
 from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
 from models.tables import AuditEvent
 from models.unit_changes import predecessors
 from models.vacancy import vacancy_notes
+from models.village_status import village_status
+from reports.merger_text import missing_text
 from texts.catalog import has, t
 from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt
@@ -109,6 +111,10 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         trail.sort(key=lambda e: e.at)
         notes = record_notes(election) + await vacancy_notes(db, village.id)
         photos = await list_photos(db, [village.id, *(u.id for u in earlier if u.id is not None)])
+    if status == "merger_pending" and election is not None:  # which decision the merger waits for
+        approved = congress is not None and congress.approval_date is not None
+        missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
+        notes.append(("missing", {"missing": missing_text(missing)}))
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
                        f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
                        + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'

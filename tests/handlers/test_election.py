@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine, expire_conversations
 from handlers.flow import MAX_WRONG
-from models.progress import village_status
 from models.reports import audit_trail, get_election, revisions
 from models.tables import ConversationState, ElectionReport
+from models.village_status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t

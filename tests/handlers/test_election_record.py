@@ -14,11 +14,11 @@ from sqlmodel import col
 from handlers.engine import Engine
 from models.db import transaction
 from models.election_record import recognition_deadline
-from models.progress import village_status
 from models.recognition import escalate_recognitions
 from models.reports import audit_trail, get_election, revisions
 from models.tables import OutboxMessage, Person
 from models.vacancy import escalate_by_elections
+from models.village_status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -289,7 +289,7 @@ async def test_term_rollover_needs_a_new_election(db: Database, engine: Engine, 
 
 async def test_export_carries_the_record_recognition_term_and_interim_head(db: Database, engine: Engine,
                                                                            province: Province) -> None:
-    from models.progress import EXPORT_COLUMNS, export_rows
+    from models.export_rows import EXPORT_COLUMNS, export_rows
 
     staff = await staff_chat(db, engine, province)
     chat = await bound_head(db, engine, province)

@@ -6,11 +6,13 @@ from datetime import date
 
 from models.db import transaction
 from models.digest import DigestFigures, changes, compute, save_snapshot
+from models.merger_records import approve_secretary
 from models.progress import UnitProgress
+from models.recognition import decide
 from models.reminders import Due
 from reports.digest_text import TELEGRAM_LIMIT, pct, render_digest
 from tests.conftest import Database
-from tests.scheduler.province import RULES, Province, at, build_province, elect, plan
+from tests.scheduler.province import ACTOR, RULES, Province, at, build_province, elect, plan
 from texts.catalog import t
 
 D = date.fromisoformat
@@ -63,6 +65,11 @@ async def test_commune_scope_and_changes(db: Database) -> None:
         from tests.scheduler.province import hold
 
         await hold(s, p, "V11", at(D("2025-01-24"), 10), D("2025-01-24"))
+        # merged once the commune recognised the election and the Party committee approved the secretary
+        await decide(s, p.id("V11"), new_vote=False, decision="3/QĐ-UBND", on=D("2025-01-09"), actor=ACTOR,
+                     now=at(D("2025-01-24"), 11), today=D("2025-01-24"))
+        await approve_secretary(s, p.id("V11"), "9-QĐ/ĐU", D("2025-01-24"), ACTOR, at(D("2025-01-24"), 11),
+                                D("2025-01-24"))
         await plan(s, p, "V12", at(D("2025-01-24"), 10), D("2025-02-05"))
     async with db.sessions() as s:
         f2 = await compute(s, p.units["C1"], RULES, D("2025-01-25"))

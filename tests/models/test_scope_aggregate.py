@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from models.db import transaction
 from models.digest import compute
-from models.progress import STATUSES, UnitProgress, progress_by_child, village_status
+from models.progress import UnitProgress, progress_by_child
 from models.reminders import LATE_RULES, Rules, due_today, late_villages
 from models.tables import CongressReport, ElectionReport, Unit
 from models.units import add_unit
+from models.village_status import HELD, STATUSES, village_status
 from tests.conftest import Database
 
 D = date.fromisoformat
@@ -36,6 +37,7 @@ async def _build(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
                                            name=f"Thôn {commune}.{i}", parent=units[commune]))
     rng = random.Random(5)
     invalid = random.Random(12)  # a second stream: some results miss the majority (→ revote_needed)
+    decided = random.Random(11)  # a third: most results recognised, most secretaries approved (else merger_pending)
     for v in villages:
         units[v.code] = v
         kind = rng.choice(("none", "none", "member", "member", "member", "probationary", "non_member"))
@@ -48,13 +50,16 @@ async def _build(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
         session.add(ElectionReport(village_id=v.id, election_date=elected, head_name="A",
                                    votes_for=votes, valid=votes * 2 > 100,
                                    valid_ballots=90, roll=100, party_status=kind, updated_at=NOW,
-                                   party_date=D("2024-03-01") if kind == "probationary" else None))
+                                   party_date=D("2024-03-01") if kind == "probationary" else None,
+                                   recognition="recognised" if decided.random() < 0.8 else None))
         congress = rng.choice(("none", "none", "planned", "planned", "held", "held_not", "empty"))
         if congress != "none":
             planned = None if congress == "empty" else D("2025-01-15") + timedelta(days=rng.choice((0, 0, 5, 20)))
             held = planned if congress.startswith("held") else None
+            approved = held + timedelta(days=2) if held and decided.random() < 0.8 else None
             session.add(CongressReport(village_id=v.id, planned_date=planned, held_date=held, updated_at=NOW,
-                                       merged=(congress == "held") if held else None))
+                                       merged=(congress == "held") if held else None, method="congress",
+                                       approval_date=approved))
     await session.flush()
     return units
 
@@ -114,7 +119,7 @@ async def test_one_statement_matches_village_by_village(db: Database) -> None:
                         whole.add(p)
                     assert (f.villages, f.elected, f.merged, f.overdue) == \
                            (whole.villages, whole.elected, whole.merged, whole.overdue), (code, today)
-                    assert (f.planned, f.held) == (whole.count("congress_planned"), whole.count("merged", "not_merged"))
+                    assert (f.planned, f.held) == (whole.count("congress_planned"), whole.count(*HELD))
                     assert f.by_party == party
                     assert f.late_total == len(late)
                     assert [(d.village_code, d.rule, d.since) for d in f.late] == \

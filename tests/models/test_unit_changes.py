@@ -11,10 +11,11 @@ from sqlmodel import col
 
 from handlers.engine import Engine
 from models.db import transaction
-from models.progress import progress_by_child, village_status
+from models.progress import progress_by_child
 from models.reports import revisions
 from models.tables import OutboxMessage, Person, Unit
 from models.unit_changes import RETIRED, UnitChangeError, merge_villages, predecessors, split_village
+from models.village_status import village_status
 from tests.bot.test_cli import bot
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Province, make_engine, make_province

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from models.db import transaction
-from models.progress import export_rows
+from models.export_rows import export_rows
 from models.units import add_unit
 from tests.conftest import Database
 
