@@ -114,6 +114,10 @@ class _Story:
                             party_date, attendees=min(roll, ballots + self.rng.randrange(0, 4)))
         check_election(data, sent)
         values, now = asdict(data), _at(sent, self.rng)
+        # a non-member's date is the planned admission (as record_election stores it)
+        values["admission_planned_date"] = values["party_date"] if party == "non_member" else None
+        if party == "non_member":
+            values["party_date"] = None
         values.update(valid=True, election_no=1, election_kind="regular", reported_on=sent, term_start=held,
                       term_end=add_months(held, DEFAULT_TERM_MONTHS), recognition=None, recognition_decision=None,
                       recognition_date=None)

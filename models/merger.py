@@ -78,9 +78,9 @@ def missing_decisions(recognition: str | None, method: str | None, approved: boo
 
 
 def deadline_applies(deadline: date | None, election_date: date | None) -> bool:
-    """The commune's congress deadline binds a head elected on or before it: a deadline that passed
-    before the head was elected is not one the village could have kept."""
-    return deadline is not None and election_date is not None and election_date <= deadline
+    """The commune's congress deadline binds a head elected before it: a deadline that passed before the
+    head was elected (or on the day) is not one the village could have kept."""
+    return deadline is not None and election_date is not None and election_date < deadline
 
 
 def decide_status(f: Facts) -> str:

@@ -132,6 +132,7 @@ BRANCHES: list[tuple[Village, str]] = [
     (Village(E, {**CHOSEN, "merged": None, "held_date": None, "planned_date": TODAY}, None), "congress_planned"),
     (Village(E, None, date(2026, 6, 14)), "congress_overdue"),  # the commune's deadline passed, nothing planned
     (Village(E, None, date(2025, 12, 31)), "elected_member"),  # a deadline before the election does not bind
+    (Village({**E, "election_date": date(2026, 6, 1)}, None, date(2026, 6, 1)), "elected_member"),  # nor on its day
     (Village(E, None, TODAY), "elected_member"),
     (Village(E, None, None), "elected_member"),
     (Village({**E, "party_status": "probationary"}, None, date(2026, 6, 1)), "elected_probationary"),
