@@ -10,12 +10,13 @@ from sqlmodel import col
 from handlers.context import Context
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
-from models.election_record import record_notes
-from models.merger import missing_decisions
-from models.merger_records import village_deadline
-from models.tables import CongressReport, ElectionReport, Unit
-from models.vacancy import vacancy_notes
-from models.village_status import status_expr, with_reports
+from models.election.record import record_notes
+from models.election.tables import CongressReport, ElectionReport
+from models.election.vacancy import vacancy_notes
+from models.merger.records import village_deadline
+from models.merger.rules import missing_decisions
+from models.progress.status import status_expr, with_reports
+from models.units.tables import Unit
 from reports.merger_text import missing_text
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values

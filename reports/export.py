@@ -15,7 +15,7 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.export_rows import COLUMNS, EXPORT_COLUMNS, ExportColumn, export_rows
+from models.progress.export import COLUMNS, EXPORT_COLUMNS, ExportColumn, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t

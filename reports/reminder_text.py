@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from models.reminder_sweep import Notice, Render
-from models.reminders import Due
+from models.reminders.rules import Due
+from models.reminders.sweep import Notice, Render
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date
 
@@ -38,5 +38,5 @@ def render_notice(notice: Notice, today: date) -> str:
 
 
 def renderer(today: date) -> Render:
-    """A ``Render`` callback for :func:`models.reminder_sweep.sweep`."""
+    """A ``Render`` callback for :func:`models.reminders.sweep.sweep`."""
     return lambda notice: render_notice(notice, today)

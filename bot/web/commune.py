@@ -8,10 +8,10 @@ from datetime import date
 
 from bot.web.guard import Ctx
 from bot.web.html import Html, esc, join, table, tag
-from models.commune_view import VillageRow
 from models.db import DbSession
-from models.reminders import Due, late_villages
-from models.tables import Unit
+from models.progress.commune import VillageRow
+from models.reminders.rules import Due, late_villages
+from models.units.tables import Unit
 from reports.late_text import by_commune, days_late, late_what
 from reports.merger_text import missing_short
 from texts.catalog import t
@@ -37,7 +37,7 @@ def _status(row: VillageRow) -> str:
 
 
 async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date, rows: list[VillageRow]) -> Html:
-    """``rows``: the commune's villages (``models.commune_view.village_rows``), the same rows its counts
+    """``rows``: the commune's villages (``models.progress.commune.village_rows``), the same rows its counts
     by status are tallied from."""
     assert commune.id is not None
     late, _ = await late_villages(db, ctx.rules, today, commune.id, limit=max(len(rows), 1))

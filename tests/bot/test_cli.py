@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from models.export_rows import EXPORT_COLUMNS
-from models.passwords import verify_password
+from models.accounts.passwords import verify_password
+from models.progress.export import EXPORT_COLUMNS
 from texts.catalog import t
 
 ROOT = Path(__file__).resolve().parents[2]

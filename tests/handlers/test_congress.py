@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from handlers.engine import Engine
-from models.export_rows import export_rows
-from models.reports import audit_trail, get_congress, revisions
-from models.village_status import village_status
+from models.election.reports import audit_trail, get_congress, revisions
+from models.progress.export import export_rows
+from models.progress.status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province
 from tests.handlers.test_election import bound_head, fill

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from handlers.engine import Engine
-from models.export_rows import export_rows
-from models.merger_records import party_events
-from models.reminders import Rules, due_today, late_villages
-from models.reports import audit_trail, get_congress, get_election, revisions
-from models.village_status import village_status
+from models.election.reports import audit_trail, get_congress, get_election, revisions
+from models.merger.records import party_events
+from models.progress.export import export_rows
+from models.progress.status import village_status
+from models.reminders.rules import Rules, due_today, late_villages
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill

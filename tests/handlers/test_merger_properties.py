@@ -2,7 +2,7 @@
 staff ever yields ``merged`` for a head who is not a full member on the secretary's date, nor before the
 commune recognised the head's election and the Party committee approved the secretary (an appointment
 is its own approval; a head already secretary when elected needs the recognition only). The rule
-(models.merger.decide_status) and its SQL (models.village_status.status_expr) agree throughout; on
+(models.merger.rules.decide_status) and its SQL (models.progress.status.status_expr) agree throughout; on
 SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.db import SessionFactory, make_engine, make_session_factory
-from models.merger import SELF_APPROVED, Facts, decide_status, full_member_on
-from models.merger_records import party_events
-from models.reports import get_congress, get_election
-from models.village_status import village_status
+from models.election.reports import get_congress, get_election
+from models.merger.records import party_events
+from models.merger.rules import SELF_APPROVED, Facts, decide_status, full_member_on
+from models.progress.status import village_status
 from tests.conftest import PG_DSN, _truncate_all, require_service
 from tests.handlers.chat import Chat, invite, make_province
 from tests.handlers.chat import make_engine as make_dialog

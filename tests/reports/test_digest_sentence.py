@@ -12,13 +12,13 @@ from datetime import date
 from sqlalchemy import select
 
 from models.db import transaction
-from models.demo import seed_demo
-from models.demo_story import seed_story
-from models.digest import MEMBER_BUCKETS, compute
-from models.export_rows import export_rows
-from models.reminders import Rules
-from models.tables import Unit
-from models.village_status import ELECTED
+from models.demo.story import seed_story
+from models.demo.units import seed_demo
+from models.progress.digest import MEMBER_BUCKETS, compute
+from models.progress.export import export_rows
+from models.progress.status import ELECTED
+from models.reminders.rules import Rules
+from models.units.tables import Unit
 from reports.digest_text import render_digest
 from tests.conftest import Database
 from texts.catalog import t

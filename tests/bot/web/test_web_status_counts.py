@@ -19,11 +19,11 @@ from sqlmodel import col
 from bot import app as app_module
 from bot.config import load_config
 from models.clock import local_date, utcnow
-from models.demo import seed_demo
-from models.demo_story import seed_story
-from models.tables import Unit
-from models.village_status import STATUSES, village_status
-from models.web_demo import seed_web_demo
+from models.demo.story import seed_story
+from models.demo.units import seed_demo
+from models.demo.web import seed_web_demo
+from models.progress.status import STATUSES, village_status
+from models.units.tables import Unit
 from tests.bot.web.conftest import DEMO_VILLAGES, login, parse_demo_lines
 from tests.conftest import Database
 
