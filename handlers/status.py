@@ -13,10 +13,27 @@ from handlers.status_merger import merger_lines
 from models.election.record import record_notes
 from models.election.tables import CongressReport, ElectionReport
 from models.election.vacancy import vacancy_notes
+from models.merger.records import village_deadline
+from models.merger.rules import missing_decisions
 from models.progress.status import status_expr, with_reports
 from models.units.tables import Unit
+from reports.merger_text import missing_text
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values
+
+
+async def _due(ctx: HeadContext, state: str, election: ElectionReport | None, congress: CongressReport | None) -> str:
+    """What is still due: for a pending merger, which decision is missing; for an overdue congress, whether
+    the planned date or the commune's deadline passed (a head who never planned a date is not told that
+    "the planned date has passed")."""
+    if state == "merger_pending" and election is not None:
+        approved = congress is not None and congress.approval_date is not None
+        missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
+        return t("statuscmd.due.merger_pending", missing=missing_text(missing))
+    if state == "congress_overdue" and (congress is None or congress.planned_date is None):
+        deadline = await village_deadline(ctx.session, ctx.unit.parent_id, rules_for(ctx.settings).congress_deadline)
+        return t("statuscmd.due.congress_overdue_deadline", deadline=fmt_date(deadline))
+    return t(f"statuscmd.due.{state}")
 
 
 async def show_status(ctx: HeadContext, arg: str = "") -> None:
@@ -41,5 +58,5 @@ async def show_status(ctx: HeadContext, arg: str = "") -> None:
         lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
     lines += merger_lines(election, congress)
     lines.append("")
-    lines.append(t(f"statuscmd.due.{state}"))
+    lines.append(await _due(ctx, state, election, congress))
     ctx.say("\n".join(lines))

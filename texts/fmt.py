@@ -1,7 +1,8 @@
 """How numbers, dates and times are shown to Vietnamese readers — one place for the whole bot.
 
 Dates day first (``15/12/2024``), times in the province's local time (Asia/Ho_Chi_Minh unless the
-caller passes another zone), percentages with a decimal comma (``83,3%``).
+caller passes another zone), percentages with a decimal comma (``83,3%``), thousands with a dot
+(``1.452``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = ZoneInfo("UTC")
+
+
+def num(n: int) -> str:
+    """``1.452``: a whole number with the Vietnamese thousands separator (a dot)."""
+    return f"{n:,}".replace(",", ".")
 
 
 def pct(part: int, whole: int) -> str:

@@ -25,10 +25,12 @@ from models.election.reports import (
 )
 from models.election.tables import AuditEvent
 from models.election.vacancy import vacancy_notes
+from models.merger.rules import missing_decisions
 from models.photos.store import list_photos
 from models.progress.dashboard import unit_by_code
 from models.progress.status import village_status
 from models.units.changes import predecessors
+from reports.merger_text import missing_text
 from texts.catalog import has, t
 from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt
@@ -112,6 +114,10 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         trail.sort(key=lambda e: e.at)
         notes = record_notes(election) + await vacancy_notes(db, village.id)
         photos = await list_photos(db, [village.id, *(u.id for u in earlier if u.id is not None)])
+    if status == "merger_pending" and election is not None:  # which decision the merger waits for
+        approved = congress is not None and congress.approval_date is not None
+        missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
+        notes.append(("missing", {"missing": missing_text(missing)}))
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
                        f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
                        + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'

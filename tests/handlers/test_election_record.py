@@ -289,7 +289,7 @@ async def test_term_rollover_needs_a_new_election(db: Database, engine: Engine, 
 
 async def test_export_carries_the_record_recognition_term_and_interim_head(db: Database, engine: Engine,
                                                                            province: Province) -> None:
-    from models.progress.status import EXPORT_COLUMNS, export_rows
+    from models.progress.export import EXPORT_COLUMNS, export_rows
 
     staff = await staff_chat(db, engine, province)
     chat = await bound_head(db, engine, province)

@@ -8,12 +8,16 @@ from datetime import UTC, date, datetime
 from handlers.engine import Engine
 from models.election.reports import audit_trail, get_congress, get_election, revisions
 from models.merger.records import party_events
-from models.progress.status import MERGER_COLUMNS, export_rows, village_status
+from models.progress.export import export_rows
+from models.progress.status import village_status
 from models.reminders.rules import Rules, due_today, late_villages
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite, unit_id
 from tests.handlers.test_election import bound_head, fill
 from texts.catalog import t
+
+MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secretary_method", "secretary_approval",
+                  "not_merged_reason")
 
 
 def on(d: date) -> datetime:
@@ -78,6 +82,13 @@ async def test_full_member_already_secretary_is_merged_at_once(db: Database, eng
     assert t("merger.summary.already_secretary", answer=t("common.yes")) in chat.text
     await chat.send("1")
     assert t("merger.baucu.merged_at_once", head="Nguyễn Văn Ân", title="trưởng thôn 1") in chat.text
+    # already the (approved) secretary: only the commune's recognition of the election is missing
+    assert await status(db, province) == "merger_pending"
+    await chat.send("/trangthai")
+    assert t("statuscmd.due.merger_pending", missing=t("merger.missing.recognition")) in chat.text
+    assert t("statuscmd.due.merged") not in chat.text
+    officer = await staff(db, engine, province)
+    await officer.send("/congnhan V1 12/QĐ-UBND 19/12/2024")
     assert await status(db, province) == "merged"
     async with db.sessions() as s:
         c = await get_congress(s, province.village_ids[0])
@@ -98,10 +109,14 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
     await name_head_secretary(chat, "19/12", method="2")
     assert t("merger.summary.method", method=t("merger.method.by_election")) in chat.text
     await chat.send("có")
-    assert await status(db, province) == "merged"
+    assert await status(db, province) == "merger_pending"  # neither recognised nor approved yet
     await chat.send("/trangthai")
     assert t("merger.summary.approval_pending") in chat.text
+    both = t("merger.missing.recognition") + " và " + t("merger.missing.approval")
+    assert t("statuscmd.due.merger_pending", missing=both) in chat.text
     officer = await staff(db, engine, province)
+    await officer.send("/congnhan V1 12/QĐ-UBND 19/12/2024")
+    assert await status(db, province) == "merger_pending"  # recognised, not yet approved
     await officer.send("/chuany V1 125-QĐ/ĐU 21/12/2024")
     assert officer.text == t("merger.staff.refused.date_in_future", village="Thôn 1")
     await officer.send("/chuany V1 125-QĐ/ĐU 20/12/2024")
@@ -114,13 +129,16 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
     assert {k: row[k] for k in MERGER_COLUMNS} == {
         "party_date": "", "eligible_from": "", "admission_planned_date": "", "secretary_method": "by_election",
         "secretary_approval": "125-QĐ/ĐU 2024-12-20", "not_merged_reason": ""}
-    # an appointment replaces it: approval pending again
+    assert await status(db, province) == "merged"
+    # an appointment replaces it: the committee's appointment is its own approval
     await name_head_secretary(chat, "20/12", method="3")
     await chat.send("có")
     async with db.sessions() as s:
         c = await get_congress(s, province.village_ids[0])
         assert c is not None and (c.method, c.approval_number) == ("appointment", None)
+        (row,) = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"]
     assert await status(db, province) == "merged"
+    assert row["secretary_approval"] == ""  # not "pending"
     await officer.send("/chuany V3 1-QĐ 20/12/2024")  # not under the officer's commune
     assert officer.text == t("merger.staff.not_found", code="V3")
 
@@ -151,6 +169,11 @@ async def test_full_membership_recorded_later_then_merged(db: Database, engine: 
     assert chat.text == t("merger.refused.member_later", head="Nguyễn Văn Ân", since="11/01/2025", on="10/01/2025")
     await name_head_secretary(chat, "15/01/2025")
     await chat.send("có")
+    assert await status(db, province, date(2025, 1, 20)) == "merger_pending"
+    officer = await staff(db, engine, province)
+    officer.now = chat.now
+    await officer.send("/congnhan V1 12/QĐ-UBND 18/12/2024")
+    await officer.send("/chuany V1 7-QĐ/ĐU 17/01/2025")
     assert await status(db, province, date(2025, 1, 20)) == "merged"
 
 

@@ -53,7 +53,7 @@ async def test_staff_commands(db: Database) -> None:
         "Thôn chậm tiến độ thuộc Xã C1: 3, lâu nhất trước:",
         "– Thôn V12: chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
         "– Thôn V13: chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
-        "– Thôn V11: chưa có kế hoạch đại hội chi bộ (hạn 12/01/2025), chậm 10 ngày",
+        "– Thôn V11: chưa có kế hoạch đại hội chi bộ (hạn 11/01/2025), chậm 10 ngày",
     ]
 
     export = await _run(db, p, "staff_C2", "xuatfile")

@@ -65,7 +65,7 @@ async def test_restart_after_missed_weekly_digest_sends_it_once(db: Database, tm
                              for u, a in (("C1", "staff_C1"), ("C2", "staff_C2"), ("P", "admin_P")))
     texts = fake.texts("ext-admin_P")
     assert len(texts) == 3  # the digest, the chart, the weekly XLSX
-    assert texts[0].startswith("BÁO CÁO GIAO BAN TUẦN 03/2025 — Tỉnh Thử")
+    assert texts[0].startswith("BÁO CÁO TỔNG HỢP TUẦN 03/2025 — Tỉnh Thử")  # not the meeting's name
     files = [r.attachment.filename for ext, r in fake.sent if ext == "ext-admin_P" and r.attachment]
     assert files == ["tien-do-P-2025-W03.png", "tien-do-P-2025-W03.xlsx"]
     # Monday is the weekly digest's day: no daily digest as well

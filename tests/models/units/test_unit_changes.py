@@ -14,7 +14,8 @@ from models.accounts.tables import Person
 from models.db import transaction
 from models.delivery.tables import OutboxMessage
 from models.election.reports import revisions
-from models.progress.status import progress_by_child, village_status
+from models.progress.status import village_status
+from models.progress.tallies import progress_by_child
 from models.units.changes import RETIRED, UnitChangeError, merge_villages, predecessors, split_village
 from models.units.tables import Unit
 from tests.bot.test_cli import bot
