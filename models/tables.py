@@ -14,7 +14,8 @@ from sqlmodel import Field, SQLModel
 
 LEVELS = ("nation", "province", "district", "commune", "village")
 PARTY_STATUSES = ("member", "probationary", "non_member")
-ROLES = ("village_head", "staff", "admin")
+ROLES = ("village_head", "village_secretary", "staff", "admin")
+VILLAGE_ROLES = ("village_head", "village_secretary")  # bound to a village (models/giaoban_people.py)
 
 
 class Unit(SQLModel, table=True):

@@ -41,6 +41,8 @@ def _attendance(line: VillageLine) -> str:
     a = line.attendance
     if a is None:
         return t("gb.web.attend_none")
+    if a.deputy:
+        return t("gb.deputy.web", deputy=a.deputy)
     return t("gb.web.attend_yes") if a.attending else t("gb.web.attend_no", reason=a.reason or "")
 
 
