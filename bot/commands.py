@@ -130,8 +130,8 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
 
 VILLAGE_ROLE = {"head": "village_head", "secretary": "village_secretary"}  # invite village --role
 INVITE_REFUSALS = {
-    "not_a_village": "{code} is {level} {name}, not a village: a village head's or secretary's invite needs a village code "
-                     "(the codes of its villages look like {code}.01)",
+    "not_a_village": "{code} is {level} {name}, not a village: a village head's or secretary's invite needs a "
+                     "village code (the codes of its villages look like {code}.01)",
     "staff_on_village": "{code} is the village {name}: a staff invite needs a commune, district or province code",
 }
 

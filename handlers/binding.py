@@ -52,6 +52,8 @@ async def redeem(ctx: Context, code: str) -> bool:
     assert ctx.unit is not None
     if person.role == "village_head":
         ctx.say(t("bind.ok_head", village=ctx.unit.full_name))
+    elif person.role == "village_secretary":
+        ctx.say(t("bind.ok_secretary", village=ctx.unit.full_name))
     else:
         ctx.say(t("bind.ok_staff", unit=ctx.unit.full_name))
     return True

@@ -15,6 +15,7 @@ from models.giaoban_reports import latest_report
 from models.giaoban_tasks import latest_done
 from models.photos import MAX_PHOTO_BYTES, photo_type, save_photo
 from models.reports import get_congress, get_election
+from models.tables import VILLAGE_ROLES
 from texts.catalog import t
 
 RIGHT_AFTER = timedelta(hours=1)
@@ -58,7 +59,7 @@ async def receive_photo(ctx: Context, row: StoredState | None) -> bool:
     """Take the photo; True when it was stored (the caller re-asks the current question)."""
     photo = ctx.incoming.photo
     assert photo is not None
-    if ctx.person is None or ctx.person.role != "village_head" or ctx.unit is None or ctx.unit.id is None:
+    if ctx.person is None or ctx.person.role not in VILLAGE_ROLES or ctx.unit is None or ctx.unit.id is None:
         ctx.say(t("photo.not_expected"))
         return False
     mb = MAX_PHOTO_BYTES // 2**20
@@ -69,6 +70,8 @@ async def receive_photo(ctx: Context, row: StoredState | None) -> bool:
         ctx.say(t("photo.too_large" if len(photo.content) > MAX_PHOTO_BYTES else "photo.bad_type", mb=mb))
         return False
     target = (_in_flow(row) if row is not None else None) or await _just_saved(ctx)
+    if target is not None and ctx.person.role != "village_head" and target[0] not in ("giaoban", "task"):
+        target = None  # a secretary's photos belong to the giao ban, never to the head's reports
     if target is None:
         ctx.say(t("photo.not_expected"))
         return False

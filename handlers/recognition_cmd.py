@@ -41,9 +41,9 @@ async def new_vote_cmd(ctx: Context, arg: str) -> None:
     named = await named_unit(ctx, arg, "recognition.cmd.usage_new_vote")
     if named is None or named[0].id is None:
         return
-    village = named[0]
+    village, village_id = named[0], named[0].id
     try:
-        report = await decide(ctx.session, village.id, new_vote=True, decision=None, on=ctx.today,
+        report = await decide(ctx.session, village_id, new_vote=True, decision=None, on=ctx.today,
                               actor=ctx.actor, now=ctx.now, today=ctx.today)
     except ReportError as err:
         ctx.say(t(f"recognition.refused.{err.reason}", village=village.full_name))

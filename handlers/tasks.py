@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
+from handlers.giaoban_replies import answers_for_village
 from handlers.messages import Choice
 from models.giaoban import GiaobanError
 from models.giaoban_tasks import Item, acknowledge, open_items, report_done
@@ -121,6 +122,8 @@ STEPS: dict[str, Step] = {
 
 async def begin(ctx: Context) -> FlowState | None:
     assert ctx.unit is not None
+    if not await answers_for_village(ctx):
+        return None
     items = await _items(ctx)
     if not items:
         ctx.say(t("gb.tasks.none", village=ctx.unit.full_name))

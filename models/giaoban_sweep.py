@@ -1,7 +1,9 @@
 """The giao ban sweep: derive from the data what the loop must send now, and enqueue it — idempotently.
 
 Village notices go to whoever answers for the village in the loop: the branch secretary
-(``models.giaoban_people``). Keys (one row per account; ``<m>`` meeting id, ``<v>`` village code, ``<c>`` conclusion id):
+(``models.giaoban_people``).
+
+Keys (one row per account; ``<m>`` meeting id, ``<v>`` village code, ``<c>`` conclusion id):
 ``giaoban:invite:<m>:<v>:a<acc>``, ``giaoban:attend_remind:<m>:<v>:a<acc>`` (the day before, unanswered),
 ``giaoban:open:<m>:<v>:a<acc>`` (the report window opened), ``giaoban:report_remind:<m>:<v>:<date>:a<acc>``,
 ``giaoban:late:<m>:a<staff>`` (who has not reported, the day before), ``giaoban:pack:<m>:a<staff>``,
@@ -12,7 +14,6 @@ Village notices go to whoever answers for the village in the loop: the branch se
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta

@@ -1,5 +1,6 @@
-"""The late villages grouped by commune (each commune named once), each with what is late and the
-number of days once, and its code (what a staff command can name it by) — for ``/chamtre`` and the web page of late villages."""
+"""The late villages grouped by commune (each commune named once), each with its code (what a staff
+command names it by), what is late and the number of days once — for ``/chamtre`` and the web page of
+late villages."""
 
 from __future__ import annotations
 

@@ -91,6 +91,8 @@ async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
 
 
 def _conclusion_form(ctx: Ctx, pack: Pack) -> Html:
+    if pack.view.meeting.starts_at > utcnow():  # conclusions come after the meeting has begun
+        return tag("p", t("gb.refused.not_started"), class_="note no-print", id="conclusion-later")
     boxes = join(Html(f'<label class="check"><input type="checkbox" name="village" value="{esc(line.village.code)}">'
                       f"{esc(line.village.full_name)}</label>") for line in pack.lines)
     return Html(f"""<form method="post" action="/giaoban/m/{pack.view.meeting.id}/conclusion" id="conclusion-form"

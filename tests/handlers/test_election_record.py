@@ -165,7 +165,7 @@ async def test_recognition_in_chat_and_refusals(db: Database, engine: Engine, pr
     assert t("statuscmd.record.pending", deadline=fmt_date(deadline)) in chat.text  # "chờ công nhận"
     assert t("statuscmd.record.term", date="15/06/2027") in chat.text  # 2.5 years
     await staff.send("/congnhan V3 1/QĐ 20/12/2024")  # another commune's village
-    assert staff.text == t("recognition.cmd.unknown_village", code="V3")
+    assert staff.text == t("names.unknown_village", text="V3")
     await staff.send("/congnhan V1 12/QĐ-UBND")
     assert staff.text == t("recognition.cmd.usage_recognise")
     await staff.send("/congnhan V2 12/QĐ-UBND 20/12/2024")

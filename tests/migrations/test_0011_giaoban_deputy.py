@@ -39,7 +39,8 @@ async def test_the_deputy_column_comes_and_goes(tmp_path: Path) -> None:
             assert await conn.run_sync(_attendance_diffs) == []
         await downgrade(engine, "0010_photos")
         async with engine.begin() as conn:
-            columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("giaoban_attendance")})
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("giaoban_attendance")})
             assert "deputy" not in columns and "reason" in columns
             assert (await conn.execute(text("SELECT reason FROM giaoban_attendance"))).scalar_one() == "ốm"
     finally:
