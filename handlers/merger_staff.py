@@ -17,6 +17,7 @@ from handlers.village_arg import named_unit
 from models.merger import add_months
 from models.merger_records import approve_secretary, get_plan, record_party_event, set_congress_plan
 from models.reports import ReportError
+from models.village_names import find_named
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_date
 
@@ -75,7 +76,8 @@ async def plan_cmd(ctx: Context, arg: str) -> None:
         ctx.say(t("staffcmd.no_scope"))
         return
     unit, rest = ctx.unit, arg.split()
-    if rest and (unit.level != "commune" or parse_date(arg, ctx.today, "future") is None):
+    named_first = rest and (await find_named(ctx.session, ctx.unit.id, rest, "commune")).units
+    if named_first or (rest and unit.level != "commune" and parse_date(arg, ctx.today, "future") is None):
         named = await named_unit(ctx, arg, "merger.staff.usage_plan", level="commune")
         if named is None:
             return

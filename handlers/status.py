@@ -28,16 +28,16 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     # the reports are outer-joined: None for a village that has not sent one
     state, election, congress = cast("tuple[str, ElectionReport | None, CongressReport | None]", row)
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
-    if election is not None:
+    if election is not None and election.vacated_on is None:  # a head who left is not named as the head
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
-        notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
-        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
+    notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
+    lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
     if congress is not None and congress.planned_date is not None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:
         lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
-    lines += merger_lines(election, congress)
+    lines += merger_lines(election if election is None or election.vacated_on is None else None, congress)
     lines.append("")
     lines.append(t(f"statuscmd.due.{state}"))
     ctx.say("\n".join(lines))

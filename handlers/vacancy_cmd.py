@@ -1,15 +1,16 @@
 """Staff commands for a vacancy: ``/khuyet THÔN LOẠI NGÀY LÝ_DO`` (the head resigned — ``thoi viec``,
 was dismissed — ``mien nhiem``, or recalled — ``bai nhiem``) and ``/lamthoi THÔN NGÀY HỌ TÊN`` (the
-interim head). The village's heads are told the by-election is due; a bad command changes nothing."""
+interim head; also for a village new from a merger or split). The head who left is unbound from the
+village; the commune staff and the branch secretary are told the by-election is due (never the head who
+left). A bad command changes nothing."""
 
 from __future__ import annotations
 
 from handlers.context import Context
 from handlers.parsing import parse_date, parse_person_name
 from handlers.village_arg import named_unit
-from models.recognition import tell_heads
 from models.reports import ReportError
-from models.vacancy import appoint_interim, by_election_due, record_vacancy
+from models.vacancy import appoint_interim, by_election_due, record_vacancy, tell_vacancy
 from texts.catalog import fold, t
 from texts.fmt import fmt_date
 
@@ -38,8 +39,12 @@ async def vacancy_cmd(ctx: Context, arg: str) -> None:
     due = fmt_date(by_election_due(vacancy))
     ctx.say(t("vacancy.cmd.recorded", village=village.full_name, kind=t(f"vacancy.kind.{kind}"),
               date=fmt_date(on), due=due))
-    await tell_heads(ctx.session, village, f"vacancy:{village.code}:{vacancy.election_no}",
-                     t("vacancy.head_notice", due=due), ctx.now)
+    name, code = village.full_name or village.name, village.code
+    await tell_vacancy(ctx.session, village, vacancy,
+                       t("vacancy.staff_notice", village=name, code=code, kind=t(f"vacancy.kind.{kind}"),
+                         date=fmt_date(on), due=due),
+                       t("vacancy.secretary_notice", village=name, date=fmt_date(on), due=due),
+                       ctx.now, skip_account=ctx.account.id)
 
 
 async def interim_cmd(ctx: Context, arg: str) -> None:
