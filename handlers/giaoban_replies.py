@@ -2,7 +2,7 @@
 answers the invitation to the next meeting, "phó bí thư Nguyễn Văn An dự thay" names a deputy who
 attends in the secretary's place, "đã nhận" acknowledges every directive not yet acknowledged.
 Anything else is left to the engine's usual answer. Only the account that answers for the village in
-the loop (``models.giaoban_people``: the branch secretary) may answer; :func:`answers_for_village`."""
+the loop (``models.giaoban.people``: the branch secretary) may answer; :func:`answers_for_village`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from datetime import timedelta
 
 from handlers.context import Context
 from handlers.parsing import parse_person_name, parse_yes_no
-from models.giaoban import GiaobanError, next_meeting, record_attendance
-from models.giaoban_people import SECRETARY, VILLAGE_ROLES, giaoban_contact
-from models.giaoban_tasks import acknowledge, open_items
+from models.accounts.tables import VILLAGE_ROLES
+from models.giaoban.meetings import GiaobanError, next_meeting, record_attendance
+from models.giaoban.people import SECRETARY, giaoban_contact
+from models.giaoban.tasks import acknowledge, open_items
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_time_date
 

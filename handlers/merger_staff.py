@@ -14,10 +14,10 @@ from datetime import date
 from handlers.context import Context
 from handlers.parsing import parse_date
 from handlers.village_arg import named_unit
-from models.merger import add_months
-from models.merger_records import approve_secretary, get_plan, record_party_event, set_congress_plan
-from models.reports import ReportError
-from models.village_names import find_named
+from models.election.reports import ReportError
+from models.merger.records import approve_secretary, get_plan, record_party_event, set_congress_plan
+from models.merger.rules import add_months
+from models.units.names import find_named
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_date
 

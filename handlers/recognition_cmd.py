@@ -7,8 +7,8 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.parsing import parse_date
 from handlers.village_arg import named_unit
-from models.recognition import decide, tell_heads
-from models.reports import ReportError
+from models.election.recognition import decide, tell_heads
+from models.election.reports import ReportError
 from texts.catalog import t
 from texts.fmt import fmt_date
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.parsing import parse_date, parse_person_name
 from handlers.village_arg import named_unit
-from models.reports import ReportError
-from models.vacancy import appoint_interim, by_election_due, record_vacancy, tell_vacancy
+from models.election.reports import ReportError
+from models.election.vacancy import appoint_interim, by_election_due, record_vacancy, tell_vacancy
 from texts.catalog import fold, t
 from texts.fmt import fmt_date
 

@@ -1,13 +1,13 @@
-"""The unit a staff command names first, by its code or its name (``models.village_names``), and the
+"""The unit a staff command names first, by its code or its name (``models.units.names``), and the
 words after it. Unknown, or a name that fits several units of the staff member's scope: said so (the
 several listed with their codes), and the command changes nothing."""
 
 from __future__ import annotations
 
 from handlers.context import Context
-from models.digest import parent_names
-from models.tables import Unit
-from models.village_names import Named, find_named
+from models.progress.digest import parent_names
+from models.units.names import Named, find_named
+from models.units.tables import Unit
 from texts.catalog import t
 
 AMBIGUOUS_LIST_LIMIT = 20

@@ -18,10 +18,10 @@ from openpyxl.utils import get_column_letter
 
 from handlers.context import Settings
 from handlers.engine import Engine
+from models.accounts.passwords import verify_password
 from models.db import make_engine, make_session_factory
-from models.passwords import verify_password
-from models.progress import EXPORT_COLUMNS
-from models.units import get_unit
+from models.progress.status import EXPORT_COLUMNS
+from models.units.tree import get_unit
 from tests.handlers.chat import Chat
 from texts.catalog import t
 

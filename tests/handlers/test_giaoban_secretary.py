@@ -13,16 +13,17 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.engine import Engine
-from models.accounts import find_account
+from models.accounts.access import find_account
 from models.db import transaction
-from models.giaoban import GiaobanError, get_attendance, get_meeting, schedule_meeting
-from models.giaoban_pack import build_pack
-from models.giaoban_rules import GiaobanRules
-from models.giaoban_sweep import sweep
-from models.giaoban_tables import GiaobanMeeting
-from models.giaoban_tasks import add_conclusion
-from models.reminders import Rules
-from models.tables import OutboxMessage, Unit
+from models.delivery.tables import OutboxMessage
+from models.giaoban.meetings import GiaobanError, get_attendance, get_meeting, schedule_meeting
+from models.giaoban.pack import build_pack
+from models.giaoban.rules import GiaobanRules
+from models.giaoban.sweep import sweep
+from models.giaoban.tables import GiaobanMeeting
+from models.giaoban.tasks import add_conclusion
+from models.reminders.rules import Rules
+from models.units.tables import Unit
 from reports.giaoban_text import render_pack, renderer
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine
 from models.db import transaction
-from models.merger_records import get_plan
-from models.reports import get_election
-from models.tables import AuditEvent, Unit
-from models.units import add_unit
+from models.election.reports import get_election
+from models.election.tables import AuditEvent
+from models.merger.records import get_plan
+from models.units.tables import Unit
+from models.units.tree import add_unit
 from tests.conftest import Database
 from tests.handlers.chat import Chat, Province, invite
 from tests.handlers.test_election import fill

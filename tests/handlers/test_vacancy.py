@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.engine import Engine
-from models.accounts import find_account
+from models.accounts.access import find_account
+from models.accounts.tables import Person
 from models.db import transaction
-from models.tables import OutboxMessage, Person
-from models.unit_changes import split_village
-from models.vacancy import FORMER_HEAD, open_vacancy
+from models.delivery.tables import OutboxMessage
+from models.election.vacancy import FORMER_HEAD, open_vacancy
+from models.units.changes import split_village
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from tests.handlers.test_election import fill

@@ -15,13 +15,13 @@ import pytest
 from bot.app import App, build, start, stop
 from bot.config import Config
 from bot.delivery import RateLimiter, drain_once
+from models.accounts.people import create_invite
 from models.db import transaction
-from models.giaoban import get_attendance, schedule_meeting
-from models.giaoban_rules import GiaobanRules
-from models.giaoban_sweep import sweep
-from models.people import create_invite
-from models.tables import Unit
-from models.units import add_unit
+from models.giaoban.meetings import get_attendance, schedule_meeting
+from models.giaoban.rules import GiaobanRules
+from models.giaoban.sweep import sweep
+from models.units.tables import Unit
+from models.units.tree import add_unit
 from reports.giaoban_text import renderer
 from tests.bot.channels.test_telegram import Bot, Clock, User
 from tests.bot.channels.test_zalo import Head, free_port

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import create_engine, update
 
-from models.giaoban_tables import GiaobanMeeting
+from models.giaoban.tables import GiaobanMeeting
 from tests.bot.web.conftest import Demo, LiveServer
 from tests.bot.web.test_web_browser import PHONE, bot_says, browser, log_in, type_answer  # noqa: F401
 from texts.catalog import t
