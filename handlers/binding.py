@@ -52,6 +52,8 @@ async def redeem(ctx: Context, code: str) -> bool:
     name = unit.full_name if unit is not None else ""  # (a person's unit is a foreign key: always found)
     if person.role == "village_head":
         ctx.say(t("bind.ok_head", village=name))
+    elif person.role == "village_secretary":
+        ctx.say(t("bind.ok_secretary", village=name))
     else:
         ctx.say(t("bind.ok_staff", unit=name))
     return True

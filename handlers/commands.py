@@ -29,6 +29,7 @@ from handlers.flow import Flow
 from texts.catalog import fold, has, t
 
 HEADS = frozenset({"village_head"})
+VILLAGE = frozenset({"village_head", "village_secretary"})  # the giao ban: whoever answers for the village
 STAFF = frozenset({"staff", "admin"})
 ANYONE: frozenset[str] = frozenset()  # no role needed (unbound accounts included)
 
@@ -82,7 +83,9 @@ class Command:
     def refusal(self, ctx: Context) -> str:
         if ctx.person is None:
             return t("auth.unbound")
-        return t("auth.heads_only" if self.roles == HEADS else "auth.staff_only")
+        if self.roles == STAFF:
+            return t("auth.staff_only")
+        return t("auth.secretary_only_giaoban" if ctx.role == "village_secretary" else "auth.heads_only")
 
 
 async def start_cmd(ctx: Context, arg: str) -> None:
@@ -111,9 +114,9 @@ def help_text(role: str | None) -> str:
     """What this role can do: a heading and one line per command it may use."""
     if role is None:
         return t("help.unbound")
-    head = role == "village_head"
-    general = ("huy", "trogiup") if head else ("trogiup",)  # staff have no conversation to cancel
-    lines = [t("help.head" if head else "help.staff")]
+    village = role in VILLAGE
+    general = ("huy", "trogiup") if village else ("trogiup",)  # staff have no conversation to cancel
+    lines = [t("help.head" if role == "village_head" else "help.secretary" if village else "help.staff")]
     for c in COMMANDS:
         if c.menu and ((c.roles and c.allows(role)) or c.name in general):
             usage_key = f"commands.{c.name}.usage"
@@ -126,9 +129,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("baucu", HEADS, flow=election.FLOW, aliases=("election",), quick=True),
     Command("daihoi", HEADS, flow=congress.FLOW, aliases=("congress",), quick=True),
     Command("dangvien", HEADS, flow=party.FLOW, aliases=("party",)),
-    Command("giaoban", HEADS, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
-    Command("nhiemvu", HEADS, flow=tasks.FLOW, aliases=("tasks",), quick=True),
-    Command("thamdu", HEADS, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
+    Command("giaoban", VILLAGE, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
+    Command("nhiemvu", VILLAGE, flow=tasks.FLOW, aliases=("tasks",), quick=True),
+    Command("thamdu", VILLAGE, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
     Command("trangthai", HEADS, action=for_heads(status.show_status), aliases=("status",), quick=True),
     Command("huy", ANYONE, action=cancel_cmd, aliases=("cancel",), quick=True),
     Command("trogiup", ANYONE, action=help_cmd, aliases=("help", "menu"), quick=True),

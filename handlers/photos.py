@@ -57,7 +57,7 @@ async def receive_photo(context: Context, row: StoredState | None) -> bool:
     """Take the photo; True when it was stored (the caller re-asks the current question)."""
     photo = context.incoming.photo
     assert photo is not None
-    ctx = as_head(context)  # only a village head's photos are taken
+    ctx = as_head(context)  # only a village account's photos are taken (its head's or secretary's)
     if ctx is None:
         context.say(t("photo.not_expected"))
         return False
@@ -69,6 +69,8 @@ async def receive_photo(context: Context, row: StoredState | None) -> bool:
         ctx.say(t("photo.too_large" if len(photo.content) > MAX_PHOTO_BYTES else "photo.bad_type", mb=mb))
         return False
     target = (_in_flow(row) if row is not None else None) or await _just_saved(ctx)
+    if target is not None and ctx.role != "village_head" and target[0] not in ("giaoban", "task"):
+        target = None  # a secretary's photos belong to the giao ban, never to the head's reports
     if target is None:
         ctx.say(t("photo.not_expected"))
         return False

@@ -7,6 +7,7 @@ from typing import Literal
 
 from handlers.context import HeadContext, as_head
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
+from handlers.giaoban_replies import answers_for_village
 from handlers.messages import Choice
 from models.giaoban.tasks import Item, acknowledge, open_items, report_done
 from models.refusal import Refused
@@ -120,6 +121,8 @@ STEPS: dict[TaskStep, Step[HeadContext, TaskStep]] = {
 
 
 async def begin(ctx: HeadContext) -> FlowState | None:
+    if not await answers_for_village(ctx):
+        return None
     items = await _items(ctx)
     if not items:
         ctx.say(t("gb.tasks.none", village=ctx.unit.full_name))

@@ -42,6 +42,8 @@ def _attendance(line: VillageLine) -> str:
     a = line.attendance
     if a is None:
         return t("gb.web.attend_none")
+    if a.deputy:
+        return t("gb.deputy.web", deputy=a.deputy)
     return t("gb.web.attend_yes") if a.attending else t("gb.web.attend_no", reason=a.reason or "")
 
 
@@ -90,6 +92,8 @@ async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
 
 
 def _conclusion_form(ctx: Ctx, pack: Pack) -> Html:
+    if pack.view.meeting.starts_at > utcnow():  # conclusions come after the meeting has begun
+        return tag("p", t("gb.refused.not_started"), class_="note no-print", id="conclusion-later")
     boxes = join(Html(f'<label class="check"><input type="checkbox" name="village" value="{esc(line.village.code)}">'
                       f"{esc(line.village.full_name)}</label>") for line in pack.lines)
     return Html(f"""<form method="post" action="/giaoban/m/{pack.view.meeting.id}/conclusion" id="conclusion-form"

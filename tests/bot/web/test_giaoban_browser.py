@@ -1,19 +1,32 @@
 """Through a real Chromium: commune staff schedule a giao ban meeting, read the pack as a village
-reports in the web chat, write a conclusion with a task, and see the acknowledgement arrive."""
+reports in the web chat, write a conclusion with a task once the meeting has begun, and see the
+acknowledgement arrive."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import create_engine, update
 
+from models.giaoban.tables import GiaobanMeeting
 from tests.bot.web.conftest import Demo, LiveServer
 from tests.bot.web.test_web_browser import PHONE, bot_says, browser, log_in, type_answer  # noqa: F401
 from texts.catalog import t
 
 pytestmark = pytest.mark.browser
+
+
+def _meeting_begins(demo: Demo) -> None:
+    """The meeting began an hour ago (written to the live server's database file)."""
+    engine = create_engine(f"sqlite:///{demo.path}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(GiaobanMeeting).values(starts_at=datetime.now(UTC) - timedelta(hours=1)))
+    finally:
+        engine.dispose()
 
 
 def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
@@ -62,6 +75,9 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     assert photo.ok and photo.body() == jpeg and photo.headers["content-type"] == "image/jpeg"
     expect(pack).to_contain_text("Sạt lở taluy đường vào thôn")
     expect(pack).to_contain_text("THAM DỰ: có 1")
+    expect(clerk.locator("#conclusion-later")).to_have_text(t("gb.refused.not_started"))  # not before the meeting
+    _meeting_begins(demo)
+    clerk.reload()
     conclusion = clerk.locator("#conclusion-form")
     conclusion.locator("textarea[name=text]").fill("Khắc phục sạt lở taluy trước Tết")
     conclusion.locator("input[name=due]").fill((tomorrow + timedelta(days=7)).isoformat())
