@@ -1,5 +1,5 @@
 """Failure counters that hold across workers and restarts (a row per scope and key, in the database):
-invite redemptions per account and overall, logins per client address.
+invite redemptions per account and per code prefix, logins per client address and per account.
 
 A fixed window: the first failure opens it, ``max_failures`` failures within ``window`` close the
 door until the window has passed. Nothing here says who exists or which try was close: callers answer
@@ -57,15 +57,15 @@ async def wait_left(session: AsyncSession, limit: Limit, key: str, now: datetime
     return left if left > timedelta(0) else None
 
 
-async def record_failure(session: AsyncSession, limit: Limit, key: str, now: datetime) -> int:
-    """Count one failure of ``key``; the failures in the current window, this one included."""
+async def record_failure(session: AsyncSession, limit: Limit, key: str, now: datetime, *, count: int = 1) -> int:
+    """Count ``count`` failures of ``key``; the failures in the current window, these included."""
     key = key[:KEY_CHARS]
     await insert_ignore(session, Throttle, scope=limit.scope, key=key, window_start=now, failures=0)
     row = await _row(session, limit, key, lock=True)
     assert row is not None
     if _aware(row.window_start) + limit.window <= now:
         row.window_start, row.failures = now, 0
-    row.failures += 1
+    row.failures += count
     if random.random() < 0.02:  # now and then, forget windows long past
         await session.execute(delete(Throttle).where(col(Throttle.scope) == limit.scope,
                                                      col(Throttle.window_start) < now - limit.window * 4))
