@@ -19,6 +19,7 @@ from models.recognition import escalate_recognitions
 from models.reports import audit_trail, get_election, revisions
 from models.tables import OutboxMessage, Person
 from models.vacancy import escalate_by_elections
+from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -323,7 +324,7 @@ async def test_photo_checks_and_right_after_the_report(db: Database, engine: Eng
     from handlers.messages import IncomingPhoto
     from models.photos import ReportPhoto
 
-    jpeg, png = b"\xff\xd8\xff\xe0" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    jpeg, png = images.jpeg(), images.png()
     chat = await bound_head(db, engine, province)
     await chat.send(photo=IncomingPhoto(content=jpeg))
     assert chat.text == t("photo.not_expected")  # no report in progress, none just saved
@@ -346,7 +347,7 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
     from handlers.messages import IncomingPhoto
     from models.photos import ReportPhoto
 
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+    jpeg = images.jpeg()
     chat = await bound_head(db, engine, province)
     await chat.send("/baucu")
     await chat.send("15/12")
@@ -359,6 +360,6 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
         await chat.send(answer)
     async with db.sessions() as s:
         election = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
-        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.size))).all()
+        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.content))).all()
     assert election is not None and election.head_name == "Lê Thị Hoa"  # the report was not disturbed
-    assert [tuple(p) for p in photos] == [("election", len(jpeg))]
+    assert [(kind, images.decoded(content)) for kind, content in photos] == [("election", ("JPEG", (64, 48)))]
