@@ -30,6 +30,7 @@ from bot.config_types import ClockTime, Crontab, IsoDate
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the Bot API's rule for setWebhook
+ZALO_PHOTO_HOSTS = ("zdn.vn", "zadn.vn", "zaloapp.com")  # where Zalo serves users' photos (its CDN)
 
 
 class ConfigError(Exception):
@@ -130,6 +131,9 @@ class ZaloConfig(_Section):
     files_path: str = "/files"  # URL prefix of those links on the web server
     file_link_hours: float = Field(72.0, gt=0)  # a link (and its file) expires after this
     photos: bool = True  # send PNG/JPEG attachments with sendPhoto (needs a public https URL)
+    # a received photo_url is fetched only over https from these hosts (or their subdomains): Zalo's CDN
+    photo_hosts: list[str] = Field(default_factory=lambda: list(ZALO_PHOTO_HOSTS))
+    photo_ca_file: str | None = None  # a CA to trust for those downloads beside the system's (a TLS proxy's)
     backoff_initial: float = Field(1.0, gt=0)  # seconds; doubled per failure, with jitter
     backoff_max: float = Field(60.0, gt=0)
     send_attempts: int = Field(5, gt=0)  # tries for a reply before it is handed to the outbox

@@ -54,6 +54,7 @@ from bot.channels.zalo_client import (
 )
 from bot.channels.zalo_delivery import Backoff, Sender
 from bot.channels.zalo_files import FileStore
+from bot.channels.zalo_photos import PhotoFetcher
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, parse_update
 from bot.config import WebConfig, ZaloConfig
@@ -64,7 +65,6 @@ from handlers.messages import IncomingPhoto, Reply
 from models.accounts import Accounts
 from models.clock import utcnow
 from models.inbox import Pending
-from models.photos import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class ZaloChannel:
                              backoff_max=cfg.backoff_max)
         self.files = FileStore(Path(cfg.files_dir), web_cfg.secret_key.get_secret_value(), web_cfg.base_url,
                                cfg.files_path, ttl_seconds=cfg.file_link_hours * 3600)
+        self.photos = PhotoFetcher(http, cfg.photo_hosts, cfg.photo_ca_file)
         self.recent = RecentIds()
         self.intake = Intake(accounts.sessions, self.name, self._process)
         self.settle = Settle(accounts.sessions)
@@ -317,7 +318,7 @@ class ZaloChannel:
             try:
                 incoming = update.incoming(self.name)
                 if update.photo_url:  # fetched here, after the inbox has the update: nothing is lost if it fails
-                    incoming = replace(incoming, photo=await self._fetch_photo(update.photo_url))
+                    incoming = replace(incoming, photo=await self._fetch_photo(update))
                 replies = await self.dialog.handle_durable(replace(incoming, message_id=key))
                 marked = True
             except Transient:
@@ -344,18 +345,11 @@ class ZaloChannel:
                 await self.settle.release([r.row for r in replies[index + 1:] if r.row is not None])
                 return
 
-    async def _fetch_photo(self, url: str) -> IncomingPhoto:
-        """The image behind ``photo_url``, at most ``MAX_PHOTO_BYTES``; an error instead of raising."""
-        try:
-            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=60)) as resp:
-                if resp.status != 200:
-                    log.info("zalo: photo download answered %s", resp.status)
-                    return IncomingPhoto(error="download_failed")
-                data = await resp.content.read(MAX_PHOTO_BYTES + 1)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.info("zalo: photo download failed: %s", exc)
-            return IncomingPhoto(error="download_failed")
-        return IncomingPhoto(error="too_large") if len(data) > MAX_PHOTO_BYTES else IncomingPhoto(content=data)
+    async def _fetch_photo(self, update: ZaloUpdate) -> IncomingPhoto:
+        """The image behind ``photo_url`` (:mod:`bot.channels.zalo_photos`), for a bound account only."""
+        if update.photo_url is None or not await self.accounts.is_bound(self.name, update.account_id):
+            return IncomingPhoto(error="download_failed")  # the engine answers an unbound account plainly
+        return await self.photos.fetch(update.photo_url)
 
     async def _send_row(self, update: ZaloUpdate, parts: list[Outgoing], item: Sendable) -> bool:
         for index, part in enumerate(parts):

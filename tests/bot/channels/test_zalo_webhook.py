@@ -11,14 +11,10 @@ from sqlalchemy import func, select
 
 from bot.app import App, stop
 from bot.config import ConfigError, load_config
-from models.photos import ReportPhoto
 from models.tables import ChannelAccount, ProcessedMessage
-from tests import images
 from tests.bot.channels.test_zalo import (
     HEAD,
     SECRET,
-    Head,
-    Village,
     make_config,
     running_app,
     settle,
@@ -30,8 +26,6 @@ from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
 from tests.waiting import until
 from texts.catalog import t
-
-PHOTO = images.jpeg(80, 60)  # a real JPEG: it is decoded and re-encoded before it is kept
 
 
 @pytest.fixture
@@ -170,20 +164,3 @@ def test_config_checks_the_secret_and_paths(tmp_path: Path, toml: str, env: dict
         load_config(path, env=env)
 
 
-async def test_a_photo_during_the_report_is_fetched_from_photo_url_and_attached(polled: App, fake: FakeZalo) -> None:
-    village = await Village(polled).make()
-    head = Head(polled, fake)
-    await head.say(await village.invite())
-    await head.say("/baucu")
-    await head.say("15/12/2024")
-    failed = fake.push_image(HEAD, fake.serve_photo("gone.jpg", PHOTO).replace("gone", "missing"))
-    await settle(polled, fake, failed["message"]["message_id"])
-    assert fake.sent_to(HEAD)[-1].startswith(t("photo.download_failed"))
-    update = fake.push_image(HEAD, fake.serve_photo("bien-ban.jpg", PHOTO), caption="")
-    await settle(polled, fake, update["message"]["message_id"])
-    assert t("photo.saved_election", village="Thôn 1") in "\n".join(fake.sent_to(HEAD)[-2:])
-    assert "Lê" not in fake.sent_to(HEAD)[-1] and t("election.ask.head_name") in fake.sent_to(HEAD)[-1]
-    async with polled.sessions() as s:
-        photos = (await s.execute(select(ReportPhoto))).scalars().all()
-    assert [(p.kind, images.decoded(p.content), p.channel) for p in photos] == [
-        ("election", ("JPEG", (80, 60)), "zalo")]
