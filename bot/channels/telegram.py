@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from telegram import BotCommand, InputFile, Message, Update
@@ -41,6 +41,9 @@ from models.accounts import Accounts
 from models.inbox import Pending
 from models.photos import MAX_PHOTO_BYTES
 from texts.catalog import t
+
+if TYPE_CHECKING:
+    from bot.poll_guard import Permit
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,7 @@ class TelegramChannel:
         self._marked: set[str] = set()  # inbox keys the step's own transaction marked done
         self._parsed: dict[str, Update] = {}  # updates as received, by inbox key: not parsed again
         self._poller: asyncio.Task[None] | None = None
+        self.poll_permit: Permit | None = None  # polling: set by the composition root (bot.poll_guard)
         self.application.add_handler(MessageHandler(PRIVATE & filters.TEXT, self._on_text))
         self.application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, self._on_contact))
         self.application.add_handler(MessageHandler(PRIVATE & (filters.PHOTO | filters.Document.IMAGE), self._on_photo))

@@ -36,7 +36,7 @@ import secrets
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -66,6 +66,9 @@ from models.accounts import Accounts
 from models.clock import utcnow
 from models.inbox import Pending
 from texts.catalog import t
+
+if TYPE_CHECKING:
+    from bot.poll_guard import Permit
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,7 @@ class ZaloChannel:
             given = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
             self.webhook_secret = given or derived_webhook_secret(cfg.token.get_secret_value())
         self._unsupported_said: dict[str, float] = {}  # chat -> when the fallback was last sent
+        self.poll_permit: Permit | None = None  # polling: set by the composition root
 
     def routes(self) -> list[Route]:
         """File links, and the webhook in webhook mode (the composition root adds them)."""
@@ -190,6 +194,8 @@ class ZaloChannel:
                 if not webhook_cleared:
                     await self.client.delete_webhook()
                     webhook_cleared = True
+                if self.poll_permit is not None:
+                    await self.poll_permit.wait()  # the poll lease (bot.poll_guard) is held
                 started = time.monotonic()
                 update = await self.client.get_updates(timeout=self.cfg.poll_timeout)
             except ZaloRetryAfter as exc:
