@@ -6,6 +6,7 @@ A wrong or missing value raises :class:`ConfigError` with one line naming the ke
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -161,6 +162,21 @@ class WebConfig(_Section):
     enabled: bool = True
     login_max_failures: int = Field(10, gt=0)  # failed logins per client address ...
     login_lockout_minutes: int = Field(15, gt=0)  # ... within this many minutes; then it waits them out
+    # per account (any address): after this many failures each further try waits, doubling from 1 s ...
+    login_slow_after: int = Field(3, gt=0)
+    login_slow_max_seconds: float = Field(300.0, gt=0)  # ... up to this; a browser that logged in before skips it
+    # proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed, e.g. nginx's
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)") from None
+        return v
     chat_enabled: bool = True  # the /chat page lets anyone pick any web-chat account: a local demo
 
     @property

@@ -77,3 +77,23 @@ async def forget(session: AsyncSession, limit: Limit, key: str) -> None:
     """A success: the key starts afresh."""
     await session.execute(delete(Throttle).where(col(Throttle.scope) == limit.scope,
                                                  col(Throttle.key) == key[:KEY_CHARS]))
+
+
+async def hold_off(session: AsyncSession, scope: str, key: str, until: datetime) -> None:
+    """``key`` may not try again before ``until`` (a row of ``scope`` whose ``window_start`` is that time)."""
+    key = key[:KEY_CHARS]
+    await insert_ignore(session, Throttle, scope=scope, key=key, window_start=until, failures=0)
+    row = (await session.execute(select(Throttle).where(col(Throttle.scope) == scope, col(Throttle.key) == key)
+                                 .with_for_update())).scalar_one()
+    row.window_start = until
+    if random.random() < 0.02:  # now and then, forget hold-offs a day past
+        await session.execute(delete(Throttle).where(col(Throttle.scope) == scope,
+                                                     col(Throttle.window_start) < until - timedelta(days=1)))
+    await session.flush()
+
+
+async def held_off_until(session: AsyncSession, scope: str, key: str) -> datetime | None:
+    """When ``key`` may try again (see :func:`hold_off`); None when it was never held off."""
+    row = (await session.execute(select(col(Throttle.window_start)).where(
+        col(Throttle.scope) == scope, col(Throttle.key) == key[:KEY_CHARS]))).scalar_one_or_none()
+    return _aware(row) if row is not None else None
