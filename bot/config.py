@@ -123,11 +123,13 @@ class TelegramConfig(_Section):
 class ZaloConfig(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://bot-api.zaloplatforms.com"
-    mode: Literal["polling", "webhook"] = "polling"
+    # auto: the webhook when web.public_url is https (Zalo: "webhook in production"), else polling
+    mode: Literal["auto", "polling", "webhook"] = "auto"
     webhook_url: str | None = None  # default: web.public_url + webhook_path
     webhook_secret: SecretStr | None = None  # default: a random secret per process start
     webhook_path: str = "/zalo/webhook"
     poll_timeout: int = Field(30, ge=0)
+    poll_journal: bool = True  # polling: each update written to a local file the moment it is parsed
     files_dir: str = "data/files"  # exports and charts sent as links (Zalo bots cannot send documents)
     files_path: str = "/files"  # URL prefix of those links on the web server
     file_link_hours: float = Field(72.0, gt=0)  # a link (and its file) expires after this
@@ -251,6 +253,9 @@ class Config(_Section):
     @model_validator(mode="after")
     def _sections_agree(self) -> Config:
         """The checks that need more than one section; each error names the key to change."""
+        if self.zalo.mode == "auto":  # the webhook wherever Zalo can reach us over https
+            public = (self.web.public_url or "").startswith("https://") and self.web.enabled
+            self.zalo.mode = "webhook" if public or self.zalo.webhook_url else "polling"
         if self.zalo.token is not None and self.zalo.mode == "webhook":
             if not (self.zalo.webhook_url or self.web.public_url):
                 raise _conflict("zalo.webhook_url", "is needed when zalo.mode is webhook and web.public_url is not set")

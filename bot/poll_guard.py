@@ -48,7 +48,7 @@ def polling_tokens(config: Config) -> dict[str, str]:
     """The channels this config long-polls, with their tokens."""
     out: dict[str, str] = {}
     for name, section in (("telegram", config.telegram), ("zalo", config.zalo)):
-        if section.token is not None and section.mode == "polling":
+        if section.token is not None and section.mode != "webhook":
             out[name] = section.token.get_secret_value()
     return out
 

@@ -54,6 +54,7 @@ from bot.channels.zalo_client import (
 )
 from bot.channels.zalo_delivery import Backoff, Sender
 from bot.channels.zalo_files import FileStore
+from bot.channels.zalo_journal import PollJournal
 from bot.channels.zalo_photos import PhotoFetcher
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, parse_update
@@ -80,6 +81,7 @@ def inbox_item(update: ZaloUpdate, body: Any) -> Item:
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 STOP_GRACE_SECONDS = 10.0
+JOURNAL = "zalo-poll-journal.jsonl"  # in zalo.files_dir: updates polled and not yet in the inbox
 UNSUPPORTED_EVERY_SECONDS = 300.0  # the "cannot read this" answer, at most this often per chat
 
 
@@ -109,6 +111,8 @@ class ZaloChannel:
         self.settle = Settle(accounts.sessions)
         self._told: set[str] = set()  # inbox keys whose sender was told to wait (database down)
         self._poller: asyncio.Task[None] | None = None  # polling, or retrying setWebhook
+        polling = cfg.mode != "webhook"
+        self.journal = PollJournal(Path(cfg.files_dir) / JOURNAL) if polling and cfg.poll_journal else None
         self._stopping = False
         self.webhook_secret = ""
         self.webhook_url = ""
@@ -143,6 +147,9 @@ class ZaloChannel:
         if self.cfg.mode == "webhook":
             await self._set_webhook()
         else:
+            log.warning("zalo: polling mode. Zalo's getUpdates hands each update out once (no offset): a crash "
+                        "between its answer and the write-down loses that message. Use the webhook in "
+                        "production (set web.public_url, https, or zalo.mode = \"webhook\").")
             self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
 
     async def stop(self) -> None:
@@ -158,6 +165,8 @@ class ZaloChannel:
                 await self._poller
             self._poller = None
         await self.intake.stop(STOP_GRACE_SECONDS)
+        if self.journal is not None:
+            self.journal.close()
 
     async def idle(self) -> None:
         """Wait until every update taken so far is handled (shutdown, tests)."""
@@ -189,6 +198,12 @@ class ZaloChannel:
     async def _poll(self) -> None:
         backoff = Backoff(self.cfg.backoff_initial, self.cfg.backoff_max)
         webhook_cleared = False
+        if self.journal is not None:  # what a crash left between getUpdates and the inbox: written first
+            left = self.journal.pending()
+            if left:
+                log.warning("zalo: %d update(s) polled before a crash, not yet in the inbox, go there now", len(left))
+            if all([await self._write_down(body, backoff) for body in left]):
+                self.journal.clear()
         while not self._stopping:
             try:
                 if not webhook_cleared:
@@ -198,6 +213,8 @@ class ZaloChannel:
                     await self.poll_permit.wait()  # the poll lease (bot.poll_guard) is held
                 started = time.monotonic()
                 update = await self.client.get_updates(timeout=self.cfg.poll_timeout)
+                if update is not None and self.journal is not None:
+                    self.journal.append(update)  # consumed by Zalo: written down before anything else
             except ZaloRetryAfter as exc:
                 delay = backoff.next(exc.retry_after)
             except ZaloError as exc:
@@ -210,7 +227,8 @@ class ZaloChannel:
             else:
                 backoff.reset()
                 if update is not None:
-                    await self._write_down(update, backoff)
+                    if await self._write_down(update, backoff) and self.journal is not None:
+                        self.journal.clear()
                 elif time.monotonic() - started < self.cfg.poll_timeout or self.cfg.poll_timeout == 0:
                     await asyncio.sleep(self.cfg.backoff_initial)  # an early empty answer: do not spin
                 continue
@@ -255,16 +273,17 @@ class ZaloChannel:
             self.recent.add(update.message_id)
         return True
 
-    async def _write_down(self, body: Any, backoff: Backoff) -> None:
-        """Polling: ``getUpdates`` consumed the update; hold it until the inbox has it."""
+    async def _write_down(self, body: Any, backoff: Backoff) -> bool:
+        """Polling: ``getUpdates`` consumed the update; hold it until the inbox has it (False: stopped first)."""
         while True:
             try:
                 await self.accept(body, polled=True)
-                return
+                return True
             except Exception as exc:
                 if self._stopping:
-                    log.error("zalo: stopping with an update consumed but not written down (%s): %s", exc, body)
-                    return
+                    log.error("zalo: stopping with an update not yet in the inbox (%s); %s", exc,
+                              "the poll journal keeps it for the next start" if self.journal is not None else body)
+                    return False
                 delay = backoff.next()
                 log.warning("zalo: could not write an update down (%s); trying again in %.1fs", exc, delay)
                 await self._tell_delayed(body)
