@@ -1,7 +1,7 @@
 """A photo sent by a village head: the vote-count record during ``/baucu``, the minutes during
 ``/daihoi``, a picture with the giao ban report (``/giaoban``) or with a task reported done
 (``/nhiemvu``, at its note), or within an hour after saving one of those. Decoded and re-encoded
-(:mod:`models.photo_image`: JPEG or PNG, at most 10 MB and 40 megapixels; what is stored is the
+(:mod:`models.photos.image`: JPEG or PNG, at most 10 MB and 40 megapixels; what is stored is the
 re-encoding) and stored with what it belongs to. The conversation in progress is not disturbed: its
 question is asked again, and it holds the photo until its report is saved (``/huy`` or expiry discards
 it). A photo that could not be fetched, does not decode or belongs to nothing gets a clear message and
@@ -13,12 +13,12 @@ import asyncio
 from datetime import datetime, timedelta
 
 from handlers.context import Context
-from models.conversations import StoredState
-from models.giaoban_reports import latest_report
-from models.giaoban_tasks import latest_done
-from models.photo_image import MAX_PIXELS, BadPhoto, reencode
-from models.photos import MAX_PHOTO_BYTES, save_photo
-from models.reports import get_congress, get_election
+from models.dialog.state import StoredState
+from models.election.reports import get_congress, get_election
+from models.giaoban.reports import latest_report
+from models.giaoban.tasks import latest_done
+from models.photos.image import MAX_PIXELS, BadPhoto, reencode
+from models.photos.store import MAX_PHOTO_BYTES, save_photo
 from texts.catalog import t
 
 RIGHT_AFTER = timedelta(hours=1)

@@ -63,9 +63,9 @@ from bot.intake import MARKED, Intake, Item
 from bot.settle import Settle, finish
 from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import IncomingPhoto, Reply
-from models.accounts import Accounts
+from models.accounts.access import Accounts
 from models.clock import utcnow
-from models.inbox import Pending
+from models.delivery.inbox import Pending
 from texts.catalog import t
 
 if TYPE_CHECKING:

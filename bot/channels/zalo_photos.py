@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from handlers.messages import IncomingPhoto
-from models.photos import MAX_PHOTO_BYTES
+from models.photos.store import MAX_PHOTO_BYTES
 
 log = logging.getLogger(__name__)
 

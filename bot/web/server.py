@@ -11,7 +11,7 @@ from bot.web.chat import WebChatChannel
 from bot.web.headers import add_safety_headers
 from bot.web.routes import add_routes
 from handlers.engine import Engine
-from models.accounts import ping
+from models.accounts.access import ping
 from models.db import DbEngine, SessionFactory
 
 

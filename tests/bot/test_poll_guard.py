@@ -19,7 +19,8 @@ from bot.channels.zalo import ZaloChannel
 from bot.poll_guard import PollerTaken, PollGuard, lease_name
 from models.clock import utcnow
 from models.db import transaction
-from models.leadership import Lease, hold, holder_of
+from models.delivery.leases import hold, holder_of
+from models.delivery.tables import Lease
 from tests.bot.channels.test_telegram import TOKEN, make_config
 from tests.bot.channels.test_zalo import TOKEN as ZALO_TOKEN
 from tests.bot.channels.test_zalo import make_config as zalo_config

@@ -8,9 +8,9 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+from models.accounts.people import create_invite
 from models.db import transaction
-from models.people import create_invite
-from models.units import add_unit
+from models.units.tree import add_unit
 from tests.conftest import Database
 from tests.crash.process import BotProcess, free_port
 from tests.fakes.zalo_api import FakeZalo

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import make_url, select
 
 from bot.channels.zalo import JOURNAL
-from models.tables import ProcessedMessage
+from models.delivery.tables import ProcessedMessage
 from tests.conftest import Database
 from tests.crash.process import BotProcess, free_port
 from tests.crash.proxy import Proxy

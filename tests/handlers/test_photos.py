@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine, expire_conversations
 from handlers.messages import IncomingPhoto
-from models.photos import ReportPhoto
+from models.photos.tables import ReportPhoto
 from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import Province

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import App, stop
 from bot.channels.zalo_photos import allowed_photo_url
 from bot.config import ZALO_PHOTO_HOSTS
-from models.photos import ReportPhoto
+from models.photos.tables import ReportPhoto
 from tests import images
 from tests.bot.channels.test_zalo import HEAD, SECRET, Head, Village, make_config, running_app, settle, webhook_url
 from tests.conftest import Database

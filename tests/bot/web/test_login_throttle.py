@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot import app as app_module
-from models.tables import WebUser
+from models.accounts.tables import WebUser
 from tests.bot.web.conftest import Demo, csrf_of, make_config
 from texts.catalog import t
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from bot.app import App
 from models.clock import utcnow
 from models.db import transaction
-from models.photo_image import reencode
-from models.photos import save_photo
-from models.reports import get_election
-from models.tables import Unit
-from models.unit_changes import merge_villages
+from models.election.reports import get_election
+from models.photos.image import reencode
+from models.photos.store import save_photo
+from models.units.changes import merge_villages
+from models.units.tables import Unit
 from tests import images
 from tests.bot.web.conftest import Demo, csrf_of, login
 from tests.bot.web.test_web_scope import _report, _villages_of
