@@ -168,8 +168,10 @@ async def start(app: App) -> None:
     app.stack.push_async_callback(guard.stop)  # after the channels stopped polling (the stack unwinds)
     polling = polling_tokens(cfg)
     for name, channel in app.channels.items():
-        if name in polling:
-            await guard.take(name, polling[name])  # one poller per token: a second one refuses to start
+        if name in polling:  # one poller per token: a second one refuses to start
+            permit = await guard.take(name, polling[name])
+            if isinstance(channel, TelegramChannel | ZaloChannel):
+                channel.poll_permit = permit  # no poll while the lease is not held
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")

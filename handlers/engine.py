@@ -39,6 +39,7 @@ from models.dialog.state import (
     state_from,
     state_key,
 )
+from models.photos.store import discard_photos, held_photos, hold_photo
 from texts.catalog import fold, t, words
 
 log = logging.getLogger(__name__)
@@ -202,12 +203,15 @@ class Engine:
             row = None
         ctx.in_flow = row is not None
         if incoming.photo is not None and command is None:
-            if await receive_photo(ctx, row) and row is not None and resumed is not None:
+            photo_id = await receive_photo(ctx, row)
+            if photo_id is not None and row is not None and resumed is not None:
                 flow, current = resumed
                 if flow.steps[row.step].photo_answers:  # the photo is the answer (a task done, shown)
                     await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, current))
-                else:  # the question in progress again
+                else:  # the question in progress again; the photo held until the report is saved
+                    hold_photo(current.data, photo_id)
                     ask(ctx, flow, current)
+                    await self._save_state(ctx, row, row.flow, current)
         elif command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None and resumed is not None:
@@ -236,18 +240,19 @@ class Engine:
         if command.flow is not None:
             if row is not None:
                 ctx.say(t("common.previous_dropped"))
+                await discard_photos(ctx.session, held_photos(row.data))
             new = await start(ctx, command.flow)
             await self._save_state(ctx, row, command.flow.name, new)
             return
         assert command.action is not None
         await command.action(ctx, arg)
         if ctx.end_flow and row is not None:
-            await drop_state(ctx.session, row)
+            await drop_state(ctx.session, row, abandoned=True)
 
     async def _live(self, ctx: Context, row: StoredState | None) -> StoredState | None:
         """The conversation in progress, unless it has expired (then it is dropped, unsaved)."""
         if row is not None and row.expires_at <= ctx.now:
-            await drop_state(ctx.session, row)
+            await drop_state(ctx.session, row, abandoned=True)
             ctx.say(t("common.expired"))
             return None
         return row

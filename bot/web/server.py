@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.config import Config
 from bot.web import keys
 from bot.web.chat import WebChatChannel
+from bot.web.headers import add_safety_headers
 from bot.web.routes import add_routes
 from handlers.engine import Engine
 from models.accounts.access import ping
@@ -35,4 +36,5 @@ def make_web_app(config: Config, engine: DbEngine, sessions: SessionFactory, dia
         web_app[keys.WEB_CHAT] = web_chat
     web_app.router.add_get("/healthz", healthz)
     add_routes(web_app)
+    add_safety_headers(web_app)
     return web_app

@@ -20,6 +20,7 @@ from models.election.record import recognition_deadline
 from models.election.reports import audit_trail, get_election, revisions
 from models.election.vacancy import escalate_by_elections
 from models.progress.status import village_status
+from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -333,7 +334,7 @@ async def test_photo_checks_and_right_after_the_report(db: Database, engine: Eng
     from handlers.messages import IncomingPhoto
     from models.photos.tables import ReportPhoto
 
-    jpeg, png = b"\xff\xd8\xff\xe0" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    jpeg, png = images.jpeg(), images.png()
     chat = await bound_head(db, engine, province)
     await chat.send(photo=IncomingPhoto(content=jpeg))
     assert chat.text == t("photo.not_expected")  # no report in progress, none just saved
@@ -356,7 +357,7 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
     from handlers.messages import IncomingPhoto
     from models.photos.tables import ReportPhoto
 
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+    jpeg = images.jpeg()
     chat = await bound_head(db, engine, province)
     await chat.send("/baucu")
     await chat.send("15/12")
@@ -369,6 +370,6 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
         await chat.send(answer)
     async with db.sessions() as s:
         election = await get_election(s, province.village_ids[0])
-        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.size))).all()
+        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.content))).all()
     assert election is not None and election.head_name == "Lê Thị Hoa"  # the report was not disturbed
-    assert [tuple(p) for p in photos] == [("election", len(jpeg))]
+    assert [(kind, images.decoded(content)) for kind, content in photos] == [("election", ("JPEG", (64, 48)))]

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import create_engine, update
 
 from models.giaoban.tables import GiaobanMeeting
+from tests import images
 from tests.bot.web.conftest import Demo, LiveServer
 from tests.bot.web.test_web_browser import PHONE, bot_says, browser, log_in, type_answer  # noqa: F401
 from texts.catalog import t
@@ -62,7 +63,7 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     chat.locator("#choices button", has_text=t("gb.report.nothing")).last.click()
     chat.locator("#choices button", has_text=t("gb.report.send")).click()
     bot_says(chat, "Đã nhận báo cáo giao ban")
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 3000  # a photo of the landslide, right after the report
+    jpeg = images.jpeg(160, 120)  # a photo of the landslide, right after the report
     chat.set_input_files("#photo", files=[{"name": "sat-lo.jpg", "mimeType": "image/jpeg", "buffer": jpeg}])
     bot_says(chat, t("photo.saved_giaoban", village="").split(" của")[0])
 
@@ -72,7 +73,8 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     link = clerk.locator(".gb-villages a.photo").first
     expect(link).to_have_text(t("web.photos.link", n=1))
     photo = clerk.request.get(live_server.url + (link.get_attribute("href") or ""))
-    assert photo.ok and photo.body() == jpeg and photo.headers["content-type"] == "image/jpeg"
+    assert photo.ok and images.decoded(photo.body()) == ("JPEG", (160, 120))
+    assert photo.headers["content-type"] == "image/jpeg"
     expect(pack).to_contain_text("Sạt lở taluy đường vào thôn")
     expect(pack).to_contain_text("THAM DỰ: có 1")
     expect(clerk.locator("#conclusion-later")).to_have_text(t("gb.refused.not_started"))  # not before the meeting
