@@ -60,10 +60,11 @@ async def login_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         user = None if throttled else await web_user_for_login(db, username)
         stored = user.password_hash if user is not None else DUMMY_HASH
         good = await asyncio.to_thread(verify_password, password, stored)
-        if user is None or not good:
+        if user is None or not good or user.disabled:  # a disabled login gets the same answer as a wrong one
             await record_failure(db, limit, address, now)
             return _form(ctx, username, t("web.login.refused", minutes=ctx.config.web.login_lockout_minutes),
                          status=401)
+        user.last_login_at = now
         ctx.session = Session.fresh(user.id, user.session_epoch)  # a new nonce: no session fixation
     raise web.HTTPSeeOther("/")
 
