@@ -112,6 +112,8 @@ def _decode(obj: dict[str, Any]) -> Any:
 def _dump(conn: Connection, dest: Path) -> dict[str, Any]:
     """Every table into ``dest`` (one file each); returns the manifest's database part."""
     revision = _current_revision(conn)
+    if revision is None:
+        raise BackupError("the database has no schema yet (python -m bot db upgrade): nothing to back up")
     known = {t.name for t in _tables()} | SKIP_TABLES
     unknown = sorted(set(inspect(conn).get_table_names()) - known)
     if unknown:
@@ -188,8 +190,6 @@ async def backup(config: Config, out: Path) -> str:
         dest = work / "db"
         dest.mkdir()
         database = await _dump_database(config, dest, work)
-        if database["revision"] is None:
-            raise BackupError("the database has no schema yet (python -m bot db upgrade): nothing to back up")
         files = list(_files(config))
         manifest = {"format": FORMAT, "created_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                     "source": "postgresql" if config.database.url.startswith("postgresql") else "sqlite",

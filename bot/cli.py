@@ -9,24 +9,31 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from bot import admin_cli, giaoban_cli, ops_cli, privacy_cli
 from bot.config import Config, ConfigError, load_config
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line too (the usage itself is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
     # --config is accepted before or after any (sub)command. Only the top level has a default: a
     # subcommand's own default would overwrite a --config given before it (argparse copies
     # sub-namespace defaults over the parent's values), so there it is SUPPRESS.
-    top = argparse.ArgumentParser(add_help=False)
+    top = _Parser(add_help=False)
     top.add_argument("--config", type=Path, default=None, help="config file (default: ./config.toml)")
     top.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (default: ./config.toml)")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="on an error, print the traceback too")
-    p = argparse.ArgumentParser(prog="python -m bot", description="Village report bot.", parents=[top])
+    p = _Parser(prog="python -m bot", description="Village report bot.", parents=[top])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", parents=[common], help="run the configured channels, the scheduler and the web server")
@@ -67,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="default: from --out's extension (.xlsx → xlsx), otherwise csv")
     ex.add_argument("--out", type=Path, required=True)
     ex.add_argument("--unit", default=None, help="only villages under this unit code")
+    ex.add_argument("--with-phones", action="store_true",
+                    help="include the heads' phone numbers (personal data: only when the use needs them)")
 
     dg = sub.add_parser("digest", parents=[common], help="print (and send) the digest for a unit")
     dg.add_argument("--unit", required=True)

@@ -6,7 +6,8 @@ database they concern (its URL without the password); a file's with its path.
 
 from __future__ import annotations
 
-import socket
+import os
+import traceback
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -38,16 +39,31 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
+DRIVERS = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "alembic")
+
+
+def root_in_driver(exc: BaseException) -> bool:
+    """Whether the error was raised inside the database's driver (a refused connection, not a port in use)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return isinstance(exc, DBAPIError) or any(
+        any(f"{os.sep}{name}{os.sep}" in frame.filename for name in DRIVERS) for frame in frames)
+
+
+def _missing_table(why: str) -> bool:
+    return "no such table" in why or ("relation" in why and "does not exist" in why)
+
+
 def one_line(exc: BaseException, database_url: str | None = None) -> str:
     """The message of a failed command, one line."""
     where = database_name(database_url) if database_url else "the database"
     root = _root(exc)
-    if isinstance(root, (ConnectionError, socket.gaierror, TimeoutError)) or (
-            isinstance(root, OSError) and root.filename is None and isinstance(exc, (DBAPIError, OSError))):
+    if isinstance(root, (OSError, TimeoutError)) and root_in_driver(exc) and getattr(root, "filename", None) is None:
         why = _first_line(str(root)) or type(root).__name__
         return f"database unreachable ({where}): {why}"
     if isinstance(exc, SQLAlchemyError) or type(root).__module__.split(".")[0] in ("asyncpg", "sqlite3"):
-        return f"database error ({where}): {_first_line(str(root)) or type(root).__name__}"
+        why = _first_line(str(root)) or type(root).__name__
+        hint = " (the schema is missing or old: python -m bot db upgrade)" if _missing_table(why) else ""
+        return f"database error ({where}): {why}{hint}"
     if isinstance(root, OSError) and root.filename is not None:
         return f"{root.filename}: {root.strerror or _first_line(str(root))}"
     text = _first_line(str(root))

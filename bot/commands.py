@@ -172,10 +172,12 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                     return _fail(f"no unit with code {args.unit} in period {config.bot.period}")
                 scope_id = unit.id
             if export_format(args.format, args.out) == "xlsx":
-                await write_xlsx(session, str(part), config.bot.period, today, scope_id, deadline)
+                await write_xlsx(session, str(part), config.bot.period, today, scope_id, deadline,
+                                 with_phones=args.with_phones)
             else:
                 with part.open("w", encoding="utf-8-sig", newline="") as out:
-                    await write_csv(session, out, config.bot.period, today, scope_id, deadline)
+                    await write_csv(session, out, config.bot.period, today, scope_id, deadline,
+                                    with_phones=args.with_phones)
     part.replace(args.out)
     print(f"wrote {args.out}")
     return 0

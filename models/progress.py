@@ -292,6 +292,9 @@ MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secr
 RECORD_EXPORT_COLUMNS = ("attendees", "recognition_decision", "recognition_date", "term_end", "interim_head",
                          "head_phone")
 EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS, *RECORD_EXPORT_COLUMNS)
+# personal contact data (Nghị định 13/2023): left out of every export unless asked for (export --with-phones)
+PHONE_COLUMNS = frozenset({"head_phone"})
+EXPORT_COLUMNS_NO_PHONES: tuple[str, ...] = tuple(c for c in EXPORT_COLUMNS if c not in PHONE_COLUMNS)
 BATCH = 1000  # export rows fetched at a time
 
 

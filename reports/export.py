@@ -16,7 +16,7 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.progress import EXPORT_COLUMNS, export_rows
+from models.progress import EXPORT_COLUMNS, EXPORT_COLUMNS_NO_PHONES, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t
@@ -40,15 +40,21 @@ WORDED: dict[str, Callable[[str], str]] = {  # the merger columns in words (issu
 }
 
 
+def columns(with_phones: bool) -> tuple[str, ...]:
+    """The export's columns: phone numbers only when asked for (personal data, Nghị định 13/2023)."""
+    return EXPORT_COLUMNS if with_phones else EXPORT_COLUMNS_NO_PHONES
+
+
 async def write_csv(session: AsyncSession, out: IO[str], period: str, today: date, scope_id: int | None = None,
-                    deadline: date | None = None) -> int:
+                    deadline: date | None = None, with_phones: bool = False) -> int:
     """The CSV, streamed into ``out`` (a text file opened with ``encoding="utf-8-sig", newline=""``);
     returns the number of villages."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    cols = columns(with_phones)
+    writer.writerow(cols)
     n = 0
     async for row in export_rows(session, period, today, scope_id, deadline):
-        writer.writerow([csv_cell(row[key]) for key in EXPORT_COLUMNS])
+        writer.writerow([csv_cell(row[key]) for key in cols])
         n += 1
     return n
 
@@ -85,10 +91,11 @@ def _value(col: str, value: str) -> object:
 WORDS = {"status", "head_party_status", "merged", "secretary_method", "not_merged_reason"}  # looked up once per code
 
 
-def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object]) -> list[object]:
+def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object],
+             cols: tuple[str, ...] = EXPORT_COLUMNS_NO_PHONES) -> list[object]:
     """One export row as the XLSX's cell values (``words``: the codes already put in words)."""
     out: list[object] = []
-    for col in EXPORT_COLUMNS:
+    for col in cols:
         value = row[col]
         if not value:
             out.append(None)
@@ -107,25 +114,26 @@ def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object]) -> list[
 CONVERTED = INT_COLUMNS | DATE_COLUMNS | DATETIME_COLUMNS | set(WORDED)
 
 
-def xlsx_writer(out: str | IO[bytes]) -> XlsxWriter:
+def xlsx_writer(out: str | IO[bytes], cols: tuple[str, ...] = EXPORT_COLUMNS_NO_PHONES) -> XlsxWriter:
     """The export's sheet, header written: Vietnamese headers, widths, date formats."""
-    formats = [DATE if c in DATE_COLUMNS else DATETIME if c in DATETIME_COLUMNS else PLAIN for c in EXPORT_COLUMNS]
-    writer = XlsxWriter(out, t("export.sheet"), [WIDTHS.get(c, 14) for c in EXPORT_COLUMNS], formats,
+    formats = [DATE if c in DATE_COLUMNS else DATETIME if c in DATETIME_COLUMNS else PLAIN for c in cols]
+    writer = XlsxWriter(out, t("export.sheet"), [WIDTHS.get(c, 14) for c in cols], formats,
                         DATE_FORMAT, DATETIME_FORMAT)
-    writer.append([t(f"export.{c}") for c in EXPORT_COLUMNS])
+    writer.append([t(f"export.{c}") for c in cols])
     return writer
 
 
 async def write_xlsx(session: AsyncSession, out: str | IO[bytes], period: str, today: date,
-                     scope_id: int | None = None, deadline: date | None = None) -> int:
+                     scope_id: int | None = None, deadline: date | None = None, with_phones: bool = False) -> int:
     """Same columns as the CSV, Vietnamese headers, numbers as numbers, dates as dates, status and party
     status in words; a filter on the header row. Streamed into ``out`` (a path or a binary file) as the
     rows arrive; returns the number of villages."""
-    writer = xlsx_writer(out)
+    cols = columns(with_phones)
+    writer = xlsx_writer(out, cols)
     words: dict[tuple[str, str], object] = {}
     try:
         async for row in export_rows(session, period, today, scope_id, deadline):
-            writer.append(xlsx_row(row, words))
+            writer.append(xlsx_row(row, words, cols))
     finally:
         writer.close()
     return writer.rows - 1

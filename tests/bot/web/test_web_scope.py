@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from models.clock import utcnow
-from models.progress import EXPORT_COLUMNS
+from models.progress import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
 from models.reports import Actor, ElectionData, record_election
 from models.tables import Invite, OutboxMessage, Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
