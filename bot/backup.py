@@ -137,7 +137,7 @@ def _dump(conn: Connection, dest: Path) -> dict[str, Any]:
 def _sqlite_snapshot(source: str, target: Path) -> None:
     """The online backup API: one step, so the copy is a single moment of the database."""
     if not source or source == ":memory:" or not Path(source).exists():
-        raise BackupError(f"no SQLite database at {source or '(no path)'}")
+        raise BackupError(f"no SQLite database at {source or '(no path)'} (python -m bot db upgrade makes one)")
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
@@ -236,8 +236,8 @@ def read_manifest(archive: Path) -> dict[str, Any]:
     try:
         with tarfile.open(archive, "r:*") as tar:
             return _read_manifest(tar)
-    except (tarfile.TarError, OSError, ValueError) as exc:
-        raise BackupError(f"{archive}: not a backup file ({exc})") from None
+    except (tarfile.TarError, OSError, ValueError, EOFError):
+        raise BackupError(f"{archive}: not a backup file (not a tar.gz archive)") from None
 
 
 def _nonempty(conn: Connection) -> tuple[str, int] | None:

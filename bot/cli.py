@@ -9,10 +9,13 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias, cast
 
 from bot import admin_cli, giaoban_cli, ops_cli, privacy_cli
 from bot.config import Config, ConfigError, load_config
+
+# what the modules' add_parser functions take
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="on an error, print the traceback too")
     p = _Parser(prog="python -m bot", description="Village report bot.", parents=[top])
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = cast(Subcommands, p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
 
     sub.add_parser("run", parents=[common], help="run the configured channels, the scheduler and the web server")
 
