@@ -18,11 +18,14 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
+from bot.backup import scheduled_backup
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_pacing import SharedChatRateLimiter
@@ -84,8 +87,12 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     if config.database.url.startswith("postgresql"):
         holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
-    return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
-                     build=files.file if files is not None else None, draw=files.chart if files is not None else None)
+    scheduler = Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
+                          build=files.file if files is not None else None,
+                          draw=files.chart if files is not None else None,
+                          backup=partial(scheduled_backup, config) if config.backup.cron else None)
+    scheduler.on_job = metrics.observe_job
+    return scheduler
 
 
 def build_config(config: Config) -> BuildConfig:
@@ -116,6 +123,7 @@ async def build(config: Config) -> App:
         sessions = make_session_factory(engine)
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)))
         dialog = Engine(sessions, engine_settings(config))
+        dialog.observe = metrics.observe_step
         accounts = Accounts(sessions)
         web_chat = WebChatChannel(dialog) if config.web.enabled else None
         web_app = make_web_app(config, engine, sessions, dialog, web_chat)

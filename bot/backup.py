@@ -21,6 +21,7 @@ import asyncio
 import base64
 import io
 import json
+import logging
 import sqlite3
 import tarfile
 import tempfile
@@ -37,6 +38,7 @@ from bot.config import Config
 from bot.dbadmin import upgrade
 from models.db import is_postgres, make_engine
 
+log = logging.getLogger("bot.backup")
 FORMAT = 1
 BATCH = 500
 SKIP_TABLES = frozenset({"alembic_version"})
@@ -348,3 +350,27 @@ async def _restore_into(engine: AsyncEngine, archive: Path, config: Config) -> d
             raise BackupError(f"the database is not empty ({found[0]} has {found[1]} rows): a backup is restored only "
                               "into an empty database")
         return await conn.run_sync(_load, archive, config)
+
+
+# --- scheduled ----------------------------------------------------------------------------------------
+
+BACKUP_GLOB = "bot-*.tar.gz"
+
+
+async def scheduled_backup(config: Config, now: datetime) -> Path:
+    """One backup into ``[backup] dir`` named for its time, then only the newest ``keep`` are kept."""
+    folder = Path(config.backup.dir)
+    out = folder / f"bot-{now.astimezone(config.tz).strftime('%Y%m%d-%H%M%S')}.tar.gz"
+    summary = await backup(config, out)
+    removed = await asyncio.to_thread(prune_backups, folder, config.backup.keep)
+    log.info("scheduled backup: %s (%s); %d older backup(s) removed", out, summary, len(removed))
+    return out
+
+
+def prune_backups(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` backups of the folder (by name: they are named by time)."""
+    found = sorted(folder.glob(BACKUP_GLOB))
+    old = found[:-keep] if keep > 0 else found
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old

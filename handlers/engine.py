@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -65,6 +66,8 @@ class Engine:
         self.sessions = sessions
         self.settings = settings
         self._pg: bool | None = None  # the database's kind: fixed for the process, read at the first step
+        # (channel, outcome "ok" | "transient" | "error", seconds) after each step: the metrics' hook
+        self.observe: Callable[[str, str, float], None] | None = None
 
     async def handle(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
         """One step; the replies are for the caller to send (the web chat)."""
@@ -95,6 +98,21 @@ class Engine:
             raise Transient(str(exc)) from exc
 
     async def _run(self, incoming: Incoming, now: datetime, shape: Shape | None) -> list[Sendable]:
+        """:meth:`_attempts`, timed for ``observe`` (the composition root's metrics) when one is set."""
+        if self.observe is None:
+            return await self._attempts(incoming, now, shape)
+        started, outcome = perf_counter(), "error"
+        try:
+            sendables = await self._attempts(incoming, now, shape)
+            outcome = "ok"
+            return sendables
+        except Transient:
+            outcome = "transient"
+            raise
+        finally:
+            self.observe(incoming.channel, outcome, perf_counter() - started)
+
+    async def _attempts(self, incoming: Incoming, now: datetime, shape: Shape | None) -> list[Sendable]:
         text = incoming.text or ""
         if len(text) > self.settings.max_message_chars:
             return [Sendable(Reply(t("common.too_long", limit=self.settings.max_message_chars)), None)]
