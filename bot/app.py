@@ -19,6 +19,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -33,6 +34,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
 from bot.files import FileBuilder
+from bot.logs import AccessLogger, setup_logging, warn_loudly
 from bot.pacing import SharedRateLimiter
 from bot.poll_guard import PollGuard, polling_tokens
 from bot.settings import drain_policy, engine_settings, rules_from_config, scheduler_settings
@@ -153,7 +155,9 @@ async def build(config: Config) -> App:
 async def start(app: App) -> None:
     cfg = app.config
     if cfg.web.enabled:
-        app.runner = web.AppRunner(app.web_app, access_log=None)
+        access: dict[str, Any] = ({"access_log": logging.getLogger("bot.access"), "access_log_class": AccessLogger}
+                                  if cfg.log.access_log else {"access_log": None})
+        app.runner = web.AppRunner(app.web_app, **access)
         await app.runner.setup()
         app.stack.push_async_callback(app.runner.cleanup)
         await web.TCPSite(app.runner, cfg.web.host, cfg.web.port).start()
@@ -193,10 +197,10 @@ async def stop(app: App) -> None:
     await app.stack.aclose()
 
 
-async def run(config: Config) -> None:
+async def run(config: Config, log_format: str | None = None) -> None:
     """``python -m bot run``: start everything, say what is served, stop cleanly on a signal."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+    setup_logging(log_format or config.log.format)
+    warn_loudly(config)
     app = await build(config)
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m bot", description="Village report bot.", parents=[top])
     sub = cast(Subcommands, p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
 
-    sub.add_parser("run", parents=[common], help="run the configured channels, the scheduler and the web server")
+    rn = sub.add_parser("run", parents=[common], help="run the configured channels, the scheduler and the web server")
+    rn.add_argument("--log-format", choices=["text", "json"], default=None,
+                    help="log lines as text or one JSON object each (default: [log] format, text)")
 
     db = sub.add_parser("db", parents=[common], help="database schema").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", parents=[common], help="create or upgrade the schema (Alembic)")

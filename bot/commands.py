@@ -230,5 +230,5 @@ async def cmd_giaoban(config: Config, args: argparse.Namespace) -> int:
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.app import run
 
-    await run(config)
+    await run(config, args.log_format)
     return 0

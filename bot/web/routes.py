@@ -7,7 +7,6 @@ Dashboard (login required, scoped to the user's unit): ``/``, ``/u/{code}``, ``/
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from aiohttp import web
@@ -20,7 +19,6 @@ from bot.web import (
     downloads,
     giaoban,
     giaoban_meeting,
-    keys,
     login,
     merger_forms,
     photos,
@@ -28,16 +26,10 @@ from bot.web import (
     village,
 )
 
-log = logging.getLogger("bot.web")
-DEV_SECRET = "dev-only-change-me"
-
 STATIC = Path(__file__).with_name("static")
 
 
 def add_routes(web_app: web.Application) -> None:
-    cfg = web_app[keys.CONFIG].web
-    if cfg.secret_key.get_secret_value() == DEV_SECRET and cfg.public_url:
-        log.warning("WEB_SECRET_KEY is the development default while web.public_url is set: set a secret")
     r = web_app.router
     r.add_get("/login", login.login_form)
     r.add_post("/login", login.login_submit)
