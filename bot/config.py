@@ -279,6 +279,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WEB_PORT": ("web", "port"),
     "WEB_PUBLIC_URL": ("web", "public_url"),
     "WEB_SECRET_KEY": ("web", "secret_key"),
+    "WEB_CHAT_ENABLED": ("web", "chat_enabled"),
     "BOT_PERIOD": ("bot", "period"),
     "BACKUP_DIR": ("backup", "dir"),
     "LOG_FORMAT": ("log", "format"),
