@@ -13,8 +13,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
-
 from bot.config import ENV_OVERRIDES, Config
 from tests.conftest import PG_DSN, require_service
 
