@@ -61,8 +61,8 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
             return await _list_users(config, args, sessions)
         if action == "set":
             return await _set_password(config, args, sessions, name)
+        from models.accounts.web_users import set_disabled
         from models.db import transaction
-        from models.web_users import set_disabled
 
         async with transaction(sessions) as session:
             found = await set_disabled(session, name, action == "disable")
@@ -73,8 +73,8 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _list_users(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
-    from models.units import get_unit
-    from models.web_users import list_web_users
+    from models.accounts.web_users import list_web_users
+    from models.units.tree import get_unit
 
     async with sessions() as session:
         scope = await get_unit(session, config.bot.period, args.unit) if args.unit else None
@@ -90,12 +90,12 @@ async def _list_users(config: Config, args: argparse.Namespace, sessions: Sessio
 
 
 async def _set_password(config: Config, args: argparse.Namespace, sessions: SessionFactory, username: str) -> int:
-    from models.accounts import web_user
+    from models.accounts.access import web_user
+    from models.accounts.passwords import hash_password, new_password
+    from models.accounts.tables import WebUser
     from models.clock import utcnow
     from models.db import transaction
-    from models.passwords import hash_password, new_password
-    from models.tables import WebUser
-    from models.units import get_unit
+    from models.units.tree import get_unit
 
     password = new_password()
     async with transaction(sessions) as session:
@@ -123,10 +123,10 @@ async def _set_password(config: Config, args: argparse.Namespace, sessions: Sess
 
 async def invite_admin(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
     """``invite list`` and ``invite revoke CODE``."""
+    from models.accounts.web_users import invite_state, list_invites, revoke_invite
     from models.clock import utcnow
     from models.db import transaction
-    from models.units import get_unit
-    from models.web_users import invite_state, list_invites, revoke_invite
+    from models.units.tree import get_unit
 
     now = utcnow()
     if args.invite_cmd == "revoke":

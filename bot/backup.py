@@ -49,18 +49,10 @@ class BackupError(Exception):
 
 
 def app_metadata() -> MetaData:
-    """Every table of the schema (the modules that define them, as migrations/env.py imports them)."""
-    from sqlmodel import SQLModel
+    """Every table of the schema (models/schema.py registers them all)."""
+    from models.schema import metadata
 
-    import models.leadership
-    import models.merger_tables
-    import models.pacing
-    import models.tables
-    import models.throttle
-    import models.unit_changes
-    import models.vacancy  # noqa: F401
-
-    return SQLModel.metadata
+    return metadata
 
 
 def _tables() -> list[Table]:

@@ -11,7 +11,7 @@ from bot.config import Config
 
 if TYPE_CHECKING:  # the models are imported when a command runs, so that --help stays fast
     from models.db import DbSession, SessionFactory
-    from models.tables import Unit
+    from models.units.tables import Unit
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -36,8 +36,8 @@ def _fail(message: str) -> int:
 async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
     from models.clock import utcnow
     from models.db import transaction
-    from models.giaoban import GiaobanError, schedule_meeting
-    from models.units import get_unit
+    from models.giaoban.meetings import GiaobanError, schedule_meeting
+    from models.units.tree import get_unit
 
     if args.giaoban_cmd == "cancel":
         return await _cancel(config, args, sessions)
@@ -63,7 +63,7 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
 async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
     from models.clock import utcnow
     from models.db import transaction
-    from models.giaoban_cancel import CancelError, cancel_meeting
+    from models.giaoban.cancel import CancelError, cancel_meeting
     from reports.giaoban_text import cancelled_notice
 
     try:
@@ -81,8 +81,8 @@ async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFac
 async def _pack(config: Config, args: argparse.Namespace, session: DbSession, unit: Unit) -> int:
     from bot.settings import rules_from_config
     from models.clock import utcnow
-    from models.giaoban import get_meeting, latest_meeting
-    from models.giaoban_pack import build_pack
+    from models.giaoban.meetings import get_meeting, latest_meeting
+    from models.giaoban.pack import build_pack
     from reports.giaoban_text import render_pack
 
     now = utcnow()

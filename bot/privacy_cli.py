@@ -26,8 +26,8 @@ async def cmd_privacy(config: Config, args: argparse.Namespace) -> int:
     from bot.commands import database
     from models.clock import utcnow
     from models.db import transaction
-    from models.personal_data import ErasureError, erase_former_head
-    from models.units import get_unit
+    from models.election.erasure import ErasureError, erase_former_head
+    from models.units.tree import get_unit
 
     async with database(config) as (_, sessions), transaction(sessions) as session:
         village = await get_unit(session, config.bot.period, args.village)

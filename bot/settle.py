@@ -21,9 +21,9 @@ from functools import partial
 from typing import TypeVar
 
 from bot.metrics import count_send, send_result_of_retry
-from models import outbox
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, write_retrying
+from models.delivery import outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.progress import EXPORT_COLUMNS, EXPORT_COLUMNS_NO_PHONES, export_rows
+from models.progress.status import EXPORT_COLUMNS, EXPORT_COLUMNS_NO_PHONES, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t

@@ -7,9 +7,9 @@ import io
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from models.giaoban_pack import Pack
-from models.giaoban_reports import WHOLE
-from models.giaoban_tables import FIELDS
+from models.giaoban.pack import Pack
+from models.giaoban.reports import WHOLE
+from models.giaoban.tables import FIELDS
 from texts.catalog import t
 
 COLUMNS = ("village", "reported", "attending", "reason", *FIELDS, WHOLE)

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, table, tag
+from models.accounts.web_users import list_web_users, revoke_invite, set_disabled
 from models.clock import utcnow
-from models.web_users import list_web_users, revoke_invite, set_disabled
 from texts.catalog import t
 from texts.fmt import fmt_datetime as fmt_dt
 

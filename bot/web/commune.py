@@ -8,10 +8,10 @@ from datetime import date
 
 from bot.web.guard import Ctx
 from bot.web.html import Html, esc, join, table, tag
-from models.commune_view import VillageRow, village_rows
 from models.db import DbSession
-from models.reminders import Due, late_villages
-from models.tables import Unit
+from models.progress.commune import VillageRow, village_rows
+from models.reminders.rules import Due, late_villages
+from models.units.tables import Unit
 from reports.late_text import by_commune, days_late, late_what
 from texts.catalog import t
 from texts.fmt import fmt_date

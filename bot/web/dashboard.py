@@ -10,13 +10,13 @@ from bot.web.commune import late_table, village_table
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
 from bot.web.merger_forms import plan_form
-from models.dashboard import unit_by_code, units_by_ids
 from models.db import DbSession
-from models.digest import parent_names
-from models.progress import STATUSES, UnitProgress, progress_by_child, total
-from models.reminders import late_villages
-from models.tables import Unit
-from models.units import ancestors
+from models.progress.dashboard import unit_by_code, units_by_ids
+from models.progress.digest import parent_names
+from models.progress.status import STATUSES, UnitProgress, progress_by_child, total
+from models.reminders.rules import late_villages
+from models.units.tables import Unit
+from models.units.tree import ancestors
 from texts.catalog import t
 from texts.fmt import pct
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.clock import utcnow
-from models.giaoban import (
+from models.giaoban.meetings import (
     GiaobanError,
     active_schedules,
     add_schedule,
@@ -21,9 +21,9 @@ from models.giaoban import (
     meetings_of,
     schedule_meeting,
 )
-from models.giaoban_rules import parse_hhmm
-from models.giaoban_tables import GiaobanSchedule
-from models.tables import Unit
+from models.giaoban.rules import parse_hhmm
+from models.giaoban.tables import GiaobanSchedule
+from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_time_date
 

@@ -16,13 +16,13 @@ from bot.web.html import Html, attachment_headers, esc, hidden_csrf, join, table
 from bot.web.photos import photo_links
 from models.clock import utcnow
 from models.db import DbSession
-from models.giaoban import GiaobanError, MeetingView, get_meeting
-from models.giaoban_pack import Pack, VillageLine, build_pack
-from models.giaoban_reports import WHOLE
-from models.giaoban_tables import FIELDS, GiaobanDirective
-from models.giaoban_tasks import add_conclusion, conclusions_of, villages_of
-from models.photos import photo_ids_by
-from models.tables import Unit
+from models.giaoban.meetings import GiaobanError, MeetingView, get_meeting
+from models.giaoban.pack import Pack, VillageLine, build_pack
+from models.giaoban.reports import WHOLE
+from models.giaoban.tables import FIELDS, GiaobanDirective
+from models.giaoban.tasks import add_conclusion, conclusions_of, villages_of
+from models.photos.store import photo_ids_by
+from models.units.tables import Unit
 from reports.giaoban_text import render_pack
 from reports.giaoban_xlsx import pack_xlsx
 from texts.catalog import t

@@ -10,9 +10,9 @@ from aiohttp import web
 
 from bot import metrics
 from bot.web import keys
-from models.accounts import ping
+from models.accounts.access import ping
 from models.clock import utcnow
-from models.queue_stats import QueueStats, queue_stats
+from models.delivery.queue_stats import QueueStats, queue_stats
 
 log = logging.getLogger("bot.web")
 

@@ -18,10 +18,13 @@ from sqlalchemy import func, select
 
 from bot.backup import BackupError, backup, read_manifest, restore
 from bot.config import Config, DatabaseConfig, SchedulerConfig, ZaloConfig
+from models.accounts.tables import ChannelAccount
 from models.db import make_engine, make_session_factory, transaction
-from models.outbox import enqueue
-from models.photos import ReportPhoto, save_photo
-from models.tables import AuditEvent, ChannelAccount, OutboxMessage
+from models.delivery.outbox import enqueue
+from models.delivery.tables import OutboxMessage
+from models.election.tables import AuditEvent
+from models.photos.store import save_photo
+from models.photos.tables import ReportPhoto
 from tests.conftest import PG_DSN, Database, _pg_admin
 from tests.scheduler.province import at, build_province, elect, hold, plan
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.app import App
-from models.giaoban_tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
+from models.giaoban.tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
 

@@ -15,10 +15,10 @@ from bot.channels.base import SendBlocked, SendRejected, SendRetryLater
 from bot.config import load_config
 from bot.delivery import RateLimiter, drain_once
 from handlers.messages import Incoming
+from models.accounts.tables import ChannelAccount
 from models.db import transaction
-from models.inbox import record
-from models.outbox import enqueue
-from models.tables import ChannelAccount
+from models.delivery.inbox import record
+from models.delivery.outbox import enqueue
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from bot.app import App
+from models.accounts.people import create_invite
 from models.clock import utcnow
 from models.db import transaction
-from models.people import create_invite
-from models.units import get_unit
+from models.units.tree import get_unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
 
