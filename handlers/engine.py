@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -67,6 +68,8 @@ class Engine:
         self.settings = settings
         self._pg: bool | None = None  # the database's kind: fixed for the process, read at the first step
         self.owner: str | None = None  # this worker's name: its claims of reply rows are taken over if it dies
+        # (channel, outcome "ok" | "transient" | "error", seconds) after each step: the metrics' hook
+        self.observe: Callable[[str, str, float], None] | None = None
 
     async def step_for_web(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
         """One step whose replies are returned for the caller to show (the web chat); nothing is
@@ -110,6 +113,22 @@ class Engine:
 
     async def _run(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
                    incoming: Incoming) -> list[Sendable]:
+        """:meth:`_attempts`, timed for ``observe`` (the composition root's metrics) when one is set."""
+        if self.observe is None:
+            return await self._attempts(step, incoming)
+        started, outcome = perf_counter(), "error"
+        try:
+            sendables = await self._attempts(step, incoming)
+            outcome = "ok"
+            return sendables
+        except Transient:
+            outcome = "transient"
+            raise
+        finally:
+            self.observe(incoming.channel, outcome, perf_counter() - started)
+
+    async def _attempts(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
+                        incoming: Incoming) -> list[Sendable]:
         """``step`` in a transaction of its own, tried again after a unique-key collision."""
         for attempt in range(1, ATTEMPTS + 1):
             try:

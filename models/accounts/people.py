@@ -104,6 +104,8 @@ async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: st
         raise InviteError("unknown")
     if invite.used_at is not None:
         raise InviteError("used")
+    if invite.revoked_at is not None:
+        raise InviteError("revoked")
     if invite.expires_at < now:
         raise InviteError("expired")
     person = None

@@ -20,7 +20,7 @@ from handlers.context import Settings
 from handlers.engine import Engine
 from models.accounts.passwords import verify_password
 from models.db import make_engine, make_session_factory
-from models.progress.export import EXPORT_COLUMNS
+from models.progress.export import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
 from models.units.tree import get_unit
 from tests.handlers.chat import Chat
 from texts.catalog import t
@@ -97,6 +97,25 @@ def test_export_of_a_fresh_demo_database(demo_db: Path) -> None:
     assert sheet.cell(reported + 2, by_name["election_date"] + 1).number_format == "DD/MM/YYYY"
     utc = datetime.fromisoformat(rows[reported]["updated_at"])
     assert cells[by_name["updated_at"]] == (utc + timedelta(hours=7)).replace(tzinfo=None)  # local time
+
+
+def test_phones_are_exported_only_when_asked_for(demo_db: Path) -> None:
+    """A head's phone is personal data (Nghị định 13/2023): the export leaves it out unless --with-phones."""
+    with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
+        village = conn.execute("SELECT u.code FROM election_report e JOIN unit u ON u.id = e.village_id "
+                               "ORDER BY u.code LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE election_report SET head_phone = '+84912345678' WHERE village_id = "
+                     "(SELECT id FROM unit WHERE code = ?)", (village,))
+    plain, phones = demo_db / "plain.csv", demo_db / "phones.csv"
+    bot(demo_db, "export", "--out", str(plain))
+    bot(demo_db, "export", "--out", str(phones), "--with-phones")
+    assert "head_phone" not in plain.read_text(encoding="utf-8-sig") and "+84912345678" not in plain.read_text()
+    rows = list(csv.DictReader(io.StringIO(phones.read_text(encoding="utf-8-sig"))))
+    assert next(r for r in rows if r["village_code"] == village)["head_phone"] == "+84912345678"
+    xlsx = demo_db / "phones.xlsx"
+    bot(demo_db, "export", "--out", str(xlsx), "--with-phones")
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None and t("export.head_phone") in next(sheet.iter_rows(values_only=True))
 
 
 def test_export_format_follows_the_file_name(demo_db: Path) -> None:
