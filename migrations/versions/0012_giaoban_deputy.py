@@ -1,7 +1,7 @@
 """giaoban deputy: giaoban_attendance.deputy, the name of whoever attends in the branch secretary's place
 
-Revision ID: 0011_giaoban_deputy
-Revises: 0010_photos
+Revision ID: 0012_giaoban_deputy
+Revises: 0011_owners
 Create Date: 2026-12-07 22:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011_giaoban_deputy"
-down_revision: str | None = "0010_photos"
+revision: str = "0012_giaoban_deputy"
+down_revision: str | None = "0011_owners"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -23,7 +23,7 @@ def _attendance_diffs(connection: Connection) -> list[object]:
 async def test_the_deputy_column_comes_and_goes(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
     try:
-        await upgrade(engine, "0010_photos")
+        await upgrade(engine, "0011_owners")
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO unit (id, period, code, level, name, type, full_name, depth) VALUES "
                                     "(1, 'post2025', 'C1', 'commune', 'Hà Tu', 'phường', 'Phường Hà Tu', 0), "
@@ -37,7 +37,7 @@ async def test_the_deputy_column_comes_and_goes(tmp_path: Path) -> None:
             row = (await conn.execute(text("SELECT attending, reason, deputy FROM giaoban_attendance"))).one()
             assert tuple(row) == (0, "ốm", None)
             assert await conn.run_sync(_attendance_diffs) == []
-        await downgrade(engine, "0010_photos")
+        await downgrade(engine, "0011_owners")
         async with engine.begin() as conn:
             columns = await conn.run_sync(
                 lambda c: {col["name"] for col in inspect(c).get_columns("giaoban_attendance")})
