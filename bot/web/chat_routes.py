@@ -43,8 +43,9 @@ def _channel(ctx: Ctx) -> WebChatChannel:
 @page(login=False)
 async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     _channel(ctx)
-    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}")
-                 for name, label in quick_commands())
+    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}", data_roles=roles,
+                     hidden=bool(roles))
+                 for name, label, roles in quick_commands())  # chat.js shows those the picked account's role may use
     texts = {"offline": t("web.chat.offline"), "restarted": t("web.chat.restarted"),
              "pick": t("web.chat.pick_placeholder"), "pickfirst": t("web.chat.pick_first")}
     data = " ".join(f'data-{k}="{esc(v)}"' for k, v in texts.items())
@@ -71,7 +72,7 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 async def _account_list(ctx: Ctx) -> list[dict[str, str]]:
     async with ctx.sessions() as db:
         rows = await channel_accounts(db, "web")
-    return [{"id": ext, "label": name or unit or ext} for ext, name, unit in rows]
+    return [{"id": ext, "label": name or unit or ext, "role": role or ""} for ext, name, unit, role in rows]
 
 
 @page(login=False)
