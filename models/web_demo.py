@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.clock import utcnow
+from models.demo_giaoban import seed_giaoban_demo
+from models.demo_story import TZ
 from models.passwords import hash_password, new_password
 from models.tables import ChannelAccount, Person, Unit, WebUser
 from texts.catalog import t
@@ -38,8 +40,9 @@ async def _add_user(session: AsyncSession, username: str, role: str, unit: Unit)
     return password
 
 
-async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> list[str]:
-    """Demo logins and web-chat heads; ``base_url`` is where the web server is reached."""
+async def seed_web_demo(session: AsyncSession, period: str, base_url: str, giaoban: bool = True) -> list[str]:
+    """Demo logins and web-chat heads, and (``giaoban``) a giao ban round in the first commune
+    (``models/demo_giaoban.py``); ``base_url`` is where the web server is reached."""
     province = (await session.execute(select(Unit).where(col(Unit.period) == period, col(Unit.level) == "province")
                                       .order_by(col(Unit.code)))).scalars().first()
     communes = await _demo_communes(session, period)
@@ -73,6 +76,10 @@ async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> li
                                            person_id=person.id, created_at=now))
             lines.append(f"  {label} [{village.code}]")
     await session.flush()
+    meeting = await seed_giaoban_demo(session, communes[0], now, TZ) if giaoban else None
+    if meeting is not None:
+        lines.append(f"giao ban: {base}giaoban/m/{meeting} — the next meeting of {communes[0].full_name}, "
+                     "with reports, and the last one's conclusions and tasks")
     return lines
 
 
