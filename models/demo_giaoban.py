@@ -1,5 +1,6 @@
 """A giao ban round in the demo, dated from today: the first demo commune meets on the first Monday of
-each month; its meeting two weeks ago left conclusions and tasks (acknowledged, some done), and the
+each month; its meeting two weeks ago left conclusions and tasks (acknowledged, some done; the web chat's
+demo heads' still open, to try ``/nhiemvu``), and the
 next one, in two days, already has most villages' situation reports (one sent as a single message with
 an urgent matter inside it), attendance answers and two photos.
 
@@ -29,7 +30,7 @@ from models.reports import Actor
 from models.tables import Unit
 
 PLACE = "Hội trường Đảng ủy xã"
-REPORTS = (
+URGENT_REPORTS = (  # the demo heads' villages: an urgent matter asked for, and one inside a single message
     {"economy": "Thu hoạch xong lúa mùa, năng suất khoảng 52 tạ/ha; 3 hộ đăng ký chuyển đổi sang trồng quế.",
      "culture": "Tổ chức ngày hội đại đoàn kết toàn dân tộc; 96% hộ đạt gia đình văn hóa.",
      "security": "Tình hình ổn định; tổ tự quản tuần tra đêm đủ quân số.",
@@ -39,11 +40,19 @@ REPORTS = (
     {WHOLE: "Kinh tế: đang chuẩn bị trồng rừng vụ xuân, đã ươm 12.000 cây keo. Văn hóa: nhà văn hóa thôn đã sửa "
             "xong mái. Khẩn: đêm 3 rạng sáng 4 có cháy rừng nhỏ ở khu đồi Khe Mọi, đã dập tắt, cần xã cử kiểm "
             "lâm xác minh. Chi bộ: họp đủ 14/15 đảng viên."},
+)
+REPORTS = (  # the other villages: ordinary reports, a few requests
     {"economy": "Mô hình nuôi gà đồi 5 hộ cho thu nhập ổn định.", "culture": "", "security": "",
-     "party": "Chi bộ đang chuẩn bị hồ sơ đề nghị công nhận đảng viên chính thức cho 1 đồng chí.",
+     "party": "Chuẩn bị hồ sơ đề nghị công nhận đảng viên chính thức cho 1 đồng chí.",
      "urgent": "", "requests": "Xin 20 bao xi măng làm đoạn đường bê tông ngõ xóm."},
     {"economy": "", "culture": "Đội văn nghệ tập luyện chuẩn bị hội diễn của xã.", "security": "", "party": "",
      "urgent": "", "requests": ""},
+    {"economy": "Trồng mới 4 ha rừng keo.", "culture": "", "security": "Ổn định.",
+     "party": "Sinh hoạt chi bộ đúng kỳ.", "urgent": "", "requests": ""},
+    {"economy": "", "culture": "", "security": "Tổ an ninh tự quản tuần tra 2 buổi/tuần.", "party": "",
+     "urgent": "", "requests": "Đề nghị sửa đèn chiếu sáng đường trục thôn."},
+    {"economy": "Hợp tác xã thu mua 6 tấn quế vỏ.", "culture": "Khai trương thư viện nhỏ tại nhà văn hóa.",
+     "security": "", "party": "", "urgent": "", "requests": ""},
 )
 CONCLUSIONS = (
     ("Các chi bộ rà soát, cập nhật danh sách hộ nghèo, cận nghèo và báo cáo kết quả về Văn phòng Đảng ủy xã.", 10),
@@ -89,8 +98,8 @@ async def seed_giaoban_demo(session: AsyncSession, commune: Unit, now: datetime,
             session, past, text, due=today + timedelta(days=due_days) if due_days else None,
             village_ids=targets, by="canbo1", now=past.starts_at + timedelta(hours=3), today=today - timedelta(days=14))
         for n, village in enumerate(villages if targets is None else villages[:1]):
-            if n % 3 == 2 or conclusion.id is None:
-                continue  # every third village has not acknowledged yet
+            if n < 2 or n % 3 == 2 or conclusion.id is None:
+                continue  # every third village has not acknowledged yet, nor have the demo heads' (to try /nhiemvu)
             directive_id = await _directive_id(session, conclusion.id, village.id or 0)
             at = past.starts_at + timedelta(days=1, hours=n % 5)
             if conclusion.is_task and n % 2 == 0:
@@ -102,9 +111,9 @@ async def seed_giaoban_demo(session: AsyncSession, commune: Unit, now: datetime,
         assert village.id is not None
         if n % 5 == 4:
             continue  # a few villages have not reported yet
-        await save_report(session, upcoming, village.id, REPORTS[n % len(REPORTS)], head,
-                          now - timedelta(hours=n % 20 + 1), rules)
-        if n % len(REPORTS) == 0 and n < 8:
+        answers = URGENT_REPORTS[n] if n < len(URGENT_REPORTS) else REPORTS[n % len(REPORTS)]
+        await save_report(session, upcoming, village.id, answers, head, now - timedelta(hours=n % 20 + 1), rules)
+        if n in (0, 3):
             await save_photo(session, village.id, "giaoban", demo_photo(n), None, "zalo",
                              now - timedelta(hours=n % 20 + 1), ref_id=upcoming.id)
     for n, village in enumerate(villages[:-1]):

@@ -54,15 +54,15 @@ async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date, que
               ("late", t("web.commune.late_by"))]
     head = join(sort_header(path, q, key, label, first_desc=key == "late") if key and query is not None
                 else tag("th", label) for key, label in labels)
-    body = join(tag("tr", join(tag("td", c) for c in (
+    body = join(tag("tr", join(tag("td", c, data_label=label) for (_k, label), c in zip(labels, (
         tag("a", r.name, href=f"/v/{r.code}"), tag("span", t(f"status.{r.status}"), class_=f"status s-{r.status}"),
         _election(r), t(f"party.{r.party_status}") if r.party_status else "", _secretary(r),
-        t("web.commune.days", n=late_by[r.id]) if r.id in late_by else ""))) for r in shown.rows)
+        t("web.commune.days", n=late_by[r.id]) if r.id in late_by else ""), strict=True))) for r in shown.rows)
     parts = [search_form(path, q, t("web.commune.search"))] if query is not None else []
     if query is not None and not shown.rows:
         parts.append(tag("p", t("web.late.no_match", q=q.q), id="no-match"))
     else:
-        parts.append(Html(f'<div class="scroll"><table class="grid villages"><thead><tr>{head}</tr></thead>'
+        parts.append(Html(f'<div class="scroll"><table class="grid villages stack"><thead><tr>{head}</tr></thead>'
                           f"<tbody>{body}</tbody></table></div>"))
     if query is not None:
         parts.append(pager(path, q, shown))
@@ -77,12 +77,13 @@ def late_table(late: list[Due], parents: dict[int, str], heads: dict[int, str], 
     head = join([sort_header("/late", query, "village", t("web.late.village")), tag("th", t("web.late.head")),
                  sort_header("/late", query, "reason", t("web.late.reason")),
                  sort_header("/late", query, "days", t("web.late.days"), first_desc=True)])
+    labels = (t("web.late.village"), t("web.late.head"), t("web.late.reason"), t("web.late.days"))
     body = []
     for commune, dues in ([("", late)] if one_commune else by_commune(late, parents)):
         if commune:
             body.append(Html(f'<tr class="group"><th colspan="4">{esc(commune)}</th></tr>'))
-        body += [tag("tr", join(tag("td", c) for c in (tag("a", d.village_name, href=f"/v/{d.village_code}"),
-                                                       heads.get(d.village_id, ""), late_what(d),
-                                                       days_late(d, today)))) for d in dues]
-    return Html(f'<div class="scroll"><table class="grid late"><thead><tr>{head}</tr></thead>'
+        body += [tag("tr", join(tag("td", c, data_label=label) for label, c in zip(labels, (
+            tag("a", d.village_name, href=f"/v/{d.village_code}"), heads.get(d.village_id, ""), late_what(d),
+            days_late(d, today)), strict=True))) for d in dues]
+    return Html(f'<div class="scroll"><table class="grid late stack"><thead><tr>{head}</tr></thead>'
                 f"<tbody>{join(body)}</tbody></table></div>")

@@ -30,7 +30,7 @@ async def client(aiohttp_client, full_demo: Demo) -> AsyncIterator[TestClient]: 
 
 def late_rows(html: str) -> list[list[str]]:
     """(village, head, what, days) of each village row of the late table (group rows left out)."""
-    rows = [re.findall(r"<td>(.*?)</td>", r, re.S) for r in rows_of(html, "late")[1:]]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows_of(html, "late")[1:]]
     return [[re.sub(r"<[^>]+>", "", c) for c in r] for r in rows if r]
 
 
@@ -89,7 +89,7 @@ async def test_the_commune_page_searches_and_sorts_its_villages(client: TestClie
     statuses = re.findall(r'class="status s-(\w+)"', "".join(rows_of(page, "villages")[1:]))
     from models.progress import STATUSES
     assert len(statuses) > 1 and statuses == sorted(statuses, key=STATUSES.index)
-    name = re.sub(r"<[^>]+>", "", re.findall(r"<td>(.*?)</td>", rows_of(page, "villages")[1])[0])
+    name = re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", rows_of(page, "villages")[1])[0])
     found = await (await client.get("/", params={"q": fold(name)})).text()
     assert all(fold(name) in fold(re.sub(r"<[^>]+>", " ", r)) for r in rows_of(found, "villages")[1:])
 
