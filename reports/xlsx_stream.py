@@ -152,7 +152,8 @@ class XlsxWriter:
         self._write(f'</sheetData><autoFilter ref="A{sheet.header_row}:{last}{max(sheet.rows, sheet.header_row)}"/>'
                     '<printOptions gridLines="1"/>'
                     '<pageMargins left="0.5" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-                    f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" fitToHeight="0"/></worksheet>')
+                    f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" fitToHeight="0"/>'
+                    "</worksheet>")
         self.part.close()
 
     def close(self) -> None:

@@ -129,8 +129,8 @@ async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> w
         f'<section class="card" id="recurrences"><h2>{esc(t("gb.web.current_recurrence"))}</h2>'
         + join(_recurrence(ctx, s, u) for s, u in schedules)
         + tag("p", t("gb.web.edit_recurrence"), class_="hint") + "</section>")
-    body = Html('<link rel="stylesheet" href="/static/giaoban.css">' + (message or "") + current + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>")
-                + listing)
+    body = Html('<link rel="stylesheet" href="/static/giaoban.css">' + (message or "") + current
+                + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>") + listing)
     return ctx.render(t("gb.web.title"), body, status=status)
 
 
