@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="default: from --out's extension (.xlsx → xlsx), otherwise csv")
     ex.add_argument("--out", type=Path, required=True)
     ex.add_argument("--unit", default=None, help="only villages under this unit code")
+    ex.add_argument("--labels", choices=["en", "vi"], default="en",
+                    help="CSV headers and statuses: en (the column names and codes, default) or vi (Vietnamese)")
 
     dg = sub.add_parser("digest", parents=[common], help="print (and send) the digest for a unit")
     dg.add_argument("--unit", required=True)

@@ -193,7 +193,7 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                 await write_xlsx(session, str(part), config.bot.period, today, scope_id, deadline)
             else:
                 with part.open("w", encoding="utf-8-sig", newline="") as out:
-                    await write_csv(session, out, config.bot.period, today, scope_id, deadline)
+                    await write_csv(session, out, config.bot.period, today, scope_id, deadline, args.labels)
     part.replace(args.out)
     print(f"wrote {args.out}")
     return 0
