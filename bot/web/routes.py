@@ -53,6 +53,8 @@ def add_routes(web_app: web.Application) -> None:
     r.add_get("/photo/{photo_id}", photos.photo_download)
     r.add_get("/digest", digest_page.digest_page)
     r.add_get("/digest/chart.png", digest_page.digest_chart)
+    r.add_get("/digest/print", digest_page.digest_print)
+    r.add_get("/digest.xlsx", digest_page.digest_xlsx_file)
     r.add_get("/downloads", downloads.downloads_page)
     r.add_get("/export.csv", downloads.export_csv_file)
     r.add_get("/export.xlsx", downloads.export_xlsx_file)
