@@ -94,7 +94,7 @@ def progress_chart(unit_name: str, lines: Sequence[UnitProgress], max_bars: int 
     ax.set_xlabel(t("digest.chart.axis"))
     ax.set_title(t("digest.chart.title", unit=unit_name), fontsize=10, pad=10)
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.6 / height, 1, 1))  # room under the plot for the legend, clear of the title
+    fig.tight_layout(rect=(0, 0.35 / height, 1, 1))  # room under the plot for the legend, clear of the title
     return _png(fig)
 
 

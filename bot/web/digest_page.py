@@ -52,13 +52,15 @@ def _units(f: DigestFigures) -> Html:
 def _late(f: DigestFigures) -> Html:
     if not f.late_total:
         return _section(t("digest.doc.late", n=0), tag("p", t("web.late.none")), "late")
-    rows = [[d.village_name, f.late_parent.get(d.village_id, ""), late_what(d), days_late(d, f.today)]
-            for d in f.late]
+    one = f.level == "commune"  # a commune's own villages: no commune column
+    rows = [[d.village_name, *([] if one else [f.late_parent.get(d.village_id, "")]), late_what(d),
+             days_late(d, f.today)] for d in f.late]
     more = tag("p", t("digest.doc.late_more", shown=len(f.late), n=f.late_total)) \
         if f.late_total > len(f.late) else ""
-    return _section(t("digest.doc.late", n=f.late_total), Html(
-        table([t("web.late.village"), t("web.late.commune"), t("web.late.reason"), t("web.late.days")], rows,
-              class_="grid late-doc") + more), "late")
+    headers = [t("web.late.village"), *([] if one else [t("web.late.commune")]), t("web.late.reason"),
+               t("web.late.days")]
+    return _section(t("digest.doc.late", n=f.late_total), Html(table(headers, rows, class_="grid late-doc") + more),
+                    "late")
 
 
 async def _document(ctx: Ctx, with_tools: bool) -> tuple[Html, str]:
