@@ -45,7 +45,7 @@ async def _withdraw_invitations(session: AsyncSession, meeting_id: int) -> int:
 
 
 async def _tell_villages(session: AsyncSession, view: MeetingView, kind: str, key: str, render: Render,
-                         now: datetime) -> int:
+                         now: datetime, suffix: str = "") -> int:
     """One notice of ``kind`` per head account of each of the commune's villages; how many were queued."""
     assert view.commune.id is not None
     villages = await villages_of(session, view.commune.id)
@@ -55,7 +55,7 @@ async def _tell_villages(session: AsyncSession, view: MeetingView, kind: str, ke
         text: str | None = None
         for aid in accounts.get(village.id or 0, []):
             text = text if text is not None else render(GbNotice(kind, view.commune, view.meeting, village))
-            queued += await enqueue(session, key=f"giaoban:{key}:{view.meeting.id}:{village.code}:a{aid}",
+            queued += await enqueue(session, key=f"giaoban:{key}:{view.meeting.id}:{village.code}{suffix}:a{aid}",
                                     kind=HEAD_KIND, account_id=aid, text=text, now=now, village_id=village.id)
     return queued
 
@@ -81,8 +81,8 @@ async def cancel_meeting(session: AsyncSession, meeting_id: int, *, by: str | No
 
 async def move_meeting(session: AsyncSession, meeting_id: int, starts_at: datetime, place: str, *, by: str | None,
                        channel: str, now: datetime, render: Render) -> tuple[MeetingView, int]:
-    """A new time and/or place for a meeting that has not started; the villages are told (the scheduler
-    then invites again under the new time: its keys name the meeting, the notice names the new start)."""
+    """A new time and/or place for a meeting that has not started; the villages are told — the notice
+    invites them under the new time and place (invitations still waiting are withdrawn)."""
     view = await _changeable(session, meeting_id, now)
     if starts_at <= now:
         raise GiaobanError("in_past")
@@ -101,7 +101,7 @@ async def move_meeting(session: AsyncSession, meeting_id: int, starts_at: dateti
     await _withdraw_invitations(session, meeting_id)
     await session.flush()
     stamp = starts_at.strftime("%Y%m%dT%H%M")
-    return view, await _tell_villages(session, view, "moved", f"moved:{stamp}", render, now)
+    return view, await _tell_villages(session, view, "moved", "moved", render, now, f":{stamp}")
 
 
 async def _future_meetings(session: AsyncSession, schedule_id: int, now: datetime) -> list[int]:

@@ -10,13 +10,13 @@ import openpyxl
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.app import App
+from bot.app import App, build, stop
 from models.giaoban_reports import save_report
 from models.giaoban_rules import GiaobanRules
 from models.giaoban_tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
 from models.reports import Actor
 from models.tables import Unit
-from tests.bot.web.conftest import Demo, csrf_of, login
+from tests.bot.web.conftest import Demo, csrf_of, login, make_config
 from texts.catalog import t
 
 
@@ -100,3 +100,43 @@ async def test_the_pack_xlsx_is_a_document_and_keeps_a_heads_formula_as_text(
     task_rows = list(tasks.iter_rows(min_row=6, values_only=True))
     assert task_rows and all(r[1] == "@SUM(A1:A9) rà soát hộ nghèo" for r in task_rows)
     assert not [c.coordinate for row in tasks.iter_rows() for c in row if c.data_type == "f"]
+
+
+async def test_in_quiet_hours_the_page_says_when_the_invitations_go_and_a_meeting_can_be_moved_or_cancelled(
+        aiohttp_client, demo: Demo) -> None:  # type: ignore[no-untyped-def]
+    config = make_config(demo.path, 0)
+    local_now = datetime.now(config.tz)
+    config.reminders.quiet_start = (local_now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end_at = (local_now + timedelta(hours=2)).replace(second=0, microsecond=0)
+    config.reminders.quiet_end = (end_at + timedelta(minutes=-end_at.minute % 15)).time()  # a sweep's time
+    app = await build(config)
+    try:
+        client = await aiohttp_client(app.web_app)
+        assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
+        page = await (await client.get("/giaoban")).text()
+        end = config.reminders.quiet_end.strftime("%H:%M")
+        assert 'id="when-invites"' in page and "giờ yên tĩnh" in page and f"lúc {end}" in page
+        csrf = csrf_of(page)
+        day = (local_now + timedelta(days=2)).strftime("%d/%m/%Y")
+        resp = await client.post("/giaoban/schedule", data={"csrf": csrf, "commune": demo.units["canbo1"],
+                                                            "date": day, "time": "08:00", "place": "Hội trường"})
+        meeting = await resp.text()
+        assert resp.status == 200 and 'id="delivery"' in meeting and "giờ yên tĩnh" in meeting
+        assert 'id="when-directives"' in meeting  # the conclusion form says when its messages go, too
+        url = resp.url.path
+        bad = await client.post(url + "/change", data={"csrf": csrf, "date": "31/02/2026", "time": "08:00"})
+        assert bad.status == 400
+        new_day = (local_now + timedelta(days=3)).strftime("%d/%m/%Y")
+        moved = await client.post(url + "/change", data={"csrf": csrf, "date": new_day, "time": "14:30",
+                                                         "place": "Nhà văn hóa"})
+        text = await moved.text()
+        assert moved.status == 200 and 'id="changed"' in text and f"14:30 {new_day}" in text
+        gone = await client.post(url + "/cancel", data={"csrf": csrf})
+        assert gone.status == 200 and 'id="cancel-done"' in await gone.text()
+        again = await client.post(url + "/cancel", data={"csrf": csrf})
+        assert again.status == 400 and t("gb.refused.already_cancelled") in await again.text()
+        async with app.sessions() as s:
+            m = (await s.execute(select(GiaobanMeeting))).scalar_one()
+        assert m.cancelled and m.place == "Nhà văn hóa"
+    finally:
+        await stop(app)
