@@ -42,7 +42,7 @@ def commune_of(demo: Demo, username: str) -> str:
 
 
 def rows_of(html: str, table_class: str) -> list[str]:
-    table = re.search(rf'<table class="grid {table_class}">(.*?)</table>', html, re.S)
+    table = re.search(rf'<table class="grid {table_class}[^"]*">(.*?)</table>', html, re.S)
     assert table, f"no table.{table_class}"
     return re.findall(r"<tr[^>]*>(.*?)</tr>", table[1], re.S)
 
@@ -77,7 +77,7 @@ async def test_late_villages_grouped_under_their_commune_with_the_days_once(clie
     names = [g[1] for g in groups if g]
     assert names and len(names) == len(set(names))  # each commune once
     villages = [r for r, g in zip(rows, groups, strict=True) if not g]
-    assert villages and all("chậm" not in r for r in villages)  # the days only in their column
+    assert villages and all("chậm" not in re.sub(r"<[^>]+>", "", r) for r in villages)  # the days only in their column
     assert t("web.late.commune") not in html
 
 
