@@ -25,16 +25,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from handlers.engine import expire_conversations
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.giaoban_rules import GiaobanRules
-from models.giaoban_sweep import GbStats
-from models.giaoban_sweep import sweep as giaoban_sweep
-from models.housekeeping import prune
-from models.leadership import hold, release
-from models.pacing import prune_idle
-from models.recognition import escalate_recognitions
-from models.reminder_sweep import SweepStats, sweep
-from models.reminders import Rules
-from models.vacancy import escalate_by_elections
+from models.delivery.housekeeping import prune
+from models.delivery.leases import hold, release
+from models.delivery.pacing import prune_idle
+from models.election.recognition import escalate_recognitions
+from models.election.vacancy import escalate_by_elections
+from models.giaoban.rules import GiaobanRules
+from models.giaoban.sweep import GbStats
+from models.giaoban.sweep import sweep as giaoban_sweep
+from models.reminders.rules import Rules
+from models.reminders.sweep import SweepStats, sweep
 from reports.digest_send import Build, DigestStats, Draw, enqueue_digests
 from reports.giaoban_text import pack_texter
 from reports.giaoban_text import renderer as giaoban_renderer

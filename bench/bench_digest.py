@@ -17,11 +17,12 @@ from sqlmodel import SQLModel, col
 
 from bench.common import analyze, peak_rss_mb, scratch, timed_pair
 from models.db import DbSession, SessionFactory, transaction
-from models.demo import seed_demo
-from models.digest import compute
-from models.reminders import Rules
-from models.tables import CongressReport, ElectionReport, Unit, UnitAncestor
+from models.demo.units import seed_demo
+from models.election.tables import CongressReport, ElectionReport
+from models.progress.digest import compute
+from models.reminders.rules import Rules
 from models.typed_sql import id_col
+from models.units.tables import Unit, UnitAncestor
 from reports.digest_text import render_digest
 
 TODAY = date(2025, 2, 1)

@@ -2,10 +2,10 @@
 digest built up stage by stage, each stage a ratio to the floor measured in the same run, alternately, on
 the same trees and databases as ``python -m bench digest``:
 
-- ``status``: :func:`models.progress.village_groups` with the status tally only (``progress_by_child``'s query);
+- ``status``: :func:`models.progress.status.village_groups` with the status tally only (``progress_by_child``'s query);
 - ``+party+record``: with the party and record tallies;
 - ``+late``: with the late tally (counts and the oldest keys per group);
-- ``+listing``: :func:`models.reminders.groups_with_late`, the digest's one statement (the oldest late listed);
+- ``+listing``: :func:`models.reminders.rules.groups_with_late`, the digest's one statement (the oldest late listed);
 - ``sql only``: that statement counted on the server (no rows sent: the cost of fetching 3,300 wide rows);
 - ``digest``: compute and render (``bench_digest``'s figure);
 - ``summary``: an upper bound for a per-village summary kept in the reports' transaction: the same
@@ -29,11 +29,11 @@ from sqlmodel import col
 from bench.bench_digest import FLOOR_SQL, RULES, TODAY, each_tree
 from bench.common import analyze
 from models.db import DbSession, SessionFactory
-from models.digest import compute, record_tally
-from models.progress import core_rows, party_tally, status_tally, village_groups
-from models.recognition import TERM_NEAR_DAYS
-from models.reminders import groups_with_late, groups_with_late_stmt, late_params, late_tally
-from models.tables import Unit
+from models.election.recognition import TERM_NEAR_DAYS
+from models.progress.digest import compute, record_tally
+from models.progress.status import core_rows, party_tally, status_tally, village_groups
+from models.reminders.rules import groups_with_late, groups_with_late_stmt, late_params, late_tally
+from models.units.tables import Unit
 from reports.digest_text import render_digest
 
 SUMMARY = """CREATE TABLE bench_summary AS SELECT unit.id AS village_id, unit.parent_id AS parent_id, unit.code AS code,

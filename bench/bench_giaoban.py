@@ -14,14 +14,14 @@ from sqlalchemy import text
 
 from bench.common import analyze, scratch, timed_pair
 from models.db import SessionFactory, transaction
-from models.giaoban import get_meeting, record_attendance, schedule_meeting
-from models.giaoban_pack import build_pack
-from models.giaoban_reports import save_report
-from models.giaoban_rules import GiaobanRules
-from models.giaoban_tables import FIELDS
-from models.reminders import Rules
-from models.reports import Actor, ElectionData, record_election
-from models.units import add_unit
+from models.election.reports import Actor, ElectionData, record_election
+from models.giaoban.meetings import get_meeting, record_attendance, schedule_meeting
+from models.giaoban.pack import build_pack
+from models.giaoban.reports import save_report
+from models.giaoban.rules import GiaobanRules
+from models.giaoban.tables import FIELDS
+from models.reminders.rules import Rules
+from models.units.tree import add_unit
 from reports.giaoban_text import render_pack
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

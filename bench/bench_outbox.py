@@ -16,9 +16,9 @@ from bench.common import scratch
 from bot.channels.base import Route, SendError, SendRetryLater
 from bot.delivery import DrainPolicy, RateLimiter, drain
 from handlers.messages import Reply
+from models.accounts.tables import ChannelAccount
 from models.db import SessionFactory, transaction
-from models.outbox import enqueue
-from models.tables import ChannelAccount
+from models.delivery.outbox import enqueue
 from tests.fakes.telegram_api import FakeTelegram
 
 ALLOWED = 30.0  # messages per second the stand-in accepts

@@ -28,8 +28,9 @@ from bot.files import FileBuilder
 from handlers.context import Settings
 from handlers.engine import Engine
 from handlers.messages import Incoming
+from models.accounts.tables import ChannelAccount, Person
 from models.db import SessionFactory, transaction
-from models.tables import ChannelAccount, Person, Unit
+from models.units.tables import Unit
 from reports.digest_send import enqueue_digests
 from reports.files import BuildConfig
 

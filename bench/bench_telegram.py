@@ -41,10 +41,10 @@ from bot.channels.telegram import Progress, TelegramChannel
 from bot.config import Config
 from bot.dbadmin import upgrade
 from handlers.messages import Incoming
+from models.accounts.people import create_invite
 from models.clock import utcnow
 from models.db import make_engine, transaction
-from models.people import create_invite
-from models.units import add_unit
+from models.units.tree import add_unit
 from tests.fakes.telegram_api import FakeTelegram
 
 HEADS = int(os.environ.get("BENCH_TELEGRAM_HEADS", "40"))

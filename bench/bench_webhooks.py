@@ -31,10 +31,11 @@ from sqlmodel import col
 
 from bench.common import postgres_url
 from bot.channels.telegram_webhook import SECRET_HEADER
-from models import inbox
+from models.accounts.tables import ChannelAccount
 from models.db import make_engine, make_session_factory
-from models.outbox import REPLY, SENT
-from models.tables import ChannelAccount, OutboxMessage, ProcessedMessage
+from models.delivery import inbox
+from models.delivery.outbox import REPLY, SENT
+from models.delivery.tables import OutboxMessage, ProcessedMessage
 from models.typed_sql import id_col
 from tests.deploy.workers import HEAD_BASE, HOOK, SECRET, TOKEN, Deployment, Step, script, seed
 from tests.fakes.telegram_api import FakeTelegram

@@ -37,10 +37,10 @@ from bot.web.chat import WebChatChannel
 from bot.web.keys import FILES, SCHEDULER_STATUS
 from bot.web.server import make_web_app
 from handlers.engine import Engine
-from models.accounts import Accounts
+from models.accounts.access import Accounts
 from models.clock import utcnow
 from models.db import SessionFactory, is_postgres, make_engine, make_session_factory
-from models.pacing import SharedPace
+from models.delivery.pacing import SharedPace
 from reports.files import BuildConfig
 from scheduler import Leadership, Scheduler
 

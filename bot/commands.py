@@ -39,7 +39,7 @@ async def cmd_db(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_units(config: Config, args: argparse.Namespace) -> int:
-    from models.units import UnitFileError, import_units, parse_unit_file
+    from models.units.tree import UnitFileError, import_units, parse_unit_file
 
     if args.units_cmd in ("merge", "split"):
         return await _unit_change(config, args)
@@ -60,7 +60,7 @@ async def cmd_units(config: Config, args: argparse.Namespace) -> int:
 
 async def _unit_change(config: Config, args: argparse.Namespace) -> int:
     from models.clock import local_date, utcnow
-    from models.unit_changes import UnitChangeError, merge_villages, split_village
+    from models.units.changes import UnitChangeError, merge_villages, split_village
 
     now = utcnow()
     today = local_date(now, config.tz)
@@ -82,10 +82,10 @@ async def _unit_change(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_demo(config: Config, args: argparse.Namespace) -> int:
-    from models.demo import seed_demo
-    from models.demo_story import seed_story
-    from models.units import count_units
-    from models.web_demo import demo_login_hint, seed_web_demo
+    from models.demo.story import seed_story
+    from models.demo.units import seed_demo
+    from models.demo.web import demo_login_hint, seed_web_demo
+    from models.units.tree import count_units
 
     async with _database(config) as (_, factory):
         async with transaction(factory) as session:
@@ -108,8 +108,8 @@ async def cmd_demo(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
-    from models.people import InviteError, create_invite
-    from models.units import get_unit
+    from models.accounts.people import InviteError, create_invite
+    from models.units.tree import get_unit
 
     is_village = args.invite_cmd == "village"
     code = args.code if is_village else args.unit
@@ -143,10 +143,10 @@ def _invite_refusal(reason: str, name: str, code: str, level: str) -> str:
 
 
 async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
-    from models.accounts import web_user
-    from models.passwords import hash_password, new_password
-    from models.tables import WebUser
-    from models.units import get_unit
+    from models.accounts.access import web_user
+    from models.accounts.passwords import hash_password, new_password
+    from models.accounts.tables import WebUser
+    from models.units.tree import get_unit
 
     password = new_password()
     async with _database(config) as (_, factory), transaction(factory) as session:
@@ -174,7 +174,7 @@ async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
     """Streamed from the database into ``--out`` (written beside it, then renamed into place)."""
-    from models.units import get_unit
+    from models.units.tree import get_unit
     from reports.export import write_csv, write_xlsx
 
     today = local_date(utcnow(), config.tz)
@@ -210,8 +210,8 @@ async def cmd_digest(config: Config, args: argparse.Namespace) -> int:
     """``python -m bot digest --unit CODE [--send]``: print the digest; with ``--send``, enqueue it for
     the unit's staff (the running bot, ``python -m bot run``, delivers it through its channels)."""
     from bot.settings import rules_from_config
-    from models.digest import compute
-    from models.units import get_unit
+    from models.progress.digest import compute
+    from models.units.tree import get_unit
     from reports.digest_send import enqueue_digests
     from reports.digest_text import render_digest
 

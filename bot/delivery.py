@@ -22,10 +22,10 @@ from bot.channels.base import Channel, SendBlocked, SendError, SendRejected, Sen
 from bot.settle import Settle, finish
 from handlers.messages import Attachment, Reply
 from handlers.reply_codec import decode
-from models import outbox
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.files import is_request
+from models.delivery import outbox
+from models.delivery.files import is_request
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The file builder: the exports and digests of large scopes, built in a worker process (issue 16).
 
-It polls the outbox for file requests (``models.files``), claims them with a lease, and builds each
+It polls the outbox for file requests (``models.delivery.files``), claims them with a lease, and builds each
 in the process pool — a request for a file that is already being built waits for that build instead
 of starting another (one build per unit, kind and day in flight, whichever worker builds it: the
 request is not claimed while another holds a lease on the same file, and that build hands it over
@@ -26,8 +26,15 @@ from zoneinfo import ZoneInfo
 
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.files import MAX_BUILDS, Claimed, FileRequest, any_waiting, claim_requests, claim_siblings
-from models.progress import UnitProgress
+from models.delivery.files import (
+    MAX_BUILDS,
+    Claimed,
+    FileRequest,
+    any_waiting,
+    claim_requests,
+    claim_siblings,
+)
+from models.progress.status import UnitProgress
 from reports.chart import progress_chart
 from reports.files import BuildConfig, Built, build, give_up, hand_over
 

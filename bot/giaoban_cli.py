@@ -11,7 +11,7 @@ from bot.config import Config
 
 if TYPE_CHECKING:  # the models are imported when a command runs, so that --help stays fast
     from models.db import DbSession, SessionFactory
-    from models.tables import Unit
+    from models.units.tables import Unit
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -34,8 +34,8 @@ def _fail(message: str) -> int:
 async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
     from models.clock import utcnow
     from models.db import transaction
-    from models.giaoban import GiaobanError, schedule_meeting
-    from models.units import get_unit
+    from models.giaoban.meetings import GiaobanError, schedule_meeting
+    from models.units.tree import get_unit
 
     async with transaction(sessions) as session:
         unit = await get_unit(session, config.bot.period, args.unit)
@@ -59,8 +59,8 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
 async def _pack(config: Config, args: argparse.Namespace, session: DbSession, unit: Unit) -> int:
     from bot.settings import rules_from_config
     from models.clock import utcnow
-    from models.giaoban import get_meeting, latest_meeting
-    from models.giaoban_pack import build_pack
+    from models.giaoban.meetings import get_meeting, latest_meeting
+    from models.giaoban.pack import build_pack
     from reports.giaoban_text import render_pack
 
     now = utcnow()

@@ -27,9 +27,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from models import inbox
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, transaction, write_retrying
+from models.delivery import inbox
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The outbox's pace when several workers share one PostgreSQL: :class:`bot.delivery.RateLimiter`'s
-interface over the shared calendar of :mod:`models.pacing` (one per channel).
+interface over the shared calendar of :mod:`models.delivery.pacing` (one per channel).
 
 Unprompted messages are broadcasts: they book only when replies leave room; a reply the outbox sends
 (one a crash or an outage left unsent) books as a reply. ``penalise`` (a
@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.delivery import RateLimiter
 from models.db import DbEngine
-from models.pacing import SharedPace
+from models.delivery.pacing import SharedPace
 
 log = logging.getLogger(__name__)
 

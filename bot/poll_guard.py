@@ -3,7 +3,7 @@
 Telegram and Zalo hand each update to one ``getUpdates`` caller; two processes polling one token
 fight over the updates (each gets some, Telegram answers the other ``409 Conflict``). Before a
 channel starts polling, this worker takes the lease ``poll:<channel>:<hash of the token>``
-(:mod:`models.leadership`; the token itself is never stored) and renews it while it runs; a second
+(:mod:`models.delivery.leases`; the token itself is never stored) and renews it while it runs; a second
 poller on the same token finds it held and refuses to start, naming the holder. A clean stop releases
 it; a worker that died leaves it to run out after ``ttl``.
 """
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from bot.config import Config, ConfigError
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.leadership import hold, holder_of, release
+from models.delivery.leases import hold, holder_of, release
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.config import Config, GiaobanConfig, ReminderConfig
 from bot.delivery import DrainPolicy
 from handlers.context import Settings
-from models.giaoban_rules import GiaobanRules
-from models.reminders import Rules
+from models.giaoban.rules import GiaobanRules
+from models.reminders.rules import Rules
 from scheduler import SchedulerSettings
 
 

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from models import outbox
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, write_retrying
+from models.delivery import outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

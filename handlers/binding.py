@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from handlers.context import Context
 from handlers.parsing import parse_phone
-from models.people import CODE_ALPHABET, CODE_LENGTHS, InviteError, normalise_code, redeem_invite
-from models.tables import Unit
-from models.throttle import Limit, record_failure, wait_left
+from models.accounts.people import CODE_ALPHABET, CODE_LENGTHS, InviteError, normalise_code, redeem_invite
+from models.accounts.throttle import Limit, record_failure, wait_left
+from models.units.tables import Unit
 from texts.catalog import t
 
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{min(CODE_LENGTHS)},{max(CODE_LENGTHS)}}}$")

@@ -27,8 +27,14 @@ from handlers.flow import (
 from handlers.merger_text import party_facts, refusal_for, refusal_text
 from handlers.messages import Choice
 from handlers.parsing import parse_date, parse_person_name, same_person
-from models.merger import CHOSEN
-from models.reports import ReportError, get_congress, get_election, plan_congress, record_congress_result
+from models.election.reports import (
+    ReportError,
+    get_congress,
+    get_election,
+    plan_congress,
+    record_congress_result,
+)
+from models.merger.rules import CHOSEN
 from texts.catalog import has, t
 from texts.fmt import fmt_date, from_iso, iso
 from texts.titles import head_title

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Incoming, Reply
-from models.giaoban_rules import GiaobanRules
-from models.reminders import Rules
-from models.reports import Actor
-from models.tables import ChannelAccount, Person, Unit
+from models.accounts.tables import ChannelAccount, Person
+from models.election.reports import Actor
+from models.giaoban.rules import GiaobanRules
+from models.reminders.rules import Rules
+from models.units.tables import Unit
 
 
 @dataclass(frozen=True, slots=True)

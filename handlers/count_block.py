@@ -1,7 +1,7 @@
 """The whole vote-count record in one message: ``350 330 320 301``, ``350/330/320/301``,
 ``danh sách 350, có mặt 330, hợp lệ 320, trúng cử 301`` (pure functions, stdlib only).
 
-Numbers are read in the order of the paper form (:data:`models.election_record.FORM_ORDER`, or the
+Numbers are read in the order of the paper form (:data:`models.election.record.FORM_ORDER`, or the
 six-number :data:`FULL_ORDER` with ballots issued and invalid); when every number carries a word
 that names it (before it, or every one after it), the words decide instead of the order.
 Anything unclear → None, never an exception.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from models.election_record import FORM_ORDER, FULL_ORDER
+from models.election.record import FORM_ORDER, FULL_ORDER
 from texts.catalog import fold
 
 MAX_COUNT = 10_000_000

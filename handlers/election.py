@@ -3,7 +3,7 @@
 The vote-count record is asked in the order of the paper form, or taken in one message
 (handlers/election_counts.py); the phone is optional. When a result is already on file, the same
 command shows it and asks what to change (a correction: a new revision with an audit event,
-models.reports) — unless the village must elect again (an invalid result, a new vote ordered, a
+models.election.reports) — unless the village must elect again (an invalid result, a new vote ordered, a
 vacancy, the term over): then it is a new election (handlers/election_new.py). The steps are ``STEPS``.
 """
 
@@ -31,9 +31,16 @@ from handlers.flow import (
 )
 from handlers.messages import Choice
 from handlers.parsing import parse_date, parse_person_name
-from models.election_record import validity
-from models.merger_records import record_already_secretary
-from models.reports import ELECTION_FIELDS, ElectionData, ReportError, get_congress, get_election, record_election
+from models.election.record import validity
+from models.election.reports import (
+    ELECTION_FIELDS,
+    ElectionData,
+    ReportError,
+    get_congress,
+    get_election,
+    record_election,
+)
+from models.merger.records import record_already_secretary
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
 from texts.titles import head_title

@@ -10,7 +10,7 @@ from handlers.context import Context
 from handlers.count_block import parse_count_block
 from handlers.flow import FlowState, Invalid, Question, answer_text
 from handlers.parsing import parse_count
-from models.election_record import FORM_ORDER, FULL_ORDER, OPTIONAL, count_error, validity
+from models.election.record import FORM_ORDER, FULL_ORDER, OPTIONAL, count_error, validity
 from texts.catalog import t
 from texts.fmt import pct
 

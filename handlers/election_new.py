@@ -13,9 +13,9 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import FlowState, Question, labelled, must_choose
 from handlers.messages import Choice
-from models.election_record import recognition_deadline
-from models.recognition import notify_invalid
-from models.tables import ElectionReport
+from models.election.recognition import notify_invalid
+from models.election.record import recognition_deadline
+from models.election.tables import ElectionReport
 from texts.catalog import t
 from texts.fmt import fmt_date, local
 

@@ -24,9 +24,12 @@ from handlers.messages import Incoming, Reply
 from handlers.parsing import nfc
 from handlers.photos import receive_photo
 from handlers.reply_codec import decode, encode
-from models import inbox, outbox
+from models.accounts.people import new_account, seen
 from models.clock import local_date, utcnow
-from models.conversations import (
+from models.db import DbSession, SessionFactory, insert_ignore, is_postgres, transaction, transient
+from models.delivery import inbox, outbox
+from models.delivery.tables import ProcessedMessage
+from models.dialog.state import (
     ENTRY_QUERY,
     ENTRY_QUERY_LOCKED,
     StoredState,
@@ -36,9 +39,6 @@ from models.conversations import (
     state_from,
     state_key,
 )
-from models.db import DbSession, SessionFactory, insert_ignore, is_postgres, transaction, transient
-from models.people import new_account, seen
-from models.tables import ProcessedMessage
 from texts.catalog import fold, t, words
 
 log = logging.getLogger(__name__)

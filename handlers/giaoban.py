@@ -5,7 +5,7 @@ starts) the head answers field by field — economy; culture and society; securi
 building; urgent matters; requests — each free text or "nothing new" in one tap, or sends the whole
 report in one message (kept whole), or says "nothing new" for all. A summary, confirmation and receipt;
 ``/giaoban`` again corrects it (a new revision). The attendance question comes first when the village
-has not answered the invitation. Photos: the report keeps references (``models.giaoban_reports.
+has not answered the invitation. Photos: the report keeps references (``models.giaoban.reports.
 attach_photo``), the hook issue 12's incoming-photo plumbing calls. The steps are the table ``STEPS``.
 """
 
@@ -15,9 +15,9 @@ from handlers.context import Context
 from handlers.flow import END, Flow, FlowState, Invalid, Question, Step, answer_text, choose, must_choose
 from handlers.giaoban_replies import split_answer
 from handlers.messages import Choice
-from models.giaoban import GiaobanError, get_attendance, next_meeting, record_attendance
-from models.giaoban_reports import WHOLE, get_report, save_report, window_open
-from models.giaoban_tables import FIELDS, GiaobanMeeting
+from models.giaoban.meetings import GiaobanError, get_attendance, next_meeting, record_attendance
+from models.giaoban.reports import WHOLE, get_report, save_report, window_open
+from models.giaoban.tables import FIELDS, GiaobanMeeting
 from texts.catalog import t
 from texts.fmt import fmt_time_date
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from handlers.context import Context
 from handlers.parsing import parse_yes_no
-from models.giaoban import GiaobanError, next_meeting, record_attendance
-from models.giaoban_tasks import acknowledge, open_items
+from models.giaoban.meetings import GiaobanError, next_meeting, record_attendance
+from models.giaoban.tasks import acknowledge, open_items
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_time_date
 

@@ -11,11 +11,11 @@ from datetime import date
 
 from handlers.context import Context
 from handlers.parsing import parse_date
-from models.merger import add_months
-from models.merger_records import approve_secretary, get_plan, record_party_event, set_congress_plan
-from models.reports import ReportError
-from models.tables import Unit
-from models.units import get_unit, is_within
+from models.election.reports import ReportError
+from models.merger.records import approve_secretary, get_plan, record_party_event, set_congress_plan
+from models.merger.rules import add_months
+from models.units.tables import Unit
+from models.units.tree import get_unit, is_within
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_date
 

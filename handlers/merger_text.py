@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models.merger import Refusal, secretary_refusal
+from models.merger.rules import Refusal, secretary_refusal
 from texts.catalog import t
 from texts.fmt import fmt_date, from_iso, iso
 

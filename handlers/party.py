@@ -1,6 +1,6 @@
 """``/dangvien``: the head's party status changes — full membership, admission, a planned admission.
 
-Each is an event with audit (models.merger_records.record_party_event), never a revision of the
+Each is an event with audit (models.merger.records.record_party_event), never a revision of the
 election report. The choices offered follow the current status; the steps are the table ``STEPS``.
 """
 
@@ -22,9 +22,9 @@ from handlers.flow import (
 )
 from handlers.messages import Choice
 from handlers.parsing import parse_date
-from models.merger import add_months, eligible_from
-from models.merger_records import record_party_event
-from models.reports import ReportError, get_election
+from models.election.reports import ReportError, get_election
+from models.merger.records import record_party_event
+from models.merger.rules import add_months, eligible_from
 from texts.catalog import t
 from texts.fmt import fmt_date, from_iso, iso
 

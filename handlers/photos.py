@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from handlers.context import Context
-from models.conversations import StoredState
-from models.giaoban_reports import latest_report
-from models.giaoban_tasks import latest_done
-from models.photos import MAX_PHOTO_BYTES, photo_type, save_photo
-from models.reports import get_congress, get_election
+from models.dialog.state import StoredState
+from models.election.reports import get_congress, get_election
+from models.giaoban.reports import latest_report
+from models.giaoban.tasks import latest_done
+from models.photos.store import MAX_PHOTO_BYTES, photo_type, save_photo
 from texts.catalog import t
 
 RIGHT_AFTER = timedelta(hours=1)

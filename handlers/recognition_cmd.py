@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.parsing import parse_date
-from models.recognition import decide, tell_heads, village_in_scope
-from models.reports import ReportError
-from models.tables import Unit
+from models.election.recognition import decide, tell_heads, village_in_scope
+from models.election.reports import ReportError
+from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_date
 

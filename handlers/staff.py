@@ -12,11 +12,11 @@ from datetime import date
 
 from handlers.context import Context, Settings
 from handlers.messages import Attachment
-from models.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
-from models.files import FileRequest, request_file
-from models.reminders import Rules, late_villages
-from models.tables import Unit
-from models.units import village_count
+from models.delivery.files import FileRequest, request_file
+from models.progress.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
+from models.reminders.rules import Rules, late_villages
+from models.units.tables import Unit
+from models.units.tree import village_count
 from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from reports.export import export_xlsx
@@ -69,7 +69,7 @@ async def digest_now(ctx: Context, arg: str = "") -> None:
 
 async def _offload(ctx: Context, what: str, unit: Unit, caption: str, villages: int | None = None) -> bool:
     """From ``settings.offload_villages`` villages up: say "đang chuẩn bị tệp…" now and ask the file
-    builder for the rest (an outbox row, in this step's transaction: ``models.files``); False below."""
+    builder for the rest (an outbox row, in this step's transaction: ``models.delivery.files``); False below."""
     assert unit.id is not None and ctx.account.id is not None
     villages = await village_count(ctx.session, unit.id) if villages is None else villages
     if villages < ctx.settings.offload_villages:

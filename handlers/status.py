@@ -10,10 +10,11 @@ from sqlmodel import col
 from handlers.context import Context
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
-from models.election_record import record_notes
-from models.progress import status_expr, with_reports
-from models.tables import CongressReport, ElectionReport, Unit
-from models.vacancy import vacancy_notes
+from models.election.record import record_notes
+from models.election.tables import CongressReport, ElectionReport
+from models.election.vacancy import vacancy_notes
+from models.progress.status import status_expr, with_reports
+from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values
 

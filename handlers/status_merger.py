@@ -3,8 +3,8 @@ secretary was chosen and whether the commune has approved it."""
 
 from __future__ import annotations
 
-from models.merger import CHOSEN, eligible_from
-from models.tables import CongressReport, ElectionReport
+from models.election.tables import CongressReport, ElectionReport
+from models.merger.rules import CHOSEN, eligible_from
 from texts.catalog import t
 from texts.fmt import fmt_date
 

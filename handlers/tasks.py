@@ -6,8 +6,8 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
 from handlers.messages import Choice
-from models.giaoban import GiaobanError
-from models.giaoban_tasks import Item, acknowledge, open_items, report_done
+from models.giaoban.meetings import GiaobanError
+from models.giaoban.tasks import Item, acknowledge, open_items, report_done
 from texts.catalog import t
 from texts.fmt import fmt_date
 

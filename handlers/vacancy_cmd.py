@@ -7,9 +7,9 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.parsing import parse_date, parse_person_name
 from handlers.recognition_cmd import _village
-from models.recognition import tell_heads
-from models.reports import ReportError
-from models.vacancy import appoint_interim, by_election_due, record_vacancy
+from models.election.recognition import tell_heads
+from models.election.reports import ReportError
+from models.election.vacancy import appoint_interim, by_election_due, record_vacancy
 from texts.catalog import fold, t
 from texts.fmt import fmt_date
 

@@ -8,13 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import models.leadership  # registers the tables, as those below
-import models.merger_tables
-import models.pacing
-import models.tables
-import models.throttle
-import models.unit_changes
-import models.vacancy  # noqa: F401
+import models.schema  # noqa: F401  (registers every table)
 from models.db import make_engine
 
 target_metadata = SQLModel.metadata

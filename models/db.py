@@ -29,10 +29,11 @@ DbEngine = AsyncEngine
 def make_engine(url: str, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     """Build the engine; SQLite gets WAL, foreign keys and a busy timeout. Both keep a pool of
     ``pool_size`` connections and open none beyond: under load a step waits for a connection instead
-    of opening one that is closed again at its return (before issue 16: 10 kept + 10 overflow on
-    PostgreSQL, 5 + 10 on SQLite; with 32 updates at once the overflow connections were opened and
-    closed all the time, a server backend or a SQLite thread each, and on PostgreSQL the steps ran at
-    two thirds of the speed; the cap per PostgreSQL worker is the same 20)."""
+    of opening one that is closed again at its return (with a small pool and overflow, 32 updates at
+    once opened and closed overflow connections all the time, a server backend or a SQLite thread each,
+    and on PostgreSQL the steps ran at two thirds of the speed; the cap per PostgreSQL worker is 20).
+    Every table is registered first (``models.schema``), so foreign keys resolve whatever was imported."""
+    import models.schema  # noqa: F401
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from models.progress import STATUSES, UnitProgress
+from models.progress.status import STATUSES, UnitProgress
 from texts.catalog import t
 
 if TYPE_CHECKING:

@@ -20,15 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.accounts.tables import ChannelAccount, Person
 from models.db import SessionFactory, transaction
-from models.digest import DigestFigures, changes, compute, previous_snapshot, save_snapshot
-from models.files import FileRequest, request_file
-from models.outbox import enqueue
-from models.progress import UnitProgress
-from models.reminders import Rules
-from models.tables import ChannelAccount, OutboxMessage, Person, Unit
+from models.delivery.files import FileRequest, request_file
+from models.delivery.outbox import enqueue
+from models.delivery.tables import OutboxMessage
+from models.progress.digest import DigestFigures, changes, compute, previous_snapshot, save_snapshot
+from models.progress.status import UnitProgress
+from models.reminders.rules import Rules
 from models.typed_sql import id_col
-from models.units import village_count
+from models.units.tables import Unit
+from models.units.tree import village_count
 from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from reports.export import export_xlsx
@@ -86,7 +88,7 @@ async def enqueue_digests(sessions: SessionFactory, *, rules: Rules, period: str
     database (on SQLite, its one write lock) while it works, and a crash part-way keeps what was
     enqueued (the rerun finds those keys taken). From ``offload_villages`` villages up, with ``build``
     (the file builder), the figures and the chart are made in its worker process, off the event loop,
-    and the weekly XLSX is a file request (``models.files``) that the builder writes once for all the
+    and the weekly XLSX is a file request (``models.delivery.files``) that the builder writes once for all the
     unit's readers; ``draw`` (the builder's too) draws the other units' charts in that process, so that
     hundreds of charts (0.2 s of CPU each) do not slow the replies of the event loop's process."""
     pkey = period_key or period_of(today, weekly)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from models.digest import TRACKED, DigestFigures
-from models.progress import UnitProgress
-from models.reminders import Due
+from models.progress.digest import TRACKED, DigestFigures
+from models.progress.status import UnitProgress
+from models.reminders.rules import Due
 from reports.merger_text import breakdown, late_grouped
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date

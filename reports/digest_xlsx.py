@@ -7,9 +7,9 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from models.digest import DigestFigures
-from models.progress import STATUSES
-from models.reminders import Due
+from models.progress.digest import DigestFigures
+from models.progress.status import STATUSES
+from models.reminders.rules import Due
 from reports.chart import is_villages
 from reports.late_text import days_late, late_what
 from reports.merger_text import breakdown

@@ -18,7 +18,7 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.progress import EXPORT_COLUMNS, export_rows
+from models.progress.status import EXPORT_COLUMNS, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t

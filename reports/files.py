@@ -1,4 +1,4 @@
-"""The files of a large scope built off the event loop (``models.files``), and handed to the outbox.
+"""The files of a large scope built off the event loop (``models.delivery.files``), and handed to the outbox.
 
 :func:`build` runs in a worker process (or a thread): its own event loop and database engine, the
 export streamed from the database into the file (``reports.export``), a digest computed there (its
@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.digest import DigestFigures, changes, compute, previous_snapshot, save_snapshot
-from models.files import FILE, Claimed, FileRequest, deliver_built
-from models.outbox import enqueue
-from models.reminders import Rules
-from models.tables import Unit
+from models.delivery.files import FILE, Claimed, FileRequest, deliver_built
+from models.delivery.outbox import enqueue
+from models.progress.digest import DigestFigures, changes, compute, previous_snapshot, save_snapshot
+from models.reminders.rules import Rules
+from models.units.tables import Unit
 from reports.digest_text import render_digest
 from reports.export import write_csv, write_xlsx
 from texts.catalog import t

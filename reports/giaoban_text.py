@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.giaoban import MeetingView
-from models.giaoban_pack import Pack, VillageLine, build_pack
-from models.giaoban_reports import WHOLE
-from models.giaoban_sweep import GbNotice, PackText, Render
-from models.giaoban_tables import FIELDS, GiaobanMeeting
-from models.reminders import Rules
+from models.giaoban.meetings import MeetingView
+from models.giaoban.pack import Pack, VillageLine, build_pack
+from models.giaoban.reports import WHOLE
+from models.giaoban.sweep import GbNotice, PackText, Render
+from models.giaoban.tables import FIELDS, GiaobanMeeting
+from models.reminders.rules import Rules
 from reports.digest_text import TELEGRAM_LIMIT
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, pct

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from models.giaoban_pack import Pack
-from models.giaoban_reports import WHOLE
-from models.giaoban_tables import FIELDS, GiaobanConclusion, GiaobanDirective
-from models.tables import Unit
+from models.giaoban.pack import Pack
+from models.giaoban.reports import WHOLE
+from models.giaoban.tables import FIELDS, GiaobanConclusion, GiaobanDirective
+from models.units.tables import Unit
 from reports.xlsx_stream import DATE, DATETIME, HEADER, PLAIN, TITLE, WRAP, XlsxWriter
 from texts.catalog import t
 from texts.fmt import fmt_time_date

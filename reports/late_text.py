@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from models.reminders import Due
+from models.reminders.rules import Due
 from reports.digest_text import TELEGRAM_LIMIT
 from texts.catalog import has, t
 from texts.fmt import fmt_date

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from models.digest import DigestFigures
-from models.reminders import LATE_RULES, Due
+from models.progress.digest import DigestFigures
+from models.reminders.rules import LATE_RULES, Due
 from texts.catalog import t
 from texts.fmt import fmt_date, pct
 

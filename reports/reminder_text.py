@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from models.reminder_sweep import Notice, Render
+from models.reminders.sweep import Notice, Render
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date
 
@@ -31,5 +31,5 @@ def render_notice(notice: Notice, today: date) -> str:
 
 
 def renderer(today: date) -> Render:
-    """A ``Render`` callback for :func:`models.reminder_sweep.sweep`."""
+    """A ``Render`` callback for :func:`models.reminders.sweep.sweep`."""
     return lambda notice: render_notice(notice, today)

@@ -44,3 +44,29 @@ def test_every_command_has_its_texts_and_is_reachable_everywhere() -> None:
     assert {n for n, r in buttons.items() if not r} == {"huy", "trogiup"}  # everyone's
     assert "/nhantonghop bat | tat" in help_text("staff") and "/baucu" not in help_text("staff")
     assert "/baucu" in help_text("village_head") and "/tonghop" not in help_text("village_head")
+
+
+def test_a_feature_package_uses_only_the_public_names_of_another() -> None:
+    """``models/<feature>/`` packages call each other through public functions: a name with a leading
+    underscore is imported only within its own package."""
+    offenders = []
+    for path in (ROOT / "models").rglob("*.py"):
+        own = ".".join(path.relative_to(ROOT).with_suffix("").parts[:2])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                theirs = ".".join(node.module.split(".")[:2])
+                private = [a.name for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+                if private and theirs != own:
+                    offenders.append(f"{path.relative_to(ROOT)}: {private} from {node.module}")
+    assert offenders == []
+
+
+def test_tables_live_in_the_tables_module_of_their_feature() -> None:
+    """One convention: every table is declared in ``models/<feature>/tables.py``."""
+    misplaced = []
+    for path in (ROOT / "models").rglob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and any(
+                    kw.arg == "table" for kw in node.keywords) and path.name != "tables.py":
+                misplaced.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert misplaced == []

@@ -1,7 +1,8 @@
 """All user-facing text: one folder per language, ``texts/locales/<lang>/*.toml``.
 
-Each part of the bot keeps its text in its own file of the folder (``core.toml``, ``digest.toml``,
-``web.toml``, ...); the files are merged, and a key defined twice is an error.
+One file per feature (``core.toml``, ``election.toml``, ``merger.toml``, ``giaoban.toml``, ``web.toml``,
+...), every family of keys (``election.*``, one command's ``commands.<name>.*``) in a single file; the
+files are merged, and a key defined twice is an error.
 
 ``t("election.ask_date")`` looks a dotted key up; keyword arguments fill ``{placeholders}``.
 ``words("words.cancel")`` reads a list of words (what users type), folded for matching.

@@ -37,9 +37,9 @@ from handlers.clean import clean_incoming
 from handlers.commands import menu
 from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import Incoming, IncomingPhoto, Reply
-from models.accounts import Accounts
-from models.inbox import Pending
-from models.photos import MAX_PHOTO_BYTES
+from models.accounts.access import Accounts
+from models.delivery.inbox import Pending
+from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The Telegram channel's pace when several workers share one PostgreSQL: :class:`ChatRateLimiter`
 (PTB's rate limiter: retries after ``retry_after``) booking its slots in the shared calendar of
-:mod:`models.pacing` instead of its own buckets. Replies to a person book ahead of broadcasts; a
+:mod:`models.delivery.pacing` instead of its own buckets. Replies to a person book ahead of broadcasts; a
 ``retry_after`` one worker meets holds every worker off that chat.
 """
 
@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bot.channels.telegram_limits import ChatRateLimiter
-from models.pacing import SharedPace
+from models.delivery.pacing import SharedPace
 
 log = logging.getLogger(__name__)
 

@@ -61,10 +61,10 @@ from bot.intake import MARKED, Intake, Item
 from bot.settle import Settle, finish
 from handlers.engine import Engine, Sendable, Transient
 from handlers.messages import IncomingPhoto, Reply
-from models.accounts import Accounts
+from models.accounts.access import Accounts
 from models.clock import utcnow
-from models.inbox import Pending
-from models.photos import MAX_PHOTO_BYTES
+from models.delivery.inbox import Pending
+from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)

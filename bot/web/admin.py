@@ -6,9 +6,9 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
+from models.accounts.people import InviteError, create_invite
 from models.clock import utcnow
-from models.dashboard import outbox_counts, outbox_latest, recent_invites, unit_by_code
-from models.people import InviteError, create_invite
+from models.progress.dashboard import outbox_counts, outbox_latest, recent_invites, unit_by_code
 from texts.catalog import t
 from texts.fmt import fmt_datetime as fmt_dt
 

@@ -24,10 +24,10 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, join, tag
 from handlers.commands import quick as quick_commands
 from handlers.messages import IncomingPhoto
-from models.accounts import channel_accounts, count_accounts, find_account
+from models.accounts.access import channel_accounts, count_accounts, find_account
+from models.accounts.people import get_or_create_account
 from models.clock import utcnow
-from models.people import get_or_create_account
-from models.photos import MAX_PHOTO_BYTES
+from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 MAX_TEXT = 4096  # as the engine: Telegram's own limit

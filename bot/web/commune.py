@@ -9,11 +9,11 @@ from datetime import date
 from bot.web.guard import Ctx
 from bot.web.html import Html, esc, join, tag
 from bot.web.listing import PER_PAGE, ListQuery, arrange, pager, search_form, sort_header
-from models.commune_view import VillageRow, village_rows
 from models.db import DbSession
-from models.progress import STATUSES
-from models.reminders import Due, late_villages
-from models.tables import Unit
+from models.progress.commune import VillageRow, village_rows
+from models.progress.status import STATUSES
+from models.reminders.rules import Due, late_villages
+from models.units.tables import Unit
 from reports.late_text import by_commune, days_late, late_what
 from texts.catalog import t
 from texts.fmt import fmt_date

@@ -11,13 +11,13 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
 from bot.web.listing import ListQuery, arrange, pager, read_query, search_form
 from bot.web.merger_forms import plan_form
-from models.dashboard import unit_by_code, units_by_ids
 from models.db import DbSession
-from models.digest import head_names, parent_names
-from models.progress import STATUSES, UnitProgress, progress_by_child, total
-from models.reminders import late_villages
-from models.tables import Unit
-from models.units import ancestors
+from models.progress.dashboard import unit_by_code, units_by_ids
+from models.progress.digest import head_names, parent_names
+from models.progress.status import STATUSES, UnitProgress, progress_by_child, total
+from models.reminders.rules import late_villages
+from models.units.tables import Unit
+from models.units.tree import ancestors
 from reports.late_text import days_late
 from texts.catalog import fold, t
 from texts.fmt import pct

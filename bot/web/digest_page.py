@@ -13,10 +13,17 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, bar, esc, join, table, tag
-from models.dashboard import unit_by_code
-from models.digest import DigestFigures, changes, compute, parent_names, previous_snapshot, worst_first
-from models.progress import STATUSES, progress_by_child
-from models.reminders import late_villages
+from models.progress.dashboard import unit_by_code
+from models.progress.digest import (
+    DigestFigures,
+    changes,
+    compute,
+    parent_names,
+    previous_snapshot,
+    worst_first,
+)
+from models.progress.status import STATUSES, progress_by_child
+from models.reminders.rules import late_villages
 from reports.chart import is_villages, progress_chart
 from reports.digest_text import _changes
 from reports.digest_xlsx import digest_xlsx, summary_lines

@@ -11,8 +11,8 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, tag
 from bot.web.keys import FILES
-from models.dashboard import unit_by_code
-from models.files import FileRequest
+from models.delivery.files import FileRequest
+from models.progress.dashboard import unit_by_code
 from reports.files import BuildConfig, build
 from texts.catalog import t
 

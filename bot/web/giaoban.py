@@ -14,11 +14,17 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from bot.web.sending import when_note
 from models.clock import utcnow
-from models.giaoban import GiaobanError, active_schedules, communes_within, meetings_of, schedule_meeting
-from models.giaoban_changes import replace_schedule, stop_schedule
-from models.giaoban_rules import occurrences, parse_hhmm
-from models.giaoban_tables import GiaobanSchedule
-from models.tables import Unit
+from models.giaoban.changes import replace_schedule, stop_schedule
+from models.giaoban.meetings import (
+    GiaobanError,
+    active_schedules,
+    communes_within,
+    meetings_of,
+    schedule_meeting,
+)
+from models.giaoban.rules import occurrences, parse_hhmm
+from models.giaoban.tables import GiaobanSchedule
+from models.units.tables import Unit
 from reports.giaoban_text import renderer
 from texts.catalog import t
 from texts.fmt import fmt_time_date

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from bot.web.html import Html, esc, join, tag
 from bot.web.photos import photo_url
-from models.giaoban_pack import Pack, VillageLine
-from models.giaoban_reports import WHOLE
-from models.giaoban_tables import FIELDS
+from models.giaoban.pack import Pack, VillageLine
+from models.giaoban.reports import WHOLE
+from models.giaoban.tables import FIELDS
 from texts.catalog import t
 from texts.fmt import fmt_time_date, pct
 

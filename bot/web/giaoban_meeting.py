@@ -19,15 +19,15 @@ from bot.web.photos import photo_links
 from bot.web.sending import when_note
 from models.clock import utcnow
 from models.db import DbSession
-from models.giaoban import GiaobanError, MeetingView, get_meeting
-from models.giaoban_changes import cancel_meeting, move_meeting
-from models.giaoban_delivery import invitation_delivery
-from models.giaoban_pack import Pack, VillageLine, build_pack
-from models.giaoban_rules import parse_hhmm
-from models.giaoban_tables import GiaobanDirective
-from models.giaoban_tasks import add_conclusion, conclusions_of, villages_of
-from models.photos import photo_ids_by
-from models.tables import Unit
+from models.giaoban.changes import cancel_meeting, move_meeting
+from models.giaoban.delivery import invitation_delivery
+from models.giaoban.meetings import GiaobanError, MeetingView, get_meeting
+from models.giaoban.pack import Pack, VillageLine, build_pack
+from models.giaoban.rules import parse_hhmm
+from models.giaoban.tables import GiaobanDirective
+from models.giaoban.tasks import add_conclusion, conclusions_of, villages_of
+from models.photos.store import photo_ids_by
+from models.units.tables import Unit
 from reports.giaoban_text import renderer
 from reports.giaoban_xlsx import pack_xlsx
 from texts.catalog import t
@@ -84,7 +84,7 @@ class="card no-print">{hidden_csrf(ctx.csrf)}
 
 
 def _change_form(ctx: Ctx, pack: Pack) -> Html:
-    """New time or place, or cancel: the villages are told through the outbox (``models/giaoban_changes.py``)."""
+    """New time or place, or cancel: the villages are told through the outbox (``models/giaoban/changes.py``)."""
     m, tz = pack.view.meeting, ctx.config.tz
     local = m.starts_at.astimezone(tz)
     csrf = hidden_csrf(ctx.csrf)
@@ -203,7 +203,7 @@ async def change_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 @page()
 async def cancel_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    """Cancel the meeting (``models.giaoban_changes.cancel_meeting``, as ``giaoban cancel ID``)."""
+    """Cancel the meeting (``models.giaoban.changes.cancel_meeting``, as ``giaoban cancel ID``)."""
     try:
         async with ctx.sessions() as db, db.begin():
             view = await _view(ctx, db, request)

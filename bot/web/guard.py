@@ -19,12 +19,13 @@ from bot.web import keys
 from bot.web.html import Html, layout, tag
 from bot.web.security import Session, csrf_ok, csrf_token, dump_session, load_session
 from handlers.staff import rules_for
-from models.accounts import web_user_with_unit
+from models.accounts.access import web_user_with_unit
+from models.accounts.tables import WebUser
 from models.clock import local_date, utcnow
 from models.db import DbSession, SessionFactory
-from models.reminders import Rules
-from models.tables import Unit, WebUser
-from models.units import is_within
+from models.reminders.rules import Rules
+from models.units.tables import Unit
+from models.units.tree import is_within
 from texts.catalog import t
 
 COOKIE = "vrb_session"

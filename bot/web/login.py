@@ -13,10 +13,10 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, tag
 from bot.web.security import Session
 from handlers.clean import clean_name
-from models.accounts import end_web_sessions, web_user_for_login
+from models.accounts.access import end_web_sessions, web_user_for_login
+from models.accounts.passwords import DUMMY_HASH, verify_password
+from models.accounts.throttle import Limit, record_failure, wait_left
 from models.clock import utcnow
-from models.passwords import DUMMY_HASH, verify_password
-from models.throttle import Limit, record_failure, wait_left
 from texts.catalog import t
 
 

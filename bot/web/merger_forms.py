@@ -13,11 +13,11 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, tag
 from models.clock import utcnow
-from models.dashboard import unit_by_code
 from models.db import DbSession
-from models.merger_records import approve_secretary, record_party_event, set_congress_plan
-from models.reports import Actor, ReportError
-from models.tables import Unit
+from models.election.reports import Actor, ReportError
+from models.merger.records import approve_secretary, record_party_event, set_congress_plan
+from models.progress.dashboard import unit_by_code
+from models.units.tables import Unit
 from texts.catalog import t
 
 ACTOR = Actor(account_id=None, channel="dashboard")

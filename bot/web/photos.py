@@ -9,9 +9,9 @@ from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc
-from models.dashboard import units_by_ids
-from models.photos import PhotoInfo, get_photo
-from models.tables import Unit
+from models.photos.store import PhotoInfo, get_photo
+from models.progress.dashboard import units_by_ids
+from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_datetime
 

@@ -1,5 +1,5 @@
 """The commune's decision on the village page: recognise the result (decision number and date) or order
-a new vote. The same domain function as the chat's ``/congnhan`` and ``/baulai`` (models.recognition);
+a new vote. The same domain function as the chat's ``/congnhan`` and ``/baulai`` (models.election.recognition);
 the village's heads are told through the outbox; a bad form changes nothing and says why."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf
 from models.clock import utcnow
-from models.dashboard import unit_by_code
-from models.recognition import decide, tell_heads
-from models.reports import Actor, ReportError
-from models.tables import ElectionReport, Unit
+from models.election.recognition import decide, tell_heads
+from models.election.reports import Actor, ReportError
+from models.election.tables import ElectionReport
+from models.progress.dashboard import unit_by_code
+from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_date
 

@@ -1,4 +1,4 @@
-"""The signed session cookie and CSRF tokens (passwords: ``models.passwords``).
+"""The signed session cookie and CSRF tokens (passwords: ``models.accounts.passwords``).
 
 The cookie holds ``nonce|user_id|issued|epoch`` signed with HMAC-SHA256 under the web secret key. The
 nonce changes at every login and logout; the CSRF token of a page is an HMAC of the nonce, so a

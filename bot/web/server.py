@@ -10,7 +10,7 @@ from bot.web import keys
 from bot.web.chat import WebChatChannel
 from bot.web.routes import add_routes
 from handlers.engine import Engine
-from models.accounts import ping
+from models.accounts.access import ping
 from models.db import DbEngine, SessionFactory
 
 

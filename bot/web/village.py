@@ -13,14 +13,21 @@ from bot.web.html import Html, esc, join, table, tag
 from bot.web.merger_forms import village_forms
 from bot.web.photos import photo_list
 from bot.web.recognition import decision_form
-from models.dashboard import unit_by_code
-from models.election_record import RECORD_DATES, RECORD_FIELDS, record_notes
-from models.photos import list_photos
-from models.progress import village_status
-from models.reports import CONGRESS_FIELDS, ELECTION_FIELDS, audit_trail, get_congress, get_election, revisions
-from models.tables import AuditEvent
-from models.unit_changes import predecessors
-from models.vacancy import vacancy_notes
+from models.election.record import RECORD_DATES, RECORD_FIELDS, record_notes
+from models.election.reports import (
+    CONGRESS_FIELDS,
+    ELECTION_FIELDS,
+    audit_trail,
+    get_congress,
+    get_election,
+    revisions,
+)
+from models.election.tables import AuditEvent
+from models.election.vacancy import vacancy_notes
+from models.photos.store import list_photos
+from models.progress.dashboard import unit_by_code
+from models.progress.status import village_status
+from models.units.changes import predecessors
 from texts.catalog import has, t
 from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from bench.bench_digest import FLOOR_SQL as DIGEST_FLOOR
 from bench.bench_giaoban import FLOOR_SQL as PACK_FLOOR
 from models.db import transaction
-from models.giaoban import schedule_meeting
-from models.giaoban_pack import pack_lines
-from models.tables import Unit
+from models.giaoban.meetings import schedule_meeting
+from models.giaoban.pack import pack_lines
+from models.units.tables import Unit
 from tests.conftest import Database
 from tests.handlers.chat import make_province
 from tests.scheduler.test_giaoban import at

@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from models.passwords import verify_password
-from models.progress import EXPORT_COLUMNS, STATUSES
+from models.accounts.passwords import verify_password
+from models.progress.status import EXPORT_COLUMNS, STATUSES
 from texts.catalog import t
 
 ROOT = Path(__file__).resolve().parents[2]

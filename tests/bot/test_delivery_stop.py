@@ -11,10 +11,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot.delivery import DrainPolicy, RateLimiter, drain
 from handlers.messages import Reply
-from models import outbox
 from models.db import DbSession, transaction, write_retrying
+from models.delivery import outbox
 from tests.conftest import Database
-from tests.models.test_outbox import NOW, _accounts, _enqueue, _rows
+from tests.models.delivery.test_outbox import NOW, _accounts, _enqueue, _rows
 from tests.scheduler.fake_channel import FakeChannel
 from tests.waiting import until
 

@@ -24,9 +24,9 @@ from handlers.engine import Engine
 from handlers.messages import Incoming
 from models.clock import utcnow
 from models.db import transaction
-from models.files import FILE
-from models.progress import UnitProgress
-from models.tables import OutboxMessage
+from models.delivery.files import FILE
+from models.delivery.tables import OutboxMessage
+from models.progress.status import UnitProgress
 from reports.chart import progress_chart
 from reports.digest_send import enqueue_digests
 from reports.files import BuildConfig

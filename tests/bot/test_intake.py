@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.app import stop
-from models import inbox
 from models.clock import utcnow
 from models.db import transaction
+from models.delivery import inbox
 from tests.bot.channels.test_zalo import HEAD, SECRET, make_config, running_app, webhook_url
 from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared

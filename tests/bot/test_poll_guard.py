@@ -17,7 +17,8 @@ from bot.app import build, start, stop
 from bot.poll_guard import PollerTaken, PollGuard, lease_name
 from models.clock import utcnow
 from models.db import transaction
-from models.leadership import Lease, hold, holder_of
+from models.delivery.leases import hold, holder_of
+from models.delivery.tables import Lease
 from tests.bot.channels.test_telegram import TOKEN, make_config
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram

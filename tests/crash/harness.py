@@ -35,11 +35,14 @@ from bot.channels.zalo import SECRET_HEADER as ZALO_SECRET_HEADER
 from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_render import render as zalo_render
 from handlers.reply_codec import decode
-from models import inbox
+from models.accounts.people import create_invite
+from models.accounts.tables import ChannelAccount
 from models.db import SessionFactory, transaction
-from models.people import create_invite
-from models.tables import ChannelAccount, ElectionReport, OutboxMessage, ProcessedMessage, Unit
-from models.units import add_unit
+from models.delivery import inbox
+from models.delivery.tables import OutboxMessage, ProcessedMessage
+from models.election.tables import ElectionReport
+from models.units.tables import Unit
+from models.units.tree import add_unit
 from tests.crash.process import BotProcess, free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo

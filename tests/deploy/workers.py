@@ -22,12 +22,13 @@ import aiohttp
 from sqlalchemy import select
 
 from bot.channels.telegram_webhook import SECRET_HEADER
+from models.accounts.people import create_invite
+from models.accounts.tables import ChannelAccount, Person
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
-from models.outbox import enqueue
-from models.people import create_invite
-from models.tables import ChannelAccount, OutboxMessage, Person
-from models.units import add_unit
+from models.delivery.outbox import enqueue
+from models.delivery.tables import OutboxMessage
+from models.units.tree import add_unit
 from tests.bot.web.conftest import free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.waiting import until

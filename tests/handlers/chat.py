@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from handlers.context import Settings
 from handlers.engine import Engine
 from handlers.messages import Incoming, IncomingPhoto, Reply
+from models.accounts.people import create_invite
 from models.db import SessionFactory, transaction
-from models.people import create_invite
-from models.tables import Unit
-from models.units import add_unit
+from models.units.tables import Unit
+from models.units.tree import add_unit
 
 # 10:00 in Hà Nội on 2024-12-20
 NOW = datetime(2024, 12, 20, 3, 0, tzinfo=UTC)

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from handlers.commands import help_text, parse_command
 from handlers.engine import Engine
-from models.tables import ChannelAccount, ElectionReport, Invite, ProcessedMessage
+from models.accounts.tables import ChannelAccount, Invite
+from models.delivery.tables import ProcessedMessage
+from models.election.tables import ElectionReport
 from tests.conftest import Database
 from tests.handlers.chat import NOW, Chat, Province, invite
 from texts.catalog import t

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from handlers.engine import Engine
-from models.progress import export_rows, village_status
-from models.reports import audit_trail, get_congress, revisions
+from models.election.reports import audit_trail, get_congress, revisions
+from models.progress.status import export_rows, village_status
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province
 from tests.handlers.test_election import bound_head, fill

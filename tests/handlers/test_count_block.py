@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.count_block import parse_count_block
-from models.election_record import FORM_ORDER, FULL_ORDER
+from models.election.record import FORM_ORDER, FULL_ORDER
 
 COUNT = st.integers(min_value=0, max_value=99_999)
 SEP = st.sampled_from([" ", "/", ", ", " - ", "; ", "\n", " | ", "  "])

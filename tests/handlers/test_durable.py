@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine
 from handlers.messages import Incoming
-from models import inbox, outbox
+from models.accounts.tables import ChannelAccount
 from models.db import transaction
-from models.tables import ChannelAccount, OutboxMessage, ProcessedMessage
+from models.delivery import inbox, outbox
+from models.delivery.tables import OutboxMessage, ProcessedMessage
 from tests.conftest import Database
 from tests.handlers.chat import NOW, Province, invite, make_engine
 from texts.catalog import t

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine, expire_conversations
 from handlers.flow import MAX_WRONG
-from models.progress import village_status
-from models.reports import audit_trail, get_election, revisions
-from models.tables import ConversationState, ElectionReport
+from models.dialog.tables import ConversationState
+from models.election.reports import audit_trail, get_election, revisions
+from models.election.tables import ElectionReport
+from models.progress.status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t

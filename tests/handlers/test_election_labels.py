@@ -4,7 +4,7 @@ diacritics gets one gentle question (type it with diacritics, or keep it)."""
 from __future__ import annotations
 
 from handlers.engine import Engine
-from models.reports import get_election
+from models.election.reports import get_election
 from tests.conftest import Database
 from tests.handlers.chat import Province
 from tests.handlers.test_election import ASK, bound_head, fill

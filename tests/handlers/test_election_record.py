@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.engine import Engine
+from models.accounts.tables import Person
 from models.db import transaction
-from models.election_record import recognition_deadline
-from models.progress import village_status
-from models.recognition import escalate_recognitions
-from models.reports import audit_trail, get_election, revisions
-from models.tables import OutboxMessage, Person
-from models.vacancy import escalate_by_elections
+from models.delivery.tables import OutboxMessage
+from models.election.recognition import escalate_recognitions
+from models.election.record import recognition_deadline
+from models.election.reports import audit_trail, get_election, revisions
+from models.election.vacancy import escalate_by_elections
+from models.progress.status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -289,7 +290,7 @@ async def test_term_rollover_needs_a_new_election(db: Database, engine: Engine, 
 
 async def test_export_carries_the_record_recognition_term_and_interim_head(db: Database, engine: Engine,
                                                                            province: Province) -> None:
-    from models.progress import EXPORT_COLUMNS, export_rows
+    from models.progress.status import EXPORT_COLUMNS, export_rows
 
     staff = await staff_chat(db, engine, province)
     chat = await bound_head(db, engine, province)
@@ -321,7 +322,7 @@ async def test_digest_counts_invalid_results_and_pending_recognitions(db: Databa
 
 async def test_photo_checks_and_right_after_the_report(db: Database, engine: Engine, province: Province) -> None:
     from handlers.messages import IncomingPhoto
-    from models.photos import ReportPhoto
+    from models.photos.tables import ReportPhoto
 
     jpeg, png = b"\xff\xd8\xff\xe0" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
     chat = await bound_head(db, engine, province)
@@ -344,7 +345,7 @@ async def test_photo_checks_and_right_after_the_report(db: Database, engine: Eng
 async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Database, engine: Engine,
                                                                         province: Province) -> None:
     from handlers.messages import IncomingPhoto
-    from models.photos import ReportPhoto
+    from models.photos.tables import ReportPhoto
 
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
     chat = await bound_head(db, engine, province)

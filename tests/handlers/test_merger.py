@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from handlers.engine import Engine
-from models.merger_records import party_events
-from models.progress import MERGER_COLUMNS, export_rows, village_status
-from models.reminders import Rules, due_today, late_villages
-from models.reports import audit_trail, get_congress, get_election, revisions
+from models.election.reports import audit_trail, get_congress, get_election, revisions
+from models.merger.records import party_events
+from models.progress.status import MERGER_COLUMNS, export_rows, village_status
+from models.reminders.rules import Rules, due_today, late_villages
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill

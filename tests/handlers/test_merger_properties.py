@@ -1,6 +1,6 @@
 """A property of the merger rules: no sequence of messages from a village head and actions of commune
 staff ever yields ``merged`` for a head who is not a full member on the secretary's date. The Python
-decision (models.merger.decide_status) and the SQL one (models.progress.status_expr) agree throughout."""
+decision (models.merger.rules.decide_status) and the SQL one (models.progress.status.status_expr) agree throughout."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.db import SessionFactory, make_engine, make_session_factory
-from models.merger import Facts, decide_status, full_member_on
-from models.merger_records import party_events
-from models.progress import village_status
-from models.reports import get_congress, get_election
+from models.election.reports import get_congress, get_election
+from models.merger.records import party_events
+from models.merger.rules import Facts, decide_status, full_member_on
+from models.progress.status import village_status
 from tests.handlers.chat import Chat, invite, make_province
 from tests.handlers.chat import make_engine as make_dialog
 

@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from models.accounts.tables import ChannelAccount, Person
 from models.db import make_engine, make_session_factory
-from models.tables import ChannelAccount, Person, ReportRevision
+from models.election.tables import ReportRevision
 from tests.handlers.chat import Chat, invite, make_province
 from tests.handlers.chat import make_engine as make_dialog
 from texts.catalog import t

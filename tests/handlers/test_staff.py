@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from handlers.commands import BY_NAME, STAFF, parse_command
 from handlers.context import Context, Settings
 from handlers.messages import Incoming
+from models.accounts.tables import ChannelAccount, Person
 from models.db import transaction
-from models.tables import ChannelAccount, Person
 from tests.conftest import Database
 from tests.scheduler.province import Province, at, build_province, elect
 

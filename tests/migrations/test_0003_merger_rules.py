@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine, make_session_factory
-from models.progress import village_status
+from models.progress.status import village_status
 
 ELECTIONS = [  # village, party status, party_date as 0002 stored it (admission, or planned admission)
     (1, "member", None),

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers every table)
+import models.schema  # noqa: F401  (registers every table)
 from bot.dbadmin import downgrade, upgrade
 from models.db import make_engine
 

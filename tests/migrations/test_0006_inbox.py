@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.dbadmin import downgrade, upgrade
-from models import inbox, outbox
 from models.db import make_engine, make_session_factory, transaction
+from models.delivery import inbox, outbox
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from datetime import date
 from openpyxl import load_workbook
 
 from models.db import transaction
-from models.units import add_unit
+from models.units.tree import add_unit
 from reports.cells import csv_cell, looks_like_formula
 from reports.export import export_csv, export_xlsx
 from tests.conftest import Database

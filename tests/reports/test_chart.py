@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from models.db import transaction
-from models.demo import seed_demo
-from models.digest import worst_first
-from models.progress import UnitProgress, progress_by_child
-from models.units import get_unit
+from models.demo.units import seed_demo
+from models.progress.digest import worst_first
+from models.progress.status import UnitProgress, progress_by_child
+from models.units.tree import get_unit
 from reports.chart import chart_bars, progress_chart
 from tests.conftest import Database
 from texts.catalog import t

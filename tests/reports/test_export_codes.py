@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from models.db import transaction
-from models.progress import export_rows
-from models.units import add_unit
+from models.progress.status import export_rows
+from models.units.tree import add_unit
 from tests.conftest import Database
 
 TODAY = date(2025, 2, 1)

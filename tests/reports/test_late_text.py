@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from models.reminders import Due
+from models.reminders.rules import Due
 from reports.late_text import render_late_grouped
 from texts.catalog import t
 

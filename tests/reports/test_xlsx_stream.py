@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from openpyxl import load_workbook
 
 from models.db import transaction
-from models.reports import Actor, ElectionData, record_election
-from models.units import add_unit
+from models.election.reports import Actor, ElectionData, record_election
+from models.units.tree import add_unit
 from reports.export import write_xlsx
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from tests.conftest import Database

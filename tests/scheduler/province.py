@@ -13,10 +13,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.reminders import Rules
-from models.reports import Actor, ElectionData, plan_congress, record_congress_result, record_election
-from models.tables import ChannelAccount, Person, Unit
-from models.units import add_unit
+from models.accounts.tables import ChannelAccount, Person
+from models.election.reports import (
+    Actor,
+    ElectionData,
+    plan_congress,
+    record_congress_result,
+    record_election,
+)
+from models.reminders.rules import Rules
+from models.units.tables import Unit
+from models.units.tree import add_unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PERIOD = "post2025"

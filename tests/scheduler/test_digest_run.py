@@ -24,7 +24,7 @@ from handlers.context import Settings
 from handlers.engine import Engine
 from handlers.messages import Incoming
 from models.db import transaction
-from models.tables import OutboxMessage
+from models.delivery.tables import OutboxMessage
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel
 from tests.scheduler.province import TZ, Province, at, build_province, elect

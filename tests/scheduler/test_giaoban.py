@@ -16,15 +16,15 @@ from bot.config import Config
 from handlers.engine import Engine
 from handlers.messages import IncomingPhoto
 from models.db import transaction
-from models.giaoban import add_schedule, get_meeting
-from models.giaoban_pack import build_pack
-from models.giaoban_reports import get_report, report_revisions
-from models.giaoban_tables import GiaobanDirective, GiaobanMeeting
-from models.giaoban_tasks import add_conclusion
-from models.photos import ReportPhoto
-from models.reminders import Rules
-from models.reports import audit_trail
-from models.tables import OutboxMessage
+from models.delivery.tables import OutboxMessage
+from models.election.reports import audit_trail
+from models.giaoban.meetings import add_schedule, get_meeting
+from models.giaoban.pack import build_pack
+from models.giaoban.reports import get_report, report_revisions
+from models.giaoban.tables import GiaobanDirective, GiaobanMeeting
+from models.giaoban.tasks import add_conclusion
+from models.photos.tables import ReportPhoto
+from models.reminders.rules import Rules
 from reports.giaoban_text import render_pack
 from scheduler import Scheduler
 from tests.conftest import Database
@@ -205,7 +205,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
 async def test_pack_without_reports_and_the_cli_text(db: Database) -> None:
     p = await make_province(db.sessions)
     async with transaction(db.sessions) as s:
-        from models.giaoban import schedule_meeting
+        from models.giaoban.meetings import schedule_meeting
 
         m = await schedule_meeting(s, p.communes[0], at(24, 8), "", at(20, 8))
         view = await get_meeting(s, m.id)  # type: ignore[arg-type]
@@ -225,7 +225,7 @@ async def test_wrong_answers_change_nothing(db: Database, tmp_path: Path) -> Non
     await staff.send("/giaoban", at=at(20, 10))
     assert v1.text and t("auth.heads_only") in staff.text
     async with transaction(db.sessions) as s:
-        from models.giaoban import schedule_meeting
+        from models.giaoban.meetings import schedule_meeting
 
         await schedule_meeting(s, p.communes[0], at(22, 8), "", at(20, 8))
     await v1.send("không", at=at(20, 10, 5))  # no reason: asked for one, nothing saved
@@ -247,7 +247,7 @@ async def test_a_task_reported_done_with_a_photo_alone(db: Database) -> None:
     engine = make_engine(db.sessions)
     v1, _, _ = await _people(db, engine, p)
     async with transaction(db.sessions) as s:
-        from models.giaoban import schedule_meeting
+        from models.giaoban.meetings import schedule_meeting
 
         m = await schedule_meeting(s, p.communes[0], at(24, 8), "", at(20, 8))
         await add_conclusion(s, m, "Sửa cống thoát nước", due=date(2024, 12, 27), village_ids=[p.villages[0].id],  # type: ignore[list-item]

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bot.app import make_scheduler
 from models.db import transaction
-from models.housekeeping import prune
-from models.leadership import hold, holder_of, release
-from models.outbox import enqueue
-from models.tables import OutboxMessage, ProcessedMessage
+from models.delivery.housekeeping import prune
+from models.delivery.leases import hold, holder_of, release
+from models.delivery.outbox import enqueue
+from models.delivery.tables import OutboxMessage, ProcessedMessage
 from scheduler import Leadership, Scheduler
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel

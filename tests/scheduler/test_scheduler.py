@@ -15,8 +15,10 @@ from bot.app import make_scheduler
 from bot.commands import cmd_digest as digest_command
 from bot.config import Config
 from models.db import transaction
-from models.outbox import enqueue
-from models.tables import ConversationState, DigestSnapshot, OutboxMessage
+from models.delivery.outbox import enqueue
+from models.delivery.tables import OutboxMessage
+from models.dialog.tables import ConversationState
+from models.progress.tables import DigestSnapshot
 from scheduler import Scheduler, previous_fire
 from tests.conftest import Database
 from tests.scheduler.fake_channel import FakeChannel
@@ -96,7 +98,7 @@ async def test_daily_digest_and_what_changed(db: Database, tmp_path: Path) -> No
 
 async def test_opted_out_and_quiet_hours(db: Database, tmp_path: Path) -> None:
     p = await _setup(db)
-    from models.tables import ChannelAccount
+    from models.accounts.tables import ChannelAccount
 
     async with transaction(db.sessions) as s:
         (await s.get(ChannelAccount, p.accounts["staff_C2"])).digest_opt_out = True  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from bot.channels.telegram_webhook import SECRET_HEADER
 from bot.config import Config
 from handlers.commands import menu as registry_menu
 from models.db import transaction
-from models.photos import ReportPhoto
+from models.photos.tables import ReportPhoto
 from reports.export import export_csv
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
@@ -228,7 +228,7 @@ async def test_webhook_refuses_wrong_or_missing_secret(sqlite_db: Database, fake
     async with transaction(bot.app.sessions) as s:
         from sqlalchemy import func, select
 
-        from models.tables import ChannelAccount
+        from models.accounts.tables import ChannelAccount
         assert await s.scalar(select(func.count()).select_from(ChannelAccount)) == 0
     async with aiohttp.ClientSession() as http, http.post(bot.url, data=b"not json",
                                                           headers={SECRET_HEADER: SECRET}) as resp:

@@ -16,9 +16,10 @@ from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLat
 from bot.delivery import RateLimiter, drain_once
 from handlers.commands import help_text
 from handlers.messages import Attachment, Choice, Reply
-from models import outbox
+from models.accounts.tables import ChannelAccount
 from models.db import transaction
-from models.tables import ChannelAccount, OutboxMessage
+from models.delivery import outbox
+from models.delivery.tables import OutboxMessage
 from tests.bot.channels.test_telegram import HEAD, Bot, Clock, User, handled, make_config
 from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot  # the fixture, shared

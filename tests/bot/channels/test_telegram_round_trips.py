@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models import inbox
-from models.outbox import SENT
-from models.tables import OutboxMessage
+from models.delivery import inbox
+from models.delivery.outbox import SENT
+from models.delivery.tables import OutboxMessage
 from tests.bot.channels.test_telegram import Bot, User
 from tests.bot.channels.test_telegram import fake as fake  # the fixtures, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot

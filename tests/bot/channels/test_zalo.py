@@ -26,11 +26,11 @@ from bot.app import App, build, start, stop
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from handlers.messages import Incoming
-from models import inbox
+from models.accounts.people import create_invite
 from models.db import transaction
-from models.people import create_invite
-from models.tables import Unit
-from models.units import add_unit
+from models.delivery import inbox
+from models.units.tables import Unit
+from models.units.tree import add_unit
 from reports.export import export_csv
 from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo

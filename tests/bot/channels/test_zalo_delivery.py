@@ -17,9 +17,10 @@ from bot.channels.base import SendError, SendRejected, SendRetryLater
 from bot.delivery import RateLimiter, drain, drain_once
 from handlers.engine import Sendable
 from handlers.messages import Attachment, Choice, Incoming, Reply
-from models import outbox
+from models.accounts.tables import ChannelAccount
 from models.db import transaction
-from models.tables import ChannelAccount, OutboxMessage
+from models.delivery import outbox
+from models.delivery.tables import OutboxMessage
 from tests.bot.channels.test_zalo import HEAD, WAIT, make_config, running_app, settle
 from tests.bot.channels.test_zalo import channel as zalo_channel
 from tests.bot.channels.test_zalo import fake as fake  # the fixture, shared

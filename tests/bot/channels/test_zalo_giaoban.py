@@ -10,13 +10,13 @@ from bot.channels.zalo_client import TEXT_LIMIT
 from bot.channels.zalo_render import texts
 from handlers.messages import Reply
 from models.db import transaction
-from models.giaoban import get_meeting, schedule_meeting
-from models.giaoban_pack import build_pack
-from models.giaoban_reports import get_report, save_report
-from models.giaoban_rules import GiaobanRules
-from models.giaoban_tables import FIELDS
-from models.reminders import Rules
-from models.reports import Actor
+from models.election.reports import Actor
+from models.giaoban.meetings import get_meeting, schedule_meeting
+from models.giaoban.pack import build_pack
+from models.giaoban.reports import get_report, save_report
+from models.giaoban.rules import GiaobanRules
+from models.giaoban.tables import FIELDS
+from models.reminders.rules import Rules
 from reports.giaoban_text import render_pack
 from tests.conftest import Database
 from tests.handlers.chat import Chat, invite, make_engine, make_province

@@ -33,8 +33,9 @@ def test_catalog_is_nfc_and_complete() -> None:
     ours = {k for k in keys() if k.startswith("zalo.")}
     assert {"zalo.fallback.image", "zalo.fallback.sticker", "zalo.fallback.unsupported", "zalo.file.ready",
             "zalo.choices.item", "zalo.choices.hint_list"} <= ours
-    source = (Path(__file__).parents[3] / "texts/locales/vi/zalo.toml").read_text(encoding="utf-8")
-    assert unicodedata.normalize("NFC", source) == source
+    for file in (Path(__file__).parents[3] / "texts/locales/vi").glob("*.toml"):
+        source = file.read_text(encoding="utf-8")
+        assert unicodedata.normalize("NFC", source) == source, file.name
 
 
 def test_plain_text_without_choices_and_attachment_only() -> None:

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from bot.app import App, stop
 from bot.config import ConfigError, load_config
-from models.photos import ReportPhoto
-from models.tables import ChannelAccount, ProcessedMessage
+from models.accounts.tables import ChannelAccount
+from models.delivery.tables import ProcessedMessage
+from models.photos.tables import ReportPhoto
 from tests.bot.channels.test_zalo import (
     HEAD,
     SECRET,

@@ -19,9 +19,9 @@ from bot import app as app_module
 from bot.config import Config, load_config
 from models.clock import local_date, utcnow
 from models.db import make_engine, make_session_factory, transaction
-from models.demo import seed_demo
-from models.demo_story import seed_story
-from models.web_demo import seed_web_demo
+from models.demo.story import seed_story
+from models.demo.units import seed_demo
+from models.demo.web import seed_web_demo
 from tests.conftest import run_sync
 
 DEMO_VILLAGES = 150  # enough for every commune to have two or more; the full 1,452 take seconds

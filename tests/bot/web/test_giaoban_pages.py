@@ -11,11 +11,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.app import App, build, stop
-from models.giaoban_reports import save_report
-from models.giaoban_rules import GiaobanRules
-from models.giaoban_tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
-from models.reports import Actor
-from models.tables import Unit
+from models.election.reports import Actor
+from models.giaoban.reports import save_report
+from models.giaoban.rules import GiaobanRules
+from models.giaoban.tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
+from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login, make_config
 from texts.catalog import t
 

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from bot.app import App
 from bot.web.login import login_limit
 from bot.web.security import load_session
-from models.accounts import end_web_sessions
+from models.accounts.access import end_web_sessions
+from models.accounts.passwords import hash_password, verify_password
+from models.accounts.tables import Throttle, WebUser
+from models.accounts.throttle import record_failure
 from models.clock import utcnow
-from models.passwords import hash_password, verify_password
-from models.tables import WebUser
-from models.throttle import Throttle, record_failure
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.web.chat import WebChatChannel
 from handlers.messages import Attachment, Choice, Reply
-from models.tables import ChannelAccount
+from models.accounts.tables import ChannelAccount
 from tests.bot.web.conftest import Demo
 from texts.catalog import t
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from bot import app as app_module
 from models.db import make_engine, make_session_factory, transaction
-from models.demo_story import seed_story
+from models.demo.story import seed_story
 from tests.bot.web.conftest import Demo, login, make_config
 from texts.catalog import t
 

@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from bot import app as app_module
 from bot.config import load_config
+from models.accounts.tables import ChannelAccount
 from models.clock import utcnow
-from models.demo import seed_demo
-from models.tables import ChannelAccount, OutboxMessage
-from models.web_demo import seed_web_demo
+from models.delivery.tables import OutboxMessage
+from models.demo.units import seed_demo
+from models.demo.web import seed_web_demo
 from tests.bot.web.conftest import DEMO_VILLAGES, csrf_of, login, parse_demo_lines
 from tests.conftest import Database
 

@@ -87,7 +87,7 @@ async def test_the_commune_page_searches_and_sorts_its_villages(client: TestClie
     assert await login(client, "canbo1", full_demo.passwords["canbo1"]) == 303
     page = await (await client.get("/", params={"sort": "status"})).text()
     statuses = re.findall(r'class="status s-(\w+)"', "".join(rows_of(page, "villages")[1:]))
-    from models.progress import STATUSES
+    from models.progress.status import STATUSES
     assert len(statuses) > 1 and statuses == sorted(statuses, key=STATUSES.index)
     name = re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", rows_of(page, "villages")[1])[0])
     found = await (await client.get("/", params={"q": fold(name)})).text()

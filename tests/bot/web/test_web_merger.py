@@ -6,8 +6,8 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from bot.app import App
-from models.merger_records import get_plan, party_events
-from models.reports import get_election
+from models.election.reports import get_election
+from models.merger.records import get_plan, party_events
 from tests.bot.web.conftest import Demo, csrf_of, login
 from tests.bot.web.test_web_scope import _report, _villages_of
 from texts.catalog import t
@@ -48,7 +48,7 @@ async def test_staff_record_admission_and_plan_from_the_dashboard(client: TestCl
 async def _unit_id(app: App, code: str) -> int:
     from sqlalchemy import select
 
-    from models.tables import Unit
+    from models.units.tables import Unit
 
     async with app.sessions() as s:
         return (await s.execute(select(Unit.id).where(Unit.code == code))).scalar_one()  # type: ignore[return-value]

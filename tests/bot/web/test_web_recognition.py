@@ -11,10 +11,10 @@ from sqlalchemy import select
 from bot.app import App
 from models.clock import utcnow
 from models.db import transaction
-from models.photos import save_photo
-from models.reports import get_election
-from models.tables import Unit
-from models.unit_changes import merge_villages
+from models.election.reports import get_election
+from models.photos.store import save_photo
+from models.units.changes import merge_villages
+from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from tests.bot.web.test_web_scope import _report, _villages_of
 from texts.catalog import t

@@ -11,10 +11,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.app import App
+from models.accounts.tables import Invite
 from models.clock import utcnow
-from models.progress import EXPORT_COLUMNS
-from models.reports import Actor, ElectionData, record_election
-from models.tables import Invite, OutboxMessage, Unit
+from models.delivery.tables import OutboxMessage
+from models.election.reports import Actor, ElectionData, record_election
+from models.progress.status import EXPORT_COLUMNS
+from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
 
@@ -105,7 +107,7 @@ async def test_admin_creates_invites_and_sees_the_outbox(client: TestClient, web
     village = (await _villages_of(web_app, demo.units["canbo2"]))[1]
     now = utcnow()
     async with web_app.sessions() as s, s.begin():
-        from models.tables import ChannelAccount
+        from models.accounts.tables import ChannelAccount
 
         account = (await s.execute(select(ChannelAccount).where(
             ChannelAccount.external_id == demo.heads[0][0]))).scalar_one()

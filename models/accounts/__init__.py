@@ -1,0 +1,1 @@
+"""People, channel accounts, invites, dashboard logins, passwords and throttles."""

@@ -1,0 +1,1 @@
+"""Intake and delivery: inbox, outbox, file requests, the shared pace, leases, housekeeping."""

@@ -1,0 +1,229 @@
+"""The outbox: everything the bot sends on its own initiative, one row per message and unique key.
+
+Rows move ``pending`` → ``sending`` (claimed, with a lease) → ``sent`` | ``pending`` (retry later) |
+``dead`` (gave up) | ``skipped`` (the account blocked the bot). A claim is safe with several
+processes: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite (models/db.py),
+and a lease (``locked_until``) so that a crashed worker's claim expires and the row is sent later.
+
+Plain functions over a session; they never commit (the caller's transaction does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from models.accounts.tables import ChannelAccount
+from models.db import connection
+from models.delivery.tables import OutboxMessage
+from models.typed_sql import id_col, rowcount, table_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+PENDING, SENDING, SENT, DEAD, SKIPPED = "pending", "sending", "sent", "dead", "skipped"
+REPLY = "reply"  # the answer to an incoming message: sent at once by its channel, drained first
+MAX_BACKOFF = timedelta(hours=1)
+_O = table_of(OutboxMessage)
+# Core statements built once for what every conversation step does (no ORM unit of work on the hot path)
+_INSERT_REPLY = insert(_O).returning(_O.c.id)
+_MARK_SENT = update(_O).where(_O.c.id == bindparam("b_id"), _O.c.status == SENDING,
+                              _O.c.locked_until == bindparam("b_lease")).values(
+    status=SENT, sent_at=bindparam("b_now"), attempts=bindparam("b_attempts"), locked_until=None, last_error=None)
+
+
+def _insert_for(session: AsyncSession) -> Callable[[type[SQLModel]], PgInsert | SqliteInsert]:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+async def enqueue(session: AsyncSession, *, key: str, kind: str, account_id: int, text: str, now: datetime,
+                  village_id: int | None = None, attachment_path: str | None = None,
+                  not_before: datetime | None = None, payload: str | None = None) -> bool:
+    """Insert the message unless ``key`` is already in the outbox; True when this call inserted it.
+
+    Safe under concurrency (``INSERT … ON CONFLICT DO NOTHING`` on both databases): of two
+    processes enqueuing the same key, exactly one gets True.
+    """
+    insert = _insert_for(session)
+    stmt = insert(OutboxMessage).values(
+        key=key, kind=kind, account_id=account_id, village_id=village_id, text=text,
+        attachment_path=attachment_path, payload=payload, status=PENDING, attempts=0, next_attempt_at=not_before or now,
+        created_at=now,
+    ).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(stmt)
+    return bool(rowcount(result))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed row with what the sender needs; ``lease`` identifies this claim."""
+
+    id: int
+    key: str
+    kind: str
+    text: str
+    attachment_path: str | None
+    attempts: int
+    account_id: int
+    channel: str
+    external_id: str
+    blocked: bool
+    lease: datetime
+    payload: str | None = None
+
+
+async def claim_due(session: AsyncSession, now: datetime, *, channels: Collection[str], limit: int = 100,
+                    lease: timedelta = timedelta(minutes=5), hold_kinds: Collection[str] = ()) -> list[Claimed]:
+    """Claim up to ``limit`` due rows for the given channels: pending and due, or ``sending`` with an
+    expired lease (a crashed worker). ``hold_kinds`` are left alone (e.g. reminders in quiet hours)."""
+    o, a = OutboxMessage, ChannelAccount
+    due = or_(and_(col(o.status) == PENDING, col(o.next_attempt_at) <= now),
+              and_(col(o.status) == SENDING, col(o.locked_until) < now))
+    replies_first = case((col(o.kind) == REPLY, 0), else_=1)  # a user waits for these
+    stmt = (select(col(o.id)).join(a, col(a.id) == o.account_id)
+            .where(due, col(a.channel).in_(list(channels)))
+            .order_by(replies_first, col(o.next_attempt_at), col(o.id)).limit(limit))
+    if hold_kinds:
+        stmt = stmt.where(col(o.kind).not_in(list(hold_kinds)))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=o)
+    ids = [i for i in (await session.execute(stmt)).scalars().all() if i is not None]
+    return await _claim_ids(session, ids, now, lease) if ids else []
+
+
+async def _claim_ids(session: AsyncSession, ids: list[int], now: datetime, lease: timedelta) -> list[Claimed]:
+    o, a = OutboxMessage, ChannelAccount
+    replies_first = case((col(o.kind) == REPLY, 0), else_=1)
+    until = now + lease
+    await session.execute(update(o).where(col(o.id).in_(ids)).values(status=SENDING, locked_until=until)
+                          .execution_options(synchronize_session=False))
+    rows = (await session.execute(
+        select(id_col(o.id), col(o.key), col(o.kind), col(o.text), col(o.attachment_path), col(o.attempts),
+               id_col(a.id), col(a.channel), col(a.external_id), col(a.blocked), col(o.payload))
+        .join(a, col(a.id) == o.account_id)
+        .where(col(o.id).in_(ids)).order_by(replies_first, col(o.next_attempt_at), col(o.id)))).all()
+    return [Claimed(oid, key, kind, text, path, attempts, aid, channel, external_id, blocked, lease=until,
+                    payload=payload)
+            for oid, key, kind, text, path, attempts, aid, channel, external_id, blocked, payload in rows]
+
+
+async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, channel: str, external_id: str,
+                        text: str, payload: str | None, now: datetime, lease: timedelta) -> Claimed:
+    """A reply, written in the transaction of the step that produced it and claimed at once by the
+    channel that will send it; if that process dies, the lease expires and the drain sends it."""
+    until = now + lease
+    conn = await connection(session)
+    row_id = (await conn.execute(_INSERT_REPLY, {
+        "key": key, "kind": REPLY, "account_id": account_id, "village_id": None, "text": text,
+        "attachment_path": None, "payload": payload, "status": SENDING, "attempts": 0, "next_attempt_at": now,
+        "locked_until": until, "last_error": None, "created_at": now, "sent_at": None})).scalar_one()
+    return Claimed(int(row_id), key, REPLY, text, None, 0, account_id, channel, external_id, False, lease=until,
+                   payload=payload)
+
+
+async def claim_replies(session: AsyncSession, key_prefix: str, now: datetime, lease: timedelta) -> list[Claimed]:
+    """The unsent replies to one message (its redelivery sends them instead of staying silent)."""
+    o = OutboxMessage
+    stmt = select(id_col(o.id)).where(
+        col(o.key).startswith(key_prefix, autoescape=True), col(o.kind) == REPLY,
+        or_(col(o.status) == PENDING, and_(col(o.status) == SENDING, col(o.locked_until) < now)))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = (await session.execute(stmt)).scalars().all()
+    if not rows:
+        return []
+    claimed = await _claim_ids(session, list(rows), now, lease)
+    return sorted(claimed, key=lambda c: c.key)
+
+
+def _mine(row: Claimed) -> ColumnElement[bool]:
+    o = OutboxMessage
+    return and_(col(o.id) == row.id, col(o.status) == SENDING, col(o.locked_until) == row.lease)
+
+
+async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
+    conn = await connection(session)
+    result = await conn.execute(_MARK_SENT, {"b_id": row.id, "b_lease": row.lease, "b_now": now,
+                                             "b_attempts": row.attempts + 1})
+    return bool(result.rowcount)
+
+
+_MARK_SENT_MANY = update(_O).where(
+    _O.c.status == SENDING, tuple_(_O.c.id, _O.c.locked_until).in_(bindparam("b_claims", expanding=True))).values(
+    status=SENT, sent_at=bindparam("b_now"), attempts=_O.c.attempts + 1, locked_until=None,
+    last_error=None).returning(_O.c.id)
+
+
+async def mark_sent_many(session: AsyncSession, rows: Collection[Claimed], now: datetime) -> set[int]:
+    """:func:`mark_sent` for several claimed rows in one statement; the ids marked (a row whose lease
+    expired, or that another claim took over, is left alone). ``attempts + 1`` in SQL is the claim's
+    own count plus one: the status and lease checked say nobody else touched the row."""
+    if not rows:
+        return set()
+    conn = await connection(session)
+    result = await conn.execute(_MARK_SENT_MANY, {"b_claims": [(r.id, r.lease) for r in rows], "b_now": now})
+    return {int(i) for i in result.scalars().all()}
+
+
+def backoff(attempts: int, base: timedelta) -> timedelta:
+    """Exponential: base, 2·base, 4·base, … capped at an hour (``attempts`` ≥ 1)."""
+    factor: int = 2 ** max(attempts - 1, 0)  # (typeshed: int ** int is Any, a negative power being a float)
+    return min(base * factor, MAX_BACKOFF)
+
+
+async def mark_retry(session: AsyncSession, row: Claimed, now: datetime, error: str, *,
+                     retry_after: float | None = None, count_attempt: bool = True, max_attempts: int = 6,
+                     base: timedelta = timedelta(seconds=30)) -> str:
+    """Put the row back for later (or ``dead`` after ``max_attempts``); returns the new status.
+
+    A rate limit (``count_attempt=False``) is not the message's fault: it waits ``retry_after`` and
+    does not count toward ``max_attempts``."""
+    attempts = row.attempts + (1 if count_attempt else 0)
+    if count_attempt and attempts >= max_attempts:
+        status, when = DEAD, now
+    else:
+        delay = backoff(attempts, base) if count_attempt else timedelta(0)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        status, when = PENDING, now + delay
+    await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=status, attempts=attempts, next_attempt_at=when, locked_until=None, last_error=error[:500]))
+    return status
+
+
+async def mark_final(session: AsyncSession, row: Claimed, status: str, error: str) -> None:
+    """``dead`` (refused for good) or ``skipped`` (blocked account): never tried again."""
+    await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=status, locked_until=None, last_error=error[:500]))
+
+
+async def mark_blocked(session: AsyncSession, row: Claimed, error: str) -> None:
+    """The user blocked the bot: skip this row, flag the account (its other rows are skipped when claimed)."""
+    await mark_final(session, row, SKIPPED, error)
+    await session.execute(update(ChannelAccount).where(col(ChannelAccount.id) == row.account_id).values(blocked=True))
+
+
+async def release(session: AsyncSession, row: Claimed, when: datetime) -> None:
+    """Give a claimed row back untried, due at ``when``."""
+    await session.execute(update(OutboxMessage).where(_mine(row)).values(
+        status=PENDING, next_attempt_at=when, locked_until=None))
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = await session.execute(select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status)))
+    return {status: n for status, n in rows.all()}

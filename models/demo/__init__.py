@@ -1,0 +1,1 @@
+"""Demo data: real units, generated villages, reports that tell the campaign's story, demo logins."""

@@ -1,0 +1,1 @@
+"""Conversation state, stored so that a restart or a second worker strands nobody."""

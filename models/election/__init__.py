@@ -1,0 +1,1 @@
+"""Village-head elections: reports with revisions, the vote-count record, recognition, vacancies."""

@@ -1,0 +1,1 @@
+"""The giao ban loop: schedules, meetings, situation reports, packs, conclusions and tasks."""

@@ -1,0 +1,1 @@
+"""Photos sent with reports, stored in the database."""

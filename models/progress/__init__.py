@@ -1,0 +1,1 @@
+"""Village status derived from the records, tallies, digests and the dashboard's reads."""

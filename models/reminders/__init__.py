@@ -1,0 +1,1 @@
+"""Reminder rules and the sweep that turns what is due into outbox rows."""

@@ -1,0 +1,168 @@
+"""The reminder sweep: turn what is due today into outbox rows, repeat, escalate — idempotently.
+
+Keys (one row per account):
+- ``reminder:<rule>:<village_code>:<local date>:a<account_id>`` — at most one per rule, village and day;
+- ``escalation:<rule>:<village_code>:<since>:a<account_id>`` — once per late episode.
+Running the sweep twice, or in two processes, enqueues nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models.accounts.tables import ChannelAccount, Person
+from models.delivery.outbox import enqueue
+from models.delivery.tables import OutboxMessage
+from models.dialog.tables import ConversationState
+from models.reminders.rules import REPEATING, Due, Rules, due_today
+from models.typed_sql import id_col
+from models.units.tables import Unit, UnitAncestor
+
+STAFF_ROLES = ("staff", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What to say: ``kind`` is ``reminder`` or ``escalation``; ``count`` the reminders sent so far,
+    ``first`` the date of the first one (escalations say since when)."""
+
+    kind: str
+    due: Due
+    count: int = 0
+    first: date | None = None
+
+
+Render = Callable[[Notice], str]
+
+
+@dataclass(slots=True)
+class SweepStats:
+    quiet: bool = False
+    due: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    busy: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+def episode_start(due: Due, rules: Rules) -> date:
+    if due.rule == "probation":
+        return due.since - timedelta(days=rules.probation_notice_days)
+    return due.since
+
+
+async def head_accounts(session: AsyncSession, period: str) -> dict[int, list[tuple[int, int]]]:
+    """village id → [(person id, account id)] of its heads' reachable accounts."""
+    rows = await session.execute(
+        select(col(Person.unit_id), id_col(Person.id), id_col(ChannelAccount.id))
+        .join(ChannelAccount, col(ChannelAccount.person_id) == Person.id).join(Unit, col(Unit.id) == Person.unit_id)
+        .where(col(Person.role) == "village_head", col(Unit.period) == period, col(ChannelAccount.blocked).is_(False))
+        .order_by(col(ChannelAccount.id)))
+    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for village_id, person_id, account_id in rows.all():
+        out[village_id].append((person_id, account_id))
+    return out
+
+
+async def busy_people(session: AsyncSession, now: datetime) -> set[int]:
+    """People in the middle of a conversation (a live ``person:<id>`` state)."""
+    rows = await session.execute(select(col(ConversationState.key)).where(
+        col(ConversationState.key).like("person:%"), col(ConversationState.expires_at) > now))
+    return {int(k.split(":", 1)[1]) for k in rows.scalars().all() if k.split(":", 1)[1].isdigit()}
+
+
+async def reminder_history(session: AsyncSession, since: datetime) -> dict[tuple[int, str], set[date]]:
+    """(village id, rule) → the local dates it was reminded on, from the outbox keys since ``since``."""
+    rows = await session.execute(select(col(OutboxMessage.village_id), col(OutboxMessage.key)).where(
+        col(OutboxMessage.kind) == "reminder", col(OutboxMessage.created_at) >= since))
+    out: dict[tuple[int, str], set[date]] = defaultdict(set)
+    for village_id, key in rows.all():
+        parts = key.split(":")
+        if village_id is not None and len(parts) >= 5:
+            out[(village_id, parts[1])].add(date.fromisoformat(parts[-2]))
+    return out
+
+
+async def staff_accounts(session: AsyncSession, village_ids: Iterable[int]) -> dict[int, list[int]]:
+    """village id → accounts of the staff of its nearest ancestor that has staff (the commune, usually)."""
+    ids = list(village_ids)
+    out: dict[int, list[int]] = {}
+    for i in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(col(UnitAncestor.descendant_id), col(UnitAncestor.distance), id_col(ChannelAccount.id))
+            .join(Person, and_(col(Person.unit_id) == UnitAncestor.ancestor_id, col(Person.role).in_(STAFF_ROLES)))
+            .join(ChannelAccount, col(ChannelAccount.person_id) == Person.id)
+            .where(col(UnitAncestor.descendant_id).in_(ids[i:i + 500]), col(UnitAncestor.distance) > 0,
+                   col(ChannelAccount.blocked).is_(False))
+            .order_by(col(UnitAncestor.distance), col(ChannelAccount.id)))
+        nearest: dict[int, int] = {}
+        for vid, distance, account_id in rows.all():
+            if nearest.setdefault(vid, distance) == distance:
+                out.setdefault(vid, []).append(account_id)
+    return out
+
+
+def _utc_midnight(d: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, datetime.min.time(), tz)
+
+
+async def sweep(session: AsyncSession, rules: Rules, *, period: str, now: datetime, tz: ZoneInfo,
+                render: Render) -> SweepStats:
+    """Enqueue today's reminders and escalations. Nothing in quiet hours; no reminder to a head who is
+    in the middle of a conversation (the next sweep will find the village still due)."""
+    local = now.astimezone(tz)
+    today = local.date()
+    stats = SweepStats()
+    if rules.is_quiet(local):
+        stats.quiet = True
+        return stats
+    dues = await due_today(session, rules, today, period=period)
+    stats.due = len(dues)
+    if not dues:
+        return stats
+    heads = await head_accounts(session, period)
+    busy = await busy_people(session, now)
+    start = min(episode_start(d, rules) for d in dues)
+    history = await reminder_history(session, _utc_midnight(start, tz))
+    escalate: list[tuple[Due, int, date | None]] = []
+    for due in dues:
+        dates = sorted(x for x in history.get((due.village_id, due.rule), ()) if x >= episode_start(due, rules))
+        prior = [x for x in dates if x < today]
+        accounts = heads.get(due.village_id, [])
+        if due.rule in REPEATING:
+            unreachable_for = (today - due.since).days >= rules.repeat_every_days * rules.escalate_after
+            if len(prior) >= rules.escalate_after or (not accounts and unreachable_for):
+                escalate.append((due, len(prior), dates[0] if dates else None))
+            if dates and (today - dates[-1]).days < rules.repeat_every_days:
+                continue
+        if not accounts:
+            continue
+        if any(person_id in busy for person_id, _ in accounts):
+            stats.busy += 1
+            continue
+        text = render(Notice("reminder", due, count=len(prior) + 1, first=dates[0] if dates else today))
+        for _, account_id in accounts:
+            key = f"reminder:{due.rule}:{due.village_code}:{today.isoformat()}:a{account_id}"
+            if await enqueue(session, key=key, kind="reminder", account_id=account_id, text=text, now=now,
+                             village_id=due.village_id):
+                stats.reminders += 1
+                stats.keys.append(key)
+    if escalate:
+        staff = await staff_accounts(session, {d.village_id for d, _, _ in escalate})
+        for due, count, first in escalate:
+            text = render(Notice("escalation", due, count=count, first=first))
+            for account_id in staff.get(due.village_id, []):
+                key = f"escalation:{due.rule}:{due.village_code}:{due.since.isoformat()}:a{account_id}"
+                if await enqueue(session, key=key, kind="escalation", account_id=account_id, text=text, now=now,
+                                 village_id=due.village_id):
+                    stats.escalations += 1
+                    stats.keys.append(key)
+    return stats

@@ -1,0 +1,1 @@
+"""Administrative units: import, the closure tree, look-ups, scope, mergers and splits."""
