@@ -62,11 +62,10 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
 
 
 async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
-    """The web page's cancel (``models.giaoban.changes.cancel_meeting``: one domain function for both)."""
+    """``giaoban cancel ID``: the same domain function as the meeting page's "Hủy cuộc họp"."""
     from models.clock import utcnow
     from models.db import transaction
     from models.giaoban.changes import cancel_meeting
-    from models.giaoban.meetings import get_meeting
     from models.refusal import Refused
     from reports.giaoban_text import renderer
 
@@ -75,14 +74,9 @@ async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFac
             view, told = await cancel_meeting(session, args.id, by=None, channel="cli", now=utcnow(),
                                               render=renderer(config.tz))
     except Refused as exc:
-        if exc.reason == "already_cancelled":  # a rerun: nobody is told twice
-            async with sessions() as session:
-                found = await get_meeting(session, args.id)
-            name = f"{found.commune.full_name} ({found.commune.code})" if found else ""
-            print(f"giao ban meeting {args.id} of {name} was already cancelled; 0 message(s) enqueued")
-            return 0
-        why = {"no_meeting": "there is no such meeting", "meeting_started": "it has already started"}
-        return _fail(f"cannot cancel giao ban meeting {args.id}: {why.get(exc.reason, exc.reason)}")
+        why = {"no_meeting": "there is no such meeting", "meeting_started": "it has already started",
+               "already_cancelled": "it is already cancelled"}.get(exc.reason, exc.reason)
+        return _fail(f"cannot cancel giao ban meeting {args.id}: {why}")
     commune = view.commune
     print(f"giao ban meeting {view.meeting.id} of {commune.full_name} ({commune.code}) cancelled; "
           f"{told} message(s) to its villages enqueued (the running bot delivers them)")

@@ -3,7 +3,7 @@ commune's recurring schedule — and tell the villages, through the outbox.
 
 One domain function per change, shared by the web pages and the command line (``giaoban cancel ID``
 calls :func:`cancel_meeting`). Each checks, writes an audit event, and enqueues one notice per head
-account of whoever answers for each village of the commune (key ``giaoban:cancelled:<m>:<v>:a<acc>`` or
+account of whoever answers for each village of the commune (key ``giaoban:cancel:<m>:<v>:a<acc>`` or
 ``giaoban:moved:<m>:<v>:<new start>:a<acc>``: a rerun or a second worker tells nobody twice).
 Invitations still waiting in the outbox (quiet hours) are withdrawn rather than sent stale. Nothing
 commits: the caller's transaction does.
@@ -86,7 +86,7 @@ async def cancel_meeting(session: AsyncSession, meeting_id: int, *, by: str | No
     _audit(session, "giaoban.cancel", view.meeting, "scheduled", "cancelled", by, channel, now)
     await _withdraw_invitations(session, meeting_id)
     await session.flush()
-    return view, await _tell_villages(session, view, "cancelled", "cancelled", render, now)
+    return view, await _tell_villages(session, view, "cancelled", "cancel", render, now)
 
 
 async def move_meeting(session: AsyncSession, meeting_id: int, starts_at: datetime, place: str, *, by: str | None,

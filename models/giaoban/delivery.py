@@ -35,7 +35,7 @@ async def invitation_delivery(session: AsyncSession, meeting_id: int) -> dict[in
                col(OutboxMessage.last_error), col(ChannelAccount.channel))
         .join(ChannelAccount, col(ChannelAccount.id) == OutboxMessage.account_id)
         .where(or_(*(col(OutboxMessage.key).startswith(f"giaoban:{kind}:{meeting_id}:")
-                     for kind in ("invite", "moved", "cancelled")))))
+                     for kind in ("invite", "moved", "cancel")))))
     out: dict[int, VillageDelivery] = {}
     for village_id, status, sent_at, error, channel in rows.all():
         if village_id is None:

@@ -74,14 +74,14 @@ async def test_cancel_and_move_tell_the_villages_once(db: Database) -> None:
     async with transaction(db.sessions) as s:
         view, told = await cancel_meeting(s, m.id, by="canbo1", channel="cli", now=later, render=RENDER)
         assert view.meeting.cancelled and told == 2
-    cancelled = await _rows(db, f"giaoban:cancelled:{m.id}:")
+    cancelled = await _rows(db, f"giaoban:cancel:{m.id}:")
     assert len(cancelled) == 2 and all("đã được hủy" in r.text for r in cancelled)
     async with transaction(db.sessions) as s:
         with pytest.raises(Refused, match="already_cancelled"):
             await cancel_meeting(s, m.id, by=None, channel="cli", now=later, render=RENDER)
         with pytest.raises(Refused, match="no_meeting"):
             await cancel_meeting(s, 999, by=None, channel="cli", now=later, render=RENDER)
-    assert len(await _rows(db, f"giaoban:cancelled:{m.id}:")) == 2  # nobody told twice
+    assert len(await _rows(db, f"giaoban:cancel:{m.id}:")) == 2  # nobody told twice
 
 
 async def test_a_started_meeting_cannot_change_and_stopping_a_schedule_cancels_its_meetings(db: Database) -> None:
