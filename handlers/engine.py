@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from handlers import binding, giaoban_replies
-from handlers.commands import BY_NAME, FLOWS, parse_command, show_help
-from handlers.context import Context, Settings
-from handlers.flow import FlowState, ask, run_step, start
+from handlers.commands import BY_NAME, FLOWS, help_cmd, parse_command, show_help
+from handlers.context import Context, Settings, context_for
+from handlers.flow import FlowState, ask, resume, run_step, start
 from handlers.messages import Incoming, Reply
 from handlers.parsing import nfc
 from handlers.photos import receive_photo
@@ -171,8 +171,8 @@ class Engine:
             account, person, unit, *rest = found
             seen(account, now)
             state = state_from(tuple(rest))
-        ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
-                      now=now, today=local_date(now, self.settings.tz), settings=self.settings)
+        ctx = context_for(session=session, incoming=incoming, account=account, person=person, unit=unit,
+                          now=now, today=local_date(now, self.settings.tz), settings=self.settings)
         await self._dispatch(ctx, state)
         return ctx
 
@@ -190,19 +190,28 @@ class Engine:
         if command is None and fold(text) in words("words.cancel"):
             command = "huy"
         row = await self._live(ctx, state)
+        resumed = None if row is None else resume(FLOWS, row)
+        if row is not None and resumed is None:  # its flow or step is gone (renamed since): as expired
+            await drop_state(ctx.session, row)
+            ctx.say(t("common.flow_changed"))
+            if command is None and incoming.photo is None:  # start over
+                flow = FLOWS.get(row.flow)
+                name = next((c.name for c in BY_NAME.values() if flow is not None and c.flow is flow), None)
+                await (self._command(ctx, name, "", None) if name else help_cmd(ctx, ""))
+                return
+            row = None
         ctx.in_flow = row is not None
         if incoming.photo is not None and command is None:
-            if await receive_photo(ctx, row) and row is not None:
-                flow, current = FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count)
+            if await receive_photo(ctx, row) and row is not None and resumed is not None:
+                flow, current = resumed
                 if flow.steps[row.step].photo_answers:  # the photo is the answer (a task done, shown)
                     await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, current))
                 else:  # the question in progress again
                     ask(ctx, flow, current)
         elif command is not None:
             await self._command(ctx, command, arg, row)
-        elif row is not None:
-            new = await run_step(ctx, FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count))
-            await self._save_state(ctx, row, row.flow, new)
+        elif row is not None and resumed is not None:
+            await self._save_state(ctx, row, row.flow, await run_step(ctx, *resumed))
         elif ctx.person is None:
             if await binding.unbound_message(ctx, text):
                 show_help(ctx)

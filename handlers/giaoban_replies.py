@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from handlers.context import Context
 from handlers.parsing import parse_yes_no
-from models.giaoban.meetings import GiaobanError, next_meeting, record_attendance
+from models.giaoban.meetings import next_meeting, record_attendance
 from models.giaoban.tasks import acknowledge, open_items
+from models.refusal import Refused
 from texts.catalog import fold, t, words
 from texts.fmt import fmt_time_date
 
@@ -57,7 +58,7 @@ async def free_reply(ctx: Context, text: str) -> bool:
     try:
         await record_attendance(ctx.session, meeting, ctx.unit.id, attending, reason or None, ctx.account.id,
                                 ctx.incoming.channel, ctx.now)
-    except GiaobanError as err:
+    except Refused as err:
         ctx.say(t(f"gb.refused.{err.reason}"))
         return True
     ctx.say(t("gb.attend.saved_yes" if attending else "gb.attend.saved_no", village=ctx.unit.full_name, when=when,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handlers.context import Context
+from handlers.context import Context, HeadContext, as_head
 from models.dialog.state import StoredState
 from models.election.reports import get_congress, get_election
 from models.giaoban.reports import latest_report
@@ -31,10 +31,9 @@ def _in_flow(row: StoredState) -> Target | None:
     return None
 
 
-async def _just_saved(ctx: Context) -> Target | None:
+async def _just_saved(ctx: HeadContext) -> Target | None:
     """What the village saved last, if within the hour."""
-    assert ctx.unit is not None and ctx.unit.id is not None
-    village = ctx.unit.id
+    village = ctx.village_id
     candidates: list[tuple[datetime, Target]] = []
     for kind, report in (("election", await get_election(ctx.session, village)),
                          ("congress", await get_congress(ctx.session, village))):
@@ -54,12 +53,13 @@ def _aware(value: datetime, ctx: Context) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=ctx.now.tzinfo)
 
 
-async def receive_photo(ctx: Context, row: StoredState | None) -> bool:
+async def receive_photo(context: Context, row: StoredState | None) -> bool:
     """Take the photo; True when it was stored (the caller re-asks the current question)."""
-    photo = ctx.incoming.photo
+    photo = context.incoming.photo
     assert photo is not None
-    if ctx.person is None or ctx.person.role != "village_head" or ctx.unit is None or ctx.unit.id is None:
-        ctx.say(t("photo.not_expected"))
+    ctx = as_head(context)  # only a village head's photos are taken
+    if ctx is None:
+        context.say(t("photo.not_expected"))
         return False
     mb = MAX_PHOTO_BYTES // 2**20
     if photo.error is not None or photo.content is None:
@@ -73,7 +73,7 @@ async def receive_photo(ctx: Context, row: StoredState | None) -> bool:
         ctx.say(t("photo.not_expected"))
         return False
     kind, ref_id = target
-    await save_photo(ctx.session, ctx.unit.id, kind, photo.content, ctx.account.id, ctx.incoming.channel, ctx.now,
+    await save_photo(ctx.session, ctx.village_id, kind, photo.content, ctx.account.id, ctx.incoming.channel, ctx.now,
                      ref_id=ref_id)
     ctx.say(t(f"photo.saved_{kind}", village=ctx.unit.full_name))
     return True

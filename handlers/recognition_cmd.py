@@ -7,7 +7,7 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.parsing import parse_date
 from models.election.recognition import decide, tell_heads, village_in_scope
-from models.election.reports import ReportError
+from models.refusal import Refused
 from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_date
@@ -40,7 +40,7 @@ async def recognise_cmd(ctx: Context, arg: str) -> None:
     try:
         report = await decide(ctx.session, village.id, new_vote=False, decision=number.strip(), on=on,
                               actor=ctx.actor, now=ctx.now, today=ctx.today)
-    except ReportError as err:
+    except Refused as err:
         ctx.say(t(f"recognition.refused.{err.reason}", village=village.full_name))
         return
     ctx.say(t("recognition.cmd.recognised", village=village.full_name, name=report.head_name,
@@ -57,7 +57,7 @@ async def new_vote_cmd(ctx: Context, arg: str) -> None:
     try:
         report = await decide(ctx.session, village.id, new_vote=True, decision=None, on=ctx.today,
                               actor=ctx.actor, now=ctx.now, today=ctx.today)
-    except ReportError as err:
+    except Refused as err:
         ctx.say(t(f"recognition.refused.{err.reason}", village=village.full_name))
         return
     ctx.say(t("recognition.cmd.new_vote", village=village.full_name))

@@ -8,8 +8,8 @@ from handlers.context import Context
 from handlers.parsing import parse_date, parse_person_name
 from handlers.recognition_cmd import _village
 from models.election.recognition import tell_heads
-from models.election.reports import ReportError
 from models.election.vacancy import appoint_interim, by_election_due, record_vacancy
+from models.refusal import Refused
 from texts.catalog import fold, t
 from texts.fmt import fmt_date
 
@@ -33,7 +33,7 @@ async def vacancy_cmd(ctx: Context, arg: str) -> None:
     try:
         vacancy = await record_vacancy(ctx.session, village.id, kind=kind, on=on, reason=" ".join(words[3:]),
                                        actor=ctx.actor, now=ctx.now, today=ctx.today)
-    except ReportError as err:
+    except Refused as err:
         ctx.say(t(f"vacancy.refused.{err.reason}", village=village.full_name))
         return
     due = fmt_date(by_election_due(vacancy))
@@ -58,7 +58,7 @@ async def interim_cmd(ctx: Context, arg: str) -> None:
     try:
         vacancy = await appoint_interim(ctx.session, village.id, name=name, on=on, actor=ctx.actor, now=ctx.now,
                                         today=ctx.today)
-    except ReportError as err:
+    except Refused as err:
         ctx.say(t(f"vacancy.refused.{err.reason}", village=village.full_name))
         return
     ctx.say(t("vacancy.cmd.interim", village=village.full_name, name=name, date=fmt_date(on),

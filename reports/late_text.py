@@ -15,7 +15,13 @@ from texts.fmt import fmt_date
 def late_what(due: Due) -> str:
     """What is late, without the day count (shown beside it)."""
     key = f"late.what.{due.rule}"
-    return t(key, since=fmt_date(due.since)) if has(key) else due.rule
+    return t(key, since=fmt_date(due_date(due))) if has(key) else due.rule
+
+
+def due_date(due: Due) -> date:
+    """The date a late village missed, as a clerk names it: the deadline itself (a deadline of 30/06 is
+    "hạn 30/06"; the village is late from 01/07, ``Due.since``), the planned date, the election day."""
+    return due.on or due.since
 
 
 def days_late(due: Due, today: date) -> int:

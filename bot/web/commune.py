@@ -9,10 +9,11 @@ from datetime import date
 from bot.web.guard import Ctx
 from bot.web.html import Html, esc, join, table, tag
 from models.db import DbSession
-from models.progress.commune import VillageRow, village_rows
+from models.progress.commune import VillageRow
 from models.reminders.rules import Due, late_villages
 from models.units.tables import Unit
 from reports.late_text import by_commune, days_late, late_what
+from reports.merger_text import missing_short
 from texts.catalog import t
 from texts.fmt import fmt_date
 
@@ -29,15 +30,22 @@ def _secretary(row: VillageRow) -> str:
     return t("web.commune.secretary_is_head") if row.merged else row.secretary_name
 
 
-async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date) -> Html:
+def _status(row: VillageRow) -> str:
+    """The status in words; a pending merger says which decision it waits for."""
+    text = t(f"status.{row.status}")
+    return f"{text} ({missing_short(row.missing)})" if row.missing else text
+
+
+async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date, rows: list[VillageRow]) -> Html:
+    """``rows``: the commune's villages (``models.progress.commune.village_rows``), the same rows its counts
+    by status are tallied from."""
     assert commune.id is not None
-    rows = await village_rows(db, commune.id, today)
     late, _ = await late_villages(db, ctx.rules, today, commune.id, limit=max(len(rows), 1))
     late_by = {d.village_id: max((today - d.since).days, 0) for d in late}
     headers = [t("web.late.village"), t("web.progress.status"), t("web.commune.election"), t("web.commune.party"),
                t("web.commune.secretary"), t("web.commune.late_by")]
     return table(headers, ([tag("a", r.name, href=f"/v/{r.code}"),
-                            tag("span", t(f"status.{r.status}"), class_=f"status s-{r.status}"),
+                            tag("span", _status(r), class_=f"status s-{r.status}"),
                             _election(r), t(f"party.{r.party_status}") if r.party_status else "", _secretary(r),
                             t("web.commune.days", n=late_by[r.id]) if r.id in late_by else ""]
                            for r in rows), class_="grid villages")

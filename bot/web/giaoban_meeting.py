@@ -16,12 +16,13 @@ from bot.web.html import Html, attachment_headers, esc, hidden_csrf, join, table
 from bot.web.photos import photo_links
 from models.clock import utcnow
 from models.db import DbSession
-from models.giaoban.meetings import GiaobanError, MeetingView, get_meeting
+from models.giaoban.meetings import MeetingView, get_meeting
 from models.giaoban.pack import Pack, VillageLine, build_pack
 from models.giaoban.reports import WHOLE
 from models.giaoban.tables import FIELDS, GiaobanDirective
 from models.giaoban.tasks import add_conclusion, conclusions_of, villages_of
 from models.photos.store import photo_ids_by
+from models.refusal import Refused
 from models.units.tables import Unit
 from reports.giaoban_text import render_pack
 from reports.giaoban_xlsx import pack_xlsx
@@ -157,10 +158,10 @@ async def conclusion_submit(request: web.Request, ctx: Ctx) -> web.StreamRespons
         ids = [v.id for v in villages if v.code in codes and v.id is not None]
         try:
             if codes and not ids:
-                raise GiaobanError("no_villages")
+                raise Refused("no_villages")
             await add_conclusion(db, view.meeting, text, due=due, village_ids=ids or None,
                                  by=ctx.user.username if ctx.user else None, now=utcnow(), today=ctx.today)
-        except GiaobanError as err:
+        except Refused as err:
             error = t(f"gb.refused.{err.reason}")
     if error is not None:
         return await _render(ctx, request, tag("p", error, class_="error"), status=400)

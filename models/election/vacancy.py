@@ -18,9 +18,10 @@ from sqlmodel import col
 
 from models.delivery.outbox import enqueue
 from models.election.record import BY_ELECTION_MONTHS
-from models.election.reports import Actor, ReportError, get_election, write_revision
+from models.election.reports import Actor, get_election, write_revision
 from models.election.tables import ElectionReport, Vacancy
 from models.merger.rules import add_months
+from models.refusal import Refused
 from models.reminders.sweep import staff_accounts
 from models.units.tables import Unit
 from texts.catalog import t
@@ -50,13 +51,13 @@ async def record_vacancy(session: AsyncSession, village_id: int, *, kind: str, o
     """The head left office: the post is vacant from ``on`` (a revision of the report, audited)."""
     report = await get_election(session, village_id)
     if report is None or report.valid is False:
-        raise ReportError("no_head")
+        raise Refused("no_head")
     if report.vacated_on is not None:
-        raise ReportError("already_vacant")
+        raise Refused("already_vacant")
     if kind not in VACANCY_KINDS:
-        raise ReportError("kind")
+        raise Refused("kind")
     if on > today or on < report.election_date:
-        raise ReportError("vacancy_date")
+        raise Refused("vacancy_date")
     vacancy = Vacancy(village_id=village_id, election_no=report.election_no, kind=kind, on=on, reason=reason.strip(),
                       created_at=now)
     session.add(vacancy)
@@ -68,9 +69,9 @@ async def appoint_interim(session: AsyncSession, village_id: int, *, name: str, 
                           now: datetime, today: date) -> Vacancy:
     vacancy = await open_vacancy(session, village_id)
     if vacancy is None:
-        raise ReportError("not_vacant")
+        raise Refused("not_vacant")
     if on > today or on < vacancy.on:
-        raise ReportError("interim_date")
+        raise Refused("interim_date")
     vacancy.interim_head, vacancy.interim_appointed_on = name, on
     session.add(vacancy)
     report = await get_election(session, village_id)

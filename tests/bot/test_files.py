@@ -26,7 +26,7 @@ from models.clock import utcnow
 from models.db import transaction
 from models.delivery.files import FILE
 from models.delivery.tables import OutboxMessage
-from models.progress.status import UnitProgress
+from models.progress.tallies import UnitProgress
 from reports.chart import progress_chart
 from reports.digest_send import enqueue_digests
 from reports.files import BuildConfig

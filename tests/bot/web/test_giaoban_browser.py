@@ -43,9 +43,9 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     type_answer(chat, "Thu hoạch vụ mùa xong")
     for _ in range(3):
         chat.locator("#choices button", has_text=t("gb.report.nothing")).last.click()
-    bot_says(chat, t("gb.report.ask_field", field=t("gb.field.urgent")))
+    bot_says(chat, t("gb.ask.urgent"))
     type_answer(chat, "Sạt lở taluy đường vào thôn")
-    bot_says(chat, t("gb.report.ask_field", field=t("gb.field.requests")))
+    bot_says(chat, t("gb.ask.requests"))
     chat.locator("#choices button", has_text=t("gb.report.nothing")).last.click()
     chat.locator("#choices button", has_text=t("gb.report.send")).click()
     bot_says(chat, "Đã nhận báo cáo giao ban")

@@ -15,7 +15,7 @@ from models.accounts.tables import Invite
 from models.clock import utcnow
 from models.delivery.tables import OutboxMessage
 from models.election.reports import Actor, ElectionData, record_election
-from models.progress.status import EXPORT_COLUMNS
+from models.progress.export import EXPORT_COLUMNS
 from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t

@@ -8,8 +8,9 @@ import pytest
 
 from models.db import transaction
 from models.election.reports import Actor
-from models.giaoban.meetings import GiaobanError, schedule_meeting
+from models.giaoban.meetings import schedule_meeting
 from models.giaoban.tasks import acknowledge, add_conclusion, open_items, report_done
+from models.refusal import Refused
 from tests.conftest import Database
 from tests.handlers.chat import make_province
 
@@ -25,10 +26,10 @@ async def test_directives_are_scoped_to_the_village(db: Database) -> None:
         m = await schedule_meeting(s, p.communes[0], datetime(2024, 12, 24, 1, tzinfo=UTC), "", NOW)
         c = await add_conclusion(s, m, "Rà soát hộ nghèo", due=date(2024, 12, 30), village_ids=[v2, v3], by=None,
                                  now=NOW, today=date(2024, 12, 20))  # V3 is of another commune: left out
-        with pytest.raises(GiaobanError, match="no_villages"):
+        with pytest.raises(Refused, match="no_villages"):
             await add_conclusion(s, m, "Việc của xã khác", due=None, village_ids=[v3], by=None, now=NOW,
                                  today=date(2024, 12, 20))
-        with pytest.raises(GiaobanError, match="not_commune"):
+        with pytest.raises(Refused, match="not_commune"):
             await schedule_meeting(s, p.villages[0], datetime(2024, 12, 24, 1, tzinfo=UTC), "", NOW)
     async with transaction(db.sessions) as s:
         assert await open_items(s, v1) == [] and await open_items(s, v3) == []
@@ -36,9 +37,9 @@ async def test_directives_are_scoped_to_the_village(db: Database) -> None:
         assert item.conclusion.id == c.id
         directive = item.directive.id
         assert directive is not None
-        with pytest.raises(GiaobanError, match="not_yours"):
+        with pytest.raises(Refused, match="not_yours"):
             await acknowledge(s, directive, v1, ACTOR, NOW)
-        with pytest.raises(GiaobanError, match="not_yours"):
+        with pytest.raises(Refused, match="not_yours"):
             await report_done(s, directive, v1, "xong", ACTOR, NOW)
         assert await acknowledge(s, directive, v2, ACTOR, NOW) is True
         assert await acknowledge(s, directive, v2, ACTOR, NOW) is False  # once
