@@ -18,11 +18,15 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
+from bot.backup import scheduled_backup
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_pacing import SharedChatRateLimiter
@@ -30,6 +34,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
 from bot.files import FileBuilder
+from bot.logs import AccessLogger, setup_logging, warn_loudly
 from bot.pacing import SharedRateLimiter
 from bot.pipeline.worker import Worker
 from bot.poll_guard import PollGuard, polling_tokens
@@ -86,8 +91,12 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     if config.database.url.startswith("postgresql"):
         holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
-    return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
-                     build=files.file if files is not None else None, draw=files.chart if files is not None else None)
+    scheduler = Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
+                          build=files.file if files is not None else None,
+                          draw=files.chart if files is not None else None,
+                          backup=partial(scheduled_backup, config) if config.backup.cron else None)
+    scheduler.on_job = metrics.observe_job
+    return scheduler
 
 
 def build_config(config: Config) -> BuildConfig:
@@ -120,6 +129,7 @@ async def build(config: Config) -> App:
         dialog = Engine(sessions, engine_settings(config))
         worker = Worker(sessions, worker_name())
         dialog.owner = worker.name
+        dialog.observe = metrics.observe_step
         accounts = Accounts(sessions)
         web_chat = WebChatChannel(dialog) if config.web.enabled else None
         web_app = make_web_app(config, engine, sessions, dialog, web_chat)
@@ -152,7 +162,9 @@ async def build(config: Config) -> App:
 async def start(app: App) -> None:
     cfg = app.config
     if cfg.web.enabled:
-        app.runner = web.AppRunner(app.web_app, access_log=None)
+        access: dict[str, Any] = ({"access_log": logging.getLogger("bot.access"), "access_log_class": AccessLogger}
+                                  if cfg.log.access_log else {"access_log": None})
+        app.runner = web.AppRunner(app.web_app, **access)
         await app.runner.setup()
         app.stack.push_async_callback(app.runner.cleanup)
         await web.TCPSite(app.runner, cfg.web.host, cfg.web.port).start()
@@ -168,8 +180,10 @@ async def start(app: App) -> None:
     app.stack.push_async_callback(guard.stop)  # after the channels stopped polling (the stack unwinds)
     polling = polling_tokens(cfg)
     for name, channel in app.channels.items():
-        if name in polling:
-            await guard.take(name, polling[name])  # one poller per token: a second one refuses to start
+        if name in polling:  # one poller per token: a second one refuses to start
+            permit = await guard.take(name, polling[name])
+            if isinstance(channel, TelegramChannel | ZaloChannel):
+                channel.poll_permit = permit  # no poll while the lease is not held
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")
@@ -195,10 +209,10 @@ async def stop(app: App) -> None:
     await app.stack.aclose()
 
 
-async def run(config: Config) -> None:
+async def run(config: Config, log_format: str | None = None) -> None:
     """``python -m bot run``: start everything, say what is served, stop cleanly on a signal."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+    setup_logging(log_format or config.log.format)
+    warn_loudly(config)
     app = await build(config)
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()

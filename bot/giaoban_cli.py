@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common:
     pk = cmds.add_parser("pack", parents=[common], help="print the briefing pack of a meeting")
     pk.add_argument("--unit", required=True, help="the commune's code")
     pk.add_argument("--meeting", type=int, default=None, help="the meeting id (default: the next, else the last)")
+    cn = cmds.add_parser("cancel", parents=[common], help="cancel a meeting; its villages are told through the outbox")
+    cn.add_argument("id", type=int, help="the meeting id (python -m bot giaoban schedule prints it)")
 
 
 def _fail(message: str) -> int:
@@ -38,6 +40,8 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
     from models.refusal import Refused
     from models.units.tree import get_unit
 
+    if args.giaoban_cmd == "cancel":
+        return await _cancel(config, args, sessions)
     async with transaction(sessions) as session:
         unit = await get_unit(session, config.bot.period, args.unit)
         if unit is None or unit.level != "commune":
@@ -54,6 +58,28 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
             return _fail(f"cannot schedule the meeting: {exc.reason}")
     print(f"giao ban of {unit.full_name} ({unit.code}) on {args.at} {args.place}".rstrip() + "; meeting id:")
     print(meeting.id)
+    return 0
+
+
+async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
+    """``giaoban cancel ID``: the same domain function as the meeting page's "Hủy cuộc họp"."""
+    from models.clock import utcnow
+    from models.db import transaction
+    from models.giaoban.changes import cancel_meeting
+    from models.refusal import Refused
+    from reports.giaoban_text import renderer
+
+    try:
+        async with transaction(sessions) as session:
+            view, told = await cancel_meeting(session, args.id, by=None, channel="cli", now=utcnow(),
+                                              render=renderer(config.tz))
+    except Refused as exc:
+        why = {"no_meeting": "there is no such meeting", "meeting_started": "it has already started",
+               "already_cancelled": "it is already cancelled"}.get(exc.reason, exc.reason)
+        return _fail(f"cannot cancel giao ban meeting {args.id}: {why}")
+    commune = view.commune
+    print(f"giao ban meeting {view.meeting.id} of {commune.full_name} ({commune.code}) cancelled; "
+          f"{told} message(s) to its villages enqueued (the running bot delivers them)")
     return 0
 
 

@@ -29,6 +29,7 @@ from handlers.flow import Flow
 from texts.catalog import fold, has, t
 
 HEADS = frozenset({"village_head"})
+VILLAGE = frozenset({"village_head", "village_secretary"})  # the giao ban: whoever answers for the village
 STAFF = frozenset({"staff", "admin"})
 ANYONE: frozenset[str] = frozenset()  # no role needed (unbound accounts included)
 
@@ -82,7 +83,9 @@ class Command:
     def refusal(self, ctx: Context) -> str:
         if ctx.person is None:
             return t("auth.unbound")
-        return t("auth.heads_only" if self.roles == HEADS else "auth.staff_only")
+        if self.roles == STAFF:
+            return t("auth.staff_only")
+        return t("auth.secretary_only_giaoban" if ctx.role == "village_secretary" else "auth.heads_only")
 
 
 async def start_cmd(ctx: Context, arg: str) -> None:
@@ -111,9 +114,9 @@ def help_text(role: str | None) -> str:
     """What this role can do: a heading and one line per command it may use."""
     if role is None:
         return t("help.unbound")
-    head = role == "village_head"
-    general = ("huy", "trogiup") if head else ("trogiup",)  # staff have no conversation to cancel
-    lines = [t("help.head" if head else "help.staff")]
+    village = role in VILLAGE
+    general = ("huy", "trogiup") if village else ("trogiup",)  # staff have no conversation to cancel
+    lines = [t("help.head" if role == "village_head" else "help.secretary" if village else "help.staff")]
     for c in COMMANDS:
         if c.menu and ((c.roles and c.allows(role)) or c.name in general):
             usage_key = f"commands.{c.name}.usage"
@@ -126,14 +129,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("baucu", HEADS, flow=election.FLOW, aliases=("election",), quick=True),
     Command("daihoi", HEADS, flow=congress.FLOW, aliases=("congress",), quick=True),
     Command("dangvien", HEADS, flow=party.FLOW, aliases=("party",)),
-    Command("giaoban", HEADS, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
-    Command("nhiemvu", HEADS, flow=tasks.FLOW, aliases=("tasks",), quick=True),
-    Command("thamdu", HEADS, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
+    Command("giaoban", VILLAGE, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
+    Command("nhiemvu", VILLAGE, flow=tasks.FLOW, aliases=("tasks",), quick=True),
+    Command("thamdu", VILLAGE, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
     Command("trangthai", HEADS, action=for_heads(status.show_status), aliases=("status",), quick=True),
     Command("huy", ANYONE, action=cancel_cmd, aliases=("cancel",), quick=True),
     Command("trogiup", ANYONE, action=help_cmd, aliases=("help", "menu"), quick=True),
-    Command("tonghop", STAFF, action=for_staff(staff.digest_now), aliases=("digest",)),
-    Command("chamtre", STAFF, action=for_staff(staff.late_now), aliases=("late",)),
+    Command("tonghop", STAFF, action=for_staff(staff.digest_now), aliases=("digest",), quick=True),
+    Command("chamtre", STAFF, action=for_staff(staff.late_now), aliases=("late",), quick=True),
     Command("xuatfile", STAFF, action=for_staff(staff.export_now), aliases=("export",)),
     Command("nhantonghop", STAFF, action=for_staff(staff.digest_opt)),
     Command("ghidangvien", STAFF, action=for_staff(merger_staff.party_cmd)),
@@ -163,6 +166,7 @@ def menu() -> list[tuple[str, str]]:
     return [(c.name, c.help[:1].upper() + c.help[1:]) for c in COMMANDS if c.menu]
 
 
-def quick() -> list[tuple[str, str]]:
-    """(command, short label) for the web chat's quick buttons."""
-    return [(c.name, c.short) for c in COMMANDS if c.quick]
+def quick() -> list[tuple[str, str, str]]:
+    """(command, short label, the roles it is for — space-separated, empty: anyone) for the web chat's
+    quick buttons; the page shows a button only to an account whose role may use it."""
+    return [(c.name, c.short, " ".join(sorted(c.roles))) for c in COMMANDS if c.quick]

@@ -65,7 +65,8 @@ class Context:
 
 @dataclass(slots=True)
 class HeadContext(Context):
-    """A village head's step: the village is known (the engine builds this for a bound head)."""
+    """A village account's step: the village is known (the engine builds this for a bound head, and for
+    a branch secretary who is not the head: the giao ban's commands are theirs)."""
 
     unit: Unit
     village_id: int = field(kw_only=True)
@@ -81,10 +82,10 @@ class StaffContext(Context):
 
 def context_for(*, session: AsyncSession, incoming: Incoming, account: ChannelAccount, person: Person | None,
                 unit: Unit | None, now: datetime, today: date, settings: Settings) -> Context:
-    """The context of a step, as narrow as the account's role allows: a bound head's names the village,
+    """The context of a step, as narrow as the account's role allows: a village account's names the village,
     a staff member's the scope unit."""
     role = person.role if person is not None else None
-    if unit is not None and unit.id is not None and role == "village_head":
+    if unit is not None and unit.id is not None and role in ("village_head", "village_secretary"):
         return HeadContext(session, incoming, account, person, unit, now, today, settings, village_id=unit.id)
     if unit is not None and unit.id is not None and role in ("staff", "admin"):
         return StaffContext(session, incoming, account, person, unit, now, today, settings, scope_id=unit.id)

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -39,6 +40,7 @@ from models.dialog.state import (
     state_from,
     state_key,
 )
+from models.photos.store import discard_photos, held_photos, hold_photo
 from texts.catalog import fold, t, words
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class Engine:
         self.settings = settings
         self._pg: bool | None = None  # the database's kind: fixed for the process, read at the first step
         self.owner: str | None = None  # this worker's name: its claims of reply rows are taken over if it dies
+        # (channel, outcome "ok" | "transient" | "error", seconds) after each step: the metrics' hook
+        self.observe: Callable[[str, str, float], None] | None = None
 
     async def step_for_web(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
         """One step whose replies are returned for the caller to show (the web chat); nothing is
@@ -109,6 +113,22 @@ class Engine:
 
     async def _run(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
                    incoming: Incoming) -> list[Sendable]:
+        """:meth:`_attempts`, timed for ``observe`` (the composition root's metrics) when one is set."""
+        if self.observe is None:
+            return await self._attempts(step, incoming)
+        started, outcome = perf_counter(), "error"
+        try:
+            sendables = await self._attempts(step, incoming)
+            outcome = "ok"
+            return sendables
+        except Transient:
+            outcome = "transient"
+            raise
+        finally:
+            self.observe(incoming.channel, outcome, perf_counter() - started)
+
+    async def _attempts(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
+                        incoming: Incoming) -> list[Sendable]:
         """``step`` in a transaction of its own, tried again after a unique-key collision."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -202,12 +222,15 @@ class Engine:
             row = None
         ctx.in_flow = row is not None
         if incoming.photo is not None and command is None:
-            if await receive_photo(ctx, row) and row is not None and resumed is not None:
+            photo_id = await receive_photo(ctx, row)
+            if photo_id is not None and row is not None and resumed is not None:
                 flow, current = resumed
                 if flow.steps[row.step].photo_answers:  # the photo is the answer (a task done, shown)
                     await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, current))
-                else:  # the question in progress again
+                else:  # the question in progress again; the photo held until the report is saved
+                    hold_photo(current.data, photo_id)
                     ask(ctx, flow, current)
+                    await self._save_state(ctx, row, row.flow, current)
         elif command is not None:
             await self._command(ctx, command, arg, row)
         elif row is not None and resumed is not None:
@@ -236,18 +259,19 @@ class Engine:
         if command.flow is not None:
             if row is not None:
                 ctx.say(t("common.previous_dropped"))
+                await discard_photos(ctx.session, held_photos(row.data))
             new = await start(ctx, command.flow)
             await self._save_state(ctx, row, command.flow.name, new)
             return
         assert command.action is not None
         await command.action(ctx, arg)
         if ctx.end_flow and row is not None:
-            await drop_state(ctx.session, row)
+            await drop_state(ctx.session, row, abandoned=True)
 
     async def _live(self, ctx: Context, row: StoredState | None) -> StoredState | None:
         """The conversation in progress, unless it has expired (then it is dropped, unsaved)."""
         if row is not None and row.expires_at <= ctx.now:
-            await drop_state(ctx.session, row)
+            await drop_state(ctx.session, row, abandoned=True)
             ctx.say(t("common.expired"))
             return None
         return row

@@ -15,7 +15,7 @@ from typing import Literal, TypeGuard, get_args
 
 from handlers.context import HeadContext, as_head
 from handlers.flow import END, Flow, FlowError, FlowState, Invalid, Question, Step, answer_text, choose, must_choose
-from handlers.giaoban_replies import split_answer
+from handlers.giaoban_replies import answers_for_village, deputy_named, split_answer
 from handlers.messages import Choice
 from models.giaoban.meetings import get_attendance, next_meeting, record_attendance
 from models.giaoban.reports import WHOLE, get_report, save_report, window_open
@@ -81,8 +81,8 @@ def summary(village: str, answers: dict[str, str]) -> str:
 
 # --- the questions -----------------------------------------------------------------------------
 def ask_attend(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t("gb.attend.ask", when=state.data["when"], place=state.data["place"]), attend_choices(),
-                    free_text=False)
+    return Question(t("gb.attend.ask", when=state.data["when"], place=state.data["place"]) + "\n"
+                    + t("gb.deputy.hint"), attend_choices())
 
 
 def ask_reason(ctx: HeadContext, state: FlowState) -> Question:
@@ -118,21 +118,32 @@ def _after_attendance(state: FlowState) -> Literal["confirm", "mode"]:
     return "confirm" if state.data.get("answers") else "mode"
 
 
-async def _save_attendance(ctx: HeadContext, state: FlowState, attending: bool, reason: str | None) -> None:
+async def _save_attendance(ctx: HeadContext, state: FlowState, attending: bool, reason: str | None,
+                           deputy: str | None = None) -> None:
     meeting = await _meeting(ctx, state)
     try:
         await record_attendance(ctx.session, meeting, ctx.village_id, attending, reason, ctx.account.id,
-                                ctx.incoming.channel, ctx.now)
+                                ctx.incoming.channel, ctx.now, deputy=deputy)
     except Refused as err:
         ctx.say(t(f"gb.refused.{err.reason}"))
+        return
+    if deputy:
+        ctx.say(t("gb.deputy.saved", deputy=deputy, village=ctx.unit.full_name, when=state.data["when"]))
         return
     key = "gb.attend.saved_yes" if attending else "gb.attend.saved_no"
     ctx.say(t(key, village=ctx.unit.full_name, when=state.data["when"], reason=reason or ""))
 
 
 async def take_attend(ctx: HeadContext, state: FlowState) -> GiaobanStep | None:
-    """A tapped choice, or a typed "có" / "không" — with the reason in the same message if given."""
+    """A tapped choice, or a typed "có" / "không" — with the reason in the same message if given — or
+    the name of a deputy who attends in the secretary's place."""
     picked = choose(ctx, attend_choices())
+    deputy = None if picked else deputy_named(answer_text(ctx))
+    if deputy == "":
+        raise Invalid("gb.deputy.bad_name")
+    if deputy:
+        await _save_attendance(ctx, state, True, None, deputy[:120])
+        return _after_attendance(state)
     attending, reason = (picked == "yes", "") if picked else split_answer(answer_text(ctx))
     if attending is None:
         raise Invalid("common.bad_yes_no")
@@ -224,6 +235,8 @@ STEPS: dict[GiaobanStep, Step[HeadContext, GiaobanStep]] = {
 
 
 async def begin(ctx: HeadContext) -> FlowState | None:
+    if not await answers_for_village(ctx):
+        return None
     meeting = await next_meeting(ctx.session, ctx.unit.parent_id or 0, ctx.now)
     if meeting is None or meeting.id is None:
         ctx.say(t("gb.report.no_meeting"))
@@ -249,6 +262,8 @@ FLOW = Flow("giaoban", begin, STEPS, entries=("attend", "confirm", "mode"), cont
 
 # --- /thamdu: the attendance answer alone --------------------------------------------------------
 async def begin_attend(ctx: HeadContext) -> FlowState | None:
+    if not await answers_for_village(ctx):
+        return None
     meeting = await next_meeting(ctx.session, ctx.unit.parent_id or 0, ctx.now)
     if meeting is None:
         ctx.say(t("gb.attend.none"))

@@ -1,12 +1,15 @@
 """A photo sent by a village head: the vote-count record during ``/baucu``, the minutes during
 ``/daihoi``, a picture with the giao ban report (``/giaoban``) or with a task reported done
-(``/nhiemvu``, at its note), or within an hour after saving one of those. Checked (JPEG or PNG, at most
-10 MB) and stored with what it belongs to. The conversation in progress is not disturbed: its question
-is asked again. A photo that could not be fetched, or belongs to nothing, gets a clear message and
+(``/nhiemvu``, at its note), or within an hour after saving one of those. Decoded and re-encoded
+(:mod:`models.photos.image`: JPEG or PNG, at most 10 MB and 40 megapixels; what is stored is the
+re-encoding) and stored with what it belongs to. The conversation in progress is not disturbed: its
+question is asked again, and it holds the photo until its report is saved (``/huy`` or expiry discards
+it). A photo that could not be fetched, does not decode or belongs to nothing gets a clear message and
 changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from handlers.context import Context, HeadContext, as_head
@@ -14,7 +17,8 @@ from models.dialog.state import StoredState
 from models.election.reports import get_congress, get_election
 from models.giaoban.reports import latest_report
 from models.giaoban.tasks import latest_done
-from models.photos.store import MAX_PHOTO_BYTES, photo_type, save_photo
+from models.photos.image import MAX_PIXELS, BadPhoto, reencode
+from models.photos.store import MAX_PHOTO_BYTES, save_photo
 from texts.catalog import t
 
 RIGHT_AFTER = timedelta(hours=1)
@@ -53,27 +57,37 @@ def _aware(value: datetime, ctx: Context) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=ctx.now.tzinfo)
 
 
-async def receive_photo(context: Context, row: StoredState | None) -> bool:
-    """Take the photo; True when it was stored (the caller re-asks the current question)."""
+async def receive_photo(context: Context, row: StoredState | None) -> int | None:
+    """Take the photo; its id when it was stored (the caller re-asks the current question)."""
     photo = context.incoming.photo
     assert photo is not None
-    ctx = as_head(context)  # only a village head's photos are taken
+    ctx = as_head(context)  # only a village account's photos are taken (its head's or secretary's)
     if ctx is None:
         context.say(t("photo.not_expected"))
-        return False
-    mb = MAX_PHOTO_BYTES // 2**20
+        return None
+    mb, mp = MAX_PHOTO_BYTES // 2**20, MAX_PIXELS // 1_000_000
     if photo.error is not None or photo.content is None:
         ctx.say(t(f"photo.{photo.error or 'download_failed'}", mb=mb))
-        return False
-    if len(photo.content) > MAX_PHOTO_BYTES or photo_type(photo.content) is None:
-        ctx.say(t("photo.too_large" if len(photo.content) > MAX_PHOTO_BYTES else "photo.bad_type", mb=mb))
-        return False
+        return None
+    if len(photo.content) > MAX_PHOTO_BYTES:
+        ctx.say(t("photo.too_large", mb=mb))
+        return None
     target = (_in_flow(row) if row is not None else None) or await _just_saved(ctx)
+    if target is not None and ctx.role != "village_head" and target[0] not in ("giaoban", "task"):
+        target = None  # a secretary's photos belong to the giao ban, never to the head's reports
     if target is None:
         ctx.say(t("photo.not_expected"))
-        return False
+        return None
+    try:
+        clean = await asyncio.to_thread(reencode, photo.content)
+    except BadPhoto as exc:
+        ctx.say(t(f"photo.{exc.reason}", mb=mb, mp=mp))
+        return None
+    if len(clean.content) > MAX_PHOTO_BYTES:
+        ctx.say(t("photo.too_large", mb=mb))
+        return None
     kind, ref_id = target
-    await save_photo(ctx.session, ctx.village_id, kind, photo.content, ctx.account.id, ctx.incoming.channel, ctx.now,
-                     ref_id=ref_id)
+    stored = await save_photo(ctx.session, ctx.village_id, kind, clean, ctx.account.id, ctx.incoming.channel,
+                              ctx.now, ref_id=ref_id)
     ctx.say(t(f"photo.saved_{kind}", village=ctx.unit.full_name))
-    return True
+    return stored.id

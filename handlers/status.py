@@ -47,16 +47,16 @@ async def show_status(ctx: HeadContext, arg: str = "") -> None:
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
     if election is not None and election.valid is False:  # nobody was elected
         lines.append(t("statuscmd.no_head", name=election.head_name, date=fmt_date(election.election_date)))
-    elif election is not None:
+    elif election is not None and election.vacated_on is None:  # a head who left is not named as the head
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
-        notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
-        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
+    notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
+    lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
     if congress is not None and congress.planned_date is not None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:
         lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
-    lines += merger_lines(election, congress)
+    lines += merger_lines(election if election is None or election.vacated_on is None else None, congress)
     lines.append("")
     lines.append(await _due(ctx, state, election, congress))
     ctx.say("\n".join(lines))

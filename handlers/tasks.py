@@ -7,6 +7,7 @@ from typing import Literal
 
 from handlers.context import HeadContext, as_head
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
+from handlers.giaoban_replies import answers_for_village
 from handlers.messages import Choice
 from models.giaoban.tasks import Item, acknowledge, open_items, report_done
 from models.refusal import Refused
@@ -28,8 +29,17 @@ async def _items(ctx: HeadContext) -> list[Item]:
     return await open_items(ctx.session, ctx.village_id)
 
 
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """``text`` up to ``limit`` characters, cut at a word boundary with "…" (never mid-word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
 def pick_choices(items: list[Item]) -> list[Choice]:
-    out = [Choice(str(it.directive.id), f"{i}. {it.conclusion.text[:LABEL_CHARS]}") for i, it in enumerate(items, 1)]
+    out = [Choice(str(it.directive.id), f"{i}. {short_label(it.conclusion.text)}") for i, it in enumerate(items, 1)]
     if any(it.directive.acknowledged_at is None for it in items):
         out.append(Choice("ack_all", t("gb.tasks.ack_all")))
     return out
@@ -52,8 +62,9 @@ def _chosen(items: list[Item], state: FlowState) -> tuple[int, Item] | None:
 
 
 def ask_pick(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t("gb.tasks.ask_pick"), [Choice(v, label) for v, label in state.data["choices"]],
-                    free_text=False)
+    offers_all = any(v == "ack_all" for v, _label in state.data["choices"])
+    return Question(t("gb.tasks.ask_pick" if offers_all else "gb.tasks.ask_pick_one"),
+                    [Choice(v, label) for v, label in state.data["choices"]], free_text=False)
 
 
 def ask_action(ctx: HeadContext, state: FlowState) -> Question:
@@ -120,6 +131,8 @@ STEPS: dict[TaskStep, Step[HeadContext, TaskStep]] = {
 
 
 async def begin(ctx: HeadContext) -> FlowState | None:
+    if not await answers_for_village(ctx):
+        return None
     items = await _items(ctx)
     if not items:
         ctx.say(t("gb.tasks.none", village=ctx.unit.full_name))

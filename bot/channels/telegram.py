@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from telegram import BotCommand, Update
@@ -38,6 +38,9 @@ from handlers.commands import menu
 from handlers.engine import Engine
 from handlers.messages import Reply
 from models.accounts.access import Accounts
+
+if TYPE_CHECKING:
+    from bot.poll_guard import Permit
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ class TelegramChannel:
         self.pipeline: Pipeline[TelegramUpdate, Outgoing] = Pipeline(self.adapter, dialog, accounts, clock=clock,
                                                                           owner=owner)
         self._poller: asyncio.Task[None] | None = None
+        self.poll_permit: Permit | None = None  # polling: set by the composition root (bot.poll_guard)
         self._bootstrap_task: asyncio.Task[None] | None = None
         self._commands_set = self._webhook_set = False
 

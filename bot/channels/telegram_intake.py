@@ -61,6 +61,8 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
             if not webhook_cleared:
                 await bot.delete_webhook(drop_pending_updates=False)
                 webhook_cleared = True
+            if channel.poll_permit is not None:
+                await channel.poll_permit.wait()  # the poll lease (bot.poll_guard) is held
             channel.updates_request.take()  # (nothing left over from a failed call)
             updates = await bot.get_updates(offset=offset, timeout=cfg.poll_timeout, allowed_updates=allowed_updates)
             received = channel.updates_request.take()  # the same updates as JSON: stored as they came

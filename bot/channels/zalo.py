@@ -32,7 +32,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -44,6 +44,8 @@ from bot.channels.zalo_adapter import CHANNEL, ZaloAdapter, recent_key
 from bot.channels.zalo_client import ZaloBadRequest, ZaloClient, ZaloError, ZaloRetryAfter, ZaloUnauthorized
 from bot.channels.zalo_delivery import Sender
 from bot.channels.zalo_files import FileStore
+from bot.channels.zalo_journal import PollJournal
+from bot.channels.zalo_photos import PhotoFetcher
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import RecentIds, ZaloUpdate, parse_update
 from bot.config import WebConfig, ZaloConfig
@@ -54,6 +56,9 @@ from bot.pipeline.pipeline import Pipeline
 from handlers.engine import Engine
 from handlers.messages import Reply
 from models.accounts.access import Accounts
+
+if TYPE_CHECKING:
+    from bot.poll_guard import Permit
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,7 @@ def inbox_item(update: ZaloUpdate, body: Any) -> Item:
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 STOP_GRACE_SECONDS = 10.0
+JOURNAL = "zalo-poll-journal.jsonl"  # in zalo.files_dir: updates polled and not yet in the inbox
 
 
 def derived_webhook_secret(token: str) -> str:
@@ -90,10 +96,15 @@ class ZaloChannel:
         self.files = FileStore(Path(cfg.files_dir), web_cfg.secret_key.get_secret_value(), web_cfg.base_url,
                                cfg.files_path, ttl_seconds=cfg.file_link_hours * 3600)
         self.recent = RecentIds()
-        self.adapter = ZaloAdapter(self.sender, self.files, tz, http, self.recent, photos=cfg.photos,
+        fetcher = PhotoFetcher(http, cfg.photo_hosts, cfg.photo_ca_file)
+        self.adapter = ZaloAdapter(self.sender, self.files, tz, fetcher,
+                                   lambda account: accounts.is_bound(CHANNEL, account), self.recent, photos=cfg.photos,
                                    retry=RetryPolicy(cfg.send_attempts, cfg.backoff_initial, cfg.backoff_max))
         self.pipeline: Pipeline[ZaloUpdate, Outgoing] = Pipeline(self.adapter, dialog, accounts, owner=owner)
         self._poller: asyncio.Task[None] | None = None  # polling, or retrying setWebhook
+        polling = cfg.mode != "webhook"
+        self.journal = PollJournal(Path(cfg.files_dir) / JOURNAL) if polling and cfg.poll_journal else None
+        self.poll_permit: Permit | None = None  # polling: set by the composition root (bot.poll_guard)
         self._stopping = False
         self.webhook_secret = ""
         self.webhook_url = ""
@@ -126,6 +137,9 @@ class ZaloChannel:
         if self.cfg.mode == "webhook":
             await self._set_webhook()
         else:
+            log.warning("zalo: polling mode. Zalo's getUpdates hands each update out once (no offset): a crash "
+                        "between its answer and the write-down loses that message. Use the webhook in "
+                        "production (set web.public_url, https, or zalo.mode = \"webhook\").")
             self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
 
     async def stop(self) -> None:
@@ -141,6 +155,8 @@ class ZaloChannel:
                 await self._poller
             self._poller = None
         await self.pipeline.stop(STOP_GRACE_SECONDS)
+        if self.journal is not None:
+            self.journal.close()
 
     @property
     def intake(self) -> Intake:
@@ -176,13 +192,23 @@ class ZaloChannel:
     async def _poll(self) -> None:
         backoff = Backoff(self.cfg.backoff_initial, self.cfg.backoff_max)
         webhook_cleared = False
+        if self.journal is not None:  # what a crash left between getUpdates and the inbox: written first
+            left = self.journal.pending()
+            if left:
+                log.warning("zalo: %d update(s) polled before a crash, not yet in the inbox, go there now", len(left))
+            if all([await self._write_down(body, backoff) for body in left]):
+                self.journal.clear()
         while not self._stopping:
             try:
                 if not webhook_cleared:
                     await self.client.delete_webhook()
                     webhook_cleared = True
+                if self.poll_permit is not None:
+                    await self.poll_permit.wait()  # the poll lease (bot.poll_guard) is held
                 started = time.monotonic()
                 update = await self.client.get_updates(timeout=self.cfg.poll_timeout)
+                if update is not None and self.journal is not None:
+                    self.journal.append(update)  # consumed by Zalo: written down before anything else
             except ZaloRetryAfter as exc:
                 delay = backoff.next(exc.retry_after)
             except ZaloError as exc:
@@ -195,7 +221,8 @@ class ZaloChannel:
             else:
                 backoff.reset()
                 if update is not None:
-                    await self._write_down(update, backoff)
+                    if await self._write_down(update, backoff) and self.journal is not None:
+                        self.journal.clear()
                 elif time.monotonic() - started < self.cfg.poll_timeout or self.cfg.poll_timeout == 0:
                     await asyncio.sleep(self.cfg.backoff_initial)  # an early empty answer: do not spin
                 continue
@@ -240,16 +267,17 @@ class ZaloChannel:
             self.recent.add(recent_key(update))
         return True
 
-    async def _write_down(self, body: Any, backoff: Backoff) -> None:
-        """Polling: ``getUpdates`` consumed the update; hold it until the inbox has it."""
+    async def _write_down(self, body: Any, backoff: Backoff) -> bool:
+        """Polling: ``getUpdates`` consumed the update; hold it until the inbox has it (False: stopped first)."""
         while True:
             try:
                 await self.accept(body, polled=True)
-                return
+                return True
             except Exception as exc:
                 if self._stopping:
-                    log.error("zalo: stopping with an update consumed but not written down (%s): %s", exc, body)
-                    return
+                    log.error("zalo: stopping with an update not yet in the inbox (%s); %s", exc,
+                              "the poll journal keeps it for the next start" if self.journal is not None else body)
+                    return False
                 delay = backoff.next()
                 log.warning("zalo: could not write an update down (%s); trying again in %.1fs", exc, delay)
                 await self._tell_delayed(body)

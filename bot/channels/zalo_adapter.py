@@ -18,22 +18,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
-
 from bot.channels.zalo_client import ZaloBadRequest, ZaloChatGone, ZaloError, ZaloRetryAfter, ZaloUnauthorized
 from bot.channels.zalo_delivery import Sender
 from bot.channels.zalo_files import FileStore
+from bot.channels.zalo_photos import PhotoFetcher
 from bot.channels.zalo_render import Outgoing, render
 from bot.channels.zalo_updates import UNKNOWN_FALLBACK, RecentIds, ZaloUpdate, parse_update
 from bot.pipeline.adapter import AdapterBase, Inbound, RetryPolicy
 from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from handlers.messages import Incoming, IncomingPhoto, Reply
-from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 log = logging.getLogger(__name__)
@@ -45,9 +43,11 @@ UNSUPPORTED_EVERY_SECONDS = 300.0  # the "cannot read this" answer, at most this
 class ZaloAdapter(AdapterBase[ZaloUpdate, Outgoing]):
     name = CHANNEL
 
-    def __init__(self, sender: Sender, files: FileStore, tz: ZoneInfo, http: aiohttp.ClientSession,
-                 recent: RecentIds, *, photos: bool, retry: RetryPolicy) -> None:
-        self.sender, self.files, self.tz, self.http, self.recent = sender, files, tz, http, recent
+    def __init__(self, sender: Sender, files: FileStore, tz: ZoneInfo, fetcher: PhotoFetcher,
+                 is_bound: Callable[[str], Awaitable[bool]], recent: RecentIds, *, photos: bool,
+                 retry: RetryPolicy) -> None:
+        self.sender, self.files, self.tz, self.fetcher, self.recent = sender, files, tz, fetcher, recent
+        self.is_bound = is_bound  # an account id -> bound to a person (only their photos are fetched)
         self.photos, self.retry = photos, retry
         self._unsupported_said: dict[str, float] = {}  # chat -> when the fallback was last sent
 
@@ -77,23 +77,15 @@ class ZaloAdapter(AdapterBase[ZaloUpdate, Outgoing]):
         return True
 
     async def prepare(self, inbound: Inbound[ZaloUpdate]) -> Incoming:
-        """The photo fetched here, after the inbox has the update: nothing is lost if it fails."""
+        """The photo fetched here, after the inbox has the update: nothing is lost if it fails. Only
+        for a bound account, and only from Zalo's photo hosts (:mod:`bot.channels.zalo_photos`)."""
         assert inbound.incoming is not None and inbound.context is not None
         url = inbound.context.photo_url
-        return replace(inbound.incoming, photo=await self._fetch_photo(url)) if url else inbound.incoming
-
-    async def _fetch_photo(self, url: str) -> IncomingPhoto:
-        """The image behind ``photo_url``, at most ``MAX_PHOTO_BYTES``; an error instead of raising."""
-        try:
-            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=60)) as resp:
-                if resp.status != 200:
-                    log.info("zalo: photo download answered %s", resp.status)
-                    return IncomingPhoto(error="download_failed")
-                data = await resp.content.read(MAX_PHOTO_BYTES + 1)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.info("zalo: photo download failed: %s", exc)
-            return IncomingPhoto(error="download_failed")
-        return IncomingPhoto(error="too_large") if len(data) > MAX_PHOTO_BYTES else IncomingPhoto(content=data)
+        if not url:
+            return inbound.incoming
+        if not await self.is_bound(inbound.context.account_id):
+            return replace(inbound.incoming, photo=IncomingPhoto(error="download_failed"))
+        return replace(inbound.incoming, photo=await self.fetcher.fetch(url))
 
     @contextlib.asynccontextmanager
     async def around(self, inbound: Inbound[ZaloUpdate]) -> AsyncIterator[None]:

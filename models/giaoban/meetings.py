@@ -128,24 +128,35 @@ async def get_attendance(session: AsyncSession, meeting_id: int, village_id: int
     ).scalar_one_or_none()
 
 
+def _answer(attending: bool, reason: str | None, deputy: str | None) -> str:
+    """An attendance answer as the audit trail writes it."""
+    if deputy:
+        return f"deputy: {deputy}"
+    return "yes" if attending else f"no: {reason or ''}"
+
+
 async def record_attendance(session: AsyncSession, meeting: GiaobanMeeting, village_id: int, attending: bool,
                             reason: str | None, account_id: int | None, channel: str | None,
-                            now: datetime) -> GiaobanAttendance:
-    """Save (or change) a village's answer to the invitation, with an audit event."""
+                            now: datetime, deputy: str | None = None) -> GiaobanAttendance:
+    """Save (or change) a village's answer to the invitation, with an audit event. ``deputy``: the
+    village attends, through the person named in the secretary's place."""
     assert meeting.id is not None
     if meeting.starts_at <= now:
         raise Refused("meeting_started")
+    if deputy:
+        attending, reason = True, None
     row = await get_attendance(session, meeting.id, village_id)
-    old = None if row is None else ("yes" if row.attending else f"no: {row.reason or ''}")
+    old = None if row is None else _answer(row.attending, row.reason, row.deputy)
     if row is None:
         row = GiaobanAttendance(meeting_id=meeting.id, village_id=village_id, attending=attending, reason=reason,
-                                account_id=account_id, answered_at=now)
+                                account_id=account_id, answered_at=now, deputy=deputy or None)
         session.add(row)
     else:
         row.attending, row.reason, row.account_id, row.answered_at = attending, reason, account_id, now
+        row.deputy = deputy or None
     session.add(AuditEvent(at=now, account_id=account_id, channel=channel, action="giaoban.attendance",
                            village_id=village_id, field=f"meeting:{meeting.id}", old=old,
-                           new="yes" if attending else f"no: {reason or ''}"))
+                           new=_answer(attending, reason, deputy)))
     await session.flush()
     return row
 

@@ -35,8 +35,13 @@ async def add_conclusion(session: AsyncSession, meeting: GiaobanMeeting, text: s
                          village_ids: list[int] | None, by: str | None, now: datetime,
                          today: date) -> GiaobanConclusion:
     """A conclusion for all the commune's villages (``village_ids`` None) or the named ones; a task when
-    it has a due date. One directive row per village (the scheduler delivers them)."""
+    it has a due date. One directive row per village (the scheduler delivers them). Refused before the
+    meeting has begun (its conclusions do not exist yet) and for a cancelled meeting."""
     assert meeting.id is not None
+    if meeting.cancelled:
+        raise Refused("meeting_cancelled")
+    if meeting.starts_at > now:
+        raise Refused("not_started")
     text = text.strip()
     if len(text) < 3:
         raise Refused("conclusion_empty")

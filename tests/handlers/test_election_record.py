@@ -20,6 +20,7 @@ from models.election.record import recognition_deadline
 from models.election.reports import audit_trail, get_election, revisions
 from models.election.vacancy import escalate_by_elections
 from models.progress.status import village_status
+from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -165,7 +166,7 @@ async def test_recognition_in_chat_and_refusals(db: Database, engine: Engine, pr
     assert t("statuscmd.record.pending", deadline=fmt_date(deadline)) in chat.text  # "chờ công nhận"
     assert t("statuscmd.record.term", date="15/06/2027") in chat.text  # 2.5 years
     await staff.send("/congnhan V3 1/QĐ 20/12/2024")  # another commune's village
-    assert staff.text == t("recognition.cmd.unknown_village", code="V3")
+    assert staff.text == t("names.unknown_village", text="V3")
     await staff.send("/congnhan V1 12/QĐ-UBND")
     assert staff.text == t("recognition.cmd.usage_recognise")
     await staff.send("/congnhan V2 12/QĐ-UBND 20/12/2024")
@@ -239,6 +240,8 @@ async def test_resignation_then_interim_then_by_election_in_the_same_term(db: Da
                                                                           province: Province) -> None:
     staff = await staff_chat(db, engine, province)
     chat = await bound_head(db, engine, province)
+    secretary = Chat(engine, account="b1")
+    await secretary.send(f"/start {await invite(db.sessions, province.villages[0], 'village_secretary')}")
     await report(db, chat, "350 330 320 301")
     await staff.send("/khuyet V1 nghỉ hưu 01/02/2025")
     assert staff.text == t("vacancy.cmd.usage")
@@ -246,23 +249,31 @@ async def test_resignation_then_interim_then_by_election_in_the_same_term(db: Da
     assert staff.text == t("vacancy.cmd.recorded", village="Thôn 1", kind="thôi việc", date="19/12/2024",
                            due="19/06/2025")
     assert await status_of(db, province) == "no_election"
+    # the head who left is no longer bound to the village, and is not told: the secretary is
+    await chat.send("/trangthai")
+    assert chat.text == t("auth.unbound")
+    notices = await outbox(db, "notice")
+    assert [m.text for m in notices] == [t("vacancy.secretary_notice", village="Thôn 1", date="19/12/2024",
+                                           due="19/06/2025")]
     await staff.send("/khuyet V1 thôi việc 19/12/2024 lần nữa")
     assert staff.text == t("vacancy.refused.already_vacant", village="Thôn 1")
     await staff.send("/lamthoi V1 20/12/2024 Trần Văn Bình")
     assert "Trần Văn Bình" in staff.text
-    await chat.send("/trangthai")
-    assert t("statuscmd.record.interim", name="Trần Văn Bình", since="20/12/2024", due="19/06/2025") in chat.text
-    assert [m.text for m in await outbox(db, "notice")][-1] == t("vacancy.head_notice", due="19/06/2025")
+    interim = Chat(engine, account="u9")  # the interim head binds with an invite of their own
+    await interim.send(f"/start {await invite(db.sessions, province.villages[0])}")
+    await interim.send("/trangthai")
+    assert t("statuscmd.record.interim", name="Trần Văn Bình", since="20/12/2024", due="19/06/2025") in interim.text
+    assert "Lê Thị Hoa" not in interim.text  # the head who left is not named as the head
     # six months on, no by-election: the commune is told, once
     for _ in range(2):
         async with transaction(db.sessions) as s:
             await escalate_by_elections(s, datetime(2025, 6, 20, 3, 0, tzinfo=UTC), TZ)
     assert len([m for m in await outbox(db, "escalation") if "bầu bổ sung" in m.text]) == 1
     # the by-election: a new election in the same term, not a correction
-    await chat.send("/baucu")
-    assert chat.text.startswith(t("election.new_intro.by_election", village="Thôn 1"))
+    await interim.send("/baucu")
+    assert interim.text.startswith(t("election.new_intro.by_election", village="Thôn 1"))
     for a in ("20/12", "Trần Văn Bình", "350 320 310 300", "1", "không", "bỏ qua", "1"):
-        await chat.send(a)
+        await interim.send(a)
     async with db.sessions() as s:
         r = await get_election(s, province.village_ids[0])
     assert r is not None and (r.election_no, r.election_kind, r.term_end, r.vacated_on) == (
@@ -323,7 +334,7 @@ async def test_photo_checks_and_right_after_the_report(db: Database, engine: Eng
     from handlers.messages import IncomingPhoto
     from models.photos.tables import ReportPhoto
 
-    jpeg, png = b"\xff\xd8\xff\xe0" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    jpeg, png = images.jpeg(), images.png()
     chat = await bound_head(db, engine, province)
     await chat.send(photo=IncomingPhoto(content=jpeg))
     assert chat.text == t("photo.not_expected")  # no report in progress, none just saved
@@ -346,7 +357,7 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
     from handlers.messages import IncomingPhoto
     from models.photos.tables import ReportPhoto
 
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+    jpeg = images.jpeg()
     chat = await bound_head(db, engine, province)
     await chat.send("/baucu")
     await chat.send("15/12")
@@ -359,6 +370,6 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
         await chat.send(answer)
     async with db.sessions() as s:
         election = await get_election(s, province.village_ids[0])
-        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.size))).all()
+        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.content))).all()
     assert election is not None and election.head_name == "Lê Thị Hoa"  # the report was not disturbed
-    assert [tuple(p) for p in photos] == [("election", len(jpeg))]
+    assert [(kind, images.decoded(content)) for kind, content in photos] == [("election", ("JPEG", (64, 48)))]

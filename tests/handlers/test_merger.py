@@ -140,7 +140,7 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
     assert await status(db, province) == "merged"
     assert row["secretary_approval"] == ""  # not "pending"
     await officer.send("/chuany V3 1-QĐ 20/12/2024")  # not under the officer's commune
-    assert officer.text == t("merger.staff.not_found", code="V3")
+    assert officer.text == t("names.unknown_village", text="V3")
 
 
 async def test_full_membership_recorded_later_then_merged(db: Database, engine: Engine, province: Province) -> None:

@@ -51,9 +51,9 @@ async def test_staff_commands(db: Database) -> None:
     late = await _run(db, p, "staff_C1", "chamtre")
     assert late.replies[0].text.splitlines() == [
         "Thôn chậm tiến độ thuộc Xã C1: 3, lâu nhất trước:",
-        "– Thôn V12: chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
-        "– Thôn V13: chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
-        "– Thôn V11: chưa có kế hoạch đại hội chi bộ (hạn 11/01/2025), chậm 10 ngày",
+        "– Thôn V12 (V12): chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
+        "– Thôn V13 (V13): chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
+        "– Thôn V11 (V11): chưa có kế hoạch đại hội chi bộ (hạn 11/01/2025), chậm 10 ngày",
     ]
 
     export = await _run(db, p, "staff_C2", "xuatfile")

@@ -27,13 +27,14 @@ from models.photos.tables import ReportPhoto
 from models.reminders.rules import Rules
 from reports.giaoban_text import render_pack
 from scheduler import Scheduler
+from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import Chat, Province, invite, make_engine, make_province
 from tests.scheduler.fake_channel import FakeChannel
 from texts.catalog import t
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+JPEG = images.jpeg()
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -111,7 +112,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v1.send("Sạt lở đường liên thôn đoạn km2, cần xử lý gấp")
     await v1.send(choice="send")
     assert "(lần 2)" in v1.text
-    await v1.send(photo=IncomingPhoto(content=JPEG + b"2"))  # right after the report: joins it
+    await v1.send(photo=IncomingPhoto(content=images.jpeg(shade=2)))  # right after the report: joins it
     assert v1.text == t("photo.saved_giaoban", village="Thôn 1")
 
     # Sunday: V2 has not reported: a reminder (once that day); V1 gets none
@@ -174,12 +175,13 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     assert await _new(db, sched, at(28, 9)) == ["giaoban:overdue:2:V2:2024-12-28"]
     assert await _new(db, sched, at(30, 9)) == ["giaoban:overdue:2:V2:2024-12-30", "giaoban:overdue_escalate:2:V2"]
     await v2.send("/nhiemvu", at=at(30, 10))
+    assert t("gb.tasks.ask_pick_one") in v2.text and "ack_all" not in v2.choices  # all acknowledged: no such offer
     await v2.send("1")
     assert v2.choices == ["done", "back"]
     await v2.send(choice="done")
     await v2.send("Đã san gạt xong đoạn sạt lở")
     assert v2.text == t("gb.tasks.done_saved", text="Khắc phục sạt lở")
-    await v2.send(photo=IncomingPhoto(content=JPEG + b"3"))  # then the work photographed: joins the task
+    await v2.send(photo=IncomingPhoto(content=images.jpeg(shade=3)))  # then the work photographed: joins the task
     assert v2.text == t("photo.saved_task", village="Thôn 2")
     assert await _new(db, sched, at(31, 9)) == []
     async with db.sessions() as s:

@@ -13,12 +13,9 @@ from bot.app import App, stop
 from bot.config import ConfigError, load_config
 from models.accounts.tables import ChannelAccount
 from models.delivery.tables import ProcessedMessage
-from models.photos.tables import ReportPhoto
 from tests.bot.channels.test_zalo import (
     HEAD,
     SECRET,
-    Head,
-    Village,
     make_config,
     running_app,
     settle,
@@ -30,8 +27,6 @@ from tests.conftest import Database
 from tests.fakes.zalo_api import FakeZalo
 from tests.waiting import until
 from texts.catalog import t
-
-PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 3000  # a JPEG, as far as the magic bytes go
 
 
 @pytest.fixture
@@ -168,24 +163,6 @@ def test_config_checks_the_secret_and_paths(tmp_path: Path, toml: str, env: dict
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=key):
         load_config(path, env=env)
-
-
-async def test_a_photo_during_the_report_is_fetched_from_photo_url_and_attached(polled: App, fake: FakeZalo) -> None:
-    village = await Village(polled).make()
-    head = Head(polled, fake)
-    await head.say(await village.invite())
-    await head.say("/baucu")
-    await head.say("15/12/2024")
-    failed = fake.push_image(HEAD, fake.serve_photo("gone.jpg", PHOTO).replace("gone", "missing"))
-    await settle(polled, fake, failed["message"]["message_id"])
-    assert fake.sent_to(HEAD)[-1].startswith(t("photo.download_failed"))
-    update = fake.push_image(HEAD, fake.serve_photo("bien-ban.jpg", PHOTO), caption="")
-    await settle(polled, fake, update["message"]["message_id"])
-    assert t("photo.saved_election", village="Thôn 1") in "\n".join(fake.sent_to(HEAD)[-2:])
-    assert "Lê" not in fake.sent_to(HEAD)[-1] and t("election.ask.head_name") in fake.sent_to(HEAD)[-1]
-    async with polled.sessions() as s:
-        photos = (await s.execute(select(ReportPhoto))).scalars().all()
-    assert [(p.kind, p.content, p.channel) for p in photos] == [("election", PHOTO, "zalo")]
 
 
 async def test_message_ids_are_kept_apart_per_sender_and_any_length_is_taken(db: Database, tmp_path: Path,

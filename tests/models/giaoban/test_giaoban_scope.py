@@ -15,6 +15,7 @@ from tests.conftest import Database
 from tests.handlers.chat import make_province
 
 NOW = datetime(2024, 12, 20, 3, tzinfo=UTC)
+AFTER = datetime(2024, 12, 24, 3, tzinfo=UTC)  # the meeting has begun
 ACTOR = Actor(None, "web")
 
 
@@ -24,11 +25,14 @@ async def test_directives_are_scoped_to_the_village(db: Database) -> None:
     assert v1 and v2 and v3
     async with transaction(db.sessions) as s:
         m = await schedule_meeting(s, p.communes[0], datetime(2024, 12, 24, 1, tzinfo=UTC), "", NOW)
-        c = await add_conclusion(s, m, "Rà soát hộ nghèo", due=date(2024, 12, 30), village_ids=[v2, v3], by=None,
-                                 now=NOW, today=date(2024, 12, 20))  # V3 is of another commune: left out
-        with pytest.raises(Refused, match="no_villages"):
-            await add_conclusion(s, m, "Việc của xã khác", due=None, village_ids=[v3], by=None, now=NOW,
+        with pytest.raises(Refused, match="not_started"):  # before the meeting: no conclusions yet
+            await add_conclusion(s, m, "Rà soát hộ nghèo", due=None, village_ids=None, by=None, now=NOW,
                                  today=date(2024, 12, 20))
+        c = await add_conclusion(s, m, "Rà soát hộ nghèo", due=date(2024, 12, 30), village_ids=[v2, v3], by=None,
+                                 now=AFTER, today=date(2024, 12, 24))  # V3 is of another commune: left out
+        with pytest.raises(Refused, match="no_villages"):
+            await add_conclusion(s, m, "Việc của xã khác", due=None, village_ids=[v3], by=None, now=AFTER,
+                                 today=date(2024, 12, 24))
         with pytest.raises(Refused, match="not_commune"):
             await schedule_meeting(s, p.villages[0], datetime(2024, 12, 24, 1, tzinfo=UTC), "", NOW)
     async with transaction(db.sessions) as s:
