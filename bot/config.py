@@ -236,6 +236,19 @@ class GiaobanConfig(_Section):
     cron: Crontab = "*/15 * * * *"  # how often the scheduler looks at what is due
 
 
+class BackupConfig(_Section):
+    """Scheduled backups (``python -m bot backup`` by the scheduler's leader), the newest ``keep`` kept."""
+
+    cron: Crontab | None = None  # e.g. "30 2 * * *" (bot.timezone); None: no scheduled backup
+    dir: str = "data/backups"  # better on another disk, or copied off the machine (docs/van-hanh.md)
+    keep: int = Field(14, ge=1)  # backups kept; older ones are deleted after each new one
+
+
+class LogConfig(_Section):
+    format: Literal["text", "json"] = "text"  # json: one object per line (``run --log-format`` overrides)
+    access_log: bool = True  # one line per HTTP request (webhooks, pages, /metrics)
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     bot: BotConfig = BotConfig()
@@ -245,6 +258,8 @@ class Config(_Section):
     reminders: ReminderConfig = ReminderConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     giaoban: GiaobanConfig = GiaobanConfig()
+    backup: BackupConfig = BackupConfig()
+    log: LogConfig = LogConfig()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -289,7 +304,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WEB_PORT": ("web", "port"),
     "WEB_PUBLIC_URL": ("web", "public_url"),
     "WEB_SECRET_KEY": ("web", "secret_key"),
+    "WEB_CHAT_ENABLED": ("web", "chat_enabled"),
     "BOT_PERIOD": ("bot", "period"),
+    "BACKUP_DIR": ("backup", "dir"),
+    "LOG_FORMAT": ("log", "format"),
 }
 
 

@@ -35,7 +35,7 @@ from models.delivery.files import (
     claim_requests,
     claim_siblings,
 )
-from models.progress.status import UnitProgress
+from models.progress.tallies import UnitProgress
 from reports.chart import progress_chart
 from reports.files import BuildConfig, Built, build, give_up, hand_over
 

@@ -76,21 +76,22 @@ async def redeem(ctx: Context, code: str) -> bool:
         await _count_wrong(ctx, code)
         ctx.say(t(f"bind.error_{exc.reason}"))
         return False
-    ctx.person = person
-    ctx.unit = await ctx.session.get(Unit, person.unit_id)
-    assert ctx.unit is not None
+    unit = await ctx.session.get(Unit, person.unit_id)
+    ctx.person, ctx.unit = person, unit
+    name = unit.full_name if unit is not None else ""  # (a person's unit is a foreign key: always found)
     if person.role == "village_head":
-        ctx.say(t("bind.ok_head", village=ctx.unit.full_name))
+        ctx.say(t("bind.ok_head", village=name))
+    elif person.role == "village_secretary":
+        ctx.say(t("bind.ok_secretary", village=name))
     else:
-        ctx.say(t("bind.ok_staff", unit=ctx.unit.full_name))
+        ctx.say(t("bind.ok_staff", unit=name))
     return True
 
 
 def welcome(ctx: Context) -> None:
-    if ctx.person is None:
+    if ctx.person is None or ctx.unit is None:
         ctx.say(t("bind.welcome_unbound"))
     else:
-        assert ctx.unit is not None
         ctx.say(t("bind.welcome_back", unit=ctx.unit.full_name))
 
 

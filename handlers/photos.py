@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from handlers.context import Context
+from handlers.context import Context, HeadContext, as_head
 from models.dialog.state import StoredState
 from models.election.reports import get_congress, get_election
 from models.giaoban.reports import latest_report
@@ -35,10 +35,9 @@ def _in_flow(row: StoredState) -> Target | None:
     return None
 
 
-async def _just_saved(ctx: Context) -> Target | None:
+async def _just_saved(ctx: HeadContext) -> Target | None:
     """What the village saved last, if within the hour."""
-    assert ctx.unit is not None and ctx.unit.id is not None
-    village = ctx.unit.id
+    village = ctx.village_id
     candidates: list[tuple[datetime, Target]] = []
     for kind, report in (("election", await get_election(ctx.session, village)),
                          ("congress", await get_congress(ctx.session, village))):
@@ -58,12 +57,13 @@ def _aware(value: datetime, ctx: Context) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=ctx.now.tzinfo)
 
 
-async def receive_photo(ctx: Context, row: StoredState | None) -> int | None:
+async def receive_photo(context: Context, row: StoredState | None) -> int | None:
     """Take the photo; its id when it was stored (the caller re-asks the current question)."""
-    photo = ctx.incoming.photo
+    photo = context.incoming.photo
     assert photo is not None
-    if ctx.person is None or ctx.person.role != "village_head" or ctx.unit is None or ctx.unit.id is None:
-        ctx.say(t("photo.not_expected"))
+    ctx = as_head(context)  # only a village account's photos are taken (its head's or secretary's)
+    if ctx is None:
+        context.say(t("photo.not_expected"))
         return None
     mb, mp = MAX_PHOTO_BYTES // 2**20, MAX_PIXELS // 1_000_000
     if photo.error is not None or photo.content is None:
@@ -73,6 +73,8 @@ async def receive_photo(ctx: Context, row: StoredState | None) -> int | None:
         ctx.say(t("photo.too_large", mb=mb))
         return None
     target = (_in_flow(row) if row is not None else None) or await _just_saved(ctx)
+    if target is not None and ctx.role != "village_head" and target[0] not in ("giaoban", "task"):
+        target = None  # a secretary's photos belong to the giao ban, never to the head's reports
     if target is None:
         ctx.say(t("photo.not_expected"))
         return None
@@ -85,7 +87,7 @@ async def receive_photo(ctx: Context, row: StoredState | None) -> int | None:
         ctx.say(t("photo.too_large", mb=mb))
         return None
     kind, ref_id = target
-    stored = await save_photo(ctx.session, ctx.unit.id, kind, clean, ctx.account.id, ctx.incoming.channel, ctx.now,
-                              ref_id=ref_id)
+    stored = await save_photo(ctx.session, ctx.village_id, kind, clean, ctx.account.id, ctx.incoming.channel,
+                              ctx.now, ref_id=ref_id)
     ctx.say(t(f"photo.saved_{kind}", village=ctx.unit.full_name))
     return stored.id

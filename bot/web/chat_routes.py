@@ -24,13 +24,17 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, join, tag
 from handlers.commands import quick as quick_commands
 from handlers.messages import IncomingPhoto
-from models.accounts.access import channel_accounts, count_accounts, find_account
+from models.accounts.access import channel_accounts, count_accounts
 from models.accounts.people import get_or_create_account
 from models.clock import utcnow
 from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 MAX_TEXT = 4096  # as the engine: Telegram's own limit
+# a camera drawn in SVG (a phone without an emoji font shows 📷 as an empty box)
+CAMERA = ('<svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" '
+          'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 7h3l2-3h6l2 3h3a1 1 0 0 1 1 '
+          '1v11a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1z"/><circle cx="12" cy="13" r="4"/></svg>')
 
 
 def _channel(ctx: Ctx) -> WebChatChannel:
@@ -43,8 +47,9 @@ def _channel(ctx: Ctx) -> WebChatChannel:
 @page(login=False)
 async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     _channel(ctx)
-    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}")
-                 for name, label in quick_commands())
+    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}", data_roles=roles,
+                     hidden=bool(roles))
+                 for name, label, roles in quick_commands())  # chat.js shows those the picked account's role may use
     texts = {"offline": t("web.chat.offline"), "restarted": t("web.chat.restarted"),
              "pick": t("web.chat.pick_placeholder"), "pickfirst": t("web.chat.pick_first")}
     data = " ".join(f'data-{k}="{esc(v)}"' for k, v in texts.items())
@@ -60,7 +65,7 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 <div class="quickbar" aria-label="{esc(t("web.chat.quick"))}">{quick}</div>
 <form id="composer" class="composer" autocomplete="off"><input id="text" maxlength="{MAX_TEXT}"
  placeholder="{esc(t("web.chat.placeholder"))}" aria-label="{esc(t("web.chat.placeholder"))}">
-<label class="photo-pick" title="{esc(t("web.chat.photo"))}"><span aria-hidden="true">📷</span>
+<label class="photo-pick" title="{esc(t("web.chat.photo"))}">{CAMERA}
 <span class="sr">{esc(t("web.chat.photo"))}</span>
 <input id="photo" type="file" accept="image/jpeg,image/png" hidden></label>
 <button type="submit">{esc(t("web.chat.send"))}</button></form></div></div>
@@ -71,7 +76,7 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 async def _account_list(ctx: Ctx) -> list[dict[str, str]]:
     async with ctx.sessions() as db:
         rows = await channel_accounts(db, "web")
-    return [{"id": ext, "label": name or unit or ext} for ext, name, unit in rows]
+    return [{"id": ext, "label": name or unit or ext, "role": role or ""} for ext, name, unit, role in rows]
 
 
 @page(login=False)
@@ -116,15 +121,13 @@ async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     choice = body.get("choice")
     if not isinstance(text, str | None) or not isinstance(choice, str | None) or not (text or choice):
         raise web.HTTPBadRequest()
-    async with ctx.sessions() as db:
-        known = await find_account(db, "web", account)
-    if known is None:
-        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     message_id = str(body.get("message_id") or secrets.token_hex(8))[:80]
     label = body.get("label") if isinstance(body.get("label"), str) else None
-    await channel.handle(account, text=text[:MAX_TEXT] if text else None, choice=choice[:200] if choice else None,
-                         label=label[:200] if label else None, message_id=f"web:{message_id}",
-                         echo=body.get("greet") is not True)  # the page's greeting is not the user's words
+    if not await channel.handle(account, text=text[:MAX_TEXT] if text else None,
+                                choice=choice[:200] if choice else None, label=label[:200] if label else None,
+                                message_id=f"web:{message_id}",
+                                echo=body.get("greet") is not True):  # the page's greeting is not the user's words
+        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
 
 
@@ -144,14 +147,12 @@ async def send_photo(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     """A photo from the page, handed to the engine as a platform's photo would be (checked there)."""
     channel = _channel(ctx)
     account = request.query.get("account", "")[:64]
-    async with ctx.sessions() as db:
-        known = await find_account(db, "web", account)
-    if known is None:
-        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     content = await _body_upto(request, MAX_PHOTO_BYTES)
     photo = IncomingPhoto(error="too_large") if content is None else IncomingPhoto(content=content)
     message_id = (request.query.get("message_id") or secrets.token_hex(8))[:80]
-    await channel.handle(account, text=None, choice=None, label=None, message_id=f"web:{message_id}", photo=photo)
+    if not await channel.handle(account, text=None, choice=None, label=None, message_id=f"web:{message_id}",
+                                photo=photo):
+        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
 
 

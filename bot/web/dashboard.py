@@ -6,21 +6,25 @@ from datetime import date
 
 from aiohttp import web
 
-from bot.web.commune import late_table, village_table
+from bot.web.commune import VILLAGE_SORTS, late_table, village_table
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
+from bot.web.listing import ListQuery, arrange, pager, read_query, search_form
 from bot.web.merger_forms import plan_form
 from models.db import DbSession
+from models.progress.commune import tally, village_rows
 from models.progress.dashboard import unit_by_code, units_by_ids
-from models.progress.digest import parent_names
-from models.progress.status import STATUSES, UnitProgress, progress_by_child, total
+from models.progress.digest import head_names, parent_names
+from models.progress.status import HELD, STATUSES
+from models.progress.tallies import UnitProgress, progress_by_child, total
 from models.reminders.rules import late_villages
 from models.units.tables import Unit
 from models.units.tree import ancestors
-from texts.catalog import t
+from reports.late_text import days_late
+from texts.catalog import fold, t
 from texts.fmt import pct
 
-LATE_LIMIT = 300
+LATE_ALL = 100_000  # every late village: the page shows them a page at a time
 
 
 def unit_link(unit_code: str, name: str, level: str) -> Html:
@@ -48,10 +52,10 @@ def progress_table(lines: list[UnitProgress], levels: dict[int, str], whole: Uni
             rows.append([unit_link(p.code, p.name, level), "", "", "", "", "",
                          tag("span", t(f"status.{status}"), class_=f"status s-{status}")])
             continue
-        rows.append([unit_link(p.code, p.name, level), p.villages, p.elected, p.count("merged", "not_merged"),
+        rows.append([unit_link(p.code, p.name, level), p.villages, p.elected, p.count(*HELD),
                      p.merged, p.overdue, bar(p.elected, p.merged, p.villages)])
     rows.append([tag("strong", t("web.progress.total")), whole.villages, whole.elected,
-                 whole.count("merged", "not_merged"), whole.merged, whole.overdue,
+                 whole.count(*HELD), whole.merged, whole.overdue,
                  bar(whole.elected, whole.merged, whole.villages)])
     return table(headers, rows, class_="grid progress")
 
@@ -61,18 +65,29 @@ def status_counts(whole: UnitProgress) -> Html:
     return table([t("web.progress.status"), t("web.progress.villages")], rows, class_="grid counts")
 
 
-async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Html:
+async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date, query: ListQuery | None = None,
+                        path: str = "") -> Html:
+    """The unit's progress: a commune's villages row by row (the counts by status tallied from the same
+    rows: one query), or a line per unit under it (the counts: the sum of the lines)."""
     assert unit.id is not None  # a unit read from its table
-    lines = await progress_by_child(db, unit.id, today, ctx.rules.congress_deadline)
-    whole = total(lines, unit.id)
-    levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
-    if not lines:
+    deadline = ctx.rules.congress_deadline
+    rows = await village_rows(db, unit.id, today, deadline) if unit.level == "commune" else None
+    lines: list[UnitProgress] = []
+    levels: dict[int, str] = {}
+    if rows is None:
+        lines = await progress_by_child(db, unit.id, today, deadline)
+        levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
+        if lines and all(levels.get(p.unit_id) == "village" for p in lines):  # villages directly under it
+            rows = await village_rows(db, unit.id, today, deadline)
+    if not (rows or lines):
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
-    legend = Html(f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>')
-    if all(levels.get(p.unit_id) == "village" for p in lines):  # a commune: its villages, their own columns
-        table_html, legend = await village_table(ctx, db, unit, today), Html("")
+    if rows is not None:  # its villages, their own columns
+        whole = tally(rows, unit.id)
+        table_html, legend = await village_table(ctx, db, unit, today, rows, query, path), Html("")
     else:
+        whole = total(lines, unit.id)
         table_html = progress_table(lines, levels, whole)
+        legend = Html(f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>')
     summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,
                 elected_pct=pct(whole.elected, whole.villages), merged=whole.merged,
                 merged_pct=pct(whole.merged, whole.villages))
@@ -80,8 +95,6 @@ async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Htm
                 f"{legend}"
                 f"{table_html}<h2>{esc(t('web.progress.by_status'))}</h2>"
                 f"{status_counts(whole)}")
-
-
 
 
 def downloads_links(code: str) -> Html:
@@ -93,7 +106,7 @@ def downloads_links(code: str) -> Html:
 @page()
 async def home(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     assert ctx.unit is not None
-    return await _progress(ctx, ctx.unit)
+    return await _progress(ctx, ctx.unit, request, "/")
 
 
 @page()
@@ -104,29 +117,42 @@ async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             return ctx.not_found()
     if unit.level == "village":
         raise web.HTTPSeeOther(f"/v/{unit.code}")
-    return await _progress(ctx, unit)
+    return await _progress(ctx, unit, request, f"/u/{unit.code}")
 
 
-async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
+async def _progress(ctx: Ctx, unit: Unit, request: web.Request, path: str) -> web.Response:
+    query = read_query(request.query, VILLAGE_SORTS, "village", False)
     async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
-        body = await progress_body(ctx, db, unit, ctx.today)
+        body = await progress_body(ctx, db, unit, ctx.today, query, path)
     return ctx.render(t("web.progress.title", unit=unit.full_name),
                       Html(crumbs + body + plan_form(ctx, unit) + downloads_links(unit.code)))
 
 
+LATE_SORTS = ("village", "reason", "days")
+
+
 @page()
 async def late_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """Every late village (no cut-off), searched, sorted and shown a page at a time (``bot/web/listing.py``)."""
     assert ctx.unit is not None and ctx.unit.id is not None
     today = ctx.today
+    query = read_query(request.query, LATE_SORTS, "days", True)
     async with ctx.sessions() as db:
-        rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_LIMIT)
-        parents = await parent_names(db, [d.village_id for d in rows])
+        rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_ALL)
+        ids = [d.village_id for d in rows]
+        parents, heads = await parent_names(db, ids), await head_names(db, ids)
+    shown = arrange(rows, query, {"village": lambda d: fold(d.village_name), "reason": lambda d: (d.rule, d.since),
+                                  "days": lambda d: days_late(d, today)},
+                    lambda d: f"{d.village_name} {heads.get(d.village_id, '')} {parents.get(d.village_id, '')}")
     parts = [tag("p", t("web.late.intro"))]
-    if not rows:
+    if not count:
         parts.append(tag("p", t("web.late.none"), class_="ok"))
     else:
-        parts.append(late_table(rows, parents, today, one_commune=ctx.unit.level == "commune"))
-        if count > len(rows):
-            parts.append(tag("p", t("web.late.more", shown=len(rows), count=count)))
+        parts.append(search_form("/late", query, t("web.late.search")))
+        if not shown.rows:
+            parts.append(tag("p", t("web.late.no_match", q=query.q), id="no-match"))
+        else:
+            parts += [late_table(shown.rows, parents, heads, today, one_commune=ctx.unit.level == "commune",
+                                 query=query), pager("/late", query, shown)]
     return ctx.render(t("web.late.title", unit=ctx.unit.full_name), join(parts))

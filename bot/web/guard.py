@@ -150,7 +150,8 @@ async def _guarded(handler: Handler, ctx: Ctx, *, login: bool, admin: bool) -> w
         async with ctx.sessions() as db:
             ctx.user, ctx.unit = await web_user_with_unit(db, ctx.session.user_id)
         if (ctx.user is None or ctx.unit is None  # the user was deleted: start over
-                or ctx.user.session_epoch != ctx.session.epoch):  # logged out, or a new password, since
+                or ctx.user.session_epoch != ctx.session.epoch  # logged out, or a new password, since
+                or ctx.user.disabled):
             ctx.session, ctx.user, ctx.unit = Session.fresh(), None, None
     if login and ctx.user is None:
         raise web.HTTPSeeOther("/login")

@@ -93,7 +93,7 @@ async def login_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         user = None if throttled else await web_user_for_login(db, username)
         stored = user.password_hash if user is not None else DUMMY_HASH
         good = await asyncio.to_thread(verify_password, password, stored)
-        if user is None or not good:
+        if user is None or not good or user.disabled:  # a disabled login gets the same answer as a wrong one
             await record_failure(db, limit, address, now)
             wait = slow_down(cfg, await record_failure(db, account_limit(cfg), account_key, now))
             if wait is not None:
@@ -101,6 +101,7 @@ async def login_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             return _form(ctx, username, t("web.login.refused", minutes=cfg.login_lockout_minutes), status=401)
         await forget(db, account_limit(cfg), account_key)
         await hold_off(db, ACCOUNT_WAIT, account_key, now)
+        user.last_login_at = now
         ctx.session = Session.fresh(user.id, user.session_epoch)  # a new nonce: no session fixation
     redirect = web.HTTPSeeOther("/")
     redirect.set_cookie(DEVICE_COOKIE, device_cookie(account_key, ctx.secret), httponly=True, samesite="Lax",

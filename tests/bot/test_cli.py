@@ -9,15 +9,21 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from handlers.context import Settings
+from handlers.engine import Engine
 from models.accounts.passwords import verify_password
-from models.progress.status import EXPORT_COLUMNS
+from models.db import make_engine, make_session_factory
+from models.progress.export import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
+from models.progress.status import STATUSES
+from models.units.tree import get_unit
+from tests.handlers.chat import Chat
 from texts.catalog import t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,12 +57,12 @@ def test_help_everywhere(tmp_path: Path) -> None:
 def test_the_demo_tells_the_story(demo_db: Path) -> None:
     """The province digest of a fresh demo: about 90% elected, merged branches, the late list not everyone."""
     out = bot(demo_db, "digest", "--unit", "22").stdout
-    m = re.search(r"Đã bầu trưởng thôn (\d+)/1452 thôn \((\d+),?\d*%\)", out)
+    m = re.search(r"có ([\d.]+)/1\.452 thôn, bản, khu phố \((\d+),?\d*%\) đã bầu trưởng thôn", out)
     assert m and 85 <= int(m[2]) <= 95, out
-    merged = re.search(r"Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: (\d+)/", out)
-    assert merged and int(merged[1]) > 0
-    late = re.search(r"Thôn chậm tiến độ: (\d+)", out)
-    assert late and int(late[1]) < 1452 // 2
+    merged = re.search(r"Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: ([\d.]+)/", out)
+    assert merged and int(merged[1].replace(".", "")) > 0
+    late = re.search(r"Thôn chậm tiến độ: ([\d.]+)", out)
+    assert late and int(late[1].replace(".", "")) < 1452 // 2
 
 
 def test_a_second_demo_run_says_how_to_log_in(demo_db: Path) -> None:
@@ -90,8 +96,40 @@ def test_export_of_a_fresh_demo_database(demo_db: Path) -> None:
     cells = values[reported + 1]
     assert cells[by_name["election_date"]] == datetime.fromisoformat(rows[reported]["election_date"])
     assert sheet.cell(reported + 2, by_name["election_date"] + 1).number_format == "DD/MM/YYYY"
-    utc = datetime.fromisoformat(rows[reported]["updated_at"])
-    assert cells[by_name["updated_at"]] == (utc + timedelta(hours=7)).replace(tzinfo=None)  # local time
+    local = datetime.fromisoformat(rows[reported]["updated_at"])
+    assert rows[reported]["updated_at"].endswith("+07:00") and local.utcoffset() == timedelta(hours=7)  # not UTC
+    assert cells[by_name["updated_at"]] == local.replace(tzinfo=None)  # the same local time in both files
+
+
+def test_export_with_vietnamese_labels(demo_db: Path) -> None:
+    out = demo_db / "vi.csv"
+    bot(demo_db, "export", "--format", "csv", "--labels", "vi", "--out", str(out), "--unit", "06724")
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert rows[0] == [t(f"export.{c}") for c in EXPORT_COLUMNS]
+    status = EXPORT_COLUMNS.index("status")
+    words = {t(f"status.{s}") for s in STATUSES}
+    assert len(rows) > 2 and all(r[status] in words for r in rows[1:])
+    dates = [r[EXPORT_COLUMNS.index("election_date")] for r in rows[1:] if r[EXPORT_COLUMNS.index("election_date")]]
+    assert dates and all(re.fullmatch(r"\d{4}-\d\d-\d\d", d) for d in dates)  # dates stay ISO
+
+
+def test_phones_are_exported_only_when_asked_for(demo_db: Path) -> None:
+    """A head's phone is personal data (Nghị định 13/2023): the export leaves it out unless --with-phones."""
+    with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
+        village = conn.execute("SELECT u.code FROM election_report e JOIN unit u ON u.id = e.village_id "
+                               "ORDER BY u.code LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE election_report SET head_phone = '+84912345678' WHERE village_id = "
+                     "(SELECT id FROM unit WHERE code = ?)", (village,))
+    plain, phones = demo_db / "plain.csv", demo_db / "phones.csv"
+    bot(demo_db, "export", "--out", str(plain))
+    bot(demo_db, "export", "--out", str(phones), "--with-phones")
+    assert "head_phone" not in plain.read_text(encoding="utf-8-sig") and "+84912345678" not in plain.read_text()
+    rows = list(csv.DictReader(io.StringIO(phones.read_text(encoding="utf-8-sig"))))
+    assert next(r for r in rows if r["village_code"] == village)["head_phone"] == "+84912345678"
+    xlsx = demo_db / "phones.xlsx"
+    bot(demo_db, "export", "--out", str(xlsx), "--with-phones")
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None and t("export.head_phone") in next(sheet.iter_rows(values_only=True))
 
 
 def test_export_format_follows_the_file_name(demo_db: Path) -> None:
@@ -115,6 +153,25 @@ def test_invites(demo_db: Path) -> None:
     assert "not_a_village" not in commune and "village_head" not in commune
     village = bot(demo_db, "invite", "staff", "--unit", "06724.01", ok=False).stderr
     assert "needs a commune, district or province code" in village and "staff_on_village" not in village
+
+
+async def test_a_secretary_invite_binds_the_branch_secretary(demo_db: Path) -> None:
+    out = bot(demo_db, "invite", "village", "06652.03", "--role", "secretary").stdout.strip().splitlines()
+    assert out[0].startswith("invite for village_secretary of ") and len(out[-1]) == 8
+    assert "invalid choice" in bot(demo_db, "invite", "village", "06652.03", "--role", "chairman", ok=False).stderr
+    engine = make_engine(f"sqlite+aiosqlite:///{demo_db / 'cli.sqlite3'}")
+    try:
+        sessions = make_session_factory(engine)
+        async with sessions() as s:
+            village = await get_unit(s, "post2025", "06652.03")
+        assert village is not None
+        chat = Chat(Engine(sessions, Settings()), "secretary-06652.03")
+        await chat.send(f"/start {out[-1]}", at=datetime.now(UTC))
+        assert chat.text.startswith(t("bind.ok_secretary", village=village.full_name))
+        await chat.send("/baucu", at=datetime.now(UTC))  # the election stays with the head
+        assert chat.text == t("auth.secretary_only_giaoban")
+    finally:
+        await engine.dispose()
 
 
 def test_units_import_twice_and_a_bad_file(demo_db: Path, tmp_path: Path) -> None:

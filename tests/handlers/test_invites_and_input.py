@@ -132,10 +132,10 @@ async def test_a_nul_byte_or_a_long_name_never_locks_a_user_out(db: Database, en
                                                                  province: Province) -> None:
     name = "Nguyễn Văn An " + "x" * 107  # 121 characters
     assert len(name) == NAME_CHARS + 1
-    first = await engine.handle(zalo_text("xin chào\x00", name), NOW)
+    first = await engine.step_for_web(zalo_text("xin chào\x00", name), NOW)
     assert [r.text for r in first] == [t("bind.how_to")]
     code = await invite(db.sessions, province.villages[0])
-    second = await engine.handle(zalo_text(f"\x00{code}\x07", name + "\x00"), NOW + timedelta(minutes=1))
+    second = await engine.step_for_web(zalo_text(f"\x00{code}\x07", name + "\x00"), NOW + timedelta(minutes=1))
     assert t("bind.ok_head", village="Thôn 1") in second[0].text
     async with db.sessions() as s:
         account = (await s.execute(select(ChannelAccount))).scalar_one()

@@ -129,7 +129,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v2.send("1")
     assert "(lần 1)" in v2.text
     async with db.sessions() as s:
-        report = await get_report(s, 1, p.villages[0].id)  # type: ignore[arg-type]
+        report = await get_report(s, 1, p.village_ids[0])
     assert report is not None
 
     # Monday 18:00: the pack goes to the commune's staff
@@ -138,7 +138,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
         pack_text = (await s.execute(select(OutboxMessage.text).where(
             OutboxMessage.key.startswith("giaoban:pack:")))).scalar_one()  # type: ignore[attr-defined]
         revs = await report_revisions(s, report.id)  # type: ignore[arg-type]
-        audit = [e for e in await audit_trail(s, p.villages[0].id) if e.action.startswith("giaoban")]  # type: ignore[arg-type]
+        audit = [e for e in await audit_trail(s, p.village_ids[0]) if e.action.startswith("giaoban")]
     assert [r.data["urgent"] for r in revs] == ["Sạt lở đường liên thôn",
                                                 "Sạt lở đường liên thôn đoạn km2, cần xử lý gấp"]
     assert [(e.action, e.field) for e in audit][-1] == ("giaoban.update", "1:urgent")
@@ -159,7 +159,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
         await add_conclusion(s, view.meeting, "Tăng cường tuần tra dịp Tết", due=None, village_ids=None, by="canbo1",
                              now=at(24, 10), today=date(2024, 12, 24))
         await add_conclusion(s, view.meeting, "Khắc phục sạt lở", due=date(2024, 12, 27),
-                             village_ids=[p.villages[1].id], by="canbo1", now=at(24, 10),  # type: ignore[list-item]
+                             village_ids=[p.village_ids[1]], by="canbo1", now=at(24, 10),
                              today=date(2024, 12, 24))
     assert await _new(db, sched, at(24, 11)) == [
         "giaoban:directive:1:V1", "giaoban:directive:1:V2", "giaoban:directive:2:V2"]
@@ -175,6 +175,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     assert await _new(db, sched, at(28, 9)) == ["giaoban:overdue:2:V2:2024-12-28"]
     assert await _new(db, sched, at(30, 9)) == ["giaoban:overdue:2:V2:2024-12-30", "giaoban:overdue_escalate:2:V2"]
     await v2.send("/nhiemvu", at=at(30, 10))
+    assert t("gb.tasks.ask_pick_one") in v2.text and "ack_all" not in v2.choices  # all acknowledged: no such offer
     await v2.send("1")
     assert v2.choices == ["done", "back"]
     await v2.send(choice="done")
@@ -190,8 +191,8 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     async with db.sessions() as s:
         photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.ref_id, ReportPhoto.village_id)
                                   .order_by(ReportPhoto.id))).all()  # type: ignore[arg-type]
-    assert [tuple(r) for r in photos] == [("giaoban", 1, p.villages[0].id), ("giaoban", 1, p.villages[0].id),
-                                          ("task", rows[2].id, p.villages[1].id)]
+    assert [tuple(r) for r in photos] == [("giaoban", 1, p.village_ids[0]), ("giaoban", 1, p.village_ids[0]),
+                                          ("task", rows[2].id, p.village_ids[1])]
 
     # every message of the loop is delivered once
     await sched.drain_job()
@@ -238,7 +239,7 @@ async def test_wrong_answers_change_nothing(db: Database, tmp_path: Path) -> Non
     await v1.send("ok")
     assert t("gb.report.too_short") in v1.text
     async with db.sessions() as s:
-        assert await get_report(s, 1, p.villages[0].id) is None  # type: ignore[arg-type]
+        assert await get_report(s, 1, p.village_ids[0]) is None
         assert timedelta(0) < (await s.get(GiaobanMeeting, 1)).starts_at - at(20, 11)  # type: ignore[union-attr]
 
 
@@ -250,7 +251,7 @@ async def test_a_task_reported_done_with_a_photo_alone(db: Database) -> None:
         from models.giaoban.meetings import schedule_meeting
 
         m = await schedule_meeting(s, p.communes[0], at(24, 8), "", at(20, 8))
-        await add_conclusion(s, m, "Sửa cống thoát nước", due=date(2024, 12, 27), village_ids=[p.villages[0].id],  # type: ignore[list-item]
+        await add_conclusion(s, m, "Sửa cống thoát nước", due=date(2024, 12, 27), village_ids=[p.village_ids[0]],
                              by="canbo1", now=at(24, 10), today=date(2024, 12, 24))
     await v1.send("/nhiemvu", at=at(25, 10))
     await v1.send("1")

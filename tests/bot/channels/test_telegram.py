@@ -301,7 +301,7 @@ async def test_a_photo_during_the_report_is_fetched_and_attached(sqlite_db: Data
     async with bot.app.sessions() as s:
         photos = (await s.execute(select(ReportPhoto))).scalars().all()
     assert [(p.village_id, p.kind, p.mime_type, images.decoded(p.content)) for p in photos] == [
-        (province.villages[0].id, "election", "image/jpeg", ("JPEG", (80, 60)))]
+        (province.village_ids[0], "election", "image/jpeg", ("JPEG", (80, 60)))]
     png = images.png(30, 20)
     fake.user_image_file(HEAD, png)  # an image sent as a file: taken the same way
     head.handled += 1
