@@ -75,7 +75,7 @@ async def test_cancel_and_move_tell_the_villages_once(db: Database) -> None:
         view, told = await cancel_meeting(s, m.id, by="canbo1", channel="cli", now=later, render=RENDER)
         assert view.meeting.cancelled and told == 2
     cancelled = await _rows(db, f"giaoban:cancel:{m.id}:")
-    assert len(cancelled) == 2 and all("HỦY" in r.text for r in cancelled)
+    assert len(cancelled) == 2 and all("đã được hủy" in r.text for r in cancelled)
     async with transaction(db.sessions) as s:
         with pytest.raises(Refused, match="already_cancelled"):
             await cancel_meeting(s, m.id, by=None, channel="cli", now=later, render=RENDER)
