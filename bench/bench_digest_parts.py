@@ -31,7 +31,7 @@ from bench.common import analyze
 from models.db import DbSession, SessionFactory
 from models.election.recognition import TERM_NEAR_DAYS
 from models.progress.digest import compute, record_tally
-from models.progress.status import core_rows, party_tally, status_tally, village_groups
+from models.progress.tallies import core_rows, party_tally, status_tally, village_groups
 from models.reminders.rules import groups_with_late, groups_with_late_stmt, late_params, late_tally
 from models.units.tables import Unit
 from reports.digest_text import render_digest

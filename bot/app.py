@@ -16,7 +16,7 @@ import signal
 import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -36,6 +36,7 @@ from bot.delivery import Outbox, RateLimiter
 from bot.files import FileBuilder
 from bot.logs import AccessLogger, setup_logging, warn_loudly
 from bot.pacing import SharedRateLimiter
+from bot.pipeline.worker import Worker
 from bot.poll_guard import PollGuard, polling_tokens
 from bot.settings import drain_policy, engine_settings, rules_from_config, scheduler_settings
 from bot.web.chat import WebChatChannel
@@ -68,6 +69,7 @@ class App:
     files: FileBuilder | None = None
     runner: web.AppRunner | None = None
     served: list[str] = field(default_factory=list)
+    worker: Worker | None = None  # this process's lease: what it owns is taken over if it dies
 
 
 def worker_name() -> str:
@@ -84,7 +86,7 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     cfg = config.scheduler
     limiter = (SharedRateLimiter(engine, cfg.rate_per_second, cfg.per_chat_seconds) if engine is not None
                and is_postgres(engine) else RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds))
-    deliver = Outbox(sessions, channels, limiter, drain_policy(config))
+    deliver = Outbox(sessions, channels, limiter, replace(drain_policy(config), owner=worker))
     leadership = None
     if config.database.url.startswith("postgresql"):
         holder = worker or worker_name()
@@ -125,17 +127,21 @@ async def build(config: Config) -> App:
         sessions = make_session_factory(engine)
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)))
         dialog = Engine(sessions, engine_settings(config))
+        worker = Worker(sessions, worker_name())
+        dialog.owner = worker.name
         dialog.observe = metrics.observe_step
         accounts = Accounts(sessions)
         web_chat = WebChatChannel(dialog) if config.web.enabled else None
         web_app = make_web_app(config, engine, sessions, dialog, web_chat)
         app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web_app, dialog=dialog,
-                  stack=stack)
+                  stack=stack, worker=worker)
         if config.telegram.token is not None:
             app.channels["telegram"] = TelegramChannel(config.telegram, dialog, http, accounts,
-                                                       limiter=shared_telegram_limiter(config, engine))
+                                                       limiter=shared_telegram_limiter(config, engine),
+                                                       owner=worker.name)
         if config.zalo.token is not None:
-            app.channels["zalo"] = ZaloChannel(config.zalo, config.web, config.tz, dialog, http, accounts)
+            app.channels["zalo"] = ZaloChannel(config.zalo, config.web, config.tz, dialog, http, accounts,
+                                               owner=worker.name)
         if web_chat is not None:
             app.channels["web"] = web_chat
         for channel in app.channels.values():
@@ -144,7 +150,8 @@ async def build(config: Config) -> App:
         app.files = make_file_builder(config, sessions)
         web_app[FILES] = app.files
         if config.scheduler.enabled:
-            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine, files=app.files)
+            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine, files=app.files,
+                                           worker=worker.name)
             web_app[SCHEDULER_STATUS] = app.scheduler.status
     except BaseException:  # a part refused its config: close what is already open
         await stack.aclose()
@@ -166,12 +173,17 @@ async def start(app: App) -> None:
         if isinstance(zalo, ZaloChannel) and not cfg.web.public_url and app.runner.addresses:
             host, port = app.runner.addresses[0][:2]
             zalo.files.base_url = f"http://{host}:{port}"  # where this server really listens (port 0 in tests)
+    if app.worker is not None:  # before the channels: their rows name it
+        await app.worker.start()
+        app.stack.push_async_callback(app.worker.stop)  # after the channels and the scheduler stopped
     guard = PollGuard(app.sessions, worker_name())
     app.stack.push_async_callback(guard.stop)  # after the channels stopped polling (the stack unwinds)
     polling = polling_tokens(cfg)
     for name, channel in app.channels.items():
-        if name in polling:
-            await guard.take(name, polling[name])  # one poller per token: a second one refuses to start
+        if name in polling:  # one poller per token: a second one refuses to start
+            permit = await guard.take(name, polling[name])
+            if isinstance(channel, TelegramChannel | ZaloChannel):
+                channel.poll_permit = permit  # no poll while the lease is not held
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")

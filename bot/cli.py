@@ -66,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
 
     inv = sub.add_parser("invite", parents=[common], help="create one-time invite codes").add_subparsers(
         dest="invite_cmd", required=True)
-    iv = inv.add_parser("village", parents=[common], help="invite the head of a village")
+    iv = inv.add_parser("village", parents=[common], help="invite the head (or branch secretary) of a village")
     iv.add_argument("code", help="the village code")
+    iv.add_argument("--role", default="head", choices=["head", "secretary"],
+                    help="secretary: the branch secretary where the head is not (the giao ban goes to them)")
     ist = inv.add_parser("staff", parents=[common], help="invite committee staff")
     ist.add_argument("--unit", required=True, help="the code of the staff member's unit")
     ist.add_argument("--role", default="staff", choices=["staff", "admin"])

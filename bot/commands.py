@@ -125,7 +125,7 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
             return await invite_admin(config, args, sessions)
     is_village = args.invite_cmd == "village"
     code = args.code if is_village else args.unit
-    role = "village_head" if is_village else args.role
+    role = VILLAGE_ROLE[args.role] if is_village else args.role
     async with _database(config) as (_, factory):
         async with transaction(factory) as session:
             unit = await get_unit(session, config.bot.period, code)
@@ -140,9 +140,10 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+VILLAGE_ROLE = {"head": "village_head", "secretary": "village_secretary"}  # invite village --role
 INVITE_REFUSALS = {
-    "not_a_village": "{code} is {level} {name}, not a village: a village head's invite needs a village code "
-                     "(the codes of its villages look like {code}.01)",
+    "not_a_village": "{code} is {level} {name}, not a village: a village head's or secretary's invite needs a "
+                     "village code (the codes of its villages look like {code}.01)",
     "staff_on_village": "{code} is the village {name}: a staff invite needs a commune, district or province code",
 }
 

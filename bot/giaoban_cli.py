@@ -36,7 +36,8 @@ def _fail(message: str) -> int:
 async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
     from models.clock import utcnow
     from models.db import transaction
-    from models.giaoban.meetings import GiaobanError, schedule_meeting
+    from models.giaoban.meetings import schedule_meeting
+    from models.refusal import Refused
     from models.units.tree import get_unit
 
     if args.giaoban_cmd == "cancel":
@@ -53,7 +54,7 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
             return _fail(f'--at {args.at!r}: expected "YYYY-MM-DD HH:MM"')
         try:
             meeting = await schedule_meeting(session, unit, starts, args.place, utcnow())
-        except GiaobanError as exc:
+        except Refused as exc:
             return _fail(f"cannot schedule the meeting: {exc.reason}")
     print(f"giao ban of {unit.full_name} ({unit.code}) on {args.at} {args.place}".rstrip() + "; meeting id:")
     print(meeting.id)

@@ -4,7 +4,7 @@ secretary was chosen and whether the commune has approved it."""
 from __future__ import annotations
 
 from models.election.tables import CongressReport, ElectionReport
-from models.merger.rules import CHOSEN, eligible_from
+from models.merger.rules import CHOSEN, SELF_APPROVED, eligible_from
 from texts.catalog import t
 from texts.fmt import fmt_date
 
@@ -22,6 +22,6 @@ def merger_lines(election: ElectionReport | None, congress: CongressReport | Non
         if congress.approval_date is not None:
             lines.append(t("merger.status.approved", number=congress.approval_number or "",
                            date=fmt_date(congress.approval_date)))
-        elif congress.method in CHOSEN and congress.merged is not None:
+        elif congress.method in CHOSEN and congress.method not in SELF_APPROVED and congress.merged is not None:
             lines.append(t("merger.summary.approval_pending"))
     return lines

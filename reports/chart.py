@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.progress.status import UnitProgress
+from models.progress.tallies import UnitProgress
 from texts.catalog import t
 
 MAX_BARS = 120

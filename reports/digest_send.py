@@ -26,7 +26,7 @@ from models.delivery.files import FileRequest, request_file
 from models.delivery.outbox import enqueue
 from models.delivery.tables import OutboxMessage
 from models.progress.digest import DigestFigures, changes, compute, previous_snapshot, save_snapshot
-from models.progress.status import UnitProgress
+from models.progress.tallies import UnitProgress
 from models.reminders.rules import Rules
 from models.typed_sql import id_col
 from models.units.tables import Unit

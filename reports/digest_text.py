@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from datetime import date
 
 from models.progress.digest import TRACKED, DigestFigures
-from models.progress.status import UnitProgress
+from models.progress.tallies import UnitProgress
 from models.reminders.rules import Due
 from reports.merger_text import breakdown, late_grouped
 from texts.catalog import t
 from texts.fmt import fmt_date as vn_date
-from texts.fmt import pct
+from texts.fmt import num, pct
 
 TELEGRAM_LIMIT = 4096
 COMMUNE_LIMIT = 1200  # a commune's digest: one phone screen (the full list: /chamtre or the file)
@@ -24,7 +24,7 @@ LATE_SHARE = 0.4  # of the room left after the summary, at most this much for la
 
 
 def late_reason(due: Due, today: date) -> str:
-    return t(f"digest.late.{due.rule}", since=vn_date(due.since), days=max((today - due.since).days, 0))
+    return t(f"digest.late.{due.rule}", since=vn_date(due.on or due.since), days=max((today - due.since).days, 0))
 
 
 def late_line(due: Due, today: date, parent: str | None) -> str:
@@ -68,16 +68,15 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
                   week: str | None = None, limit: int = TELEGRAM_LIMIT, with_changes: bool = True) -> str:
     """The digest for one reader; ``changes``/``previous`` from their previous snapshot."""
     title = t("digest.title_weekly", week=week, unit=f.unit_name) if week else t("digest.title", unit=f.unit_name)
-    head = [title, t("digest.as_of", date=vn_date(f.today)), ""]
     if not f.villages:
-        return "\n".join([*head, t("digest.no_villages", unit=f.unit_name)])
+        return "\n".join([title, t("digest.as_of", date=vn_date(f.today)), "",
+                          t("digest.no_villages", unit=f.unit_name)])
     compact = f.level == "commune"
     limit = min(limit, COMMUNE_LIMIT) if compact else limit
-    head += [
-        breakdown(f),
-        t("digest.merged", n=f.merged, total=f.villages, pct=pct(f.merged, f.villages)),
-        t("digest.late_count", n=f.late_total),
-    ]
+    # the first paragraph is the sentence to forward upward as it is (it says the date itself)
+    head = [title, "", breakdown(f), "",
+            t("digest.merged", n=num(f.merged), total=num(f.villages), pct=pct(f.merged, f.villages)),
+            t("digest.late_count", n=num(f.late_total))]
     if f.revote or f.pending_recognition or f.terms_ending:
         head.append(t("digest.record", revote=f.revote, pending=f.pending_recognition, ending=f.terms_ending))
     if with_changes:

@@ -10,39 +10,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.progress.status import EXPORT_COLUMNS, EXPORT_COLUMNS_NO_PHONES, export_rows
+from models.progress.export import COLUMNS, PHONE_COLUMNS, ExportColumn, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t
 from texts.fmt import local
 
-INT_COLUMNS = {"votes_for", "valid_ballots", "roll", "attendees"}
-DATE_COLUMNS = {"election_date", "congress_planned_date", "congress_held_date", "party_date", "eligible_from",
-                "admission_planned_date", "recognition_date", "term_end"}
-DATETIME_COLUMNS = {"updated_at"}
-WIDTHS = {"province_code": 10, "district_code": 10, "commune_code": 10, "commune_name": 26, "village_code": 12,
-          "village_name": 22, "status": 40, "election_date": 12, "head_name": 24, "head_party_status": 26,
-          "votes_for": 10, "valid_ballots": 10, "roll": 10, "congress_planned_date": 14,
-          "congress_held_date": 14, "secretary_name": 24, "merged": 10, "updated_at": 17,
-          "secretary_method": 24, "secretary_approval": 24, "not_merged_reason": 30,
-          "recognition_decision": 18, "interim_head": 24, "head_phone": 14}
 DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
-WORDED: dict[str, Callable[[str], str]] = {  # the merger columns in words (issue 11)
-    "secretary_method": lambda v: t(f"merger.method.{v}"),
-    "secretary_approval": lambda v: t("export.approval_pending") if v == "pending" else v,
-    "not_merged_reason": lambda v: t(f"congress.reason.{v}") if has(f"congress.reason.{v}") else v,
-}
+FORMATS = {"date": DATE, "datetime": DATETIME}
 
 
-def columns(with_phones: bool) -> tuple[str, ...]:
+def columns(with_phones: bool = False) -> tuple[ExportColumn, ...]:
     """The export's columns: phone numbers only when asked for (personal data, Nghị định 13/2023)."""
-    return EXPORT_COLUMNS if with_phones else EXPORT_COLUMNS_NO_PHONES
+    return COLUMNS if with_phones else tuple(c for c in COLUMNS if c.name not in PHONE_COLUMNS)
 
 
 async def write_csv(session: AsyncSession, out: IO[str], period: str, today: date, scope_id: int | None = None,
@@ -50,76 +35,62 @@ async def write_csv(session: AsyncSession, out: IO[str], period: str, today: dat
     """The CSV, streamed into ``out`` (a text file opened with ``encoding="utf-8-sig", newline=""``);
     returns the number of villages."""
     writer = csv.writer(out, lineterminator="\n")
-    cols = columns(with_phones)
-    writer.writerow(cols)
+    names = [c.name for c in columns(with_phones)]
+    writer.writerow(names)
     n = 0
     async for row in export_rows(session, period, today, scope_id, deadline):
-        writer.writerow([csv_cell(row[key]) for key in cols])
+        writer.writerow([csv_cell(row[key]) for key in names])
         n += 1
     return n
 
 
 async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
-                     deadline: date | None = None) -> bytes:
+                     deadline: date | None = None, with_phones: bool = False) -> bytes:
     buf = io.StringIO(newline="")
     buf.write("\ufeff")  # the BOM
-    await write_csv(session, buf, period, today, scope_id, deadline)
+    await write_csv(session, buf, period, today, scope_id, deadline, with_phones)
     return buf.getvalue().encode("utf-8")
 
 
-def _value(col: str, value: str) -> object:
+def _value(column: ExportColumn, value: str) -> object:
     """A cell value: numbers as numbers, dates as dates, times local, codes in words."""
-    if not value:
-        return None
-    if col in INT_COLUMNS:
+    if column.kind == "int":
         return int(value)
-    if col in DATE_COLUMNS:
+    if column.kind == "date":
         return date.fromisoformat(value)
-    if col in DATETIME_COLUMNS:
+    if column.kind == "datetime":
         return local(datetime.fromisoformat(value)).replace(tzinfo=None)  # Excel has no zones
-    if col == "status":
-        return t(f"status.{value}")
-    if col == "head_party_status":
-        return t(f"party.{value}")
-    if col == "merged":
-        return t(f"export.{value}")
-    if col in WORDED:
-        return WORDED[col](value)
+    if column.words is not None:
+        key = f"{column.words}.{value}"
+        return t(key) if has(key) else value
     return value
 
 
-WORDS = {"status", "head_party_status", "merged", "secretary_method", "not_merged_reason"}  # looked up once per code
-
-
 def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object],
-             cols: tuple[str, ...] = EXPORT_COLUMNS_NO_PHONES) -> list[object]:
-    """One export row as the XLSX's cell values (``words``: the codes already put in words)."""
+             cols: tuple[ExportColumn, ...] | None = None) -> list[object]:
+    """One export row as the XLSX's cell values (``words``: the cells already converted, by column and
+    value: a code is put in words once; ``cols``: without the phones unless given)."""
     out: list[object] = []
-    for col in cols:
-        value = row[col]
+    for column in cols or columns():
+        value = row[column.name]
         if not value:
             out.append(None)
-        elif col in WORDS:
-            key = (col, value)
-            if key not in words:
-                words[key] = _value(col, value)
-            out.append(words[key])
-        elif col in CONVERTED:
-            out.append(_value(col, value))
-        else:
+        elif column.kind == "text" and column.words is None:
             out.append(value)
+        else:
+            key = (column.name, value)
+            if key not in words:
+                words[key] = _value(column, value)
+            out.append(words[key])
     return out
 
 
-CONVERTED = INT_COLUMNS | DATE_COLUMNS | DATETIME_COLUMNS | set(WORDED)
-
-
-def xlsx_writer(out: str | IO[bytes], cols: tuple[str, ...] = EXPORT_COLUMNS_NO_PHONES) -> XlsxWriter:
+def xlsx_writer(out: str | IO[bytes], cols: tuple[ExportColumn, ...] | None = None) -> XlsxWriter:
     """The export's sheet, header written: Vietnamese headers, widths, date formats."""
-    formats = [DATE if c in DATE_COLUMNS else DATETIME if c in DATETIME_COLUMNS else PLAIN for c in cols]
-    writer = XlsxWriter(out, t("export.sheet"), [WIDTHS.get(c, 14) for c in cols], formats,
-                        DATE_FORMAT, DATETIME_FORMAT)
-    writer.append([t(f"export.{c}") for c in cols])
+    cols = cols or columns()
+    formats = [FORMATS.get(c.kind, PLAIN) for c in cols]
+    writer = XlsxWriter(out, t("export.sheet"), [c.width for c in cols], formats, DATE_FORMAT, DATETIME_FORMAT)
+    writer.append([t(c.header_key) for c in cols])
     return writer
 
 

@@ -1,5 +1,6 @@
-"""The late villages grouped by commune (each commune named once), each with what is late and the
-number of days once — for ``/chamtre`` and the web page of late villages."""
+"""The late villages grouped by commune (each commune named once), each with its code (what a staff
+command names it by), what is late and the number of days once — for ``/chamtre`` and the web page of
+late villages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from texts.fmt import fmt_date
 def late_what(due: Due) -> str:
     """What is late, without the day count (shown beside it)."""
     key = f"late.what.{due.rule}"
-    return t(key, since=fmt_date(due.since)) if has(key) else due.rule
+    return t(key, since=fmt_date(due_date(due))) if has(key) else due.rule
+
+
+def due_date(due: Due) -> date:
+    """The date a late village missed, as a clerk names it: the deadline itself (a deadline of 30/06 is
+    "hạn 30/06"; the village is late from 01/07, ``Due.since``), the planned date, the election day."""
+    return due.on or due.since
 
 
 def days_late(due: Due, today: date) -> int:
@@ -41,8 +48,8 @@ def render_late_grouped(unit_name: str, late: Sequence[Due], total: int, today: 
     for commune, dues in groups:
         if len(groups) > 1 and commune:
             items.append((t("late.group", commune=commune), False))
-        items += [(t("late.line", village=d.village_name, what=late_what(d), days=days_late(d, today)), True)
-                  for d in dues]
+        items += [(t("late.line", village=d.village_name, code=d.village_code, what=late_what(d),
+                     days=days_late(d, today)), True) for d in dues]
     lines, shown = [t("staffcmd.late_head", unit=unit_name, n=total)], 0
     size = len(lines[0])
     reserve = len(t("staffcmd.late_more", n=total)) + 1

@@ -6,25 +6,47 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from models.progress.digest import DigestFigures
+from models.progress.digest import MEMBER_BUCKETS, DigestFigures
 from models.reminders.rules import LATE_RULES, Due
 from texts.catalog import t
-from texts.fmt import fmt_date, pct
+from texts.fmt import fmt_date, num, pct
 
 MAX_DATES = 3  # eligibility dates named in the paragraph; the rest are "…"
 
 
 def breakdown(f: DigestFigures) -> str:
-    """Elected X/Y (Z%); of them full members A — merged B, planned C, overdue D; probationary E, eligible
-    by dates; non-members F, of whom G with admission planned."""
+    """The article's sentence in today's figures, to forward upward as it is: elected X/Y; of them the
+    full members — merged, chosen but waiting for a decision, another secretary, congress planned,
+    overdue, not yet planned (each full-member head in exactly one); the probationary heads with the
+    dates they become eligible ("merge next year" where that date is in the next year); the non-members
+    with an admission planned. Numbers with the thousands dot; no commands."""
+    m = {k: f.members.get(k, 0) for k in MEMBER_BUCKETS}
     party = {k: f.by_party.get(k, 0) for k in ("member", "probationary", "non_member")}
-    dates = [t("digest.breakdown_date", n=n, date=fmt_date(d)) for d, n in f.eligible[:MAX_DATES]]
+    dates = [t("digest.breakdown_next_year" if d.year > f.today.year else "digest.breakdown_date",
+               n=num(n), date=fmt_date(d)) for d, n in f.eligible[:MAX_DATES]]
     if len(f.eligible) > MAX_DATES:
         dates.append("…")
-    eligible = t("digest.breakdown_eligible", dates=", ".join(dates)) if dates else ""
-    return t("digest.breakdown", elected=f.elected, villages=f.villages, pct=pct(f.elected, f.villages),
-             merged=f.merged, planned=f.planned, overdue=f.overdue, eligible=eligible,
-             admission=f.admission_planned, **party)
+    pending = m["merger_pending"]
+    detail = t("digest.breakdown_pending", no_recognition=num(f.merger_no_recognition),
+               no_approval=num(pending - f.merger_no_recognition)) if pending else ""
+    return t("digest.breakdown", date=fmt_date(f.today), unit=f.unit_name, elected=num(f.elected),
+             villages=num(f.villages), pct=pct(f.elected, f.villages), member=num(party["member"]),
+             merged=num(m["merged"]), pending=num(pending), pending_detail=detail, not_merged=num(m["not_merged"]),
+             planned=num(m["congress_planned"]), overdue=num(m["congress_overdue"]),
+             waiting=num(m["elected_member"]), probationary=num(party["probationary"]),
+             eligible=t("digest.breakdown_eligible", dates=", ".join(dates)) if dates else "",
+             non_member=num(party["non_member"]),
+             admission=t("digest.breakdown_admission", n=num(f.admission_planned)) if f.admission_planned else "")
+
+
+def missing_text(missing: Sequence[str]) -> str:
+    """The decisions a ``merger_pending`` village waits for, in words, joined with "và"."""
+    return " và ".join(t(f"merger.missing.{m}") for m in missing)
+
+
+def missing_short(missing: Sequence[str]) -> str:
+    """The same in two words, for a list: "chờ công nhận, chuẩn y"."""
+    return t("merger.missing.short", missing=", ".join(t(f"merger.missing_short.{m}") for m in missing))
 
 
 def late_grouped(late: Sequence[Due], total: int, budget: int, line: Callable[[Due], str]) -> list[str]:

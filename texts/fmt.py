@@ -1,7 +1,8 @@
 """How numbers, dates and times are shown to Vietnamese readers — one place for the whole bot.
 
 Dates day first (``15/12/2024``), times in the province's local time (Asia/Ho_Chi_Minh unless the
-caller passes another zone), percentages with a decimal comma (``83,3%``).
+caller passes another zone), percentages with a decimal comma (``83,3%``), thousands with a dot
+(``1.452``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = ZoneInfo("UTC")
+
+
+def num(n: int) -> str:
+    """``1.452``: a whole number with the Vietnamese thousands separator (a dot)."""
+    return f"{n:,}".replace(",", ".")
 
 
 def pct(part: int, whole: int) -> str:
@@ -62,3 +68,12 @@ def from_iso(s: str | None) -> date | None:
 def fmt_values(values: dict[str, object]) -> dict[str, object]:
     """``values`` with every date shown day first (for a catalog text's placeholders)."""
     return {k: fmt_date(v) if isinstance(v, date) else v for k, v in values.items()}
+
+
+def planned_examples(today: date) -> dict[str, str]:
+    """Examples for a question about a planned date, always ahead of ``today``: the 15th two months
+    later as ``day`` (``15/02/2025``) and ``short`` (``15/2``), its ``month`` and ``year``."""
+    year, month = divmod(today.year * 12 + today.month + 1, 12)  # two months ahead (months counted from 0)
+    ahead = date(year, month + 1, 15)
+    return {"day": fmt_date(ahead), "short": f"{ahead.day}/{ahead.month}", "month": str(ahead.month),
+            "year": str(ahead.year)}

@@ -14,7 +14,7 @@ from models.progress.dashboard import outbox_counts, outbox_latest, recent_invit
 from texts.catalog import t
 from texts.fmt import fmt_datetime as fmt_dt
 
-ROLES = ("village_head", "staff", "admin")
+ROLES = ("village_head", "village_secretary", "staff", "admin")
 
 
 async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: str = "village_head",

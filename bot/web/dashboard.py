@@ -11,9 +11,11 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
 from bot.web.merger_forms import plan_form
 from models.db import DbSession
+from models.progress.commune import tally, village_rows
 from models.progress.dashboard import unit_by_code, units_by_ids
 from models.progress.digest import parent_names
-from models.progress.status import STATUSES, UnitProgress, progress_by_child, total
+from models.progress.status import HELD, STATUSES
+from models.progress.tallies import UnitProgress, progress_by_child, total
 from models.reminders.rules import late_villages
 from models.units.tables import Unit
 from models.units.tree import ancestors
@@ -48,10 +50,10 @@ def progress_table(lines: list[UnitProgress], levels: dict[int, str], whole: Uni
             rows.append([unit_link(p.code, p.name, level), "", "", "", "", "",
                          tag("span", t(f"status.{status}"), class_=f"status s-{status}")])
             continue
-        rows.append([unit_link(p.code, p.name, level), p.villages, p.elected, p.count("merged", "not_merged"),
+        rows.append([unit_link(p.code, p.name, level), p.villages, p.elected, p.count(*HELD),
                      p.merged, p.overdue, bar(p.elected, p.merged, p.villages)])
     rows.append([tag("strong", t("web.progress.total")), whole.villages, whole.elected,
-                 whole.count("merged", "not_merged"), whole.merged, whole.overdue,
+                 whole.count(*HELD), whole.merged, whole.overdue,
                  bar(whole.elected, whole.merged, whole.villages)])
     return table(headers, rows, class_="grid progress")
 
@@ -62,17 +64,27 @@ def status_counts(whole: UnitProgress) -> Html:
 
 
 async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Html:
+    """The unit's progress: a commune's villages row by row (the counts by status tallied from the same
+    rows: one query), or a line per unit under it (the counts: the sum of the lines)."""
     assert unit.id is not None  # a unit read from its table
-    lines = await progress_by_child(db, unit.id, today, ctx.rules.congress_deadline)
-    whole = total(lines, unit.id)
-    levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
-    if not lines:
+    deadline = ctx.rules.congress_deadline
+    rows = await village_rows(db, unit.id, today, deadline) if unit.level == "commune" else None
+    lines: list[UnitProgress] = []
+    levels: dict[int, str] = {}
+    if rows is None:
+        lines = await progress_by_child(db, unit.id, today, deadline)
+        levels = {u.id: u.level for u in await units_by_ids(db, [p.unit_id for p in lines]) if u.id is not None}
+        if lines and all(levels.get(p.unit_id) == "village" for p in lines):  # villages directly under it
+            rows = await village_rows(db, unit.id, today, deadline)
+    if not (rows or lines):
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
-    legend = Html(f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>')
-    if all(levels.get(p.unit_id) == "village" for p in lines):  # a commune: its villages, their own columns
-        table_html, legend = await village_table(ctx, db, unit, today), Html("")
+    if rows is not None:  # its villages, their own columns
+        whole = tally(rows, unit.id)
+        table_html, legend = await village_table(ctx, db, unit, today, rows), Html("")
     else:
+        whole = total(lines, unit.id)
         table_html = progress_table(lines, levels, whole)
+        legend = Html(f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>')
     summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,
                 elected_pct=pct(whole.elected, whole.villages), merged=whole.merged,
                 merged_pct=pct(whole.merged, whole.villages))
@@ -80,8 +92,6 @@ async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Htm
                 f"{legend}"
                 f"{table_html}<h2>{esc(t('web.progress.by_status'))}</h2>"
                 f"{status_counts(whole)}")
-
-
 
 
 def downloads_links(code: str) -> Html:

@@ -11,7 +11,7 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, tag
 from models.progress.dashboard import unit_by_code
 from models.progress.digest import changes, compute, previous_snapshot, worst_first
-from models.progress.status import progress_by_child
+from models.progress.tallies import progress_by_child
 from reports.chart import progress_chart
 from reports.digest_text import render_digest
 from texts.catalog import t

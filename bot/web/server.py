@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.config import Config
 from bot.web import health, keys
 from bot.web.chat import WebChatChannel
+from bot.web.headers import add_safety_headers
 from bot.web.routes import add_routes
 from handlers.engine import Engine
 from models.db import DbEngine, SessionFactory
@@ -25,4 +26,5 @@ def make_web_app(config: Config, engine: DbEngine, sessions: SessionFactory, dia
     web_app.router.add_get("/healthz", health.healthz)
     web_app.router.add_get("/metrics", health.metrics_page)
     add_routes(web_app)
+    add_safety_headers(web_app)
     return web_app

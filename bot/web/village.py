@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.web.change_log import action_label, event_field, event_value
 from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
@@ -24,10 +25,12 @@ from models.election.reports import (
 )
 from models.election.tables import AuditEvent
 from models.election.vacancy import vacancy_notes
+from models.merger.rules import missing_decisions
 from models.photos.store import list_photos
 from models.progress.dashboard import unit_by_code
 from models.progress.status import village_status
 from models.units.changes import predecessors
+from reports.merger_text import missing_text
 from texts.catalog import has, t
 from texts.fmt import fmt_date, fmt_values
 from texts.fmt import fmt_datetime as fmt_dt
@@ -78,12 +81,6 @@ def field_label(field: str | None) -> str:
     return field or ""
 
 
-def action_label(action: str) -> str:
-    """``election.create`` → "Báo kết quả bầu trưởng thôn"; an action without a label shows as it is."""
-    key = f"web.audit.action.{action}"
-    return t(key) if has(key) else action
-
-
 def channel_label(channel: str | None) -> str:
     key = f"web.audit.channel.{channel}"
     return t(key) if has(key) else (channel or "")
@@ -91,7 +88,8 @@ def channel_label(channel: str | None) -> str:
 
 def changed(trail: list[AuditEvent]) -> list[AuditEvent]:
     """The events that change what a clerk sees, newest first ("(trống) → (trống)" left out)."""
-    return [e for e in reversed(trail) if show_value(e.field, e.old) != show_value(e.field, e.new)]
+    return [e for e in reversed(trail)
+            if event_value(e.field, e.old, show_value) != event_value(e.field, e.new, show_value)]
 
 
 @page()
@@ -116,6 +114,10 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
         trail.sort(key=lambda e: e.at)
         notes = record_notes(election) + await vacancy_notes(db, village.id)
         photos = await list_photos(db, [village.id, *(u.id for u in earlier if u.id is not None)])
+    if status == "merger_pending" and election is not None:  # which decision the merger waits for
+        approved = congress is not None and congress.approval_date is not None
+        missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
+        notes.append(("missing", {"missing": missing_text(missing)}))
     status_line = Html(f'<p>{esc(t("web.village.status"))}: '
                        f'{tag("strong", t(f"status.{status}"), class_=f"status s-{status}", id="village-status")}</p>'
                        + "".join(f'<p class="record-note">{esc(t(f"statuscmd.record.{key}", **fmt_values(values)))}</p>'
@@ -129,8 +131,8 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     audit = table(
         [t("web.village.at"), t("web.village.channel"), t("web.village.action"), t("web.village.field"),
          t("web.village.change")],
-        ([fmt_dt(e.at, tz), channel_label(e.channel), action_label(e.action), field_label(e.field),
-          f"{show_value(e.field, e.old)} → {show_value(e.field, e.new)}"]
+        ([fmt_dt(e.at, tz), channel_label(e.channel), action_label(e.action), event_field(e.field, field_label),
+          f"{event_value(e.field, e.old, show_value)} → {event_value(e.field, e.new, show_value)}"]
          for e in changed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
     body = Html(crumbs + status_line
                 + Html('<div class="cards">')

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-ROLES = ("village_head", "staff", "admin")
+ROLES = ("village_head", "village_secretary", "staff", "admin")
+VILLAGE_ROLES = ("village_head", "village_secretary")  # bound to a village (models/giaoban/people.py)
 KEY_CHARS = 128  # a throttle key is cut to this length
 
 

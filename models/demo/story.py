@@ -3,7 +3,10 @@
 About 90% of the villages report an election held around the real election day (15/12/2024); almost
 all heads are full party members, a few probationary, a few not members (some about to be admitted);
 of the full members' branches some congresses are held (most merging secretary and head, some not, with
-a reason), some planned, some overdue. Deterministic: the same period gives the same story.
+a reason), some planned, some overdue. Most results are recognised by the commune within days and most
+secretaries approved by the Party committee; some still wait for one decision or the other (the village
+is then ``merger_pending``, not merged); some heads were already the branch secretary when elected.
+Deterministic: the same period gives the same story.
 
 Every report is checked by the domain's rules (``check_election``) and written as the domain functions
 (``record_election``, ``plan_congress``, ``record_congress_result``) write it — report row, revisions,
@@ -27,8 +30,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from models.accounts.tables import Person
+from models.election.record import DEFAULT_TERM_MONTHS
 from models.election.reports import CONGRESS_FIELDS, Actor, ElectionData, check_election, revision_rows
 from models.election.tables import AuditEvent, CongressReport, ElectionReport, ReportRevision
+from models.merger.rules import add_months
 from models.typed_sql import table_of
 from models.units.tables import Unit
 
@@ -49,14 +54,15 @@ FATES: dict[str, int] = {
     "elected": 110,            # elected, congress not planned yet
     "planned": 130,            # congress planned in the coming weeks
     "overdue": 60,             # congress planned, the date passed, no result
-    "merged": 460,             # congress held, secretary = head
+    "merged": 400,             # congress held, secretary = head, recognised and approved
+    "merger_pending": 40,      # congress held, secretary = head, recognition or approval still missing
+    "already_secretary": 20,   # the head was already the branch secretary when elected
     "not_merged": 50,          # congress held, another secretary (reason given)
     "probationary": 55,        # head admitted to the Party less than a year ago
     "non_member": 20,          # head not a member
     "admission_planned": 15,   # head not a member yet, admission planned
 }
-# Story elements awaiting other issues: invalid elections (revote, issue 12), the party-status events
-# and secretary methods (issue 11), a sample giao ban round (issue 13).
+RECOGNISED_SHARE = 0.93  # of the results outside the pending-merger fate: recognised within 5 working days
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +103,29 @@ class _Story:
         self.revisions.append(row)
         self.events.extend(events)
 
-    def elect(self, v: Village, party: str = "member", party_date: date | None = None) -> date:
-        """An election result (``record_election``'s checks apply); returns the day it was sent."""
+    def elect(self, v: Village, party: str = "member", party_date: date | None = None,
+              recognised: bool | None = None) -> date:
+        """An election result (``record_election``'s checks apply) with its record, term and, mostly, the
+        commune's recognition (``recognised``: forced either way); returns the day it was sent."""
         held = ELECTION_DAY + timedelta(days=self.rng.choice((0, 0, 0, 0, 0, 0, 1, -1, 2, 7)))
         sent = min(held + timedelta(days=self.rng.choice((0, 0, 1, 1, 2, 3, 5))), self.today)
         roll = self.rng.randrange(80, 420)
         ballots = roll - self.rng.randrange(0, max(1, roll // 10))
         votes = max(roll // 2 + 1, ballots - self.rng.randrange(0, max(1, ballots // 4)))
         data = ElectionData(held, person_name(self.rng, v.highland), min(votes, ballots), ballots, roll, party,
-                            party_date)
+                            party_date, attendees=min(roll, ballots + self.rng.randrange(0, 4)))
         check_election(data, sent)
         values, now = asdict(data), _at(sent, self.rng)
+        # a non-member's date is the planned admission (as record_election stores it)
+        values["admission_planned_date"] = values["party_date"] if party == "non_member" else None
+        if party == "non_member":
+            values["party_date"] = None
+        values.update(valid=True, election_no=1, election_kind="regular", reported_on=sent, term_start=held,
+                      term_end=add_months(held, DEFAULT_TERM_MONTHS), recognition=None, recognition_decision=None,
+                      recognition_date=None)
+        if recognised if recognised is not None else self.rng.random() < RECOGNISED_SHARE:
+            values.update(recognition="recognised", recognition_decision=f"{self.rng.randrange(10, 300)}/QĐ-UBND",
+                          recognition_date=min(sent + timedelta(days=self.rng.randrange(1, 6)), self.today))
         self.elections.append({"village_id": v.id, "revision": 1, "updated_at": now, **values})
         self._revise("election", v.id, 1, values, None, now)
         self.heads[v.id] = data.head_name
@@ -125,14 +143,24 @@ class _Story:
     def plan(self, v: Village, on: date, planned: date) -> None:
         self._congress(v, {"planned_date": planned}, _at(on, self.rng))
 
-    def hold(self, v: Village, sent: date, merged: bool) -> None:
+    def hold(self, v: Village, sent: date, merged: bool, approved: bool = True) -> None:
         held = min(sent + timedelta(days=self.rng.randrange(10, 45)), self.today)
         self.plan(v, sent + timedelta(days=self.rng.randrange(1, 5)), held)
         reason = None if merged else self.rng.choice(NOT_MERGED)
-        self._congress(v, {"held_date": held, "merged": merged, "not_merged_reason": reason,
+        approval = min(held + timedelta(days=self.rng.randrange(2, 15)), self.today) if approved else None
+        self._congress(v, {"held_date": held, "merged": merged, "not_merged_reason": reason, "method": "congress",
                            "secretary_name": self.heads[v.id] if merged else person_name(self.rng, v.highland),
                            "not_merged_note": self.rng.choice(NOTES) if reason == "other" else None},
                        _at(held + timedelta(days=1), self.rng))
+        if approval is not None:
+            self._congress(v, {"approval_number": f"{self.rng.randrange(1, 200)}-QĐ/ĐU", "approval_date": approval},
+                           _at(approval, self.rng))
+
+    def already_secretary(self, v: Village) -> None:
+        """The head was the branch secretary when elected (``record_already_secretary``)."""
+        sent = self.elect(v)
+        self._congress(v, {"secretary_name": self.heads[v.id], "merged": True, "method": "already_secretary"},
+                       _at(sent, self.rng))
 
     def play(self, v: Village, fate: str) -> None:
         if fate == "no_report":
@@ -143,7 +171,14 @@ class _Story:
                     "admission_planned": self.today + timedelta(days=self.rng.randrange(20, 120))}.get(fate)
             self.elect(v, party, when)
             return
-        sent = self.elect(v)
+        if fate == "already_secretary":
+            self.already_secretary(v)
+            return
+        if fate == "merger_pending":  # one decision missing: the recognition (a third), else the approval
+            recognised = self.rng.random() < 0.67
+            self.hold(v, self.elect(v, recognised=recognised), True, approved=not recognised)
+            return
+        sent = self.elect(v, recognised=True if fate in ("merged", "not_merged") else None)
         if fate == "planned":
             self.plan(v, self.today - timedelta(days=self.rng.randrange(0, 5)),
                       self.today + timedelta(days=self.rng.randrange(2, 25)))

@@ -97,16 +97,22 @@ def recognition_deadline(reported_on: date) -> date:
 def new_election_values(previous: ElectionReport | None, held_on: date, kind: str, term_months: int,
                         reported_on: date) -> dict[str, Any]:
     """What a new election (not a correction) sets beside its record: its number in the village, its
-    kind, recognition pending, no vacancy, and its term — a by-election serves out the current term;
-    any other election opens a new one from its date."""
+    kind, recognition pending, no vacancy, and its term. A by-election serves out the current term, and a
+    new vote replaces the result it repeats, so it keeps that result's term (a new vote after an invalid
+    by-election still ends with the term); a regular election opens a new term from its date. The
+    current term is the previous election's, from its start (or election day, for a result stored before
+    terms were) for ``term_months``; a term already over when the village votes is not inherited."""
     if kind not in KINDS:
         raise ValueError(kind)
     values: dict[str, Any] = {"election_no": 1 if previous is None else previous.election_no + 1,
                               "election_kind": kind, "recognition": None, "recognition_decision": None,
                               "recognition_date": None, "vacated_on": None, "reported_on": reported_on,
                               "term_start": held_on, "term_end": add_months(held_on, term_months)}
-    if kind == "by_election" and previous is not None and previous.term_end is not None:
-        values["term_start"], values["term_end"] = previous.term_start, previous.term_end
+    if kind in ("by_election", "revote") and previous is not None:
+        start = previous.term_start or previous.election_date
+        end = previous.term_end or add_months(start, term_months)
+        if end >= held_on:
+            values["term_start"], values["term_end"] = start, end
     return values
 
 

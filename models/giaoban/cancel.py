@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.delivery.outbox import enqueue
-from models.giaoban.sweep import HEAD_KIND, head_accounts
+from models.giaoban.people import giaoban_contacts
+from models.giaoban.sweep import HEAD_KIND
 from models.giaoban.tables import GiaobanMeeting
 from models.units.tables import Unit
 
@@ -40,11 +41,12 @@ async def cancel_meeting(session: AsyncSession, meeting_id: int, now: datetime,
     villages = list((await session.execute(
         select(Unit).where(col(Unit.parent_id) == commune.id, col(Unit.level) == "village")
         .order_by(col(Unit.code)))).scalars().all())
-    accounts = await head_accounts(session, [v.id for v in villages if v.id is not None])
+    contacts = await giaoban_contacts(session, [v.id for v in villages if v.id is not None])
     text = notice(meeting, commune)
     sent = 0
     for village in villages:
-        for aid in accounts.get(village.id or 0, []):
+        contact = contacts.get(village.id or 0)
+        for aid in contact.accounts if contact is not None else []:
             sent += await enqueue(session, key=f"giaoban:cancelled:{meeting_id}:{village.code}:a{aid}",
                                   kind=HEAD_KIND, account_id=aid, text=text, now=now, village_id=village.id)
     await session.flush()

@@ -1,8 +1,9 @@
 """The merger rules (DESIGN §3; Party Statute arts. 3 and 5), as plain functions over small facts.
 
-:func:`decide_status` is the one definition of a village's status in Python; ``models.progress
-.status_expr`` is the same decision in SQL (a test holds them together). A check that comes before
-these (a valid, recognised election: ``revote_needed``) slots in at the marked line of each.
+:func:`decide_status` is THE definition of a village's status: the specification, read by people and
+by tests. ``models.progress.status.status_expr`` writes the same decision in SQL so that a digest over
+80,000 villages is one query; ``tests/models/progress/test_status_rule.py`` generates facts that reach every
+branch below and compares both, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from datetime import date
 
 METHODS = ("congress", "by_election", "appointment", "already_secretary")
 CHOSEN = METHODS[:3]  # the ways /daihoi records; "already_secretary" comes from /baucu
+# a secretary chosen this way needs no approval of its own: the committee appointed him (its decision
+# is the approval), or he already was the approved secretary when elected head
+SELF_APPROVED = ("appointment", "already_secretary")
 PROBATION_MONTHS = 12
 
 
@@ -36,9 +40,10 @@ class Facts:
     method: str | None = None
     head_is_secretary: bool | None = None  # None: no secretary chosen yet
     deadline: date | None = None  # the commune's congress plan, else the province default
-    # issue 12's record checks (models.progress.status.record_checks), decided before the merger rules
-    valid: bool | None = None  # False: quorum or majority missed (None: not known, as before issue 12)
-    recognition: str | None = None  # "new_vote": the commune ordered a new vote
+    # the record checks, decided before the merger rules
+    valid: bool | None = None  # False: quorum or majority missed (None: not known, from before attendees were asked)
+    recognition: str | None = None  # None: pending | "recognised" | "new_vote": the commune ordered a new vote
+    approved: bool = False  # the commune Party committee approved (chuẩn y) the secretary
     term_end: date | None = None
     vacated_on: date | None = None
 
@@ -61,9 +66,27 @@ def eligible_from(party_status: str | None, party_date: date | None,
     return None
 
 
+def missing_decisions(recognition: str | None, method: str | None, approved: bool) -> list[str]:
+    """Which decisions a head chosen secretary still waits for: ``recognition`` (the commune People's
+    Committee recognises the election; the head takes office on it) and ``approval`` (the commune Party
+    committee approves the secretary; an appointment is its own approval, and a head already secretary
+    when elected was approved then)."""
+    missing = [] if recognition == "recognised" else ["recognition"]
+    if not approved and method not in SELF_APPROVED:
+        missing.append("approval")
+    return missing
+
+
+def deadline_applies(deadline: date | None, election_date: date | None) -> bool:
+    """The commune's congress deadline binds a head elected before it: a deadline that passed before the
+    head was elected (or on the day) is not one the village could have kept."""
+    return deadline is not None and election_date is not None and election_date < deadline
+
+
 def decide_status(f: Facts) -> str:
-    """The record checks first (term over or vacancy → no head; invalid or a new vote → revote), then
-    the merger rules; the same order as ``models.progress.status.status_expr``."""
+    """A village's status (DESIGN §3). In order: no head for the current term; a result that does not
+    stand; the secretary chosen (merged only once recognised and approved); the congress planned or its
+    date passed; the commune's deadline passed with nothing planned; the head's party status."""
     if not f.elected:
         return "no_election"
     if (f.term_end is not None and f.term_end < f.today) or f.vacated_on is not None:
@@ -72,12 +95,13 @@ def decide_status(f: Facts) -> str:
         return "revote_needed"
     if f.head_is_secretary is not None:
         if f.head_is_secretary and full_member_on(f.party_status, f.party_date, secretary_date(f)):
-            return "merged"
+            return "merger_pending" if missing_decisions(f.recognition, f.method, f.approved) else "merged"
         return "not_merged"
     if f.planned_date is not None:
         return "congress_overdue" if f.planned_date < f.today else "congress_planned"
     if f.party_status == "member":
-        return "congress_overdue" if f.deadline is not None and f.deadline < f.today else "elected_member"
+        late = deadline_applies(f.deadline, f.election_date) and f.deadline is not None and f.deadline < f.today
+        return "congress_overdue" if late else "elected_member"
     if f.party_status == "probationary":
         return "elected_probationary"
     return "elected_non_member"

@@ -18,23 +18,24 @@ from typing import Any
 from sqlalchemy import Date, String, and_, bindparam, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from models.election.recognition import TERM_NEAR_DAYS
-from models.election.tables import PARTY_STATUSES, ElectionReport
-from models.merger.rules import eligible_from
-from models.progress.status import (
-    STATUSES,
+from models.election.tables import PARTY_STATUSES, CongressReport, ElectionReport
+from models.merger.rules import SELF_APPROVED, eligible_from
+from models.progress.status import ELECTED, HELD, STATUSES, const
+from models.progress.tables import DigestSnapshot
+from models.progress.tallies import (
     TODAY,
     Tally,
     UnitProgress,
-    const,
     lines_by_child,
     party_tally,
+    status_code,
     status_tally,
     total,
 )
-from models.progress.tables import DigestSnapshot
 from models.reminders.rules import Due, Rules, groups_with_late, late_tally
 from models.typed_sql import id_col
 from models.units.tables import Unit
@@ -66,6 +67,11 @@ class DigestFigures:
     revote: int = 0  # invalid results (or a new vote ordered): the village votes again
     pending_recognition: int = 0  # valid results the commune has not yet recognised
     terms_ending: int = 0  # terms ending within 90 days: the next election is near
+    # the heads in office by party status (``by_party``: the same, summed), and the full members split by
+    # status: every full-member head in exactly one of MEMBER_BUCKETS
+    members: dict[str, int] = field(default_factory=dict)
+    merger_no_recognition: int = 0  # merger_pending: the commune has not recognised the head's election
+    merger_no_approval: int = 0  # merger_pending: the Party committee has not approved the secretary
 
     @staticmethod
     def pct(part: int, whole: int) -> float:
@@ -95,6 +101,31 @@ def worst_first(children: list[UnitProgress]) -> list[UnitProgress]:
 
 
 TERM_NEAR = bindparam("term_near", type_=Date)
+# where a full-member head in office stands, one bucket each (their sum: the full-member heads)
+MEMBER_BUCKETS = ("merged", "merger_pending", "not_merged", "congress_planned", "congress_overdue", "elected_member")
+
+
+@cache
+def member_tally() -> Tally:
+    """Per group: the full-member heads in office by status (:data:`MEMBER_BUCKETS`), the probationary
+    and the non-member heads in office (``PARTY_STATUSES`` order after ``member``), and the pending
+    mergers waiting for the recognition and for the approval. Its aggregates read the ``status`` and
+    ``party`` columns of :func:`status_tally` and :func:`party_tally`, given before it in the same tallies."""
+    e, c = ElectionReport, CongressReport
+    no_recognition = case((func.coalesce(col(e.recognition), const("")) != const("recognised"), 1))
+    no_approval = case((and_(col(c.approval_date).is_(None),
+                             func.coalesce(col(c.method), const("")).not_in([const(m) for m in SELF_APPROVED])), 1))
+
+    def aggregates(v: Any) -> list[ColumnElement[Any]]:
+        in_office = v.status.in_([status_code(s) for s in STATUSES if s in ELECTED])
+        pending = v.status == status_code("merger_pending")
+        return [*(func.count().filter(and_(v.party == const("member"), v.status == status_code(s)))
+                  for s in MEMBER_BUCKETS),
+                *(func.count().filter(and_(v.party == const(p), in_office)) for p in PARTY_STATUSES[1:]),
+                func.count().filter(and_(pending, v.no_recognition == 1)),
+                func.count().filter(and_(pending, v.no_approval == 1))]
+
+    return Tally((no_recognition.label("no_recognition"), no_approval.label("no_approval")), aggregates)
 
 
 @cache
@@ -136,28 +167,37 @@ async def compute(session: AsyncSession, unit: Unit, rules: Rules, today: date,
     """All the figures of the digest for ``unit`` (any level) as of ``today``."""
     assert unit.id is not None
     deadline = rules.congress_deadline
-    tallies = (status_tally(deadline), party_tally(), record_tally(), late_tally(rules))
+    tallies = (status_tally(deadline), party_tally(), record_tally(), member_tally(), late_tally(rules))
     groups, late = await groups_with_late(session, unit.id, tallies, rules, today, late_limit,
                                           {"today": today, "term_near": today + timedelta(days=TERM_NEAR_DAYS)})
     children = await lines_by_child(session, unit.id, groups, today, deadline)
     whole = total(children, unit.id)
-    party_at = len(STATUSES) + 1
-    record_at = party_at + len(PARTY_STATUSES)
-    late_at = record_at + 4
-    by_party = {p: sum(g.values[party_at + i] for g in groups) for i, p in enumerate(PARTY_STATUSES)}
+    record_at = len(STATUSES) + 1 + len(PARTY_STATUSES)
+    member_at = record_at + 4
+    late_at = member_at + len(MEMBER_BUCKETS) + len(PARTY_STATUSES) - 1 + 2
+
+    def summed(i: int) -> int:
+        return sum(int(g.values[i]) for g in groups)
+
+    members = {s: summed(member_at + i) for i, s in enumerate(MEMBER_BUCKETS)}
+    others = {p: summed(member_at + len(MEMBER_BUCKETS) + i) for i, p in enumerate(PARTY_STATUSES[1:])}
+    by_party = {"member": sum(members.values()), **others}
     figures = DigestFigures(
         unit_id=unit.id, unit_code=unit.code, unit_name=unit.full_name or unit.name, today=today,
         villages=whole.villages, elected=whole.elected, by_party={p: n for p, n in by_party.items() if n},
         planned=whole.count("congress_planned"), overdue=whole.overdue,
-        held=whole.count("merged", "not_merged"), merged=whole.merged,
-        late_total=sum(g.values[late_at] for g in groups), late=[due for due, _ in late],
+        held=whole.count(*HELD), merged=whole.merged,
+        late_total=summed(late_at), late=[due for due, _ in late],
         late_parent={due.village_id: name for due, name in late}, children=worst_first(children),
         level=unit.level, eligible=eligible_counts([g.values[record_at + 3] for g in groups]),
-        admission_planned=sum(g.values[record_at + 2] for g in groups),
+        admission_planned=summed(record_at + 2),
     )
     figures.revote = whole.count("revote_needed")
-    figures.pending_recognition = sum(g.values[record_at] for g in groups)
-    figures.terms_ending = sum(g.values[record_at + 1] for g in groups)
+    figures.pending_recognition = summed(record_at)
+    figures.terms_ending = summed(record_at + 1)
+    figures.members = members
+    extra = member_at + len(MEMBER_BUCKETS) + len(PARTY_STATUSES) - 1
+    figures.merger_no_recognition, figures.merger_no_approval = summed(extra), summed(extra + 1)
     return figures
 
 

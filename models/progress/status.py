@@ -1,35 +1,33 @@
-"""Village status, derived from reports in one place (DESIGN §3), and progress figures.
+"""A village's status in SQL: :func:`models.merger.rules.decide_status` written as one ``CASE`` over a village
+row outer-joined to its reports and its commune's congress plan, so that a digest over 80,000 villages
+is one aggregate query and a single village's status is the same expression evaluated for one row.
 
-The status is a SQL expression, so that a digest over 80,000 villages is one aggregate query and a
-single village's status is the same expression evaluated for one row. The figures under a unit come
-from :func:`village_groups_stmt`: the villages under it, reached through one closure range and
-grouped by parent like the bare aggregate, each group's counts rolled up to the unit's children.
+The rule itself is :func:`models.merger.rules.decide_status` (the specification); the branches below follow
+it line by line, and ``tests/models/progress/test_status_rule.py`` compares both on SQLite and PostgreSQL over
+generated facts that reach every branch.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date
-from functools import cache
-from typing import Any, NamedTuple, TypeVarTuple
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Date, Executable, Integer, Select, String, Subquery, and_, bindparam, case, func, or_
+from sqlalchemy import Date, Select, String, and_, case, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import literal_column, select, type_coerce
 from sqlmodel import col
 
-from models.election.tables import PARTY_STATUSES, CongressReport, ElectionReport
-from models.merger.rules import CHOSEN, eligible_from
+from models.election.tables import CongressReport, ElectionReport
+from models.merger.rules import SELF_APPROVED
 from models.merger.tables import CongressPlan
-from models.typed_sql import AnyRow, AnySelect, id_col
-from models.units.tables import LEVELS, Unit, UnitAncestor
+from models.units.tables import Unit
 
 STATUSES = ("no_election", "elected_non_member", "elected_probationary", "elected_member",
-            "congress_planned", "congress_overdue", "merged", "not_merged", "revote_needed")
+            "congress_planned", "congress_overdue", "merger_pending", "merged", "not_merged", "revote_needed")
 ELECTED = frozenset(STATUSES[1:]) - {"revote_needed"}
+HELD = ("merger_pending", "merged", "not_merged")  # the secretary chosen (congress held, or otherwise)
 
 
 def const(value: str) -> ColumnElement[str]:
@@ -46,24 +44,43 @@ def deadline_expr(default: date | None = None) -> ColumnElement[date]:
     return func.coalesce(plan, literal_column(f"'{default.isoformat()}'", Date))
 
 
+def full_member_expr() -> ColumnElement[bool]:
+    """``models.merger.rules.full_member_on`` the secretary's date (an already-secretary head: the election's)."""
+    e, c = ElectionReport, CongressReport
+    secretary_on = case((col(c.method) == const("already_secretary"), col(e.election_date)), else_=col(c.held_date))
+    return and_(col(e.party_status) == const("member"), secretary_on.is_not(None),
+                or_(col(e.party_date).is_(None), col(e.party_date) <= secretary_on))
+
+
+def recognised_expr() -> ColumnElement[bool]:
+    return col(ElectionReport.recognition) == const("recognised")
+
+
+def approved_expr() -> ColumnElement[bool]:
+    """The secretary approved, or needing no approval of its own (``models.merger.rules.SELF_APPROVED``)."""
+    c = CongressReport
+    return or_(col(c.approval_date).is_not(None), col(c.method).in_([const(m) for m in SELF_APPROVED]))
+
+
 def status_expr(today: date | ColumnElement[date], deadline: date | None = None,
                 value: Callable[[str], ColumnElement[Any]] = const) -> ColumnElement[str]:
     """The status of a village row outer-joined to its reports and its commune's plan
     (:func:`with_reports`), as of ``today`` (a date, or a parameter such as ``TODAY``), with ``deadline``
-    the province's default congress deadline: ``models.merger.rules.decide_status`` in SQL. ``value`` writes a
-    status in the SQL (a tally counts them as small integers: cheaper to compare per village than text)."""
+    the province's default congress deadline. ``value`` writes a status in the SQL (a tally counts them
+    as small integers: cheaper to compare per village than text)."""
     e, c = ElectionReport, CongressReport
-    secretary_on = case((col(c.method) == const("already_secretary"), col(e.election_date)), else_=col(c.held_date))
-    full_member = and_(col(e.party_status) == const("member"), secretary_on.is_not(None),
-                       or_(col(e.party_date).is_(None), col(e.party_date) <= secretary_on))
+    chosen = and_(col(c.merged).is_(True), full_member_expr())
+    plan = deadline_expr(deadline)
     return case(
         (col(e.id).is_(None), value("no_election")),
-        *record_checks(today, value),  # issue 12: term over, vacancy, invalid or a new vote ordered
-        (and_(col(c.merged).is_(True), full_member), value("merged")),
+        *record_checks(today, value),
+        (and_(chosen, recognised_expr(), approved_expr()), value("merged")),
+        (chosen, value("merger_pending")),
         (col(c.merged).is_not(None), value("not_merged")),
         (and_(col(c.planned_date).is_not(None), col(c.planned_date) < today), value("congress_overdue")),
         (col(c.planned_date).is_not(None), value("congress_planned")),
-        (and_(col(e.party_status) == const("member"), deadline_expr(deadline) < today), value("congress_overdue")),
+        (and_(col(e.party_status) == const("member"), col(e.election_date) < plan, plan < today),
+         value("congress_overdue")),
         (col(e.party_status) == const("member"), value("elected_member")),
         (col(e.party_status) == const("probationary"), value("elected_probationary")),
         else_=value("elected_non_member"),
@@ -94,293 +111,3 @@ def with_reports(stmt: Select[*_Ts]) -> Select[*_Ts]:
 async def village_status(session: AsyncSession, village_id: int, today: date, deadline: date | None = None) -> str:
     stmt = with_reports(select(status_expr(today, deadline)).select_from(Unit)).where(col(Unit.id) == village_id)
     return (await session.execute(stmt)).scalar_one()
-
-
-@dataclass(slots=True)
-class UnitProgress:
-    """Counts for the villages under one unit."""
-
-    unit_id: int
-    code: str = ""
-    name: str = ""
-    villages: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    def count(self, *statuses: str) -> int:
-        get = self.by_status.get
-        return sum([get(s, 0) for s in statuses])
-
-    @property
-    def elected(self) -> int:
-        return sum([n for s, n in self.by_status.items() if s in ELECTED])
-
-    @property
-    def merged(self) -> int:
-        return self.by_status.get("merged", 0)
-
-    @property
-    def overdue(self) -> int:
-        return self.by_status.get("congress_overdue", 0)
-
-    def add(self, other: UnitProgress) -> None:
-        self.villages += other.villages
-        for s, n in other.by_status.items():
-            self.by_status[s] = self.by_status.get(s, 0) + n
-
-
-# Statements used on every digest are built once, with these parameters supplied at execution:
-# building and hashing a statement of this size costs about as much as running it for a province.
-# The scope is written into the SQL text (``literal_execute``): PostgreSQL plans a prepared statement
-# generically after five runs, and a generic ``ancestor_id = $1`` (an average of four descendants
-# instead of the 80,000 under the nation) picks nested loops that are several times slower.
-TODAY = bindparam("today", type_=Date)
-SCOPE = bindparam("scope_id", type_=Integer, literal_execute=True)
-
-
-@dataclass(frozen=True, eq=False)
-class Tally:
-    """What to count over the villages of a scope: ``columns``, computed once per village (expressions
-    over ``Unit`` as the village, outer-joined to its reports), and ``aggregates``, computed per group
-    over those columns (given the columns of the per-village rows)."""
-
-    columns: tuple[ColumnElement[Any], ...]
-    aggregates: Callable[[Any], list[ColumnElement[Any]]]
-
-
-@cache
-def status_tally(deadline: date | None = None) -> Tally:
-    """The number of villages, then how many have each status (``STATUSES`` order), as of ``TODAY``
-    (``deadline``: the province's default congress deadline)."""
-    return Tally((status_expr(TODAY, deadline, status_code).label("status"),),
-                 lambda c: [func.count(), *(func.count().filter(c.status == status_code(s)) for s in STATUSES)])
-
-
-def status_code(status: str) -> ColumnElement[int]:
-    """A status as a small integer in the SQL (its place in ``STATUSES``)."""
-    return literal_column(str(STATUSES.index(status)), Integer)
-
-
-@cache
-def party_tally() -> Tally:
-    """How many heads are full members, probationary, not members (``PARTY_STATUSES`` order)."""
-    return Tally((col(ElectionReport.party_status).label("party"),),
-                 lambda c: [func.count().filter(c.party == const(p)) for p in PARTY_STATUSES])
-
-
-class Group(NamedTuple):
-    """The villages under a scope that share a parent (the scope itself, for villages directly under it)."""
-
-    key: int  # the parent's id
-    key_parent: int | None  # the parent's parent
-    code: str  # the parent's code and name
-    name: str
-    values: Sequence[Any]  # the tallies' aggregates, in order
-
-
-@cache
-def village_groups_stmt(tallies: tuple[Tally, ...]) -> AnySelect:
-    """One aggregate query over the villages under ``SCOPE``, grouped by parent, with the ``tallies``
-    computed per group, and each parent's own parent, code and name.
-
-    The villages are reached through ONE closure range, ``ancestor_id = scope`` (every unit under the
-    scope, the scope included, each a possible parent), joined to the villages on ``parent_id``: the
-    bare aggregate's join and grouping, restricted to the scope. The per-village columns are computed
-    once, below an ``OFFSET 0`` fence, and counted above it."""
-    s = aliased(UnitAncestor, name="s")
-    v = with_reports(
-        select(col(Unit.parent_id).label("key"), *(c for t in tallies for c in t.columns))
-        .select_from(s).join(Unit, col(Unit.parent_id) == s.descendant_id)
-    ).where(col(s.ancestor_id) == SCOPE, col(Unit.level) == const("village")).offset(0).subquery("v")
-    aggregates = [agg for t in tallies for agg in t.aggregates(v.c)]
-    g = select(v.c.key, *(agg.label(f"a{i}") for i, agg in enumerate(aggregates))).group_by(v.c.key).subquery("g")
-    # a village's parent is never a village: saying so lets PostgreSQL read the few thousand units
-    # above the villages (index on level) instead of hashing the whole unit table
-    parent = aliased(Unit, name="p")
-    return (select(g.c.key, col(parent.parent_id), col(parent.code), col(parent.full_name), *list(g.c)[1:])
-            .join(parent, and_(col(parent.id) == g.c.key,
-                               col(parent.level).in_([const(level) for level in LEVELS[:-1]]))))
-
-
-async def village_groups(session: AsyncSession, scope_id: int, tallies: tuple[Tally, ...],
-                         params: Mapping[str, Any]) -> list[Group]:
-    """Run :func:`village_groups_stmt` for ``scope_id``; ``params`` supplies the tallies' parameters."""
-    rows = await core_rows(session, village_groups_stmt(tallies), {"scope_id": scope_id, **params})
-    return [Group(row[0], row[1], row[2], row[3], row[4:]) for row in rows]
-
-
-async def core_rows(session: AsyncSession, stmt: Executable, params: Mapping[str, Any]) -> Sequence[AnyRow]:
-    """Run a Core statement on the session's connection (no ORM result processing)."""
-    return (await (await session.connection()).execute(stmt, params)).all()
-
-
-@cache
-def _holders_stmt() -> Select[int, int, str, str]:
-    """The unit directly under ``SCOPE`` above each of ``ids``. Read from the ids' few ancestors (closure
-    index on the descendant), not from the children's whole subtrees: ``+ 0`` keeps the planner off the
-    index on ``parent_id`` (PostgreSQL drove the join from the children and filtered every descendant of
-    each, 6 ms for the nation's 34 provinces; now 0.1 ms)."""
-    up, ch = aliased(UnitAncestor, name="up"), aliased(Unit, name="ch")
-    return (select(col(up.descendant_id), id_col(ch.id), col(ch.code), col(ch.full_name))
-            .join(ch, col(ch.id) == up.ancestor_id)
-            .where(col(up.descendant_id).in_(bindparam("ids", expanding=True)), col(ch.parent_id) + 0 == SCOPE))
-
-
-@cache
-def _direct_stmt(deadline: date | None) -> Select[int, str, str, str]:
-    return with_reports(
-        select(id_col(Unit.id), col(Unit.code), col(Unit.full_name), status_expr(TODAY, deadline)).select_from(Unit)
-    ).where(col(Unit.parent_id) == SCOPE, col(Unit.level) == const("village"))
-
-
-async def lines_by_child(session: AsyncSession, scope_id: int, groups: Sequence[Group],
-                         today: date, deadline: date | None = None) -> list[UnitProgress]:
-    """Roll groups whose first values are a :func:`status_tally` up to one line per unit directly under
-    ``scope_id`` (with its code and name), sorted by code. A group's parent is such a unit, or lies
-    under one: the one holding the parent's parent (a query, for a scope two levels or more above the
-    parents of its villages). Villages directly under the scope are lines of their own (a query)."""
-    lines: dict[int, UnitProgress] = {}
-    holder: dict[int, int] = {}  # parent's parent → line
-    params = {"scope_id": scope_id, "today": today}
-    # (only the root has no parent: a group keyed by it is the scope's own, handled apart below)
-    if deeper := sorted({p for g in groups if g.key != scope_id and (p := g.key_parent) is not None and p != scope_id}):
-        for uid, ch_id, code, name in await core_rows(session, _holders_stmt(), {**params, "ids": deeper}):
-            lines.setdefault(ch_id, UnitProgress(unit_id=ch_id, code=code, name=name))
-            holder[uid] = ch_id
-    rows: dict[int, list[Sequence[int]]] = {}  # line → the status counts of its groups
-    width = len(STATUSES) + 1
-    for g in groups:
-        if g.key == scope_id:
-            for uid, code, name, status in await core_rows(session, _direct_stmt(deadline), params):
-                lines[uid] = UnitProgress(unit_id=uid, code=code, name=name, villages=1, by_status={status: 1})
-            continue
-        if g.key_parent == scope_id:
-            uid = g.key
-            if uid not in lines:
-                lines[uid] = UnitProgress(unit_id=uid, code=g.code, name=g.name)
-        else:
-            assert g.key_parent is not None  # (see deeper)
-            uid = holder[g.key_parent]
-        rows.setdefault(uid, []).append(g.values[:width])
-    for uid, counts in rows.items():
-        n, *by_status = counts[0] if len(counts) == 1 else map(sum, zip(*counts, strict=True))
-        lines[uid].villages = n
-        lines[uid].by_status = {s: c for s, c in zip(STATUSES, by_status, strict=True) if c}
-    return sorted(lines.values(), key=lambda p: p.code)
-
-
-async def progress_by_child(session: AsyncSession, unit_id: int, today: date,
-                            deadline: date | None = None) -> list[UnitProgress]:
-    """One :class:`UnitProgress` per unit directly under ``unit_id`` (a village under a commune
-    counts as its own line), from one aggregate query (:func:`village_groups_stmt`)."""
-    groups = await village_groups(session, unit_id, (status_tally(deadline),), {"today": today})
-    return await lines_by_child(session, unit_id, groups, today, deadline)
-
-
-def total(lines: list[UnitProgress], unit_id: int) -> UnitProgress:
-    out = UnitProgress(unit_id=unit_id)
-    for line in lines:
-        out.add(line)
-    return out
-
-
-BASE_COLUMNS = ("province_code", "district_code", "commune_code", "commune_name", "village_code",
-                  "village_name", "status", "election_date", "head_name", "head_party_status", "votes_for",
-                  "valid_ballots", "roll", "congress_planned_date", "congress_held_date", "secretary_name",
-                  "merged", "updated_at")
-# the merger rules' columns (issue 11), then the election record's (issue 12), after the columns above
-MERGER_COLUMNS = ("party_date", "eligible_from", "admission_planned_date", "secretary_method", "secretary_approval",
-                  "not_merged_reason")
-RECORD_EXPORT_COLUMNS = ("attendees", "recognition_decision", "recognition_date", "term_end", "interim_head",
-                         "head_phone")
-EXPORT_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MERGER_COLUMNS, *RECORD_EXPORT_COLUMNS)
-# personal contact data (Nghị định 13/2023): left out of every export unless asked for (export --with-phones)
-PHONE_COLUMNS = frozenset({"head_phone"})
-EXPORT_COLUMNS_NO_PHONES: tuple[str, ...] = tuple(c for c in EXPORT_COLUMNS if c not in PHONE_COLUMNS)
-BATCH = 1000  # export rows fetched at a time
-
-
-def _ancestor_codes(level: str) -> Subquery:
-    """(unit id, the code of its ancestor at ``level``), to outer-join on the village: one hash join for
-    the whole export (a correlated subquery per village was 0.6 s of the national export on PostgreSQL)."""
-    a, u = aliased(UnitAncestor), aliased(Unit)
-    return (select(col(a.descendant_id).label("unit_id"), col(u.code).label("code"))
-            .join(u, and_(col(u.id) == a.ancestor_id, col(u.level) == level)).subquery(f"{level}_of"))
-
-
-async def export_rows(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
-                      deadline: date | None = None) -> AsyncIterator[dict[str, str]]:
-    """One row per village (DESIGN §4), streamed, optionally only under ``scope_id``."""
-    commune = aliased(Unit)
-    e, c = ElectionReport, CongressReport
-    province, district = _ancestor_codes("province"), _ancestor_codes("district")
-    stmt = with_reports(
-        select(province.c.code, district.c.code, col(commune.code), col(commune.full_name),
-               col(Unit.code), col(Unit.full_name), status_expr(today, deadline), col(e.election_date),
-               col(e.head_name), col(e.party_status), col(e.votes_for), col(e.valid_ballots), col(e.roll),
-               col(c.planned_date), col(c.held_date), col(c.secretary_name), col(c.merged), col(e.updated_at),
-               col(c.updated_at), col(e.party_date), col(e.admission_planned_date), col(c.method),
-               col(c.approval_number), col(c.approval_date), col(c.not_merged_reason), *_record_columns())
-        .select_from(Unit).join(commune, col(commune.id) == Unit.parent_id)
-        .outerjoin(province, province.c.unit_id == Unit.id).outerjoin(district, district.c.unit_id == Unit.id)
-    ).where(col(Unit.period) == period, col(Unit.level) == "village").order_by(col(commune.code), col(Unit.code))
-    if scope_id is not None:
-        stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
-                                            col(UnitAncestor.ancestor_id) == scope_id))
-    # Core, not the ORM (which would buffer the whole result), fetched in batches
-    result = await (await session.connection()).stream(stmt.execution_options(yield_per=BATCH))
-    extra = len(RECORD_EXPORT_COLUMNS)
-    async for batch in result.partitions(BATCH):
-        for row in batch:
-            values, e_upd, c_upd = row[:17], row[17], row[18]
-            updated = max((d for d in (e_upd, c_upd) if d is not None), default=None)
-            out = {k: _cell(v) for k, v in zip(BASE_COLUMNS[:-1], values, strict=True)}
-            out["updated_at"] = updated.isoformat(timespec="seconds") if updated else ""
-            out.update(merger_cells(row[9], row[19], row[20], row[21], row[22], row[23], row[24]))
-            out.update({k: _cell(v) for k, v in zip(RECORD_EXPORT_COLUMNS, row[-extra:], strict=True)})
-            yield out
-
-
-def merger_cells(party: str | None, party_date: date | None, planned: date | None, method: str | None,
-                 number: str | None, approved: date | None, reason: str | None) -> dict[str, str]:
-    """The merger columns of one village: approval ``<number> <date>``, or ``pending`` for a secretary
-    chosen (not already secretary) and not yet approved."""
-    approval = f"{number or ''} {approved.isoformat()}".strip() if approved else (
-        "pending" if method in CHOSEN else "")
-    return {"party_date": _cell(party_date), "eligible_from": _cell(eligible_from(party, party_date)),
-            "admission_planned_date": _cell(planned), "secretary_method": method or "",
-            "secretary_approval": approval, "not_merged_reason": reason or ""}
-
-
-def _record_columns() -> list[Any]:
-    """The issue-12 columns: the record's attendees, the recognition, the term's end, the interim head
-    while the post is vacant, the head's phone."""
-    from models.election.tables import (
-        Vacancy,  # (models.election.vacancy imports this module through models.election.reports)
-    )
-
-    e = ElectionReport
-    interim = (select(col(Vacancy.interim_head)).where(col(Vacancy.village_id) == Unit.id,
-                                                        col(Vacancy.election_no) == e.election_no,
-                                                        col(e.vacated_on).is_not(None))
-               .order_by(col(Vacancy.id).desc()).limit(1).scalar_subquery())
-    return [col(e.attendees), col(e.recognition_decision), col(e.recognition_date), col(e.term_end), interim,
-            col(e.head_phone)]
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-async def party_status_counts(session: AsyncSession, unit_id: int) -> dict[str, int]:
-    """How many elected heads under ``unit_id`` are full members, probationary, or not members."""
-    stmt = (select(col(ElectionReport.party_status), func.count())
-            .join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == ElectionReport.village_id,
-                                     col(UnitAncestor.ancestor_id) == unit_id))
-            .group_by(col(ElectionReport.party_status)))
-    return {status: n for status, n in (await session.execute(stmt)).all()}

@@ -22,15 +22,19 @@ from sqlalchemy.sql.expression import literal_column, null, or_, select, type_co
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
+from models.election.record import BY_ELECTION_MONTHS
 from models.election.tables import CongressReport, ElectionReport
 from models.merger.rules import add_months
 from models.merger.tables import CongressPlan
-from models.progress.status import Group, Tally, const, core_rows, village_groups_stmt, with_reports
+from models.progress.status import const, with_reports
+from models.progress.tallies import Group, Tally, core_rows, village_groups_stmt
 from models.typed_sql import AnySelect
 from models.units.tables import Unit, UnitAncestor
 
-LATE_RULES = ("election", "plan_congress", "congress_result")  # a village matching one of these is late
-REPEATING = (*LATE_RULES, "probation", "admission")
+# a village matching one of these is late (they exclude each other)
+LATE_RULES = ("election", "revote", "by_election", "plan_congress", "congress_result")
+# reminded to the head, then escalated (a vacant post's by-election is the commune's: models/vacancy.py)
+REPEATING = ("election", "revote", "plan_congress", "congress_result", "probation", "admission")
 RULES = (*REPEATING, "congress_soon")
 
 
@@ -46,6 +50,9 @@ class Rules:
     probation_months: int = 12
     probation_notice_days: int = 14
     congress_deadline: date | None = None  # the province's default congress plan (a commune may set its own)
+    # a new vote is late this many days after the invalid result or the commune's order: the commune's
+    # plan comes at least 20 days before the village meeting (Nghị định 59/2023), so about a month
+    revote_after_days: int = 30
     repeat_every_days: int = 2
     escalate_after: int = 3
     quiet_start: time = time(21, 0)
@@ -87,15 +94,39 @@ def _no_congress() -> ColumnElement[bool]:
                                          col(c.merged).is_(None)))
 
 
+def _head_in_office() -> ColumnElement[bool]:
+    """The election on file stands and its head holds the post: not vacant, not invalid, no new vote
+    ordered (those villages are late, if at all, for the new vote or the by-election)."""
+    e = ElectionReport
+    return and_(col(e.vacated_on).is_(None), col(e.valid).is_not(False),
+                func.coalesce(col(e.recognition), const("")) != const("new_vote"))
+
+
 def plan_deadline(rules: Rules) -> ColumnElement[date]:
     """A full-member head's branch must plan its congress by: the commune's plan, else the province's
-    default, else (neither set) ``plan_congress_after_days`` after the election, as before plans."""
+    default — if the head was elected before it (``models.merger.rules.deadline_applies``: a deadline that
+    passed before the head was elected could not be kept) — else ``plan_congress_after_days`` after the
+    election, as before plans."""
     n = rules.plan_congress_after_days - 1
-    fallback = add_days(col(ElectionReport.election_date), literal_column(str(int(n))))
-    if rules.congress_deadline is None:
-        return func.coalesce(col(CongressPlan.deadline), fallback)
-    return func.coalesce(col(CongressPlan.deadline),
-                         literal_column(f"'{rules.congress_deadline.isoformat()}'", Date), fallback)
+    elected = col(ElectionReport.election_date)
+    fallback = add_days(elected, literal_column(str(int(n))))
+    chosen: ColumnElement[date] = type_coerce(col(CongressPlan.deadline), Date)
+    if rules.congress_deadline is not None:
+        chosen = func.coalesce(chosen, literal_column(f"'{rules.congress_deadline.isoformat()}'", Date))
+    return case((chosen > elected, chosen), else_=fallback)
+
+
+def _by_election_due() -> ColumnElement[date]:
+    """A vacant post's by-election is due 6 months after it fell vacant
+    (``models.election.vacancy.by_election_due``)."""
+    return add_months_sql(col(ElectionReport.vacated_on), BY_ELECTION_MONTHS)
+
+
+def _revote_day() -> ColumnElement[date]:
+    """When the village learnt it must vote again: the commune's order, else the invalid result's day."""
+    e = ElectionReport
+    return case((col(e.recognition) == const("new_vote"), func.coalesce(col(e.recognition_date), col(e.election_date))),
+                else_=col(e.election_date))
 
 
 def _election_day(rules: Rules) -> ColumnElement[date]:
@@ -104,7 +135,7 @@ def _election_day(rules: Rules) -> ColumnElement[date]:
 
 # how many days after its date each late rule starts to match
 _GRACE = {"election": "election_grace_days", "plan_congress": "plan_congress_after_days",
-          "congress_result": "congress_result_grace_days"}
+          "congress_result": "congress_result_grace_days", "revote": "revote_after_days"}
 
 
 def _cutoff(rule: str, rules: Rules, today: date | None) -> Any:
@@ -112,7 +143,7 @@ def _cutoff(rule: str, rules: Rules, today: date | None) -> Any:
     without ``today``, a parameter ``<rule>_cutoff`` (see :func:`late_params`)."""
     if today is None:
         return bindparam(f"{rule}_cutoff", type_=Date)
-    if rule == "plan_congress":  # late the day after the deadline
+    if rule in ("plan_congress", "by_election"):  # late the day after the deadline
         return today - timedelta(days=1)
     return today - timedelta(days=getattr(rules, _GRACE[rule]))
 
@@ -129,11 +160,17 @@ def rule_condition(rule: str, rules: Rules, today: date | None) -> ColumnElement
     e, c = ElectionReport, CongressReport
     if rule == "election":
         return and_(col(e.id).is_(None), _election_day(rules) <= _cutoff(rule, rules, today))
+    if rule == "revote":
+        return and_(col(e.vacated_on).is_(None),
+                    or_(col(e.valid).is_(False), col(e.recognition) == const("new_vote")),
+                    _revote_day() <= _cutoff(rule, rules, today))
+    if rule == "by_election":
+        return and_(col(e.vacated_on).is_not(None), _by_election_due() <= _cutoff(rule, rules, today))
     if rule == "plan_congress":
-        return and_(col(e.party_status) == const("member"), _no_congress(),
+        return and_(col(e.party_status) == const("member"), _head_in_office(), _no_congress(),
                     plan_deadline(rules) <= _cutoff(rule, rules, today))
     if rule == "congress_result":
-        return and_(col(c.held_date).is_(None), col(c.planned_date) <= _cutoff(rule, rules, today))
+        return and_(_head_in_office(), col(c.held_date).is_(None), col(c.planned_date) <= _cutoff(rule, rules, today))
     assert today is not None
     if rule == "congress_soon":
         days = [today + timedelta(days=d) for d in rules.congress_soon_days]
@@ -153,18 +190,19 @@ def rule_query(rule: str, rules: Rules, today: date, scope_id: int | None = None
     """Villages matching ``rule`` today: (id, code, full_name, date column it is ordered by)."""
     e, c = ElectionReport, CongressReport
     day: SQLColumnExpression[date | None] = {
-        "election": _election_day(rules), "plan_congress": plan_deadline(rules), "congress_soon": col(c.planned_date),
+        "election": _election_day(rules), "revote": _revote_day(), "by_election": _by_election_due(),
+        "plan_congress": plan_deadline(rules), "congress_soon": col(c.planned_date),
         "congress_result": col(c.planned_date), "probation": col(e.party_date),
         "admission": col(e.admission_planned_date)}[rule]
     stmt = _villages(scope_id, period, day.label("d"))
-    if rule in ("plan_congress", "probation", "admission"):
+    if rule in ("plan_congress", "probation", "admission", "revote", "by_election"):
         stmt = stmt.join(e, col(e.village_id) == Unit.id).outerjoin(c, col(c.village_id) == Unit.id)
         if rule == "plan_congress":
             stmt = stmt.outerjoin(CongressPlan, col(CongressPlan.unit_id) == Unit.parent_id)
     elif rule == "election":
         stmt = stmt.outerjoin(e, col(e.village_id) == Unit.id)
     else:
-        stmt = stmt.join(c, col(c.village_id) == Unit.id)
+        stmt = stmt.join(c, col(c.village_id) == Unit.id).outerjoin(e, col(e.village_id) == Unit.id)
     return stmt.where(rule_condition(rule, rules, today))
 
 
@@ -172,6 +210,10 @@ def _due(rule: str, rules: Rules, today: date, vid: int, code: str, name: str, d
     if rule == "election":
         return Due(rule, vid, code, name, since=d)
     if rule in ("plan_congress", "admission"):  # d: the deadline, or the planned admission
+        return Due(rule, vid, code, name, since=d + timedelta(days=1), on=d)
+    if rule == "revote":  # d: the invalid result or the order; late once the village had time to vote
+        return Due(rule, vid, code, name, since=d + timedelta(days=rules.revote_after_days), on=d)
+    if rule == "by_election":  # d: the by-election's deadline, 6 months after the post fell vacant
         return Due(rule, vid, code, name, since=d + timedelta(days=1), on=d)
     if rule == "probation":
         end = add_months(d, rules.probation_months)
@@ -214,6 +256,29 @@ def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
     return f"date({d}, '{int(n):+d} days')"
 
 
+class add_months_sql(FunctionElement[date]):
+    """``add_months_sql(d, n)``: ``models.merger.rules.add_months`` in SQL (the day clamped to the month's end)."""
+
+    type = Date()
+    name = "add_months_sql"
+    inherit_cache = True
+
+    def __init__(self, d: Any, months: int) -> None:
+        super().__init__(d, literal_column(str(int(months))))
+
+
+@compiles(add_months_sql, "postgresql")
+def _add_months_pg(element: add_months_sql, compiler: Any, **kw: Any) -> str:
+    d, n = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(({d}) + interval '{n} months')::date"
+
+
+@compiles(add_months_sql, "sqlite")
+def _add_months_sqlite(element: add_months_sql, compiler: Any, **kw: Any) -> str:
+    d, n = (compiler.process(c, **kw) for c in element.clauses)  # '+n months' overflows into the next month
+    return f"min(date({d}, '+{n} months'), date({d}, 'start of month', '+{int(n) + 1} months', '-1 day'))"
+
+
 class day_key(FunctionElement[str]):
     """``day_key(d[, code])``: the date ``d`` as text of fixed width that sorts like the date, followed by
     ``code``, in binary (C) collation: one string that sorts like (date, code), for ``MIN`` per group and
@@ -243,6 +308,8 @@ def _late(rules: Rules, value: Callable[[str, SQLColumnExpression[date | None], 
     c = CongressReport
     days: dict[str, tuple[SQLColumnExpression[date | None], int]] = {
         "election": (_election_day(rules), 0),
+        "revote": (_revote_day(), rules.revote_after_days),
+        "by_election": (_by_election_due(), 1),
         "plan_congress": (plan_deadline(rules), 1),
         "congress_result": (col(c.planned_date), 0)}
     return case(*((rule_condition(r, rules, None), value(r, *days[r])) for r in LATE_RULES))

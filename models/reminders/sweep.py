@@ -2,12 +2,16 @@
 
 Keys (one row per account):
 - ``reminder:<rule>:<village_code>:<local date>:a<account_id>`` — at most one per rule, village and day;
-- ``escalation:<rule>:<village_code>:<since>:a<account_id>`` — once per late episode.
+- ``escalation:<commune_code>:<local date>:<digest>:a<account_id>`` — ONE message per commune and sweep,
+  listing its villages escalated for the first time in their late episode (``digest``: of that list).
+A village's episode is escalated once: an audit event (``escalation``, the village, the rule, the
+episode's start) is written with the message and read back by later sweeps.
 Running the sweep twice, or in two processes, enqueues nothing twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from models.accounts.tables import ChannelAccount, Person
 from models.delivery.outbox import enqueue
 from models.delivery.tables import OutboxMessage
 from models.dialog.tables import ConversationState
+from models.election.tables import AuditEvent
 from models.reminders.rules import REPEATING, Due, Rules, due_today
 from models.typed_sql import id_col
 from models.units.tables import Unit, UnitAncestor
@@ -32,12 +38,15 @@ STAFF_ROLES = ("staff", "admin")
 @dataclass(frozen=True, slots=True)
 class Notice:
     """What to say: ``kind`` is ``reminder`` or ``escalation``; ``count`` the reminders sent so far,
-    ``first`` the date of the first one (escalations say since when)."""
+    ``first`` the date of the first one (escalations say since when). An escalation lists the late
+    villages of one commune (``unit``: its name) in ``villages``, each a Notice of its own."""
 
     kind: str
     due: Due
     count: int = 0
     first: date | None = None
+    unit: str = ""
+    villages: tuple[Notice, ...] = ()
 
 
 Render = Callable[[Notice], str]
@@ -156,13 +165,66 @@ async def sweep(session: AsyncSession, rules: Rules, *, period: str, now: dateti
                 stats.reminders += 1
                 stats.keys.append(key)
     if escalate:
-        staff = await staff_accounts(session, {d.village_id for d, _, _ in escalate})
-        for due, count, first in escalate:
-            text = render(Notice("escalation", due, count=count, first=first))
-            for account_id in staff.get(due.village_id, []):
-                key = f"escalation:{due.rule}:{due.village_code}:{due.since.isoformat()}:a{account_id}"
-                if await enqueue(session, key=key, kind="escalation", account_id=account_id, text=text, now=now,
-                                 village_id=due.village_id):
-                    stats.escalations += 1
-                    stats.keys.append(key)
+        await _escalate(session, escalate, today, now, render, stats)
     return stats
+
+
+async def _escalate(session: AsyncSession, escalate: list[tuple[Due, int, date | None]], today: date, now: datetime,
+                    render: Render, stats: SweepStats) -> None:
+    """One message per commune (and staff account) listing its villages not yet escalated in this episode;
+    an audit event per village episode so that no later sweep lists it again."""
+    ids = {d.village_id for d, _, _ in escalate}
+    done = await _escalated(session, ids)
+    fresh = [(d, n, f) for d, n, f in escalate if (d.village_id, d.rule, d.since.isoformat()) not in done]
+    if not fresh:
+        return
+    staff = await staff_accounts(session, ids)
+    parents = await _parents(session, ids)
+    groups: dict[tuple[int, int], list[Notice]] = defaultdict(list)
+    for due, count, first in sorted(fresh, key=lambda x: (x[0].since, x[0].village_code)):
+        for account_id in staff.get(due.village_id, []):
+            groups[(parents[due.village_id][0], account_id)].append(Notice("escalation", due, count, first))
+    told: set[tuple[int, str, date]] = set()
+    for (_commune, account_id), notices in groups.items():
+        _, code, name = parents[notices[0].due.village_id]
+        listed = ",".join(f"{n.due.rule}:{n.due.village_code}:{n.due.since}" for n in notices)
+        digest = hashlib.sha1(listed.encode()).hexdigest()[:10]
+        key = f"escalation:{code}:{today.isoformat()}:{digest}:a{account_id}"
+        text = render(Notice("escalation", notices[0].due, unit=name, villages=tuple(notices)))
+        if await enqueue(session, key=key, kind="escalation", account_id=account_id, text=text, now=now):
+            stats.escalations += 1
+            stats.keys.append(key)
+            told |= {(n.due.village_id, n.due.rule, n.due.since) for n in notices}
+    for village_id, rule, since in sorted(told, key=lambda x: (x[0], x[1])):
+        session.add(AuditEvent(at=now, account_id=None, channel=None, action=ESCALATED, village_id=village_id,
+                               field=rule, old=None, new=since.isoformat()))
+    await session.flush()
+
+
+ESCALATED = "escalation"  # the audit action of a village episode escalated to its commune
+
+
+async def _escalated(session: AsyncSession, village_ids: Iterable[int]) -> set[tuple[int, str, str]]:
+    """(village, rule, episode start) already escalated."""
+    ids = list(village_ids)
+    out: set[tuple[int, str, str]] = set()
+    for i in range(0, len(ids), 500):
+        rows = await session.execute(select(col(AuditEvent.village_id), col(AuditEvent.field), col(AuditEvent.new))
+                                     .where(col(AuditEvent.action) == ESCALATED,
+                                            col(AuditEvent.village_id).in_(ids[i:i + 500])))
+        out |= {(v, f or "", n or "") for v, f, n in rows.all() if v is not None}
+    return out
+
+
+async def _parents(session: AsyncSession, village_ids: Iterable[int]) -> dict[int, tuple[int, str, str]]:
+    """village id → (its commune's id, code, full name)."""
+    parent = aliased(Unit)
+    ids = list(village_ids)
+    out: dict[int, tuple[int, str, str]] = {}
+    for i in range(0, len(ids), 500):
+        rows = await session.execute(select(id_col(Unit.id), id_col(parent.id), col(parent.code),
+                                            col(parent.full_name))
+                                     .join(parent, col(parent.id) == Unit.parent_id)
+                                     .where(col(Unit.id).in_(ids[i:i + 500])))
+        out |= {vid: (pid, code, name) for vid, pid, code, name in rows.all()}
+    return out

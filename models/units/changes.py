@@ -19,10 +19,13 @@ from sqlmodel import col
 
 from models.accounts.tables import Person
 from models.delivery.outbox import enqueue
+from models.election.record import BY_ELECTION_MONTHS
+from models.merger.rules import add_months
 from models.reminders.sweep import head_accounts
 from models.units.tables import Unit, UnitLineage
 from models.units.tree import add_unit, get_unit
 from texts.catalog import t
+from texts.titles import unit_full_name
 
 RETIRED = "retired"
 
@@ -46,14 +49,19 @@ async def _villages(session: AsyncSession, period: str, codes: Sequence[str]) ->
 
 
 async def _new_village(session: AsyncSession, period: str, code: str, name: str | None, parent: Unit,
-                       like: Unit) -> Unit:
+                       like: Unit, today: date) -> Unit:
+    """A new village: it elects its head within 6 months (an interim head serves meanwhile), so that is
+    its own election day for reminders and lateness (not the campaign's, long past)."""
     if await get_unit(session, period, code) is not None:
         raise UnitChangeError(f"{code}: the code is already used")
     if not name:
         raise UnitChangeError(f"{code}: give the new village's name (--name)")
-    full = f"{like.type.capitalize()} {name}".strip() if like.type else name
-    return await add_unit(session, period=period, code=code, level="village", name=name, parent=parent,
+    full = unit_full_name(like.type, name)  # "Thôn 15A", never "Thôn Thôn 15A"
+    unit = await add_unit(session, period=period, code=code, level="village", name=name, parent=parent,
                           type=like.type, full_name=full)
+    unit.election_date = add_months(today, BY_ELECTION_MONTHS)
+    session.add(unit)
+    return unit
 
 
 async def _retire(session: AsyncSession, old: Unit, new: Unit, kind: str, today: date, now: datetime,
@@ -84,7 +92,7 @@ async def merge_villages(session: AsyncSession, period: str, old_codes: Sequence
         raise UnitChangeError("the villages are not under the same commune")
     parent = await session.get(Unit, olds[0].parent_id)
     assert parent is not None
-    new = await _new_village(session, period, new_code, name, parent, olds[0])
+    new = await _new_village(session, period, new_code, name, parent, olds[0], today)
     told = 0
     for old in olds:
         told += await _retire(session, old, new, "merge", today, now, move_heads=True)
@@ -102,7 +110,8 @@ async def split_village(session: AsyncSession, period: str, old_code: str, new_c
         raise UnitChangeError("give at least two new codes, each with its --name")
     parent = await session.get(Unit, old.parent_id)
     assert parent is not None
-    news = [await _new_village(session, period, c, n, parent, old) for c, n in zip(new_codes, names, strict=True)]
+    news = [await _new_village(session, period, c, n, parent, old, today)
+            for c, n in zip(new_codes, names, strict=True)]
     told = 0
     for i, new in enumerate(news):
         told += await _retire(session, old, new, "split", today, now, move_heads=i == 0)

@@ -9,16 +9,21 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from handlers.context import Settings
+from handlers.engine import Engine
 from models.accounts.passwords import verify_password
-from models.progress.status import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
+from models.db import make_engine, make_session_factory
+from models.progress.export import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
+from models.units.tree import get_unit
 from reports.cells import csv_cell
+from tests.handlers.chat import Chat
 from texts.catalog import t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +57,12 @@ def test_help_everywhere(tmp_path: Path) -> None:
 def test_the_demo_tells_the_story(demo_db: Path) -> None:
     """The province digest of a fresh demo: about 90% elected, merged branches, the late list not everyone."""
     out = bot(demo_db, "digest", "--unit", "22").stdout
-    m = re.search(r"Đã bầu trưởng thôn (\d+)/1452 thôn \((\d+),?\d*%\)", out)
+    m = re.search(r"có ([\d.]+)/1\.452 thôn, bản, khu phố \((\d+),?\d*%\) đã bầu trưởng thôn", out)
     assert m and 85 <= int(m[2]) <= 95, out
-    merged = re.search(r"Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: (\d+)/", out)
-    assert merged and int(merged[1]) > 0
-    late = re.search(r"Thôn chậm tiến độ: (\d+)", out)
-    assert late and int(late[1]) < 1452 // 2
+    merged = re.search(r"Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: ([\d.]+)/", out)
+    assert merged and int(merged[1].replace(".", "")) > 0
+    late = re.search(r"Thôn chậm tiến độ: ([\d.]+)", out)
+    assert late and int(late[1].replace(".", "")) < 1452 // 2
 
 
 def test_a_second_demo_run_says_how_to_log_in(demo_db: Path) -> None:
@@ -136,6 +141,25 @@ def test_invites(demo_db: Path) -> None:
     assert "not_a_village" not in commune and "village_head" not in commune
     village = bot(demo_db, "invite", "staff", "--unit", "06724.01", ok=False).stderr
     assert "needs a commune, district or province code" in village and "staff_on_village" not in village
+
+
+async def test_a_secretary_invite_binds_the_branch_secretary(demo_db: Path) -> None:
+    out = bot(demo_db, "invite", "village", "06652.03", "--role", "secretary").stdout.strip().splitlines()
+    assert out[0].startswith("invite for village_secretary of ") and len(out[-1]) == 8
+    assert "invalid choice" in bot(demo_db, "invite", "village", "06652.03", "--role", "chairman", ok=False).stderr
+    engine = make_engine(f"sqlite+aiosqlite:///{demo_db / 'cli.sqlite3'}")
+    try:
+        sessions = make_session_factory(engine)
+        async with sessions() as s:
+            village = await get_unit(s, "post2025", "06652.03")
+        assert village is not None
+        chat = Chat(Engine(sessions, Settings()), "secretary-06652.03")
+        await chat.send(f"/start {out[-1]}", at=datetime.now(UTC))
+        assert chat.text.startswith(t("bind.ok_secretary", village=village.full_name))
+        await chat.send("/baucu", at=datetime.now(UTC))  # the election stays with the head
+        assert chat.text == t("auth.secretary_only_giaoban")
+    finally:
+        await engine.dispose()
 
 
 def test_units_import_twice_and_a_bad_file(demo_db: Path, tmp_path: Path) -> None:

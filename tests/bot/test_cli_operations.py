@@ -74,10 +74,10 @@ def test_invite_list_and_revoke(small_db: Path) -> None:
 
 def test_db_status_names_the_pending_migrations(small_db: Path, tmp_path: Path) -> None:
     status = bot(small_db, "db", "status").stdout
-    assert "current: 0011_web_admin" in status and "pending: none" in status
+    assert "current: 0013_web_admin" in status and "pending: none" in status
     fresh = bot(tmp_path, "db", "status").stdout  # a database without a schema
-    assert "current: none" in fresh and "pending: 0001  initial schema" in fresh and "pending: 0011_web_admin" in fresh
-    assert fresh.index("pending: 0001 ") < fresh.index("0011_web_admin")
+    assert "current: none" in fresh and "pending: 0001  initial schema" in fresh and "pending: 0013_web_admin" in fresh
+    assert fresh.index("pending: 0001 ") < fresh.index("0013_web_admin")
 
 
 def test_giaoban_cancel_tells_the_villages(small_db: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from models.db import transaction
 from models.demo.units import seed_demo
 from models.progress.digest import worst_first
-from models.progress.status import UnitProgress, progress_by_child
+from models.progress.tallies import UnitProgress, progress_by_child
 from models.units.tree import get_unit
 from reports.chart import chart_bars, progress_chart
 from tests.conftest import Database

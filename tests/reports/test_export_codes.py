@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from models.db import transaction
-from models.progress.status import export_rows
+from models.progress.export import export_rows
 from models.units.tree import add_unit
 from tests.conftest import Database
 

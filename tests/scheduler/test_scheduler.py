@@ -65,7 +65,7 @@ async def test_restart_after_missed_weekly_digest_sends_it_once(db: Database, tm
                              for u, a in (("C1", "staff_C1"), ("C2", "staff_C2"), ("P", "admin_P")))
     texts = fake.texts("ext-admin_P")
     assert len(texts) == 3  # the digest, the chart, the weekly XLSX
-    assert texts[0].startswith("BÁO CÁO GIAO BAN TUẦN 03/2025 — Tỉnh Thử")
+    assert texts[0].startswith("BÁO CÁO TỔNG HỢP TUẦN 03/2025 — Tỉnh Thử")  # not the meeting's name
     files = [r.attachment.filename for ext, r in fake.sent if ext == "ext-admin_P" and r.attachment]
     assert files == ["tien-do-P-2025-W03.png", "tien-do-P-2025-W03.xlsx"]
     # Monday is the weekly digest's day: no daily digest as well
@@ -123,7 +123,7 @@ async def test_reminder_job_and_expiry(db: Database, tmp_path: Path) -> None:
     stats = await sched.reminder_job(now)
     assert stats.reminders == 4  # V12, V13, V21 ×2 (V11 reported; V22 votes on the 12th)
     await sched.drain_job()
-    assert fake.texts("ext-V13")[0].startswith("Kính gửi đồng chí trưởng Thôn V13")
+    assert fake.texts("ext-V13")[0].startswith("Kính gửi trưởng thôn: đến nay Thôn V13 chưa báo cáo")  # spoken to
 
 
 async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Path) -> None:

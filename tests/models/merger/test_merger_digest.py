@@ -70,10 +70,12 @@ async def test_the_articles_figures(db: Database) -> None:
         fc = await compute(s, commune, RULES, TODAY)
     assert (f.villages, f.elected, f.by_party["member"]) == (1560, 1402, 1398)
     text = render_digest(f)
-    assert t("digest.breakdown", elected=1402, villages=1560, pct="89,9%", member=1398, merged=0, planned=0,
-             overdue=0, probationary=2, eligible=" (đủ điều kiện: 1 từ 02/09/2017, 1 từ 15/10/2017)",
-             non_member=2, admission=1) in text.splitlines()
-    assert "1402/1560 thôn (89,9%); trong đó 1398 trưởng thôn là đảng viên chính thức" in text
+    assert t("digest.breakdown", date="31/05/2017", unit="Tỉnh Quảng Ninh", elected="1.402", villages="1.560",
+             pct="89,9%", member="1.398", merged=0, pending=0, pending_detail="", not_merged=0, planned=0, overdue=0,
+             waiting="1.398", probationary=2,
+             eligible=" (đủ điều kiện làm bí thư chi bộ: 1 từ 02/09/2017, 1 từ 15/10/2017)", non_member=2,
+             admission=", trong đó 1 đã có kế hoạch kết nạp Đảng") in text.splitlines()
+    assert "1.402/1.560 thôn, bản, khu phố (89,9%) đã bầu trưởng thôn; trong đó 1.398 trưởng thôn là đảng viên" in text
     # a commune: one phone screen, the full list by /chamtre
     commune_text = render_digest(fc)
     assert fc.villages == 130 and fc.late_total == 0

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from models.db import transaction
+from models.election.recognition import decide
+from models.merger.records import approve_secretary
 from models.progress.digest import DigestFigures, changes, compute, save_snapshot
-from models.progress.status import UnitProgress
+from models.progress.tallies import UnitProgress
 from models.reminders.rules import Due
 from reports.digest_text import TELEGRAM_LIMIT, pct, render_digest
 from tests.conftest import Database
-from tests.scheduler.province import RULES, Province, at, build_province, elect, plan
+from tests.scheduler.province import ACTOR, RULES, Province, at, build_province, elect, plan
 from texts.catalog import t
 
 D = date.fromisoformat
@@ -42,9 +44,11 @@ async def test_province_figures_by_hand(db: Database) -> None:
     # worst first: C2 has 1 of 2 elected (50%), C1 2 of 3 (66.7%)
     assert [(c.code, c.villages, c.elected) for c in f.children] == [("C2", 2, 1), ("C1", 3, 2)]
     text = render_digest(f)
-    for line in ("• Đã bầu trưởng thôn 3/5 thôn (60%); trong đó 2 trưởng thôn là đảng viên chính thức (nhất thể hóa "
-                 "khi chọn bí thư chi bộ) — đã nhất thể hóa 0, có kế hoạch 0, quá hạn 1; 1 đảng viên dự bị (đủ điều "
-                 "kiện: 1 từ 01/02/2025); 0 quần chúng, trong đó 0 đã có kế hoạch kết nạp (nhất thể hóa sau).",
+    for line in ("Đến ngày 22/01/2025, Tỉnh Thử có 3/5 thôn, bản, khu phố (60%) đã bầu trưởng thôn; trong đó 2 "
+                 "trưởng thôn là đảng viên chính thức: 0 đã nhất thể hóa bí thư chi bộ kiêm trưởng thôn, 0 đã được "
+                 "chọn làm bí thư chi bộ nhưng chưa đủ quyết định, 0 chi bộ đã chọn người khác làm bí thư, 0 đã có kế "
+                 "hoạch đại hội chi bộ, 1 quá hạn đại hội chi bộ, 1 chưa có kế hoạch đại hội; 1 trưởng thôn là đảng "
+                 "viên dự bị (đủ điều kiện làm bí thư chi bộ: 1 từ 01/02/2025); 0 trưởng thôn chưa là đảng viên.",
                  t("digest.late_group.election"),
                  "• Nhất thể hóa bí thư chi bộ kiêm trưởng thôn: 0/5 (0%)",
                  "1. Xã C2: bầu 1/2 (50%); nhất thể hóa 0 (0%)",
@@ -63,6 +67,11 @@ async def test_commune_scope_and_changes(db: Database) -> None:
         from tests.scheduler.province import hold
 
         await hold(s, p, "V11", at(D("2025-01-24"), 10), D("2025-01-24"))
+        # merged once the commune recognised the election and the Party committee approved the secretary
+        await decide(s, p.id("V11"), new_vote=False, decision="3/QĐ-UBND", on=D("2025-01-09"), actor=ACTOR,
+                     now=at(D("2025-01-24"), 11), today=D("2025-01-24"))
+        await approve_secretary(s, p.id("V11"), "9-QĐ/ĐU", D("2025-01-24"), ACTOR, at(D("2025-01-24"), 11),
+                                D("2025-01-24"))
         await plan(s, p, "V12", at(D("2025-01-24"), 10), D("2025-02-05"))
     async with db.sessions() as s:
         f2 = await compute(s, p.units["C1"], RULES, D("2025-01-25"))

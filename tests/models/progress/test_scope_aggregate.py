@@ -12,7 +12,8 @@ from sqlalchemy import select
 from models.db import transaction
 from models.election.tables import CongressReport, ElectionReport
 from models.progress.digest import compute
-from models.progress.status import STATUSES, UnitProgress, progress_by_child, village_status
+from models.progress.status import ELECTED, HELD, STATUSES, village_status
+from models.progress.tallies import UnitProgress, progress_by_child
 from models.reminders.rules import LATE_RULES, Rules, due_today, late_villages
 from models.units.tables import Unit
 from models.units.tree import add_unit
@@ -37,6 +38,8 @@ async def _build(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
                                            name=f"Thôn {commune}.{i}", parent=units[commune]))
     rng = random.Random(5)
     invalid = random.Random(12)  # a second stream: some results miss the majority (→ revote_needed)
+    decided = random.Random(11)  # a third: most results recognised, most secretaries approved (else merger_pending)
+    vacant = random.Random(13)  # a fourth: some heads leave office (→ a by-election, late after 6 months)
     for v in villages:
         units[v.code] = v
         kind = rng.choice(("none", "none", "member", "member", "member", "probationary", "non_member"))
@@ -46,16 +49,22 @@ async def _build(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
             continue
         elected = D("2025-01-05") + timedelta(days=rng.choice((0, 0, 3, 12)))
         votes = 40 if invalid.random() < 0.1 else 60
-        session.add(ElectionReport(village_id=v.id, election_date=elected, head_name="A",
-                                   votes_for=votes, valid=votes * 2 > 100,
-                                   valid_ballots=90, roll=100, party_status=kind, updated_at=NOW,
-                                   party_date=D("2024-03-01") if kind == "probationary" else None))
+        report = ElectionReport(village_id=v.id, election_date=elected, head_name="A",
+                                votes_for=votes, valid=votes * 2 > 100,
+                                valid_ballots=90, roll=100, party_status=kind, updated_at=NOW,
+                                party_date=D("2024-03-01") if kind == "probationary" else None,
+                                recognition="recognised" if decided.random() < 0.8 else None)
+        session.add(report)
         congress = rng.choice(("none", "none", "planned", "planned", "held", "held_not", "empty"))
+        if congress == "none" and report.valid and vacant.random() < 0.4:
+            report.vacated_on = elected + timedelta(days=10)
         if congress != "none":
             planned = None if congress == "empty" else D("2025-01-15") + timedelta(days=rng.choice((0, 0, 5, 20)))
             held = planned if congress.startswith("held") else None
+            approved = held + timedelta(days=2) if held and decided.random() < 0.8 else None
             session.add(CongressReport(village_id=v.id, planned_date=planned, held_date=held, updated_at=NOW,
-                                       merged=(congress == "held") if held else None))
+                                       merged=(congress == "held") if held else None, method="congress",
+                                       approval_date=approved))
     await session.flush()
     return units
 
@@ -83,7 +92,7 @@ async def _expected(session, units: dict[str, Unit], scope: Unit, today: date): 
         p.villages += 1
         p.by_status[status] = p.by_status.get(status, 0) + 1
         e = (await session.execute(select(ElectionReport).where(ElectionReport.village_id == v.id))).scalar()
-        if e is not None:
+        if e is not None and status in ELECTED:  # the heads in office
             party[e.party_status] = party.get(e.party_status, 0) + 1
     oldest: dict[int, object] = {}
     for due in await due_today(session, RULES, today, scope_id=scope.id, only=LATE_RULES):
@@ -99,7 +108,7 @@ async def test_one_statement_matches_village_by_village(db: Database) -> None:
     seen_statuses: set[str] = set()
     seen_rules: set[str] = set()
     async with db.sessions() as s:
-        for today in (D("2025-01-12"), D("2025-01-22"), D("2025-02-10")):
+        for today in (D("2025-01-12"), D("2025-01-22"), D("2025-02-10"), D("2025-08-20")):
             for code in ("P", "D", "C1", "C3"):
                 scope = units[code]
                 lines, party, late = await _expected(s, units, scope, today)
@@ -115,7 +124,7 @@ async def test_one_statement_matches_village_by_village(db: Database) -> None:
                         whole.add(p)
                     assert (f.villages, f.elected, f.merged, f.overdue) == \
                            (whole.villages, whole.elected, whole.merged, whole.overdue), (code, today)
-                    assert (f.planned, f.held) == (whole.count("congress_planned"), whole.count("merged", "not_merged"))
+                    assert (f.planned, f.held) == (whole.count("congress_planned"), whole.count(*HELD))
                     assert f.by_party == party
                     assert f.late_total == len(late)
                     assert [(d.village_code, d.rule, d.since) for d in f.late] == \

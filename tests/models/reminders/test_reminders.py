@@ -7,6 +7,7 @@ after, repeat every 2 days, escalate after 3 reminders, probation 12 months with
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from models.db import transaction
 from models.delivery.tables import OutboxMessage
 from models.dialog.tables import ConversationState
+from models.election.tables import AuditEvent
 from models.merger.rules import add_months
 from models.reminders.rules import due_today, late_villages
 from models.reminders.sweep import sweep
@@ -101,6 +103,7 @@ async def test_campaign_day_by_day(db: Database) -> None:
     reminders: dict[tuple[str, str], list[date]] = defaultdict(list)
     per_day_accounts: dict[tuple[str, str, date], set[str]] = defaultdict(set)
     escalations = {}
+    escalated_in: dict[tuple[str, date], set[str]] = defaultdict(set)  # (village, day) → staff told
     for row in rows:
         local_day = row.created_at.astimezone(TZ).date()
         parts = row.key.split(":")
@@ -114,16 +117,27 @@ async def test_campaign_day_by_day(db: Database) -> None:
                 reminders[(rule, village)].append(local_day)
         else:
             assert row.kind == "escalation"
-            _, rule, village, since, _acc = parts
-            assert (rule, village, since) not in escalations, "escalated twice"
-            escalations[(rule, village, since)] = (local_day, label[row.account_id])
+            _, commune, day, _digest, _acc = parts
+            assert D(day) == local_day
+            for village in re.findall(r"^– Thôn (\w+) \(", row.text, re.M):
+                assert p.units[village].parent_id == p.id(commune)
+                escalated_in[(village, local_day)].add(label[row.account_id])
+    async with db.sessions() as s:
+        audit = (await s.execute(select(AuditEvent).where(AuditEvent.action == "escalation"))).scalars().all()
+    code = {u.id: c for c, u in p.units.items()}
+    for event in audit:  # one event per village and late episode: each escalated once
+        key = (event.field, code[event.village_id], event.new)
+        assert key not in escalations, "escalated twice"
+        day = event.at.astimezone(TZ).date()
+        (staff,) = escalated_in[(code[event.village_id], day)]
+        escalations[key] = (day, staff)
     assert dict(reminders) == EXPECTED_REMINDERS
     assert escalations == EXPECTED_ESCALATIONS
     # V21's head has a Telegram and a Zalo account: both are reminded, each once a day
     assert per_day_accounts[("plan_congress", "V21", d("01-12"))] == {"V21", "V21z"}
     assert all(len(v) == 1 for k, v in per_day_accounts.items() if k[1] != "V21")
-    text = next(r.text for r in rows if r.key.startswith("escalation:election:V13"))
-    assert "Thôn V13" in text and "3 lần" in text and "06/01/2025" in text
+    text = next(r.text for r in rows if r.kind == "escalation" and "Thôn V13" in r.text)
+    assert "3 lần" in text and "06/01/2025" in text
 
 
 async def test_sweep_twice_and_concurrently_enqueues_once(db: Database) -> None:

@@ -28,7 +28,7 @@ def _columns(connection: Connection, table: str) -> set[str]:
 async def test_upgrade_and_downgrade_keep_the_login_and_the_invite(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
     try:
-        await upgrade(engine, "0010_photos")
+        await upgrade(engine, "0012_giaoban_deputy")
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO unit (id, period, code, level, name, type, full_name, depth) VALUES "
                                     "(1, 'post2025', 'C1', 'commune', 'Hà Tu', 'phường', 'Phường Hà Tu', 0)"))
@@ -45,7 +45,7 @@ async def test_upgrade_and_downgrade_keep_the_login_and_the_invite(tmp_path: Pat
             row = (await conn.execute(text("SELECT disabled, last_login_at, session_epoch FROM web_user"))).one()
             assert tuple(row) == (0, None, 3)
             assert (await conn.execute(text("SELECT revoked_at FROM invite"))).scalar_one() is None
-        await downgrade(engine, "0010_photos")
+        await downgrade(engine, "0012_giaoban_deputy")
         async with engine.begin() as conn:
             assert "disabled" not in await conn.run_sync(_columns, "web_user")
             assert "revoked_at" not in await conn.run_sync(_columns, "invite")

@@ -1,7 +1,7 @@
 """web admin: a dashboard login can be disabled and shows its last login; an invite can be revoked
 
-Revision ID: 0011_web_admin
-Revises: 0010_photos
+Revision ID: 0013_web_admin
+Revises: 0012_giaoban_deputy
 Create Date: 2026-12-07 22:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011_web_admin"
-down_revision: str | None = "0010_photos"
+revision: str = "0013_web_admin"
+down_revision: str | None = "0012_giaoban_deputy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
