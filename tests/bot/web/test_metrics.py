@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import app as app_module
-from bot.channels.base import SendBlocked, SendRejected, SendRetryLater
 from bot.config import load_config
 from bot.delivery import RateLimiter, drain_once
+from bot.pipeline.errors import SendBlocked, SendRejected, SendRetryLater
 from handlers.messages import Incoming
 from models.accounts.tables import ChannelAccount
 from models.db import transaction
@@ -44,7 +44,7 @@ async def test_metrics_and_healthz(aiohttp_client, db: Database, tmp_path: Path)
         client: TestClient = await aiohttp_client(app.web_app)
         before = samples(await (await client.get("/metrics")).text())
         now = datetime.now(UTC)
-        await app.dialog.handle(Incoming(channel="web", account_id="metrics-1", text="/trogiup", message_id="m1"))
+        await app.dialog.step_for_web(Incoming(channel="web", account_id="metrics-1", text="/trogiup", message_id="m1"))
         async with transaction(db.sessions) as s:
             for n, who in enumerate(("ok", "slow", "gone", "bad")):
                 account = ChannelAccount(channel="telegram", external_id=who, created_at=now)
