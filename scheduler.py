@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time as time_
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -69,6 +70,7 @@ class SchedulerSettings:
     giaoban_cron: str = "*/15 * * * *"
     public_url: str | None = None  # links in the giao ban pack
     offload_villages: int | None = 3000  # a weekly XLSX this large is built by the file builder (bot/files.py)
+    backup_cron: str | None = None  # the scheduled backup; None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +129,12 @@ class Scheduler:
 
     def __init__(self, settings: SchedulerSettings, sessions: SessionFactory, deliver: Deliver,
                  clock: Callable[[], datetime] = utcnow, leadership: Leadership | None = None,
-                 build: Build | None = None, draw: Draw | None = None) -> None:
+                 build: Build | None = None, draw: Draw | None = None,
+                 backup: Callable[[datetime], Awaitable[Any]] | None = None) -> None:
         self.settings = settings
+        self.backup = backup  # the scheduled backup (settings.backup_cron), bound to the config by the root
+        # (job id, ran without error, seconds) after each run of a periodic job: the metrics' hook
+        self.on_job: Callable[[str, bool, float], None] | None = None
         self.build = build  # the file builder's: a large digest's figures and chart made in its worker process
         self.draw = draw  # ... and the other digests' charts
         self.leadership = leadership
@@ -271,13 +277,19 @@ class Scheduler:
             "expiry": (self.expiry_job, cron(cfg.expiry_cron), []),
             "giaoban": (self.giaoban_job, cron(cfg.giaoban_cron), []),
             "outbox": (self.drain_job, IntervalTrigger(seconds=cfg.outbox_drain_seconds, timezone=self.tz), []),
+            **({"backup": (self.backup_job, cron(cfg.backup_cron), [])} if cfg.backup_cron and self.backup else {}),
         }
+
+    async def backup_job(self, now: datetime | None = None) -> Any:
+        """The scheduled backup (one worker: the leader); the root's function keeps the newest ones."""
+        assert self.backup is not None
+        return await self.backup(now or self.clock())
 
     async def start(self) -> None:
         aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace_seconds})
         for job_id, (func, trigger, args) in self.jobs().items():
-            aps.add_job(self.run_job, trigger, args=[func, *args], id=job_id)
+            aps.add_job(self.run_timed, trigger, args=[job_id, func, *args], id=job_id)
         if self.leadership is not None:
             renew = IntervalTrigger(seconds=self.leadership.ttl.total_seconds() / 3, timezone=self.tz)
             aps.add_job(self.lead_once, renew, id="leader")
@@ -312,6 +324,18 @@ class Scheduler:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    async def run_timed(self, job_id: str, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """:meth:`run_job`, its outcome and time handed to ``on_job`` (not for a standby's skipped runs)."""
+        if self.on_job is None or not self.leading:
+            return await self.run_job(func, *args)
+        started, ok = time_.perf_counter(), False
+        try:
+            result = await self.run_job(func, *args)
+            ok = True
+            return result
+        finally:
+            self.on_job(job_id, ok, time_.perf_counter() - started)
 
     async def _catch_up_logged(self) -> None:
         try:

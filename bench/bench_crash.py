@@ -4,6 +4,11 @@ then stopped with SIGTERM; then cut off from PostgreSQL for 20 s through a TCP p
 tries (updates sent), kills, lost, doubled (and the copies of a message whose send a SIGKILL cut from
 its mark: at-least-once delivery can do no better), stuck heads, missing receipts.
 
+Zalo polling is run twice, without then with its poll journal (each update written to a local file in
+the step that parsed getUpdates' answer): "lost in Zalo's getUpdates gap" counts the updates Zalo handed
+to a process killed before it wrote them down, and "answer to inbox row" the time from the stand-in's
+answer (it consumes the update then, as Zalo does) to the inbox row — the window without the journal.
+
 Sizes: ``BENCH_CRASH_USERS`` (default 8), ``BENCH_CRASH_KILLS`` (default 6), ``BENCH_CRASH_OUTAGE``
 (seconds, default 20); ``BENCH_CRASH_ONLY=SIGKILL`` runs the runs whose label contains it. Needs
 PostgreSQL (``BENCH_POSTGRES_DSN``).
@@ -57,6 +62,8 @@ async def main() -> None:
     kill: list[int] = [signal.SIGKILL] * KILLS
     term: list[int] = [signal.SIGTERM] * KILLS
     runs = [("SIGKILL tg polling + zalo webhook", Plan(a, USERS, kill, seed=1), False),
+            # the baseline of the next run: Zalo polling without its journal (what a kill in the window loses)
+            ("SIGKILL tg webhook + zalo polling, no poll journal", Plan(b, USERS, kill, seed=2, journal=False), False),
             ("SIGKILL tg webhook + zalo polling", Plan(b, USERS, kill, seed=2), False),
             ("SIGTERM tg polling + zalo webhook", Plan(a, USERS, term, seed=3), False),
             ("SIGTERM tg webhook + zalo polling", Plan(b, USERS, term, seed=4), False),

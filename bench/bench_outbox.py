@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bench.common import scratch
-from bot.channels.base import Route, SendError, SendRetryLater
+from bot.channels.base import Route
 from bot.delivery import DrainPolicy, RateLimiter, drain
+from bot.pipeline.errors import SendError, SendRetryLater
 from handlers.messages import Reply
 from models.accounts.tables import ChannelAccount
 from models.db import SessionFactory, transaction

@@ -56,7 +56,7 @@ class Clock:
 
 async def _other(engine: Engine, clock: Clock, i: int) -> float:
     t0 = time.perf_counter()
-    replies = await engine.handle(Incoming(channel="telegram", account_id=f"other-{i}", text="/trogiup",
+    replies = await engine.step_for_web(Incoming(channel="telegram", account_id=f"other-{i}", text="/trogiup",
                                            message_id=clock.message()))
     assert replies, "no reply"
     return time.perf_counter() - t0
@@ -112,7 +112,7 @@ async def _run(kind: str, sessions: SessionFactory, url: str, files: Path) -> li
     builder = FileBuilder(sessions, BuildConfig(url, "national", RULES, str(files)), offload.settings.tz)
     clock = Clock()
     await _idle(offload, clock)  # warm up: accounts created, statements cached
-    warm = await offload.handle(Incoming(channel="telegram", account_id="staff", text="/tonghop",
+    warm = await offload.step_for_web(Incoming(channel="telegram", account_id="staff", text="/tonghop",
                                          message_id=clock.message()))
     assert warm[0].text.startswith("Đang chuẩn bị"), warm[0].text
     await asyncio.gather(*await builder.run_once())  # the worker process started and warm
@@ -123,7 +123,7 @@ async def _run(kind: str, sessions: SessionFactory, url: str, files: Path) -> li
             for _ in range(REPEAT):  # alternately idle and busy, so that a noisy machine weighs on both
                 idle += await _idle(engine, clock)
                 t0 = time.perf_counter()
-                handled: asyncio.Future[Any] = asyncio.ensure_future(engine.handle(Incoming(
+                handled: asyncio.Future[Any] = asyncio.ensure_future(engine.step_for_web(Incoming(
                     channel="telegram", account_id="staff", text=command, message_id=clock.message())))
                 if mode == "worker":
                     replies = await handled

@@ -37,9 +37,10 @@ from telegram.ext import Application, ContextTypes
 from bench.common import postgres_url
 from bench.durable_echo import durable_echo_bot, polling_app
 from bot.app import build, start, stop
-from bot.channels.telegram import Progress, TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from bot.config import Config
 from bot.dbadmin import upgrade
+from bot.pipeline.pipeline import Progress
 from handlers.messages import Incoming
 from models.accounts.people import create_invite
 from models.clock import utcnow
@@ -239,7 +240,7 @@ async def run_engine_only(db_url: str) -> float:
 
         async def user(uid: int, steps: list[Step]) -> None:
             for n, (kind, arg) in enumerate(steps):
-                await app.dialog.handle(Incoming("telegram", str(uid), text=arg if kind == "say" else None,
+                await app.dialog.step_for_web(Incoming("telegram", str(uid), text=arg if kind == "say" else None,
                                                  choice=arg if kind == "tap" else None, message_id=f"{uid}-{n}"))
 
         t0 = time.perf_counter()

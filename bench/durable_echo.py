@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.telegram import Progress
+from bot.pipeline.pipeline import Progress
 from models.clock import utcnow
 
 META = MetaData()

@@ -16,13 +16,17 @@ import signal
 import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
+from bot.backup import scheduled_backup
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_pacing import SharedChatRateLimiter
@@ -30,7 +34,9 @@ from bot.channels.zalo import ZaloChannel
 from bot.config import Config
 from bot.delivery import Outbox, RateLimiter
 from bot.files import FileBuilder
+from bot.logs import AccessLogger, setup_logging, warn_loudly
 from bot.pacing import SharedRateLimiter
+from bot.pipeline.worker import Worker
 from bot.poll_guard import PollGuard, polling_tokens
 from bot.settings import drain_policy, engine_settings, rules_from_config, scheduler_settings
 from bot.web.chat import WebChatChannel
@@ -63,6 +69,7 @@ class App:
     files: FileBuilder | None = None
     runner: web.AppRunner | None = None
     served: list[str] = field(default_factory=list)
+    worker: Worker | None = None  # this process's lease: what it owns is taken over if it dies
 
 
 def worker_name() -> str:
@@ -79,13 +86,17 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     cfg = config.scheduler
     limiter = (SharedRateLimiter(engine, cfg.rate_per_second, cfg.per_chat_seconds) if engine is not None
                and is_postgres(engine) else RateLimiter(cfg.rate_per_second, cfg.per_chat_seconds))
-    deliver = Outbox(sessions, channels, limiter, drain_policy(config))
+    deliver = Outbox(sessions, channels, limiter, replace(drain_policy(config), owner=worker))
     leadership = None
     if config.database.url.startswith("postgresql"):
         holder = worker or worker_name()
         leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
-    return Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
-                     build=files.file if files is not None else None, draw=files.chart if files is not None else None)
+    scheduler = Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
+                          build=files.file if files is not None else None,
+                          draw=files.chart if files is not None else None,
+                          backup=partial(scheduled_backup, config) if config.backup.cron else None)
+    scheduler.on_job = metrics.observe_job
+    return scheduler
 
 
 def build_config(config: Config) -> BuildConfig:
@@ -116,16 +127,21 @@ async def build(config: Config) -> App:
         sessions = make_session_factory(engine)
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)))
         dialog = Engine(sessions, engine_settings(config))
+        worker = Worker(sessions, worker_name())
+        dialog.owner = worker.name
+        dialog.observe = metrics.observe_step
         accounts = Accounts(sessions)
         web_chat = WebChatChannel(dialog) if config.web.enabled else None
         web_app = make_web_app(config, engine, sessions, dialog, web_chat)
         app = App(config=config, engine=engine, sessions=sessions, http=http, web_app=web_app, dialog=dialog,
-                  stack=stack)
+                  stack=stack, worker=worker)
         if config.telegram.token is not None:
             app.channels["telegram"] = TelegramChannel(config.telegram, dialog, http, accounts,
-                                                       limiter=shared_telegram_limiter(config, engine))
+                                                       limiter=shared_telegram_limiter(config, engine),
+                                                       owner=worker.name)
         if config.zalo.token is not None:
-            app.channels["zalo"] = ZaloChannel(config.zalo, config.web, config.tz, dialog, http, accounts)
+            app.channels["zalo"] = ZaloChannel(config.zalo, config.web, config.tz, dialog, http, accounts,
+                                               owner=worker.name)
         if web_chat is not None:
             app.channels["web"] = web_chat
         for channel in app.channels.values():
@@ -134,7 +150,8 @@ async def build(config: Config) -> App:
         app.files = make_file_builder(config, sessions)
         web_app[FILES] = app.files
         if config.scheduler.enabled:
-            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine, files=app.files)
+            app.scheduler = make_scheduler(config, sessions, app.channels, engine=engine, files=app.files,
+                                           worker=worker.name)
             web_app[SCHEDULER_STATUS] = app.scheduler.status
     except BaseException:  # a part refused its config: close what is already open
         await stack.aclose()
@@ -145,7 +162,9 @@ async def build(config: Config) -> App:
 async def start(app: App) -> None:
     cfg = app.config
     if cfg.web.enabled:
-        app.runner = web.AppRunner(app.web_app, access_log=None)
+        access: dict[str, Any] = ({"access_log": logging.getLogger("bot.access"), "access_log_class": AccessLogger}
+                                  if cfg.log.access_log else {"access_log": None})
+        app.runner = web.AppRunner(app.web_app, **access)
         await app.runner.setup()
         app.stack.push_async_callback(app.runner.cleanup)
         await web.TCPSite(app.runner, cfg.web.host, cfg.web.port).start()
@@ -154,12 +173,17 @@ async def start(app: App) -> None:
         if isinstance(zalo, ZaloChannel) and not cfg.web.public_url and app.runner.addresses:
             host, port = app.runner.addresses[0][:2]
             zalo.files.base_url = f"http://{host}:{port}"  # where this server really listens (port 0 in tests)
+    if app.worker is not None:  # before the channels: their rows name it
+        await app.worker.start()
+        app.stack.push_async_callback(app.worker.stop)  # after the channels and the scheduler stopped
     guard = PollGuard(app.sessions, worker_name())
     app.stack.push_async_callback(guard.stop)  # after the channels stopped polling (the stack unwinds)
     polling = polling_tokens(cfg)
     for name, channel in app.channels.items():
-        if name in polling:
-            await guard.take(name, polling[name])  # one poller per token: a second one refuses to start
+        if name in polling:  # one poller per token: a second one refuses to start
+            permit = await guard.take(name, polling[name])
+            if isinstance(channel, TelegramChannel | ZaloChannel):
+                channel.poll_permit = permit  # no poll while the lease is not held
         await channel.start()
         app.stack.push_async_callback(_stop_channel, name, channel)
         app.served.append(f"channel: {name}")
@@ -185,10 +209,10 @@ async def stop(app: App) -> None:
     await app.stack.aclose()
 
 
-async def run(config: Config) -> None:
+async def run(config: Config, log_format: str | None = None) -> None:
     """``python -m bot run``: start everything, say what is served, stop cleanly on a signal."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+    setup_logging(log_format or config.log.format)
+    warn_loudly(config)
     app = await build(config)
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()

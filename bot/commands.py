@@ -24,6 +24,9 @@ async def _database(config: Config) -> AsyncIterator[tuple[AsyncEngine, SessionF
         await engine.dispose()
 
 
+database = _database  # the other CLI modules' way to the database
+
+
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 1
@@ -32,6 +35,10 @@ def _fail(message: str) -> int:
 async def cmd_db(config: Config, args: argparse.Namespace) -> int:
     from bot.dbadmin import upgrade
 
+    if args.db_cmd == "status":
+        from bot.ops_cli import db_status
+
+        return await db_status(config)
     async with _database(config) as (engine, _):
         await upgrade(engine)
     print("database schema is up to date")
@@ -111,9 +118,14 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     from models.accounts.people import InviteError, create_invite
     from models.units.tree import get_unit
 
+    if args.invite_cmd in ("list", "revoke"):
+        from bot.admin_cli import invite_admin
+
+        async with _database(config) as (_, sessions):
+            return await invite_admin(config, args, sessions)
     is_village = args.invite_cmd == "village"
     code = args.code if is_village else args.unit
-    role = "village_head" if is_village else args.role
+    role = VILLAGE_ROLE[args.role] if is_village else args.role
     async with _database(config) as (_, factory):
         async with transaction(factory) as session:
             unit = await get_unit(session, config.bot.period, code)
@@ -128,9 +140,10 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+VILLAGE_ROLE = {"head": "village_head", "secretary": "village_secretary"}  # invite village --role
 INVITE_REFUSALS = {
-    "not_a_village": "{code} is {level} {name}, not a village: a village head's invite needs a village code "
-                     "(the codes of its villages look like {code}.01)",
+    "not_a_village": "{code} is {level} {name}, not a village: a village head's or secretary's invite needs a "
+                     "village code (the codes of its villages look like {code}.01)",
     "staff_on_village": "{code} is the village {name}: a staff invite needs a commune, district or province code",
 }
 
@@ -140,36 +153,6 @@ def _invite_refusal(reason: str, name: str, code: str, level: str) -> str:
     article = "an" if level[:1] in "aeiou" else "a"
     template = INVITE_REFUSALS.get(reason, "{code} ({name}): this invite cannot be made for it")
     return template.format(code=code, name=name, level=f"{article} {level}")
-
-
-async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
-    from models.accounts.access import web_user
-    from models.accounts.passwords import hash_password, new_password
-    from models.accounts.tables import WebUser
-    from models.units.tree import get_unit
-
-    password = new_password()
-    async with _database(config) as (_, factory), transaction(factory) as session:
-        user = await web_user(session, args.username)
-        unit = await get_unit(session, config.bot.period, args.unit) if args.unit else None
-        if args.unit and (unit is None or unit.level == "village"):
-            return _fail(f"no commune, district or province with code {args.unit} in period {config.bot.period}")
-        if user is None:
-            if unit is None:
-                return _fail("a new user needs --unit")
-            assert unit.id is not None  # a unit read from its table
-            session.add(WebUser(username=args.username, password_hash=hash_password(password), role=args.role,
-                                unit_id=unit.id, created_at=utcnow()))
-        else:
-            user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
-            user.session_epoch += 1  # a new password ends every session of the old one
-            user.role = args.role
-            if unit is not None:
-                assert unit.id is not None  # a unit read from its table
-                user.unit_id = unit.id
-    print(f"dashboard login {args.username} ({args.role}); new password:")
-    print(password)
-    return 0
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
@@ -190,10 +173,12 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                     return _fail(f"no unit with code {args.unit} in period {config.bot.period}")
                 scope_id = unit.id
             if export_format(args.format, args.out) == "xlsx":
-                await write_xlsx(session, str(part), config.bot.period, today, scope_id, deadline)
+                await write_xlsx(session, str(part), config.bot.period, today, scope_id, deadline,
+                                 with_phones=args.with_phones)
             else:
                 with part.open("w", encoding="utf-8-sig", newline="") as out:
-                    await write_csv(session, out, config.bot.period, today, scope_id, deadline)
+                    await write_csv(session, out, config.bot.period, today, scope_id, deadline,
+                                    with_phones=args.with_phones)
     part.replace(args.out)
     print(f"wrote {args.out}")
     return 0
@@ -246,5 +231,5 @@ async def cmd_giaoban(config: Config, args: argparse.Namespace) -> int:
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.app import run
 
-    await run(config)
+    await run(config, args.log_format)
     return 0

@@ -6,6 +6,7 @@ A wrong or missing value raises :class:`ConfigError` with one line naming the ke
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -30,6 +31,7 @@ from bot.config_types import ClockTime, Crontab, IsoDate
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the Bot API's rule for setWebhook
+ZALO_PHOTO_HOSTS = ("zdn.vn", "zadn.vn", "zaloapp.com")  # where Zalo serves users' photos (its CDN)
 
 
 class ConfigError(Exception):
@@ -121,15 +123,20 @@ class TelegramConfig(_Section):
 class ZaloConfig(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://bot-api.zaloplatforms.com"
-    mode: Literal["polling", "webhook"] = "polling"
+    # auto: the webhook when web.public_url is https (Zalo: "webhook in production"), else polling
+    mode: Literal["auto", "polling", "webhook"] = "auto"
     webhook_url: str | None = None  # default: web.public_url + webhook_path
     webhook_secret: SecretStr | None = None  # default: a random secret per process start
     webhook_path: str = "/zalo/webhook"
     poll_timeout: int = Field(30, ge=0)
+    poll_journal: bool = True  # polling: each update written to a local file the moment it is parsed
     files_dir: str = "data/files"  # exports and charts sent as links (Zalo bots cannot send documents)
     files_path: str = "/files"  # URL prefix of those links on the web server
     file_link_hours: float = Field(72.0, gt=0)  # a link (and its file) expires after this
     photos: bool = True  # send PNG/JPEG attachments with sendPhoto (needs a public https URL)
+    # a received photo_url is fetched only over https from these hosts (or their subdomains): Zalo's CDN
+    photo_hosts: list[str] = Field(default_factory=lambda: list(ZALO_PHOTO_HOSTS))
+    photo_ca_file: str | None = None  # a CA to trust for those downloads beside the system's (a TLS proxy's)
     backoff_initial: float = Field(1.0, gt=0)  # seconds; doubled per failure, with jitter
     backoff_max: float = Field(60.0, gt=0)
     send_attempts: int = Field(5, gt=0)  # tries for a reply before it is handed to the outbox
@@ -157,6 +164,21 @@ class WebConfig(_Section):
     enabled: bool = True
     login_max_failures: int = Field(10, gt=0)  # failed logins per client address ...
     login_lockout_minutes: int = Field(15, gt=0)  # ... within this many minutes; then it waits them out
+    # per account (any address): after this many failures each further try waits, doubling from 1 s ...
+    login_slow_after: int = Field(3, gt=0)
+    login_slow_max_seconds: float = Field(300.0, gt=0)  # ... up to this; a browser that logged in before skips it
+    # proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed, e.g. nginx's
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)") from None
+        return v
     chat_enabled: bool = True  # the /chat page lets anyone pick any web-chat account: a local demo
 
     @property
@@ -214,6 +236,19 @@ class GiaobanConfig(_Section):
     cron: Crontab = "*/15 * * * *"  # how often the scheduler looks at what is due
 
 
+class BackupConfig(_Section):
+    """Scheduled backups (``python -m bot backup`` by the scheduler's leader), the newest ``keep`` kept."""
+
+    cron: Crontab | None = None  # e.g. "30 2 * * *" (bot.timezone); None: no scheduled backup
+    dir: str = "data/backups"  # better on another disk, or copied off the machine (docs/van-hanh.md)
+    keep: int = Field(14, ge=1)  # backups kept; older ones are deleted after each new one
+
+
+class LogConfig(_Section):
+    format: Literal["text", "json"] = "text"  # json: one object per line (``run --log-format`` overrides)
+    access_log: bool = True  # one line per HTTP request (webhooks, pages, /metrics)
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     bot: BotConfig = BotConfig()
@@ -223,6 +258,8 @@ class Config(_Section):
     reminders: ReminderConfig = ReminderConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     giaoban: GiaobanConfig = GiaobanConfig()
+    backup: BackupConfig = BackupConfig()
+    log: LogConfig = LogConfig()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -231,6 +268,9 @@ class Config(_Section):
     @model_validator(mode="after")
     def _sections_agree(self) -> Config:
         """The checks that need more than one section; each error names the key to change."""
+        if self.zalo.mode == "auto":  # the webhook wherever Zalo can reach us over https
+            public = (self.web.public_url or "").startswith("https://") and self.web.enabled
+            self.zalo.mode = "webhook" if public or self.zalo.webhook_url else "polling"
         if self.zalo.token is not None and self.zalo.mode == "webhook":
             if not (self.zalo.webhook_url or self.web.public_url):
                 raise _conflict("zalo.webhook_url", "is needed when zalo.mode is webhook and web.public_url is not set")
@@ -264,7 +304,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WEB_PORT": ("web", "port"),
     "WEB_PUBLIC_URL": ("web", "public_url"),
     "WEB_SECRET_KEY": ("web", "secret_key"),
+    "WEB_CHAT_ENABLED": ("web", "chat_enabled"),
     "BOT_PERIOD": ("bot", "period"),
+    "BACKUP_DIR": ("backup", "dir"),
+    "LOG_FORMAT": ("log", "format"),
 }
 
 

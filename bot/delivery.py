@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
-from bot.channels.base import Channel, SendBlocked, SendError, SendRejected, SendRetryLater
-from bot.settle import Settle, finish
+from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.pipeline.settle import Settle, finish
 from handlers.messages import Attachment, Reply
 from handlers.reply_codec import decode
 from models.clock import utcnow
@@ -28,6 +29,13 @@ from models.delivery import outbox
 from models.delivery.files import is_request
 
 log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """What the drain needs of a channel: ``send`` on the bot's own initiative, raising the pipeline's
+    send errors (:mod:`bot.pipeline.errors`)."""
+
+    async def send(self, external_id: str, reply: Reply) -> None: ...
 
 
 class RateLimiter:
@@ -82,6 +90,7 @@ class DrainPolicy:
     batch: int = 100
     concurrency: int = 32
     hold_kinds: Collection[str] = ()  # kinds not sent now (reminders in quiet hours)
+    owner: str | None = None  # this worker's name: its claims are taken over at once if it dies
 
 
 @dataclass(slots=True)
@@ -137,7 +146,7 @@ async def _deliver(sessions: SessionFactory, channels: Mapping[str, Channel], li
 async def _send_and_mark(channel: Channel, reply: Reply, row: outbox.Claimed, chat: str, limiter: RateLimiter,
                          policy: DrainPolicy, settle: Settle, stats: DrainStats) -> None:
     """One send and the record of its outcome: run to the end even when the drain is cancelled
-    (a graceful stop), the record retried on transient database errors (:mod:`bot.settle`)."""
+    (a graceful stop), the record retried on transient database errors (:mod:`bot.pipeline.settle`)."""
     outcome: str
     # read below only for the outcomes whose branch sets them
     error, counted = "", True
@@ -185,7 +194,7 @@ async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], 
         return stats
     async with transaction(sessions) as s:
         rows = await outbox.claim_due(s, clock(), channels=list(channels), limit=policy.batch,
-                                      lease=policy.lease, hold_kinds=policy.hold_kinds)
+                                      lease=policy.lease, hold_kinds=policy.hold_kinds, owner=policy.owner)
     gate = asyncio.Semaphore(policy.concurrency)
     settle, begun = Settle(sessions, clock), set[int]()
 

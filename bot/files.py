@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.worker_process import init_worker
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
 from models.delivery.files import (
@@ -43,9 +44,10 @@ log = logging.getLogger(__name__)
 
 def process_pool(workers: int = 1, nice: int = 10) -> ProcessPoolExecutor:
     """Worker processes started fresh (``spawn``: nothing of this process's loop or connections), at a
-    lower CPU priority (``nice``): on a busy machine the replies to users go first, the file a little later."""
+    lower CPU priority (``nice``): on a busy machine the replies to users go first, the file a little later.
+    They end with this process, even after ``kill -9`` (:mod:`bot.worker_process`)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=os.nice, initargs=(nice,))
+                               initializer=init_worker, initargs=(os.getpid(), nice))
 
 
 def draw_chart(unit_name: str, lines: list[UnitProgress]) -> bytes:

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common:
     pk = cmds.add_parser("pack", parents=[common], help="print the briefing pack of a meeting")
     pk.add_argument("--unit", required=True, help="the commune's code")
     pk.add_argument("--meeting", type=int, default=None, help="the meeting id (default: the next, else the last)")
+    cn = cmds.add_parser("cancel", parents=[common], help="cancel a meeting; its villages are told through the outbox")
+    cn.add_argument("id", type=int, help="the meeting id (python -m bot giaoban schedule prints it)")
 
 
 def _fail(message: str) -> int:
@@ -34,9 +36,12 @@ def _fail(message: str) -> int:
 async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
     from models.clock import utcnow
     from models.db import transaction
-    from models.giaoban.meetings import GiaobanError, schedule_meeting
+    from models.giaoban.meetings import schedule_meeting
+    from models.refusal import Refused
     from models.units.tree import get_unit
 
+    if args.giaoban_cmd == "cancel":
+        return await _cancel(config, args, sessions)
     async with transaction(sessions) as session:
         unit = await get_unit(session, config.bot.period, args.unit)
         if unit is None or unit.level != "commune":
@@ -49,10 +54,28 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
             return _fail(f'--at {args.at!r}: expected "YYYY-MM-DD HH:MM"')
         try:
             meeting = await schedule_meeting(session, unit, starts, args.place, utcnow())
-        except GiaobanError as exc:
+        except Refused as exc:
             return _fail(f"cannot schedule the meeting: {exc.reason}")
     print(f"giao ban of {unit.full_name} ({unit.code}) on {args.at} {args.place}".rstrip() + "; meeting id:")
     print(meeting.id)
+    return 0
+
+
+async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
+    from models.clock import utcnow
+    from models.db import transaction
+    from models.giaoban.cancel import CancelError, cancel_meeting
+    from reports.giaoban_text import cancelled_notice
+
+    try:
+        async with transaction(sessions) as session:
+            meeting, commune, told = await cancel_meeting(session, args.id, utcnow(),
+                                                          lambda m, c: cancelled_notice(m, c, config.tz))
+    except CancelError as exc:
+        why = {"unknown": "there is no such meeting", "past": "it has already started"}[exc.reason]
+        return _fail(f"cannot cancel giao ban meeting {args.id}: {why}")
+    print(f"giao ban meeting {meeting.id} of {commune.full_name} ({commune.code}) cancelled; "
+          f"{told} message(s) to its villages enqueued (the running bot delivers them)")
     return 0
 
 

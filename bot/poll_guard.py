@@ -6,6 +6,13 @@ channel starts polling, this worker takes the lease ``poll:<channel>:<hash of th
 (:mod:`models.delivery.leases`; the token itself is never stored) and renews it while it runs; a second
 poller on the same token finds it held and refuses to start, naming the holder. A clean stop releases
 it; a worker that died leaves it to run out after ``ttl``.
+
+A worker that cannot renew its lease (its database is away, or the renewal hangs) may see it run out
+and another worker take it. So its channels poll only while it holds the lease: each poll waits for the
+channel's :class:`Permit`, withdrawn at the first renewal that fails or does not answer within a third
+of ``ttl`` (well before the lease runs out) and given back once a renewal succeeds again — or never, while
+another worker holds it. A long poll already in flight is let finish (a Zalo update it brings would
+otherwise be lost), so two polls overlap at most by one ``poll_timeout``.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ def polling_tokens(config: Config) -> dict[str, str]:
     """The channels this config long-polls, with their tokens."""
     out: dict[str, str] = {}
     for name, section in (("telegram", config.telegram), ("zalo", config.zalo)):
-        if section.token is not None and section.mode == "polling":
+        if section.token is not None and section.mode != "webhook":
             out[name] = section.token.get_secret_value()
     return out
 
@@ -62,6 +69,32 @@ def died_here(holder: str) -> bool:
     return False
 
 
+class Permit:
+    """Whether a channel may start its next long poll: it holds the poll lease."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self._held = asyncio.Event()
+        self._held.set()
+
+    @property
+    def held(self) -> bool:
+        return self._held.is_set()
+
+    async def wait(self) -> None:
+        """Return when the lease is held (at once, normally)."""
+        await self._held.wait()
+
+    def set(self, held: bool, why: str = "") -> None:
+        if held and not self.held:
+            log.warning("%s: the poll lease is held again; polling resumes", self.channel)
+            self._held.set()
+        elif not held and self.held:
+            log.error("%s: the poll lease could not be renewed (%s); polling stops until it is held again, so "
+                      "that two workers never poll one token", self.channel, why)
+            self._held.clear()
+
+
 class PollGuard:
     """The poll leases of one worker: ``take`` before a channel polls, renewed in the background."""
 
@@ -69,9 +102,10 @@ class PollGuard:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions, self.holder, self.ttl, self.clock = sessions, holder, ttl, clock
         self.names: list[str] = []
+        self.permits: dict[str, Permit] = {}  # by lease name
         self._task: asyncio.Task[None] | None = None
 
-    async def take(self, channel: str, token: str) -> None:
+    async def take(self, channel: str, token: str) -> Permit:
         name = lease_name(channel, token)
         async with transaction(self.sessions) as s:
             now = self.clock()
@@ -89,19 +123,28 @@ class PollGuard:
                     f"{channel}.mode = \"webhook\" to run several. (A worker that died frees it within "
                     f"{self.ttl.total_seconds():.0f} s.)")
         self.names.append(name)
+        permit = self.permits[name] = Permit(channel)
         if self._task is None:
             self._task = asyncio.create_task(self._keep(), name="poll-lease")
+        return permit
 
     async def _keep(self) -> None:
+        interval = self.ttl.total_seconds() / 3
         while True:
-            await asyncio.sleep(self.ttl.total_seconds() / 3)
+            lost = any(not p.held for p in self.permits.values())
+            await asyncio.sleep(interval / 3 if lost else interval)  # a lost lease is asked for again often
             try:
-                async with transaction(self.sessions) as s:
-                    for name in self.names:
-                        if not await hold(s, name, self.holder, self.clock(), self.ttl):
-                            log.error("the poll lease %s passed to another worker: two pollers on one token", name)
-            except Exception:  # the database is away for a moment: try again next round
-                log.exception("renewing the poll leases failed")
+                held = await asyncio.wait_for(self._renew(), timeout=interval)
+            except Exception as exc:  # the database is away, or does not answer in time
+                for permit in self.permits.values():
+                    permit.set(False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+                continue
+            for name, ok in held.items():
+                self.permits[name].set(ok, "another worker holds it")
+
+    async def _renew(self) -> dict[str, bool]:
+        async with transaction(self.sessions) as s:
+            return {name: await hold(s, name, self.holder, self.clock(), self.ttl) for name in self.names}
 
     async def stop(self) -> None:
         """Stop renewing and release the leases (after the channels stopped polling)."""
@@ -114,3 +157,4 @@ class PollGuard:
                 for name in self.names:
                     await release(s, name, self.holder)
             self.names.clear()
+            self.permits.clear()

@@ -52,7 +52,7 @@ def scheduler_settings(config: Config) -> SchedulerSettings:
         misfire_grace_seconds=cfg.misfire_grace_seconds, keep_processed=timedelta(days=cfg.keep_processed_days),
         keep_outbox_failed=timedelta(days=cfg.keep_outbox_failed_days), giaoban=giaoban_rules(config.giaoban),
         giaoban_cron=config.giaoban.cron, public_url=config.web.public_url or config.web.base_url,
-        offload_villages=config.bot.offload_villages)
+        offload_villages=config.bot.offload_villages, backup_cron=config.backup.cron)
 
 
 def drain_policy(config: Config) -> DrainPolicy:

@@ -1,7 +1,19 @@
-"""Binding an account with a one-time invite: ``/start CODE`` or the code typed as a first message."""
+"""Binding an account with a one-time invite: ``/start CODE`` or the code typed as a first message.
+
+Guessing is slowed where it cannot hurt the real holder of a code (DESIGN §3: a head binds with the
+code read to him over the phone):
+- per account: a few wrong codes, then this account waits (the right code too: guessing gains nothing);
+- per code prefix (its first characters): once many wrong codes began alike, every account that sends
+  one more wrong code with that prefix waits the whole window at once. Fresh accounts cost an attacker
+  nothing, so this makes each of them worth one guess in a crowded prefix instead of several.
+A real code is always looked up first and binds: nobody else's guessing can block it (there is no
+province-wide bucket; a code is one of 31⁸ ≈ 8.5·10¹¹, a staff code 31¹², so guesses spread over
+many accounts still find nothing in practice).
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -12,27 +24,45 @@ from models.accounts.throttle import Limit, record_failure, wait_left
 from models.units.tables import Unit
 from texts.catalog import t
 
+log = logging.getLogger(__name__)
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{min(CODE_LENGTHS)},{max(CODE_LENGTHS)}}}$")
-# wrong codes: per account, and all accounts together (web-chat accounts cost nothing to make)
+# wrong codes: per account, and per prefix of the code tried (web-chat accounts cost nothing to make)
 INVITE_PER_ACCOUNT = Limit("invite", 5, timedelta(minutes=15))
-INVITE_OVERALL = Limit("invite_all", 100, timedelta(hours=1))
-OVERALL_KEY = "all"
+INVITE_PER_PREFIX = Limit("invite_prefix", 20, timedelta(hours=1))
+PREFIX_CHARS = 3  # 31³ = 29,791 prefixes
 
 
 def looks_like_code(text: str) -> bool:
     return bool(CODE_RE.match(normalise_code(text)))
 
 
+def _account_key(ctx: Context) -> str:
+    return f"{ctx.incoming.channel}:{ctx.account.id}"
+
+
+def code_prefix(code: str) -> str:
+    return normalise_code(code)[:PREFIX_CHARS]
+
+
 async def _throttled(ctx: Context) -> bool:
-    """Too many wrong codes lately (this account's, or everybody's): say so and try nothing."""
-    account_key = f"{ctx.incoming.channel}:{ctx.account.id}"
-    waits = [await wait_left(ctx.session, INVITE_PER_ACCOUNT, account_key, ctx.now),
-             await wait_left(ctx.session, INVITE_OVERALL, OVERALL_KEY, ctx.now)]
-    longest = max((w for w in waits if w is not None), default=None)
-    if longest is None:
+    """This account sent too many wrong codes lately: say so and try nothing."""
+    left = await wait_left(ctx.session, INVITE_PER_ACCOUNT, _account_key(ctx), ctx.now)
+    if left is None:
         return False
-    ctx.say(t("bind.throttled", minutes=max(1, -(-int(longest.total_seconds()) // 60))))
+    ctx.say(t("bind.throttled", minutes=max(1, -(-int(left.total_seconds()) // 60))))
     return True
+
+
+async def _count_wrong(ctx: Context, code: str) -> None:
+    """A wrong code: counted for this account and for the code's prefix; in a crowded prefix the
+    account is made to wait at once."""
+    key = _account_key(ctx)
+    await record_failure(ctx.session, INVITE_PER_ACCOUNT, key, ctx.now)
+    prefix = code_prefix(code)
+    if await record_failure(ctx.session, INVITE_PER_PREFIX, prefix, ctx.now) > INVITE_PER_PREFIX.max_failures:
+        log.warning("invite codes: many wrong codes starting %r lately; account %s made to wait", prefix, key)
+        await record_failure(ctx.session, INVITE_PER_ACCOUNT, key, ctx.now,
+                             count=INVITE_PER_ACCOUNT.max_failures)
 
 
 async def redeem(ctx: Context, code: str) -> bool:
@@ -43,25 +73,25 @@ async def redeem(ctx: Context, code: str) -> bool:
     try:
         person = await redeem_invite(ctx.session, ctx.account, code, ctx.now)
     except InviteError as exc:
-        await record_failure(ctx.session, INVITE_PER_ACCOUNT, f"{ctx.incoming.channel}:{ctx.account.id}", ctx.now)
-        await record_failure(ctx.session, INVITE_OVERALL, OVERALL_KEY, ctx.now)
+        await _count_wrong(ctx, code)
         ctx.say(t(f"bind.error_{exc.reason}"))
         return False
-    ctx.person = person
-    ctx.unit = await ctx.session.get(Unit, person.unit_id)
-    assert ctx.unit is not None
+    unit = await ctx.session.get(Unit, person.unit_id)
+    ctx.person, ctx.unit = person, unit
+    name = unit.full_name if unit is not None else ""  # (a person's unit is a foreign key: always found)
     if person.role == "village_head":
-        ctx.say(t("bind.ok_head", village=ctx.unit.full_name))
+        ctx.say(t("bind.ok_head", village=name))
+    elif person.role == "village_secretary":
+        ctx.say(t("bind.ok_secretary", village=name))
     else:
-        ctx.say(t("bind.ok_staff", unit=ctx.unit.full_name))
+        ctx.say(t("bind.ok_staff", unit=name))
     return True
 
 
 def welcome(ctx: Context) -> None:
-    if ctx.person is None:
+    if ctx.person is None or ctx.unit is None:
         ctx.say(t("bind.welcome_unbound"))
     else:
-        assert ctx.unit is not None
         ctx.say(t("bind.welcome_back", unit=ctx.unit.full_name))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from handlers import (
     binding,
@@ -23,15 +24,38 @@ from handlers import (
     tasks,
     vacancy_cmd,
 )
-from handlers.context import Context
+from handlers.context import Context, HeadContext, StaffContext, as_head, as_staff
 from handlers.flow import Flow
 from texts.catalog import fold, has, t
 
 HEADS = frozenset({"village_head"})
+VILLAGE = frozenset({"village_head", "village_secretary"})  # the giao ban: whoever answers for the village
 STAFF = frozenset({"staff", "admin"})
 ANYONE: frozenset[str] = frozenset()  # no role needed (unbound accounts included)
 
 Action = Callable[[Context, str], Awaitable[None]]
+
+
+def for_heads(action: Callable[[HeadContext, str], Awaitable[None]]) -> Action:
+    """A head's command: it sees the village as known (the registry allows it to heads only)."""
+    async def run(ctx: Context, arg: str) -> None:
+        head = as_head(ctx)
+        if head is None:
+            ctx.say(t("auth.heads_only"))
+            return
+        await action(head, arg)
+    return run
+
+
+def for_staff(action: Callable[[StaffContext, str], Awaitable[None]]) -> Action:
+    """A staff command: it sees the scope unit as known (the registry allows it to staff only)."""
+    async def run(ctx: Context, arg: str) -> None:
+        staff = as_staff(ctx)
+        if staff is None:  # a staff member with no scope unit
+            ctx.say(t("staffcmd.no_scope"))
+            return
+        await action(staff, arg)
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +63,7 @@ class Command:
     name: str
     roles: frozenset[str]  # empty: anyone
     action: Action | None = None  # a one-message command...
-    flow: Flow | None = None  # ...or the conversation it starts
+    flow: Flow[Any, Any] | None = None  # ...or the conversation it starts
     aliases: tuple[str, ...] = ()
     menu: bool = True  # listed in /trogiup and the Telegram menu
     quick: bool = False  # a quick button in the web chat
@@ -59,7 +83,9 @@ class Command:
     def refusal(self, ctx: Context) -> str:
         if ctx.person is None:
             return t("auth.unbound")
-        return t("auth.heads_only" if self.roles == HEADS else "auth.staff_only")
+        if self.roles == STAFF:
+            return t("auth.staff_only")
+        return t("auth.secretary_only_giaoban" if ctx.role == "village_secretary" else "auth.heads_only")
 
 
 async def start_cmd(ctx: Context, arg: str) -> None:
@@ -88,9 +114,9 @@ def help_text(role: str | None) -> str:
     """What this role can do: a heading and one line per command it may use."""
     if role is None:
         return t("help.unbound")
-    head = role == "village_head"
-    general = ("huy", "trogiup") if head else ("trogiup",)  # staff have no conversation to cancel
-    lines = [t("help.head" if head else "help.staff")]
+    village = role in VILLAGE
+    general = ("huy", "trogiup") if village else ("trogiup",)  # staff have no conversation to cancel
+    lines = [t("help.head" if role == "village_head" else "help.secretary" if village else "help.staff")]
     for c in COMMANDS:
         if c.menu and ((c.roles and c.allows(role)) or c.name in general):
             usage_key = f"commands.{c.name}.usage"
@@ -103,26 +129,26 @@ COMMANDS: tuple[Command, ...] = (
     Command("baucu", HEADS, flow=election.FLOW, aliases=("election",), quick=True),
     Command("daihoi", HEADS, flow=congress.FLOW, aliases=("congress",), quick=True),
     Command("dangvien", HEADS, flow=party.FLOW, aliases=("party",)),
-    Command("giaoban", HEADS, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
-    Command("nhiemvu", HEADS, flow=tasks.FLOW, aliases=("tasks",), quick=True),
-    Command("thamdu", HEADS, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
-    Command("trangthai", HEADS, action=status.show_status, aliases=("status",), quick=True),
+    Command("giaoban", VILLAGE, flow=giaoban.FLOW, aliases=("briefing",), quick=True),
+    Command("nhiemvu", VILLAGE, flow=tasks.FLOW, aliases=("tasks",), quick=True),
+    Command("thamdu", VILLAGE, flow=giaoban.ATTEND_FLOW, aliases=("attend",)),
+    Command("trangthai", HEADS, action=for_heads(status.show_status), aliases=("status",), quick=True),
     Command("huy", ANYONE, action=cancel_cmd, aliases=("cancel",), quick=True),
     Command("trogiup", ANYONE, action=help_cmd, aliases=("help", "menu"), quick=True),
-    Command("tonghop", STAFF, action=staff.digest_now, aliases=("digest",)),
-    Command("chamtre", STAFF, action=staff.late_now, aliases=("late",)),
-    Command("xuatfile", STAFF, action=staff.export_now, aliases=("export",)),
-    Command("nhantonghop", STAFF, action=staff.digest_opt),
-    Command("ghidangvien", STAFF, action=merger_staff.party_cmd),
-    Command("chuany", STAFF, action=merger_staff.approve_cmd, aliases=("approve",)),
-    Command("kehoachdaihoi", STAFF, action=merger_staff.plan_cmd, aliases=("congressplan",)),
-    Command("congnhan", STAFF, action=recognition_cmd.recognise_cmd, aliases=("recognise",)),
-    Command("baulai", STAFF, action=recognition_cmd.new_vote_cmd, aliases=("revote",)),
-    Command("khuyet", STAFF, action=vacancy_cmd.vacancy_cmd, aliases=("vacancy",)),
-    Command("lamthoi", STAFF, action=vacancy_cmd.interim_cmd, aliases=("interim",)),
+    Command("tonghop", STAFF, action=for_staff(staff.digest_now), aliases=("digest",)),
+    Command("chamtre", STAFF, action=for_staff(staff.late_now), aliases=("late",)),
+    Command("xuatfile", STAFF, action=for_staff(staff.export_now), aliases=("export",)),
+    Command("nhantonghop", STAFF, action=for_staff(staff.digest_opt)),
+    Command("ghidangvien", STAFF, action=for_staff(merger_staff.party_cmd)),
+    Command("chuany", STAFF, action=for_staff(merger_staff.approve_cmd), aliases=("approve",)),
+    Command("kehoachdaihoi", STAFF, action=for_staff(merger_staff.plan_cmd), aliases=("congressplan",)),
+    Command("congnhan", STAFF, action=for_staff(recognition_cmd.recognise_cmd), aliases=("recognise",)),
+    Command("baulai", STAFF, action=for_staff(recognition_cmd.new_vote_cmd), aliases=("revote",)),
+    Command("khuyet", STAFF, action=for_staff(vacancy_cmd.vacancy_cmd), aliases=("vacancy",)),
+    Command("lamthoi", STAFF, action=for_staff(vacancy_cmd.interim_cmd), aliases=("interim",)),
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
-FLOWS: dict[str, Flow] = {c.flow.name: c.flow for c in COMMANDS if c.flow is not None}
+FLOWS: dict[str, Flow[Any, Any]] = {c.flow.name: c.flow for c in COMMANDS if c.flow is not None}
 
 
 def parse_command(text: str) -> tuple[str | None, str]:

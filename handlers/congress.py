@@ -7,9 +7,9 @@ typed reason is kept as a note). The steps are the table ``STEPS``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from handlers.context import Context
+from handlers.context import HeadContext, as_head
 from handlers.flow import (
     END,
     Flow,
@@ -28,17 +28,19 @@ from handlers.merger_text import party_facts, refusal_for, refusal_text
 from handlers.messages import Choice
 from handlers.parsing import parse_date, parse_person_name, same_person
 from models.election.reports import (
-    ReportError,
     get_congress,
     get_election,
     plan_congress,
     record_congress_result,
 )
 from models.merger.rules import CHOSEN
+from models.refusal import Refused
 from texts.catalog import has, t
-from texts.fmt import fmt_date, from_iso, iso
+from texts.fmt import fmt_date, from_iso, iso, planned_examples
 from texts.titles import head_title
 
+CongressStep = Literal["menu", "plan_date", "plan_confirm", "held_date", "method", "secretary", "same_person",
+                      "reason", "result_confirm"]
 OFFERED_REASONS = ("head_not_member", "other_elected")
 REASONS = (*OFFERED_REASONS, "other")  # "other": the head typed the reason (kept as a note)
 
@@ -77,42 +79,42 @@ def result_summary(d: dict[str, Any]) -> str:
 
 
 # --- the questions -----------------------------------------------------------------------------
-def ask_menu(ctx: Context, state: FlowState) -> Question:
+def ask_menu(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.menu"), menu_choices(bool(state.data.get("planned"))), free_text=False)
 
 
-def ask_plain(ctx: Context, state: FlowState) -> Question:
-    return Question(t(f"congress.ask.{state.step}"))
+def ask_plain(ctx: HeadContext, state: FlowState) -> Question:
+    return Question(t(f"congress.ask.{state.step}", **planned_examples(ctx.today)))
 
 
-def ask_plan_confirm(ctx: Context, state: FlowState) -> Question:
+def ask_plan_confirm(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.plan_confirm", date=fmt_date(state.data["new_planned"])), yes_no_choices())
 
 
-def ask_same_person(ctx: Context, state: FlowState) -> Question:
+def ask_same_person(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.same_person", name=state.data["secretary"], head=state.data["head"]),
                     yes_no_choices())
 
 
-def ask_reason(ctx: Context, state: FlowState) -> Question:
+def ask_reason(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("congress.ask.reason"), reason_choices(state.data.get("party")))
 
 
-def ask_method(ctx: Context, state: FlowState) -> Question:
+def ask_method(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("merger.ask.method"), method_choices(), free_text=False)
 
 
-def ask_result_confirm(ctx: Context, state: FlowState) -> Question:
+def ask_result_confirm(ctx: HeadContext, state: FlowState) -> Question:
     return Question(result_summary(state.data) + "\n\n" + t("congress.ask.result_confirm"), yes_no_choices())
 
 
 # --- taking the answers ------------------------------------------------------------------------
-async def take_menu(ctx: Context, state: FlowState) -> str | None:
+async def take_menu(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     picked = must_choose(ctx, menu_choices(bool(state.data.get("planned"))))
     return "plan_date" if picked == "plan" else "held_date"
 
 
-async def take_plan_date(ctx: Context, state: FlowState) -> str | None:
+async def take_plan_date(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     planned = parse_date(answer_text(ctx), ctx.today, "future")
     if planned is None:
         raise Invalid("congress.bad.date")
@@ -122,14 +124,14 @@ async def take_plan_date(ctx: Context, state: FlowState) -> str | None:
     return "plan_confirm"
 
 
-async def take_plan_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_plan_confirm(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "plan_date"
     await _save_plan(ctx, state)
     return END
 
 
-async def take_held_date(ctx: Context, state: FlowState) -> str | None:
+async def take_held_date(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     held = parse_date(answer_text(ctx), ctx.today, "past")
     if held is None:
         raise Invalid("congress.bad.date")
@@ -142,12 +144,12 @@ async def take_held_date(ctx: Context, state: FlowState) -> str | None:
     return "method"
 
 
-async def take_method(ctx: Context, state: FlowState) -> str | None:
+async def take_method(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     state.data["method"] = must_choose(ctx, method_choices())
     return "secretary"
 
 
-async def take_secretary(ctx: Context, state: FlowState) -> str | None:
+async def take_secretary(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     name = parse_person_name(answer_text(ctx))
     if name is None:
         raise Invalid("congress.bad.name")
@@ -155,7 +157,7 @@ async def take_secretary(ctx: Context, state: FlowState) -> str | None:
     return "same_person" if same_person(name, state.data["head"]) else "reason"
 
 
-async def take_same_person(ctx: Context, state: FlowState) -> str | None:
+async def take_same_person(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "reason"
     held = from_iso(state.data["held"])
@@ -168,7 +170,7 @@ async def take_same_person(ctx: Context, state: FlowState) -> str | None:
     return "result_confirm"
 
 
-async def take_reason(ctx: Context, state: FlowState) -> str | None:
+async def take_reason(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     picked = choose(ctx, reason_choices(state.data.get("party")))
     text = answer_text(ctx)
     if picked is None and len(text) < 3:
@@ -177,33 +179,35 @@ async def take_reason(ctx: Context, state: FlowState) -> str | None:
     return "result_confirm"
 
 
-async def take_result_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_result_confirm(ctx: HeadContext, state: FlowState) -> CongressStep | None:
     if not must_yes_no(ctx):
         return "held_date"
     await _save_result(ctx, state)
     return END
 
 
-STEPS: dict[str, Step] = {
-    "menu": Step(ask_menu, take_menu),
-    "plan_date": Step(ask_plain, take_plan_date),
-    "plan_confirm": Step(ask_plan_confirm, take_plan_confirm),
-    "held_date": Step(ask_plain, take_held_date),
-    "method": Step(ask_method, take_method),
-    "secretary": Step(ask_plain, take_secretary),
-    "same_person": Step(ask_same_person, take_same_person),
-    "reason": Step(ask_reason, take_reason),
-    "result_confirm": Step(ask_result_confirm, take_result_confirm),
+STEPS: dict[CongressStep, Step[HeadContext, CongressStep]] = {
+    "menu": Step(ask_menu, take_menu, ("plan_date", "held_date")),
+    "plan_date": Step(ask_plain, take_plan_date, ("plan_confirm",)),
+    "plan_confirm": Step(ask_plan_confirm, take_plan_confirm, ("plan_date",)),
+    "held_date": Step(ask_plain, take_held_date, ("method",)),
+    "method": Step(ask_method, take_method, ("secretary",)),
+    "secretary": Step(ask_plain, take_secretary, ("same_person", "reason")),
+    "same_person": Step(ask_same_person, take_same_person, ("reason", "result_confirm")),
+    "reason": Step(ask_reason, take_reason, ("result_confirm",)),
+    "result_confirm": Step(ask_result_confirm, take_result_confirm, ("held_date",)),
 }
 
 
-async def begin(ctx: Context) -> FlowState | None:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    election = await get_election(ctx.session, ctx.unit.id)
+async def begin(ctx: HeadContext) -> FlowState | None:
+    election = await get_election(ctx.session, ctx.village_id)
     if election is None:
         ctx.say(t("congress.need_election"))
         return None
-    congress = await get_congress(ctx.session, ctx.unit.id)
+    if election.valid is False:  # nobody was elected: no head to be the secretary too
+        ctx.say(t("congress.need_valid_election"))
+        return None
+    congress = await get_congress(ctx.session, ctx.village_id)
     data = {"head": election.head_name, "elected": iso(election.election_date),
             "planned": iso(congress.planned_date) if congress else None,
             **party_facts(election.party_status, election.party_date, election.admission_planned_date)}
@@ -222,13 +226,12 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("menu", data)
 
 
-async def _save_plan(ctx: Context, state: FlowState) -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def _save_plan(ctx: HeadContext, state: FlowState) -> None:
     new = from_iso(state.data["new_planned"])
     assert new is not None
     try:
-        await plan_congress(ctx.session, ctx.unit.id, new, ctx.actor, ctx.now, ctx.today)
-    except ReportError as err:
+        await plan_congress(ctx.session, ctx.village_id, new, ctx.actor, ctx.now, ctx.today)
+    except Refused as err:
         ctx.say(t(f"congress.refused.{err.reason}"))
         return
     old = state.data.get("planned")
@@ -236,21 +239,20 @@ async def _save_plan(ctx: Context, state: FlowState) -> None:
     ctx.say(t(key, date=fmt_date(new), old=fmt_date(old)))
 
 
-async def _save_result(ctx: Context, state: FlowState) -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def _save_result(ctx: HeadContext, state: FlowState) -> None:
     d = state.data
     held = from_iso(d["held"])
     assert held is not None
     try:
-        await record_congress_result(ctx.session, ctx.unit.id, held_date=held, secretary_name=d["secretary"],
+        await record_congress_result(ctx.session, ctx.village_id, held_date=held, secretary_name=d["secretary"],
                                      merged=d["merged"], reason=d.get("reason"), note=d.get("note"),
                                      actor=ctx.actor, now=ctx.now, today=ctx.today,
                                      method=d.get("method") or "congress")
-    except ReportError as err:
+    except Refused as err:
         ctx.say(t(f"merger.refused.{err.reason}" if has(f"merger.refused.{err.reason}") else
                   f"congress.refused.{err.reason}"))
         return
     ctx.say(t("congress.result_saved_merged" if d["merged"] else "congress.result_saved", village=ctx.unit.full_name))
 
 
-FLOW = Flow("congress", begin, STEPS)
+FLOW = Flow("congress", begin, STEPS, entries=("menu", "held_date"), context=as_head)

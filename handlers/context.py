@@ -61,3 +61,40 @@ class Context:
         reply = Reply(text=text, **kwargs)
         self.replies.append(reply)
         return reply
+
+
+@dataclass(slots=True)
+class HeadContext(Context):
+    """A village account's step: the village is known (the engine builds this for a bound head, and for
+    a branch secretary who is not the head: the giao ban's commands are theirs)."""
+
+    unit: Unit
+    village_id: int = field(kw_only=True)
+
+
+@dataclass(slots=True)
+class StaffContext(Context):
+    """A commune or province staff member's step: the scope unit is known."""
+
+    unit: Unit
+    scope_id: int = field(kw_only=True)
+
+
+def context_for(*, session: AsyncSession, incoming: Incoming, account: ChannelAccount, person: Person | None,
+                unit: Unit | None, now: datetime, today: date, settings: Settings) -> Context:
+    """The context of a step, as narrow as the account's role allows: a village account's names the village,
+    a staff member's the scope unit."""
+    role = person.role if person is not None else None
+    if unit is not None and unit.id is not None and role in ("village_head", "village_secretary"):
+        return HeadContext(session, incoming, account, person, unit, now, today, settings, village_id=unit.id)
+    if unit is not None and unit.id is not None and role in ("staff", "admin"):
+        return StaffContext(session, incoming, account, person, unit, now, today, settings, scope_id=unit.id)
+    return Context(session, incoming, account, person, unit, now, today, settings)
+
+
+def as_head(ctx: Context) -> HeadContext | None:
+    return ctx if isinstance(ctx, HeadContext) else None
+
+
+def as_staff(ctx: Context) -> StaffContext | None:
+    return ctx if isinstance(ctx, StaffContext) else None

@@ -9,9 +9,9 @@ vacancy, the term over): then it is a new election (handlers/election_new.py). T
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from handlers.context import Context
+from handlers.context import HeadContext, as_head
 from handlers.election_counts import ask_count, readback, take_count, validity_lines
 from handlers.election_new import after_save, ask_new_or_fix, begin_new, new_kind, take_new_or_fix
 from handlers.election_phone import ask_phone, phone_line, take_phone
@@ -34,33 +34,53 @@ from handlers.parsing import parse_date, parse_person_name
 from models.election.record import validity
 from models.election.reports import (
     ELECTION_FIELDS,
+    NOT_ASKED,
     ElectionData,
-    ReportError,
     get_congress,
     get_election,
     record_election,
 )
 from models.merger.records import record_already_secretary
+from models.refusal import Refused
 from texts.catalog import t
-from texts.fmt import fmt_date, fmt_time_date, from_iso, iso
+from texts.fmt import fmt_date, fmt_time_date, from_iso, iso, planned_examples
 from texts.titles import head_title
 
-FIELDS = ("election_date", "head_name", "roll", "attendees", "valid_ballots", "votes_for", "party_status",
-          "head_phone")
+ElectionStep = Literal["election_date", "head_name", "head_name_accents", "roll", "attendees", "valid_ballots",
+                       "votes_for", "party_status", "party_date", "already_secretary", "head_phone", "new_or_fix",
+                       "confirm", "edit_menu"]
+FIELDS: tuple[ElectionStep, ...] = ("election_date", "head_name", "roll", "attendees", "valid_ballots", "votes_for",
+                                    "party_status", "head_phone")
+COUNTS: tuple[ElectionStep, ...] = ("roll", "attendees", "valid_ballots", "votes_for")  # FORM_ORDER, as steps
+# where an answer leads: the first question still unanswered (:func:`next_step`), or the summary
+FORWARD: tuple[ElectionStep, ...] = (*FIELDS, "party_date", "already_secretary", "confirm")
 PARTY_CHOICES = ("member", "probationary", "planned", "non_member")
 ANSWERED = {"party_status": "party_choice", "head_phone": "phone_asked"}
+WINNER_ONLY = ("party_status", "head_phone")  # about the new head: not asked when nobody was elected
 
 
-def next_step(data: dict[str, Any]) -> str:
+def invalid_result(data: dict[str, Any]) -> bool:
+    """The counts so far say nobody was elected (quorum or majority missed)."""
+    if data.get("roll") is None or data.get("votes_for") is None:
+        return False
+    return not validity(data["roll"], data.get("attendees"), data["votes_for"]).valid
+
+
+def next_step(data: dict[str, Any]) -> ElectionStep:
     """The first question still unanswered, else the summary to confirm. After the party status come
-    its date and, for a full member of a valid result, "already the branch secretary?"; then the phone."""
+    its date and, for a full member, "already the branch secretary?"; then the phone. For an invalid
+    result nobody was elected: no party, secretary or phone questions."""
+    invalid = invalid_result(data)
     for f in FIELDS:
+        if invalid and f in WINNER_ONLY:
+            continue
         if data.get(ANSWERED.get(f, f)) is None:
             return _party_follow_up(data) if f == "head_phone" else f
-    return _party_follow_up(data) if _party_follow_up(data) != "head_phone" else "confirm"
+    follow_up = "confirm" if invalid else _party_follow_up(data)
+    return follow_up if follow_up != "head_phone" else "confirm"
 
 
-def _party_follow_up(data: dict[str, Any]) -> str:
+def _party_follow_up(data: dict[str, Any]) -> ElectionStep:
     if data["party_choice"] in ("probationary", "planned") and not data.get("party_date"):
         return "party_date"
     if data["party_choice"] == "member" and data.get("already_secretary") is None \
@@ -73,9 +93,12 @@ def party_choices() -> list[Choice]:
     return labelled("election.party_choice", PARTY_CHOICES)
 
 
-def field_choices() -> list[Choice]:
-    """What can be corrected: every question (the counts one by one, or all again in one message)."""
-    return [*labelled("election.field", FIELDS), Choice("keep", t("election.keep"))]
+def field_choices(data: dict[str, Any]) -> list[Choice]:
+    """What can be corrected: every question (the counts one by one, or all again in one message); then
+    "nothing": back to the summary of a report not sent yet (``drafted``), else keep what is saved."""
+    fields = [f for f in FIELDS if not (invalid_result(data) and f in WINNER_ONLY)]
+    keep = t("election.keep_back" if data.get("drafted") else "election.keep")
+    return [*labelled("election.field", fields), Choice("keep", keep)]
 
 
 def confirm_choices() -> list[Choice]:
@@ -87,10 +110,13 @@ def summary(data: dict[str, Any], on_file: bool = False) -> str:
     """The result as the head will send it; ``on_file``: as saved (introduced by ``election.on_file``, so
     no heading of its own, and a warning that no longer says it can still be sent)."""
     lines = [] if on_file else [t("election.summary.title")]
+    invalid = invalid_result(data)
     lines += [t("election.summary.date", date=fmt_date(data["election_date"])),
-             t("election.summary.name", name=data["head_name"]),
-             readback(data), *validity_lines(data, advice=not on_file),
-             t("election.summary.party", party=t(f"election.party_choice.{data['party_choice']}"))]
+              t("election.summary.name_invalid" if invalid else "election.summary.name", name=data["head_name"]),
+              readback(data), *validity_lines(data, advice=not on_file)]
+    if invalid or not data.get("party_choice"):  # nobody elected: no party status, secretary or phone
+        return "\n".join(lines)
+    lines.append(t("election.summary.party", party=t(f"election.party_choice.{data['party_choice']}")))
     if data.get("party_date"):
         lines.append(t(f"election.summary.party_date_{data['party_choice']}", date=fmt_date(data["party_date"])))
     if data["party_choice"] == "member" and data.get("already_secretary") is not None:
@@ -102,32 +128,32 @@ def summary(data: dict[str, Any], on_file: bool = False) -> str:
 
 
 # --- the questions -----------------------------------------------------------------------------
-def ask_plain(ctx: Context, state: FlowState) -> Question:
+def ask_plain(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t(f"election.ask.{state.step}"))
 
 
-def ask_party(ctx: Context, state: FlowState) -> Question:
+def ask_party(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("election.ask.party_status"), party_choices(), free_text=False)
 
 
-def ask_party_date(ctx: Context, state: FlowState) -> Question:
-    return Question(t(f"election.ask.party_date_{state.data['party_choice']}"))
+def ask_party_date(ctx: HeadContext, state: FlowState) -> Question:
+    return Question(t(f"election.ask.party_date_{state.data['party_choice']}", **planned_examples(ctx.today)))
 
 
-def ask_already_secretary(ctx: Context, state: FlowState) -> Question:
+def ask_already_secretary(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("merger.ask.already_secretary"), yes_no_choices())
 
 
-def ask_confirm(ctx: Context, state: FlowState) -> Question:
+def ask_confirm(ctx: HeadContext, state: FlowState) -> Question:
     return Question(summary(state.data) + "\n\n" + t("election.confirm.question"), confirm_choices())
 
 
-def ask_edit(ctx: Context, state: FlowState) -> Question:
-    return Question(t("election.ask.which_field"), field_choices())
+def ask_edit(ctx: HeadContext, state: FlowState) -> Question:
+    return Question(t("election.ask.which_field"), field_choices(state.data))
 
 
 # --- taking the answers ------------------------------------------------------------------------
-async def take_date(ctx: Context, state: FlowState) -> str | None:
+async def take_date(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     d = parse_date(answer_text(ctx), ctx.today, "past")
     if d is None:
         raise Invalid("election.bad.date")
@@ -137,7 +163,7 @@ async def take_date(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_name(ctx: Context, state: FlowState) -> str | None:
+async def take_name(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     name = parse_person_name(answer_text(ctx))
     if name is None:
         raise Invalid("election.bad.name")
@@ -148,12 +174,12 @@ async def take_name(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-def ask_name_accents(ctx: Context, state: FlowState) -> Question:
+def ask_name_accents(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("election.ask.name_accents", name=state.data["head_name_plain"]),
                     [Choice("keep", t("election.keep_name"))])
 
 
-async def take_name_accents(ctx: Context, state: FlowState) -> str | None:
+async def take_name_accents(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     """"Giữ nguyên" keeps the name as typed; a name typed again replaces it (and is not asked about again)."""
     if choose(ctx, [Choice("keep", t("election.keep_name"))]) == "keep":
         name: str | None = state.data["head_name_plain"]
@@ -166,15 +192,15 @@ async def take_name_accents(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_counts(ctx: Context, state: FlowState) -> str | None:
+async def take_counts(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     return await take_count(ctx, state, next_step)
 
 
-async def take_head_phone(ctx: Context, state: FlowState) -> str | None:
+async def take_head_phone(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     return await take_phone(ctx, state, next_step)
 
 
-async def take_party(ctx: Context, state: FlowState) -> str | None:
+async def take_party(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     choice = choose(ctx, party_choices())
     if choice is None:
         raise Invalid("election.bad.party")
@@ -182,7 +208,7 @@ async def take_party(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_party_date(ctx: Context, state: FlowState) -> str | None:
+async def take_party_date(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     planned = state.data["party_choice"] == "planned"
     d = parse_date(answer_text(ctx), ctx.today, "future" if planned else "past")
     if d is None:
@@ -193,22 +219,25 @@ async def take_party_date(ctx: Context, state: FlowState) -> str | None:
     return next_step(state.data)
 
 
-async def take_already_secretary(ctx: Context, state: FlowState) -> str | None:
+async def take_already_secretary(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
     state.data["already_secretary"] = must_yes_no(ctx)
     return next_step(state.data)
 
 
-async def take_edit(ctx: Context, state: FlowState) -> str | None:
-    picked = choose(ctx, field_choices())
+async def take_edit(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
+    picked = choose(ctx, field_choices(state.data))
     if picked is None:
         raise Invalid("common.bad_choice")
+    if picked == "keep" and state.data.get("drafted"):  # a report not sent yet: back to its summary
+        return "confirm"
     if picked == "keep":
         ctx.say(t("election.kept"))
         return END
-    return picked
+    return next(f for f in FIELDS if f == picked)
 
 
-async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_confirm(ctx: HeadContext, state: FlowState) -> ElectionStep | None:
+    state.data["drafted"] = True  # from here on, "nothing to correct" comes back to this summary
     picked = choose(ctx, confirm_choices())
     if picked is None:
         answer = yes_no(ctx)
@@ -224,27 +253,23 @@ async def take_confirm(ctx: Context, state: FlowState) -> str | None:
     return END
 
 
-STEPS: dict[str, Step] = {
-    "election_date": Step(ask_plain, take_date),
-    "head_name": Step(ask_plain, take_name),
-    "head_name_accents": Step(ask_name_accents, take_name_accents),
-    "roll": Step(ask_count, take_counts),
-    "attendees": Step(ask_count, take_counts),
-    "valid_ballots": Step(ask_count, take_counts),
-    "votes_for": Step(ask_count, take_counts),
-    "party_status": Step(ask_party, take_party),
-    "party_date": Step(ask_party_date, take_party_date),
-    "already_secretary": Step(ask_already_secretary, take_already_secretary),
-    "head_phone": Step(ask_phone, take_head_phone),
-    "new_or_fix": Step(ask_new_or_fix, take_new_or_fix),
-    "confirm": Step(ask_confirm, take_confirm),
-    "edit_menu": Step(ask_edit, take_edit),
+STEPS: dict[ElectionStep, Step[HeadContext, ElectionStep]] = {
+    "election_date": Step(ask_plain, take_date, FORWARD),
+    "head_name": Step(ask_plain, take_name, (*FORWARD, "head_name_accents")),
+    "head_name_accents": Step(ask_name_accents, take_name_accents, FORWARD),
+    **{c: Step(ask_count, take_counts, FORWARD, retries=COUNTS) for c in COUNTS},
+    "party_status": Step(ask_party, take_party, FORWARD),
+    "party_date": Step(ask_party_date, take_party_date, FORWARD),
+    "already_secretary": Step(ask_already_secretary, take_already_secretary, FORWARD),
+    "head_phone": Step(ask_phone, take_head_phone, FORWARD),
+    "new_or_fix": Step(ask_new_or_fix, take_new_or_fix, ("election_date", "edit_menu")),
+    "confirm": Step(ask_confirm, take_confirm, ("edit_menu",), retries=("edit_menu",)),
+    "edit_menu": Step(ask_edit, take_edit, (*FIELDS, "confirm")),
 }
 
 
-async def begin(ctx: Context) -> FlowState:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    report = await get_election(ctx.session, ctx.unit.id)
+async def begin(ctx: HeadContext) -> FlowState:
+    report = await get_election(ctx.session, ctx.village_id)
     if report is None:
         ctx.say(t("election.intro", village=ctx.unit.full_name))
         return FlowState("election_date")
@@ -254,11 +279,11 @@ async def begin(ctx: Context) -> FlowState:
     data: dict[str, Any] = {f: getattr(report, f) for f in ELECTION_FIELDS}
     data["election_date"] = iso(report.election_date)
     planned = report.party_status == "non_member" and report.admission_planned_date is not None
-    data["party_choice"] = "planned" if planned else report.party_status
+    data["party_choice"] = "planned" if planned else report.party_status or None  # (none: an invalid result)
     data["party_date"] = iso(report.admission_planned_date if planned else
                              report.party_date if report.party_status == "probationary" else None)
     data.pop("admission_planned_date", None)
-    congress = await get_congress(ctx.session, ctx.unit.id)
+    congress = await get_congress(ctx.session, ctx.village_id)
     data["already_secretary"] = (congress is not None and congress.method == "already_secretary"
                                  if report.party_status == "member" else None)
     data["phone_asked"] = True
@@ -266,21 +291,22 @@ async def begin(ctx: Context) -> FlowState:
     return FlowState("new_or_fix" if kind else "edit_menu", data)
 
 
-async def _save(ctx: Context, state: FlowState) -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def _save(ctx: HeadContext, state: FlowState) -> None:
     d = state.data
     election_date = from_iso(d["election_date"])
     assert election_date is not None
+    elected = not invalid_result(d)  # else nobody was elected: no party status or phone is kept
+    choice = d.get("party_choice")
+    party: str = NOT_ASKED if not elected or choice is None else "non_member" if choice == "planned" else choice
     data = ElectionData(election_date=election_date, head_name=d["head_name"], votes_for=d["votes_for"],
-                        valid_ballots=d["valid_ballots"], roll=d["roll"],
-                        party_status="non_member" if d["party_choice"] == "planned" else d["party_choice"],
-                        party_date=from_iso(d.get("party_date")), attendees=d.get("attendees"),
+                        valid_ballots=d["valid_ballots"], roll=d["roll"], party_status=party,
+                        party_date=from_iso(d.get("party_date")) if elected else None, attendees=d.get("attendees"),
                         ballots_issued=d.get("ballots_issued"), invalid_ballots=d.get("invalid_ballots"),
-                        head_phone=d.get("head_phone") or None)
+                        head_phone=(d.get("head_phone") or None) if elected else None)
     try:
-        report, _warnings = await record_election(ctx.session, ctx.unit.id, data, ctx.actor, ctx.now, ctx.today,
+        report, _warnings = await record_election(ctx.session, ctx.village_id, data, ctx.actor, ctx.now, ctx.today,
                                                   kind=d.get("kind"), term_months=ctx.settings.term_months)
-    except ReportError as err:
+    except Refused as err:
         raise Invalid(f"election.refused.{err.reason}", goto="edit_menu") from err
     new = report.revision == 1 or d.get("kind") is not None
     key = "election.receipt_first" if new else "election.receipt_revision"
@@ -288,8 +314,8 @@ async def _save(ctx: Context, state: FlowState) -> None:
     valid = bool(report.valid)  # an invalid result has no head: nobody to merge
     already = valid and data.party_status == "member" and bool(d.get("already_secretary"))
     try:
-        await record_already_secretary(ctx.session, ctx.unit.id, already, ctx.actor, ctx.now)
-    except ReportError as err:
+        await record_already_secretary(ctx.session, ctx.village_id, already, ctx.actor, ctx.now)
+    except Refused as err:
         text += "\n" + t(f"merger.refused.{err.reason}")
         already = False
     if already:
@@ -301,4 +327,4 @@ async def _save(ctx: Context, state: FlowState) -> None:
     await after_save(ctx, report)
 
 
-FLOW = Flow("election", begin, STEPS)
+FLOW = Flow("election", begin, STEPS, entries=("election_date", "new_or_fix", "edit_menu"), context=as_head)

@@ -4,7 +4,8 @@ votes for the winner), one by one or the whole block in one message, and how the
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from handlers.context import Context
 from handlers.count_block import parse_count_block
@@ -13,6 +14,8 @@ from handlers.parsing import parse_count
 from models.election.record import FORM_ORDER, FULL_ORDER, OPTIONAL, count_error, validity
 from texts.catalog import t
 from texts.fmt import pct
+
+S = TypeVar("S", bound=str)
 
 
 def ask_count(ctx: Context, state: FlowState) -> Question:
@@ -44,7 +47,7 @@ def validity_lines(data: dict[str, Any], advice: bool = True) -> list[str]:
     return lines
 
 
-def _check(ctx: Context, state: FlowState, next_step: str) -> str:
+def _check(ctx: Context, state: FlowState, next_step: S) -> S:
     """The first number (in form order) that contradicts an earlier one is asked again, named."""
     wrong = count_error(state.data)
     if wrong is not None:
@@ -56,7 +59,7 @@ def _check(ctx: Context, state: FlowState, next_step: str) -> str:
     return next_step
 
 
-async def take_count(ctx: Context, state: FlowState, next_step: Any) -> str | None:
+async def take_count(ctx: Context, state: FlowState, next_step: Callable[[dict[str, Any]], S]) -> S:
     """One number for this step, or the whole record in one message (read back to the head)."""
     text, data = answer_text(ctx), state.data
     block = parse_count_block(text)

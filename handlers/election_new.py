@@ -9,8 +9,9 @@ again (the commune is told at once) or that the result awaits the commune's reco
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from handlers.context import Context
+from handlers.context import HeadContext
 from handlers.flow import FlowState, Question, labelled, must_choose
 from handlers.messages import Choice
 from models.election.recognition import notify_invalid
@@ -36,8 +37,7 @@ def new_kind(report: ElectionReport, today: date) -> str | None:
     return None
 
 
-def begin_new(ctx: Context, kind: str) -> FlowState:
-    assert ctx.unit is not None
+def begin_new(ctx: HeadContext, kind: str) -> FlowState:
     ctx.say(t(f"election.new_intro.{kind}", village=ctx.unit.full_name))
     return FlowState("election_date", {"kind": kind})
 
@@ -46,21 +46,20 @@ def new_or_fix_choices() -> list[Choice]:
     return labelled("election.new_or_fix", NEW_OR_FIX)
 
 
-def ask_new_or_fix(ctx: Context, state: FlowState) -> Question:
+def ask_new_or_fix(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("election.ask.new_or_fix"), new_or_fix_choices(), free_text=False)
 
 
-async def take_new_or_fix(ctx: Context, state: FlowState) -> str | None:
+async def take_new_or_fix(ctx: HeadContext, state: FlowState) -> Literal["election_date", "edit_menu"]:
     if must_choose(ctx, new_or_fix_choices()) == "new":
         state.data = {"kind": "revote"}
         return "election_date"
     return "edit_menu"
 
 
-async def after_save(ctx: Context, report: ElectionReport) -> None:
+async def after_save(ctx: HeadContext, report: ElectionReport) -> None:
     """An invalid result: the head is told the village must vote again, the commune at once.
     A valid one: awaiting recognition, with the commune's deadline."""
-    assert ctx.unit is not None
     if report.valid is False:
         ctx.say(t("election.invalid_saved", village=ctx.unit.full_name))
         await notify_invalid(ctx.session, ctx.unit, report, ctx.now)

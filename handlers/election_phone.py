@@ -5,13 +5,15 @@ it) and on the person when the reporter is the winner."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from handlers.context import Context
 from handlers.flow import FlowState, Invalid, Question, choose
 from handlers.messages import Choice
 from handlers.parsing import parse_phone, same_person
 from texts.catalog import t
+
+S = TypeVar("S", bound=str)
 
 
 def international(phone: str) -> str:
@@ -37,7 +39,7 @@ def ask_phone(ctx: Context, state: FlowState) -> Question:
     return Question(t("election.ask.head_phone"), skip_choices(), ask_phone=True)
 
 
-async def take_phone(ctx: Context, state: FlowState, next_step: Callable[[dict[str, Any]], str]) -> str | None:
+async def take_phone(ctx: Context, state: FlowState, next_step: Callable[[dict[str, Any]], S]) -> S:
     data = state.data
     if ctx.incoming.phone is None and choose(ctx, skip_choices()) == "skip":
         data.update(head_phone=None, phone_asked=True)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from handlers import binding, giaoban_replies
-from handlers.commands import BY_NAME, FLOWS, parse_command, show_help
-from handlers.context import Context, Settings
-from handlers.flow import FlowState, ask, run_step, start
+from handlers.commands import BY_NAME, FLOWS, help_cmd, parse_command, show_help
+from handlers.context import Context, Settings, context_for
+from handlers.flow import FlowState, ask, resume, run_step, start
 from handlers.messages import Incoming, Reply
 from handlers.parsing import nfc
 from handlers.photos import receive_photo
@@ -39,6 +40,7 @@ from models.dialog.state import (
     state_from,
     state_key,
 )
+from models.photos.store import discard_photos, held_photos, hold_photo
 from texts.catalog import fold, t, words
 
 log = logging.getLogger(__name__)
@@ -65,25 +67,40 @@ class Engine:
         self.sessions = sessions
         self.settings = settings
         self._pg: bool | None = None  # the database's kind: fixed for the process, read at the first step
+        self.owner: str | None = None  # this worker's name: its claims of reply rows are taken over if it dies
+        # (channel, outcome "ok" | "transient" | "error", seconds) after each step: the metrics' hook
+        self.observe: Callable[[str, str, float], None] | None = None
 
-    async def handle(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
-        """One step; the replies are for the caller to send (the web chat)."""
-        try:
-            return [s.reply for s in await self._run(incoming, now or utcnow(), None)]
-        except Transient:
-            return [Reply(t("common.error"))]
+    async def step_for_web(self, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
+        """One step whose replies are returned for the caller to show (the web chat); nothing is
+        written to the outbox. A redelivered ``message_id`` returns no replies. Raises
+        :class:`Transient` when the database is down (nothing was saved)."""
+        now = now or utcnow()
+        refused = self._refusal(incoming)
+        if refused is not None:
+            return [refused]
+        return [s.reply for s in await self._run(lambda session: self._web_step(session, incoming, now), incoming)]
 
-    async def handle_durable(self, incoming: Incoming, now: datetime | None = None,
-                             shape: Shape = list) -> list[Sendable]:
+    async def step_durable(self, incoming: Incoming, now: datetime | None = None,
+                           shape: Shape = list) -> list[Sendable]:
         """One step whose replies are written to the outbox (kind ``reply``) in its transaction, the
         inbox row of ``incoming.message_id`` marked done in the same one (whenever this returns, the
         row is marked: the channel need not mark it again). A redelivery of a handled message returns
-        its replies not yet sent. Raises :class:`Transient` when the database is down."""
+        its replies not yet sent. ``shape`` joins or splits the replies before their rows are written
+        (Telegram joins plain texts). Raises :class:`Transient` when the database is down."""
         now = now or utcnow()
-        sendables = await self._run(incoming, now, shape)
+        refused = self._refusal(incoming)
+        sendables = ([Sendable(refused, None)] if refused is not None else
+                     await self._run(lambda session: self._durable_step(session, incoming, now, shape), incoming))
         if sendables and sendables[0].row is None and incoming.message_id:  # refused before any step ran
             await self._mark_only(incoming.channel, incoming.message_id, now)
         return sendables
+
+    def _refusal(self, incoming: Incoming) -> Reply | None:
+        """The answer to a message refused before any step runs (too long), or None."""
+        if len(incoming.text or "") > self.settings.max_message_chars:
+            return Reply(t("common.too_long", limit=self.settings.max_message_chars))
+        return None
 
     async def _mark_only(self, channel: str, message_id: str, now: datetime) -> None:
         try:
@@ -94,14 +111,29 @@ class Engine:
                 raise
             raise Transient(str(exc)) from exc
 
-    async def _run(self, incoming: Incoming, now: datetime, shape: Shape | None) -> list[Sendable]:
-        text = incoming.text or ""
-        if len(text) > self.settings.max_message_chars:
-            return [Sendable(Reply(t("common.too_long", limit=self.settings.max_message_chars)), None)]
+    async def _run(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
+                   incoming: Incoming) -> list[Sendable]:
+        """:meth:`_attempts`, timed for ``observe`` (the composition root's metrics) when one is set."""
+        if self.observe is None:
+            return await self._attempts(step, incoming)
+        started, outcome = perf_counter(), "error"
+        try:
+            sendables = await self._attempts(step, incoming)
+            outcome = "ok"
+            return sendables
+        except Transient:
+            outcome = "transient"
+            raise
+        finally:
+            self.observe(incoming.channel, outcome, perf_counter() - started)
+
+    async def _attempts(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
+                        incoming: Incoming) -> list[Sendable]:
+        """``step`` in a transaction of its own, tried again after a unique-key collision."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with transaction(self.sessions) as session:
-                    return await self._step(session, incoming, now, shape)
+                    return await step(session)
             except IntegrityError:
                 # two writers collided (e.g. a new user's first messages on two workers): the
                 # other one's rows are committed now, so the step runs again and finds them
@@ -116,45 +148,56 @@ class Engine:
                 raise Transient(str(exc)) from exc
         return [Sendable(Reply(t("common.busy")), None)]
 
-    async def _step(self, session: DbSession, incoming: Incoming, now: datetime,
-                    shape: Shape | None) -> list[Sendable]:
+    async def _web_step(self, session: DbSession, incoming: Incoming, now: datetime) -> list[Sendable]:
+        if incoming.message_id and not await insert_ignore(
+                session, ProcessedMessage, channel=incoming.channel, message_id=incoming.message_id, at=now):
+            return []  # a redelivery: handled once already
+        ctx = await self._conduct(session, incoming, now)
+        return [Sendable(r, None) for r in ctx.replies]
+
+    async def _durable_step(self, session: DbSession, incoming: Incoming, now: datetime,
+                            shape: Shape) -> list[Sendable]:
         channel, message_id = incoming.channel, incoming.message_id
         prefix = f"reply:{channel}:{message_id}:"
-        pg = self._pg if self._pg is not None else self._kind(session)
-        # durable on PostgreSQL: the dedupe row and the inbox mark go together, one round trip
-        marked = bool(message_id) and shape is not None and pg
+        pg = self._is_pg(session)
+        # on PostgreSQL the dedupe row and the inbox mark go together, one round trip
         if message_id and not (
-                await inbox.first_time_and_done(session, channel, message_id, now) if marked else
+                await inbox.first_time_and_done(session, channel, message_id, now) if pg else
                 await insert_ignore(session, ProcessedMessage, channel=channel, message_id=message_id, at=now)):
-            if shape is None:
-                return []  # a redelivery: handled once already
-            if not marked:
+            if not pg:  # a redelivery: what a crash left unsent
                 await inbox.mark_done(session, channel, message_id, now)
-            rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease)
-            return [Sendable(decode(r.payload, r.text), r) for r in rows]  # what a crash left unsent
-        query = ENTRY_QUERY_LOCKED if pg else ENTRY_QUERY  # (two workers, one person: in turn)
-        found = (await session.execute(query, {"channel": channel, "external_id": incoming.account_id})).first()
+            rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease, self.owner)
+            return [Sendable(decode(r.payload, r.text), r) for r in rows]
+        ctx = await self._conduct(session, incoming, now)
+        if message_id and not pg:
+            await inbox.mark_done(session, channel, message_id, now)
+        assert ctx.account.id is not None
+        prefix = prefix if message_id else f"reply:{channel}:{secrets.token_hex(8)}:"
+        return [Sendable(reply, await outbox.enqueue_reply(
+                    session, key=f"{prefix}{index}", account_id=ctx.account.id, channel=channel,
+                    external_id=incoming.account_id, text=reply.text, payload=encode(reply), now=now,
+                    lease=self.settings.reply_lease, owner=self.owner))
+                for index, reply in enumerate(shape(ctx.replies))]
+
+    async def _conduct(self, session: DbSession, incoming: Incoming, now: datetime) -> Context:
+        """Load the account and its conversation, run the step; the context holds its replies."""
+        query = ENTRY_QUERY_LOCKED if self._is_pg(session) else ENTRY_QUERY  # (two workers, one person: in turn)
+        found = (await session.execute(query, {"channel": incoming.channel,
+                                               "external_id": incoming.account_id})).first()
         if found is None:
-            account = await new_account(session, channel, incoming.account_id, now, incoming.display_name)
+            account = await new_account(session, incoming.channel, incoming.account_id, now, incoming.display_name)
             person = unit = state = None
         else:
             account, person, unit, *rest = found
             seen(account, now)
             state = state_from(tuple(rest))
-        ctx = Context(session=session, incoming=incoming, account=account, person=person, unit=unit,
-                      now=now, today=local_date(now, self.settings.tz), settings=self.settings)
+        ctx = context_for(session=session, incoming=incoming, account=account, person=person, unit=unit,
+                          now=now, today=local_date(now, self.settings.tz), settings=self.settings)
         await self._dispatch(ctx, state)
-        if shape is None:
-            return [Sendable(r, None) for r in ctx.replies]
-        if message_id and not marked:
-            await inbox.mark_done(session, channel, message_id, now)
-        assert account.id is not None
-        prefix = prefix if message_id else f"reply:{channel}:{secrets.token_hex(8)}:"
-        return [Sendable(reply, await outbox.enqueue_reply(
-                    session, key=f"{prefix}{index}", account_id=account.id, channel=channel,
-                    external_id=incoming.account_id, text=reply.text, payload=encode(reply), now=now,
-                    lease=self.settings.reply_lease))
-                for index, reply in enumerate(shape(ctx.replies))]
+        return ctx
+
+    def _is_pg(self, session: DbSession) -> bool:
+        return self._pg if self._pg is not None else self._kind(session)
 
     def _kind(self, session: DbSession) -> bool:
         self._pg = is_postgres(session)
@@ -167,19 +210,31 @@ class Engine:
         if command is None and fold(text) in words("words.cancel"):
             command = "huy"
         row = await self._live(ctx, state)
+        resumed = None if row is None else resume(FLOWS, row)
+        if row is not None and resumed is None:  # its flow or step is gone (renamed since): as expired
+            await drop_state(ctx.session, row)
+            ctx.say(t("common.flow_changed"))
+            if command is None and incoming.photo is None:  # start over
+                flow = FLOWS.get(row.flow)
+                name = next((c.name for c in BY_NAME.values() if flow is not None and c.flow is flow), None)
+                await (self._command(ctx, name, "", None) if name else help_cmd(ctx, ""))
+                return
+            row = None
         ctx.in_flow = row is not None
         if incoming.photo is not None and command is None:
-            if await receive_photo(ctx, row) and row is not None:
-                flow, current = FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count)
+            photo_id = await receive_photo(ctx, row)
+            if photo_id is not None and row is not None and resumed is not None:
+                flow, current = resumed
                 if flow.steps[row.step].photo_answers:  # the photo is the answer (a task done, shown)
                     await self._save_state(ctx, row, row.flow, await run_step(ctx, flow, current))
-                else:  # the question in progress again
+                else:  # the question in progress again; the photo held until the report is saved
+                    hold_photo(current.data, photo_id)
                     ask(ctx, flow, current)
+                    await self._save_state(ctx, row, row.flow, current)
         elif command is not None:
             await self._command(ctx, command, arg, row)
-        elif row is not None:
-            new = await run_step(ctx, FLOWS[row.flow], FlowState(row.step, dict(row.data), row.wrong_count))
-            await self._save_state(ctx, row, row.flow, new)
+        elif row is not None and resumed is not None:
+            await self._save_state(ctx, row, row.flow, await run_step(ctx, *resumed))
         elif ctx.person is None:
             if await binding.unbound_message(ctx, text):
                 show_help(ctx)
@@ -204,18 +259,19 @@ class Engine:
         if command.flow is not None:
             if row is not None:
                 ctx.say(t("common.previous_dropped"))
+                await discard_photos(ctx.session, held_photos(row.data))
             new = await start(ctx, command.flow)
             await self._save_state(ctx, row, command.flow.name, new)
             return
         assert command.action is not None
         await command.action(ctx, arg)
         if ctx.end_flow and row is not None:
-            await drop_state(ctx.session, row)
+            await drop_state(ctx.session, row, abandoned=True)
 
     async def _live(self, ctx: Context, row: StoredState | None) -> StoredState | None:
         """The conversation in progress, unless it has expired (then it is dropped, unsaved)."""
         if row is not None and row.expires_at <= ctx.now:
-            await drop_state(ctx.session, row)
+            await drop_state(ctx.session, row, abandoned=True)
             ctx.say(t("common.expired"))
             return None
         return row

@@ -17,7 +17,7 @@ class IncomingPhoto:
     """A photo the user sent, already fetched by the channel from its platform (``content``), or why
     it could not be (``error``: ``download_failed`` | ``too_large``)."""
 
-    content: bytes | None = None  # its type is read from the bytes (models.photos.store.photo_type)
+    content: bytes | None = None  # as received: decoded and re-encoded before it is kept (models.photos.image)
     error: str | None = None
 
 

@@ -44,6 +44,9 @@ _NUMERIC_DATE = re.compile(
 _VERBAL_DATE = re.compile(
     r"(?<![0-9])([0-9]{1,2}) ?thang ?([0-9]{1,2})(?![0-9])(?:,? ?nam ?([0-9]{4}|[0-9]{2})(?![0-9]))?"
 )
+# a month alone, for a planned date: "tháng 3/2027", "tháng 3 năm 2027", "3/2027", "tháng 3"
+_MONTH_YEAR = re.compile(r"(?:\bthang ?)?(?<![0-9/.\-])([0-9]{1,2})(?: ?[/.\-] ?|,? ?nam ?)([0-9]{4})(?![0-9/.\-])")
+_MONTH_ONLY = re.compile(r"\bthang ?([0-9]{1,2})(?![0-9/.\-])")
 _RELATIVE_DAYS = {"hom nay": 0, "hom qua": -1, "hom kia": -2, "ngay mai": 1, "ngay kia": 2}
 _RELATIVE = re.compile(r"\b(hom nay|hom qua|hom kia|ngay mai|ngay kia|mai)\b")
 
@@ -76,16 +79,38 @@ def _make_date(day: str, month: str, year: str | None, today: date, prefer: str)
         return None
 
 
+def _month_date(month: str, year: str | None, today: date) -> date | None:
+    """A planned month as a date: its first day, or today within the current month; no year: the next
+    such month (this one included)."""
+    m = int(month)
+    if not 1 <= m <= 12:
+        return None
+    y = int(year) if year is not None else today.year + (m < today.month)
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
+    return today if (y, m) == (today.year, today.month) else date(y, m, 1)
+
+
 def parse_date(text: str, today: date, prefer: Literal["past", "future"] = "past") -> date | None:
     """Read one day-first date (``15/12/2024``, ``ngày 15 tháng 12``, ``hôm qua`` …) from ``text``.
 
     A missing year is the most recent such date not after ``today`` (``prefer="past"``) or the
-    nearest on or after it (``prefer="future"``). Impossible, conflicting or absent dates → None.
+    nearest on or after it (``prefer="future"``). A planned date (``prefer="future"``) may be a month
+    alone (``tháng 3/2027``, ``tháng 3 năm 2027``, ``3/2027``, ``tháng 3``): its first day (today in the
+    current month). Impossible, conflicting or absent dates → None.
     """
     s = fold(text)
     explicit = [(m[1], m[3], m[4]) for m in _NUMERIC_DATE.finditer(s)]
     explicit += [(m[1], m[2], m[3]) for m in _VERBAL_DATE.finditer(s)]
     found: set[date] = set()
+    if not explicit and prefer == "future":
+        months = [(m[1], m[2]) for m in _MONTH_YEAR.finditer(s)]
+        months += [(m[1], None) for m in _MONTH_ONLY.finditer(_MONTH_YEAR.sub(" ", s))]
+        for month, year in months:
+            planned = _month_date(month, year, today)
+            if planned is None:
+                return None
+            found.add(planned)
     for day, month, year in explicit:
         parsed = _make_date(day, month, year, today, prefer)
         if parsed is None:

@@ -6,7 +6,9 @@ election report. The choices offered follow the current status; the steps are th
 
 from __future__ import annotations
 
-from handlers.context import Context
+from typing import Literal
+
+from handlers.context import HeadContext, as_head
 from handlers.flow import (
     END,
     Flow,
@@ -22,12 +24,15 @@ from handlers.flow import (
 )
 from handlers.messages import Choice
 from handlers.parsing import parse_date
-from models.election.reports import ReportError, get_election
+from models.election.reports import get_election
 from models.merger.records import record_party_event
 from models.merger.rules import add_months, eligible_from
+from models.refusal import Refused
 from texts.catalog import t
-from texts.fmt import fmt_date, from_iso, iso
+from texts.fmt import fmt_date, from_iso, iso, planned_examples
+from texts.titles import honorific
 
+PartyStep = Literal["kind", "date", "confirm"]
 KINDS = {"probationary": ("full_member",), "non_member": ("admitted", "admission_planned")}
 
 
@@ -39,25 +44,25 @@ def refusal(reason: str, eligible: str | None = None) -> str:
     return t(f"merger.party.refused.{reason}", eligible=fmt_date(eligible))
 
 
-def ask_kind(ctx: Context, state: FlowState) -> Question:
+def ask_kind(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("merger.party.ask_kind"), kind_choices(state.data["party"]), free_text=False)
 
 
-def ask_date(ctx: Context, state: FlowState) -> Question:
-    return Question(t(f"merger.party.ask_date_{state.data['kind']}"))
+def ask_date(ctx: HeadContext, state: FlowState) -> Question:
+    return Question(t(f"merger.party.ask_date_{state.data['kind']}", **planned_examples(ctx.today)))
 
 
-def ask_confirm(ctx: Context, state: FlowState) -> Question:
-    what = t(f"merger.party_choice.{state.data['kind']}")
-    return Question(t("merger.party.confirm", what=what, date=fmt_date(state.data["on"])), yes_no_choices())
+def ask_confirm(ctx: HeadContext, state: FlowState) -> Question:
+    return Question(t(f"merger.party.confirm_{state.data['kind']}", head=state.data["head"],
+                      date=fmt_date(state.data["on"])), yes_no_choices())
 
 
-async def take_kind(ctx: Context, state: FlowState) -> str | None:
+async def take_kind(ctx: HeadContext, state: FlowState) -> PartyStep | None:
     state.data["kind"] = must_choose(ctx, kind_choices(state.data["party"]))
     return "date"
 
 
-async def take_date(ctx: Context, state: FlowState) -> str | None:
+async def take_date(ctx: HeadContext, state: FlowState) -> PartyStep | None:
     kind = state.data["kind"]
     on = parse_date(answer_text(ctx), ctx.today, "future" if kind == "admission_planned" else "past")
     if on is None:
@@ -73,16 +78,15 @@ async def take_date(ctx: Context, state: FlowState) -> str | None:
     return "confirm"
 
 
-async def take_confirm(ctx: Context, state: FlowState) -> str | None:
+async def take_confirm(ctx: HeadContext, state: FlowState) -> PartyStep | None:
     if not must_yes_no(ctx):
         return "date"
-    assert ctx.unit is not None and ctx.unit.id is not None
     d = state.data
     on = from_iso(d["on"])
     assert on is not None
     try:
-        await record_party_event(ctx.session, ctx.unit.id, d["kind"], on, ctx.actor, ctx.now, ctx.today)
-    except ReportError as err:
+        await record_party_event(ctx.session, ctx.village_id, d["kind"], on, ctx.actor, ctx.now, ctx.today)
+    except Refused as err:
         ctx.say(refusal(err.reason, d.get("party_date")))
         return END
     eligible = eligible_from("probationary", on)
@@ -90,24 +94,26 @@ async def take_confirm(ctx: Context, state: FlowState) -> str | None:
     return END
 
 
-STEPS: dict[str, Step] = {
-    "kind": Step(ask_kind, take_kind),
-    "date": Step(ask_date, take_date),
-    "confirm": Step(ask_confirm, take_confirm),
+STEPS: dict[PartyStep, Step[HeadContext, PartyStep]] = {
+    "kind": Step(ask_kind, take_kind, ("date",)),
+    "date": Step(ask_date, take_date, ("confirm",)),
+    "confirm": Step(ask_confirm, take_confirm, ("date",)),
 }
 
 
-async def begin(ctx: Context) -> FlowState | None:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    election = await get_election(ctx.session, ctx.unit.id)
+async def begin(ctx: HeadContext) -> FlowState | None:
+    election = await get_election(ctx.session, ctx.village_id)
     if election is None:
         ctx.say(t("merger.party.refused.no_election"))
+        return None
+    if election.valid is False:  # nobody was elected: no head whose party status could change
+        ctx.say(t("merger.party.refused.no_head"))
         return None
     head, party = election.head_name, election.party_status
     if party == "member":
         ctx.say(t("merger.party.already_member", head=head))
         return None
-    lines = [t("merger.party.title", head=head, party=t(f"party.{party}"))]
+    lines = [t("merger.party.title", who=honorific(party), head=head, party=t(f"party.{party}"))]
     eligible = eligible_from(party, election.party_date)
     if eligible is not None:
         lines.append(t("merger.party.eligible", date=fmt_date(eligible)))
@@ -118,4 +124,4 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("kind", data)
 
 
-FLOW = Flow("party", begin, STEPS)
+FLOW = Flow("party", begin, STEPS, entries=("kind", "date"), context=as_head)

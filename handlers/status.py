@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlmodel import col
 
-from handlers.context import Context
+from handlers.context import HeadContext
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
 from models.election.record import record_notes
@@ -22,7 +22,7 @@ from texts.catalog import t
 from texts.fmt import fmt_date, fmt_values
 
 
-async def _due(ctx: Context, state: str, election: ElectionReport | None, congress: CongressReport | None) -> str:
+async def _due(ctx: HeadContext, state: str, election: ElectionReport | None, congress: CongressReport | None) -> str:
     """What is still due: for a pending merger, which decision is missing; for an overdue congress, whether
     the planned date or the commune's deadline passed (a head who never planned a date is not told that
     "the planned date has passed")."""
@@ -31,15 +31,13 @@ async def _due(ctx: Context, state: str, election: ElectionReport | None, congre
         missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
         return t("statuscmd.due.merger_pending", missing=missing_text(missing))
     if state == "congress_overdue" and (congress is None or congress.planned_date is None):
-        assert ctx.unit is not None
         deadline = await village_deadline(ctx.session, ctx.unit.parent_id, rules_for(ctx.settings).congress_deadline)
         return t("statuscmd.due.congress_overdue_deadline", deadline=fmt_date(deadline))
     return t(f"statuscmd.due.{state}")
 
 
-async def show_status(ctx: Context, arg: str = "") -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    village_id = ctx.unit.id
+async def show_status(ctx: HeadContext, arg: str = "") -> None:
+    village_id = ctx.village_id
     row = (await ctx.session.execute(
         with_reports(select(status_expr(ctx.today, rules_for(ctx.settings).congress_deadline), ElectionReport,
                             CongressReport).select_from(Unit))
@@ -47,16 +45,18 @@ async def show_status(ctx: Context, arg: str = "") -> None:
     # the reports are outer-joined: None for a village that has not sent one
     state, election, congress = cast("tuple[str, ElectionReport | None, CongressReport | None]", row)
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
-    if election is not None:
+    if election is not None and election.valid is False:  # nobody was elected
+        lines.append(t("statuscmd.no_head", name=election.head_name, date=fmt_date(election.election_date)))
+    elif election is not None and election.vacated_on is None:  # a head who left is not named as the head
         lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
-        notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
-        lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
+    notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
+    lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]
     if congress is not None and congress.planned_date is not None:
         lines.append(t("statuscmd.planned", date=fmt_date(congress.planned_date)))
     if congress is not None and congress.held_date is not None:
         lines.append(t("statuscmd.held", date=fmt_date(congress.held_date), name=congress.secretary_name or ""))
-    lines += merger_lines(election, congress)
+    lines += merger_lines(election if election is None or election.vacated_on is None else None, congress)
     lines.append("")
     lines.append(await _due(ctx, state, election, congress))
     ctx.say("\n".join(lines))

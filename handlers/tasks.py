@@ -3,14 +3,18 @@ report a task done with a note. The steps are the table ``STEPS``."""
 
 from __future__ import annotations
 
-from handlers.context import Context
+from typing import Literal
+
+from handlers.context import HeadContext, as_head
 from handlers.flow import END, Flow, FlowState, Question, Step, answer_text, choose, must_choose
+from handlers.giaoban_replies import answers_for_village
 from handlers.messages import Choice
-from models.giaoban.meetings import GiaobanError
 from models.giaoban.tasks import Item, acknowledge, open_items, report_done
+from models.refusal import Refused
 from texts.catalog import t
 from texts.fmt import fmt_date
 
+TaskStep = Literal["pick", "action", "note"]
 LABEL_CHARS = 48
 
 
@@ -21,9 +25,8 @@ def _line(i: int, item: Item) -> str:
     return t(key, i=i, text=c.text, due=fmt_date(c.due_date)) + status
 
 
-async def _items(ctx: Context) -> list[Item]:
-    assert ctx.unit is not None and ctx.unit.id is not None
-    return await open_items(ctx.session, ctx.unit.id)
+async def _items(ctx: HeadContext) -> list[Item]:
+    return await open_items(ctx.session, ctx.village_id)
 
 
 def pick_choices(items: list[Item]) -> list[Choice]:
@@ -49,29 +52,28 @@ def _chosen(items: list[Item], state: FlowState) -> tuple[int, Item] | None:
     return None
 
 
-def ask_pick(ctx: Context, state: FlowState) -> Question:
+def ask_pick(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("gb.tasks.ask_pick"), [Choice(v, label) for v, label in state.data["choices"]],
                     free_text=False)
 
 
-def ask_action(ctx: Context, state: FlowState) -> Question:
+def ask_action(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("gb.tasks.ask_action", i=state.data["i"], text=state.data["text"]),
                     [Choice(v, label) for v, label in state.data["actions"]], free_text=False)
 
 
-def ask_note(ctx: Context, state: FlowState) -> Question:
+def ask_note(ctx: HeadContext, state: FlowState) -> Question:
     return Question(t("gb.tasks.ask_note"), [Choice("none", t("gb.tasks.no_note"))])
 
 
-async def _ack(ctx: Context, ids: list[int]) -> None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def _ack(ctx: HeadContext, ids: list[int]) -> None:
     n = 0
     for directive_id in ids:
-        n += await acknowledge(ctx.session, directive_id, ctx.unit.id, ctx.actor, ctx.now)
+        n += await acknowledge(ctx.session, directive_id, ctx.village_id, ctx.actor, ctx.now)
     ctx.say(t("gb.tasks.acked", village=ctx.unit.full_name, n=n))
 
 
-async def take_pick(ctx: Context, state: FlowState) -> str | None:
+async def take_pick(ctx: HeadContext, state: FlowState) -> TaskStep | None:
     items = await _items(ctx)
     picked = must_choose(ctx, pick_choices(items))
     if picked == "ack_all":
@@ -87,7 +89,7 @@ async def take_pick(ctx: Context, state: FlowState) -> str | None:
     return "action"
 
 
-async def take_action(ctx: Context, state: FlowState) -> str | None:
+async def take_action(ctx: HeadContext, state: FlowState) -> TaskStep | None:
     picked = must_choose(ctx, [Choice(v, label) for v, label in state.data["actions"]])
     if picked == "back":
         items = await _items(ctx)
@@ -99,28 +101,28 @@ async def take_action(ctx: Context, state: FlowState) -> str | None:
     return "note"
 
 
-async def take_note(ctx: Context, state: FlowState) -> str | None:
-    assert ctx.unit is not None and ctx.unit.id is not None
+async def take_note(ctx: HeadContext, state: FlowState) -> TaskStep | None:
     note = None if choose(ctx, [Choice("none", t("gb.tasks.no_note"))]) == "none" else answer_text(ctx)
     # (after a photo, the answer is empty: done, with the photo and no note)
     try:
-        await report_done(ctx.session, state.data["item"], ctx.unit.id, note, ctx.actor, ctx.now)
-    except GiaobanError as err:
+        await report_done(ctx.session, state.data["item"], ctx.village_id, note, ctx.actor, ctx.now)
+    except Refused as err:
         ctx.say(t(f"gb.refused.{err.reason}"))
         return END
     ctx.say(t("gb.tasks.done_saved", text=state.data["text"]))
     return END
 
 
-STEPS: dict[str, Step] = {
-    "pick": Step(ask_pick, take_pick),
-    "action": Step(ask_action, take_action),
+STEPS: dict[TaskStep, Step[HeadContext, TaskStep]] = {
+    "pick": Step(ask_pick, take_pick, ("action",)),
+    "action": Step(ask_action, take_action, ("pick", "note")),
     "note": Step(ask_note, take_note, photo_answers=True),  # "done, with a note or a photo"
 }
 
 
-async def begin(ctx: Context) -> FlowState | None:
-    assert ctx.unit is not None
+async def begin(ctx: HeadContext) -> FlowState | None:
+    if not await answers_for_village(ctx):
+        return None
     items = await _items(ctx)
     if not items:
         ctx.say(t("gb.tasks.none", village=ctx.unit.full_name))
@@ -130,4 +132,4 @@ async def begin(ctx: Context) -> FlowState | None:
     return FlowState("pick", {"choices": [(c.value, c.label) for c in pick_choices(items)]})
 
 
-FLOW = Flow("nhiemvu", begin, STEPS)
+FLOW = Flow("nhiemvu", begin, STEPS, entries=("pick",), context=as_head)

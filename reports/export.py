@@ -15,7 +15,7 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.progress.export import COLUMNS, EXPORT_COLUMNS, ExportColumn, export_rows
+from models.progress.export import COLUMNS, PHONE_COLUMNS, ExportColumn, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t
@@ -25,24 +25,30 @@ DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 FORMATS = {"date": DATE, "datetime": DATETIME}
 
 
+def columns(with_phones: bool = False) -> tuple[ExportColumn, ...]:
+    """The export's columns: phone numbers only when asked for (personal data, Nghị định 13/2023)."""
+    return COLUMNS if with_phones else tuple(c for c in COLUMNS if c.name not in PHONE_COLUMNS)
+
+
 async def write_csv(session: AsyncSession, out: IO[str], period: str, today: date, scope_id: int | None = None,
-                    deadline: date | None = None) -> int:
+                    deadline: date | None = None, with_phones: bool = False) -> int:
     """The CSV, streamed into ``out`` (a text file opened with ``encoding="utf-8-sig", newline=""``);
     returns the number of villages."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    names = [c.name for c in columns(with_phones)]
+    writer.writerow(names)
     n = 0
     async for row in export_rows(session, period, today, scope_id, deadline):
-        writer.writerow([csv_cell(row[key]) for key in EXPORT_COLUMNS])
+        writer.writerow([csv_cell(row[key]) for key in names])
         n += 1
     return n
 
 
 async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
-                     deadline: date | None = None) -> bytes:
+                     deadline: date | None = None, with_phones: bool = False) -> bytes:
     buf = io.StringIO(newline="")
     buf.write("\ufeff")  # the BOM
-    await write_csv(session, buf, period, today, scope_id, deadline)
+    await write_csv(session, buf, period, today, scope_id, deadline, with_phones)
     return buf.getvalue().encode("utf-8")
 
 
@@ -60,11 +66,12 @@ def _value(column: ExportColumn, value: str) -> object:
     return value
 
 
-def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object]) -> list[object]:
+def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object],
+             cols: tuple[ExportColumn, ...] | None = None) -> list[object]:
     """One export row as the XLSX's cell values (``words``: the cells already converted, by column and
-    value: a code is put in words once)."""
+    value: a code is put in words once; ``cols``: without the phones unless given)."""
     out: list[object] = []
-    for column in COLUMNS:
+    for column in cols or columns():
         value = row[column.name]
         if not value:
             out.append(None)
@@ -78,24 +85,26 @@ def xlsx_row(row: dict[str, str], words: dict[tuple[str, str], object]) -> list[
     return out
 
 
-def xlsx_writer(out: str | IO[bytes]) -> XlsxWriter:
+def xlsx_writer(out: str | IO[bytes], cols: tuple[ExportColumn, ...] | None = None) -> XlsxWriter:
     """The export's sheet, header written: Vietnamese headers, widths, date formats."""
-    formats = [FORMATS.get(c.kind, PLAIN) for c in COLUMNS]
-    writer = XlsxWriter(out, t("export.sheet"), [c.width for c in COLUMNS], formats, DATE_FORMAT, DATETIME_FORMAT)
-    writer.append([t(c.header_key) for c in COLUMNS])
+    cols = cols or columns()
+    formats = [FORMATS.get(c.kind, PLAIN) for c in cols]
+    writer = XlsxWriter(out, t("export.sheet"), [c.width for c in cols], formats, DATE_FORMAT, DATETIME_FORMAT)
+    writer.append([t(c.header_key) for c in cols])
     return writer
 
 
 async def write_xlsx(session: AsyncSession, out: str | IO[bytes], period: str, today: date,
-                     scope_id: int | None = None, deadline: date | None = None) -> int:
+                     scope_id: int | None = None, deadline: date | None = None, with_phones: bool = False) -> int:
     """Same columns as the CSV, Vietnamese headers, numbers as numbers, dates as dates, status and party
     status in words; a filter on the header row. Streamed into ``out`` (a path or a binary file) as the
     rows arrive; returns the number of villages."""
-    writer = xlsx_writer(out)
+    cols = columns(with_phones)
+    writer = xlsx_writer(out, cols)
     words: dict[tuple[str, str], object] = {}
     try:
         async for row in export_rows(session, period, today, scope_id, deadline):
-            writer.append(xlsx_row(row, words))
+            writer.append(xlsx_row(row, words, cols))
     finally:
         writer.close()
     return writer.rows - 1

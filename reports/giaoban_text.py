@@ -18,6 +18,7 @@ from models.giaoban.reports import WHOLE
 from models.giaoban.sweep import GbNotice, PackText, Render
 from models.giaoban.tables import FIELDS, GiaobanMeeting
 from models.reminders.rules import Rules
+from models.units.tables import Unit
 from reports.digest_text import TELEGRAM_LIMIT
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, pct
@@ -33,11 +34,21 @@ def place(meeting: GiaobanMeeting) -> str:
     return t("gb.notice.place", place=meeting.place) if meeting.place else ""
 
 
+def cancelled_notice(meeting: GiaobanMeeting, commune: Unit, tz: ZoneInfo) -> str:
+    """What a village is told when the commune cancels a meeting."""
+    return t("gb.notice.cancelled", commune=commune.full_name or commune.name, when=when(meeting, tz),
+             place=place(meeting))
+
+
 def render_notice(n: GbNotice, tz: ZoneInfo) -> str:
     fill = {"commune": n.commune.full_name or n.commune.name, "when": when(n.meeting, tz), "place": place(n.meeting),
             "village": n.village.full_name if n.village else ""}
+    if n.kind == "invite":
+        contact = n.contact
+        addr = t("gb.address.member" if contact is None or contact.party_member else "gb.address.non_member")
+        fill["invited"] = t(f"gb.invited.{contact.as_ if contact else 'secretary'}", addr=addr, **fill)
     if n.kind == "late":
-        names = ", ".join(v.full_name or v.name for v in n.villages)
+        names = ", ".join(t("gb.notice.village_code", village=v.full_name or v.name, code=v.code) for v in n.villages)
         return t("gb.notice.late", n=len(n.villages), villages=names, **fill)
     c = n.conclusion
     if c is not None:
@@ -96,7 +107,9 @@ def pack_blocks(pack: Pack, tz: ZoneInfo, clip: int | None = FIELD_LIMIT, link: 
     blocks.append([t("gb.pack.attendance_head", yes=len(pack.attendance(True)), no=len(absent),
                      none=len(pack.attendance(None))),
                    *(t("gb.pack.absent_line", village=_name(v), reason=v.attendance.reason or "")
-                     for v in absent if v.attendance is not None)])
+                     for v in absent if v.attendance is not None),
+                   *(t("gb.deputy.pack_line", village=_name(v), deputy=v.attendance.deputy)
+                     for v in pack.attendance(True) if v.attendance is not None and v.attendance.deputy)])
     f = pack.figures
     if f is not None and f.villages:
         blocks.append([t("gb.pack.campaign_head"),

@@ -9,7 +9,7 @@ from openpyxl.utils import get_column_letter
 
 from models.giaoban.pack import Pack
 from models.giaoban.reports import WHOLE
-from models.giaoban.tables import FIELDS
+from models.giaoban.tables import FIELDS, GiaobanAttendance
 from texts.catalog import t
 
 COLUMNS = ("village", "reported", "attending", "reason", *FIELDS, WHOLE)
@@ -27,8 +27,15 @@ def pack_xlsx(pack: Pack) -> bytes:
     for line in pack.lines:
         att = line.attendance
         ws.append([line.village.full_name or line.village.name, yes if line.report else no,
-                   "" if att is None else (yes if att.attending else no), att.reason or "" if att else "",
+                   "" if att is None else (yes if att.attending else no), _note(att),
                    *(line.answer(k) for k in (*FIELDS, WHOLE))])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _note(att: GiaobanAttendance | None) -> str:
+    """The reason for an absence, or who attends in the secretary's place."""
+    if att is None:
+        return ""
+    return t("gb.deputy.web", deputy=att.deputy) if att.deputy else att.reason or ""

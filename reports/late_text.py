@@ -1,5 +1,6 @@
-"""The late villages grouped by commune (each commune named once), each with what is late and the
-number of days once — for ``/chamtre`` and the web page of late villages."""
+"""The late villages grouped by commune (each commune named once), each with its code (what a staff
+command names it by), what is late and the number of days once — for ``/chamtre`` and the web page of
+late villages."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ def render_late_grouped(unit_name: str, late: Sequence[Due], total: int, today: 
     for commune, dues in groups:
         if len(groups) > 1 and commune:
             items.append((t("late.group", commune=commune), False))
-        items += [(t("late.line", village=d.village_name, what=late_what(d), days=days_late(d, today)), True)
-                  for d in dues]
+        items += [(t("late.line", village=d.village_name, code=d.village_code, what=late_what(d),
+                     days=days_late(d, today)), True) for d in dues]
     lines, shown = [t("staffcmd.late_head", unit=unit_name, n=total)], 0
     size = len(lines[0])
     reserve = len(t("staffcmd.late_more", n=total)) + 1

@@ -68,3 +68,12 @@ def from_iso(s: str | None) -> date | None:
 def fmt_values(values: dict[str, object]) -> dict[str, object]:
     """``values`` with every date shown day first (for a catalog text's placeholders)."""
     return {k: fmt_date(v) if isinstance(v, date) else v for k, v in values.items()}
+
+
+def planned_examples(today: date) -> dict[str, str]:
+    """Examples for a question about a planned date, always ahead of ``today``: the 15th two months
+    later as ``day`` (``15/02/2025``) and ``short`` (``15/2``), its ``month`` and ``year``."""
+    year, month = divmod(today.year * 12 + today.month + 1, 12)  # two months ahead (months counted from 0)
+    ahead = date(year, month + 1, 15)
+    return {"day": fmt_date(ahead), "short": f"{ahead.day}/{ahead.month}", "month": str(ahead.month),
+            "year": str(ahead.year)}

@@ -2,7 +2,7 @@
 
 python-telegram-bot's ``Updater`` confirms an update (the next ``getUpdates`` offset) as soon as it is
 queued in memory, so a crash loses it. :func:`poll` drives ``getUpdates`` itself and moves the offset
-on only after the batch is written to the inbox (:class:`bot.intake.Intake`); a batch that cannot be
+on only after the batch is written to the inbox (:class:`bot.pipeline.intake.Intake`); a batch that cannot be
 written is fetched again. The webhook route does the same before its 200 (:mod:`telegram_webhook`).
 
 An update is keyed by what identifies it for good — the chat and message id, or the callback query
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.zalo_delivery import Backoff
-from bot.intake import Item
+from bot.pipeline.backoff import Backoff
+from bot.pipeline.intake import Item
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
@@ -28,17 +28,22 @@ log = logging.getLogger(__name__)
 
 
 def inbox_key(update: Update) -> str:
-    """``c<callback id>``, ``m<chat id>:<message id>``, or ``u<update id>`` for anything else."""
+    """``c<callback id>``, ``m<chat id>:<message id>``, or ``u<update id>`` for anything else (a
+    message without its chat too: any update Telegram sends has a key, none raises here)."""
     if update.callback_query is not None:
         return f"c{update.callback_query.id}"
     message = update.message or update.edited_message
-    if message is not None:
-        return f"m{message.chat.id}:{message.message_id}"
+    chat = getattr(message, "chat", None) if message is not None else None
+    if message is not None and chat is not None:
+        return f"m{chat.id}:{message.message_id}"
     return f"u{update.update_id}"
 
 
 def inbox_item(update: Update, raw: dict[str, Any] | None = None) -> Item:
-    user, chat = update.effective_user, update.effective_chat
+    try:
+        user, chat = update.effective_user, update.effective_chat
+    except Exception:  # (PTB reads them from the message: one without its chat fails)
+        user = chat = None
     account = str(user.id) if user is not None else str(chat.id) if chat is not None else "-"
     return inbox_key(update), account, raw if raw is not None else update.to_dict()
 
@@ -56,6 +61,8 @@ async def poll(channel: TelegramChannel, allowed_updates: list[str]) -> None:
             if not webhook_cleared:
                 await bot.delete_webhook(drop_pending_updates=False)
                 webhook_cleared = True
+            if channel.poll_permit is not None:
+                await channel.poll_permit.wait()  # the poll lease (bot.poll_guard) is held
             channel.updates_request.take()  # (nothing left over from a failed call)
             updates = await bot.get_updates(offset=offset, timeout=cfg.poll_timeout, allowed_updates=allowed_updates)
             received = channel.updates_request.take()  # the same updates as JSON: stored as they came

@@ -46,14 +46,18 @@ def webhook_handler(secret: str, channel: TelegramChannel) -> Callable[[web.Requ
         try:
             data = await read_json_object(request)
             update = Update.de_json(data, channel.application.bot)
+            items = channel.items([update], [data])
         except Exception as exc:  # any body at all: never a 4xx/5xx that Telegram would redeliver
             log.warning("telegram webhook: unreadable update ignored (%s: %s)", type(exc).__name__, exc)
             return web.Response(text="ignored")
         try:
-            await channel.accept([update], [data])
+            await channel.pipeline.accept(items)
         except Exception as exc:
             log.warning("telegram webhook: could not write the update down (%s); Telegram will retry", exc)
-            await channel.tell_delayed([update])
+            try:
+                await channel.tell_delayed([update])
+            except Exception:  # (an update PTB read but cannot tell about: nothing to say)
+                log.exception("telegram webhook: could not tell the sender to wait")
             return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 

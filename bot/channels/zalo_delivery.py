@@ -13,31 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.channels.zalo_client import ZaloBadRequest, ZaloChatGone, ZaloClient, ZaloError, ZaloRetryAfter
 from bot.channels.zalo_render import Outgoing
+from bot.pipeline.backoff import Backoff
+from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 
 log = logging.getLogger(__name__)
-
-
-class Backoff:
-    """Exponential backoff with "equal jitter": the n-th delay lies in [d/2, d], d = initial·2ⁿ ≤ maximum."""
-
-    def __init__(self, initial: float = 1.0, maximum: float = 60.0,
-                 rng: Callable[[], float] = random.random) -> None:
-        self.initial, self.maximum, self.rng = initial, maximum, rng
-        self.failures = 0
-
-    def next(self, floor: float = 0.0) -> float:
-        ceiling = min(self.maximum, self.initial * 2.0 ** min(self.failures, 32))
-        self.failures += 1
-        return min(self.maximum, max(floor, ceiling / 2 + self.rng() * ceiling / 2))
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 def as_send_error(exc: ZaloError) -> SendError:

@@ -6,6 +6,7 @@ wrapped in ``{"ok": true, "result": ...}``, ``display_name`` or ``first_name``, 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +90,8 @@ def parse_update(body: Any) -> ZaloUpdate | None:
 
 
 class RecentIds:
-    """A small LRU of message ids: skips an obvious redelivery before touching the database."""
+    """A small LRU of message keys (the sender and the message id): skips an obvious redelivery
+    before touching the database."""
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
@@ -111,3 +113,6 @@ class RecentIds:
 
     def __contains__(self, message_id: object) -> bool:
         return message_id in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._ids))

@@ -1,4 +1,5 @@
-"""The administrator's page: one-time invite codes, and the outbox (sent, waiting, failed)."""
+"""The administrator's page: one-time invite codes (created, listed with their state, revoked), and the
+outbox (sent, waiting, failed). The logins are on ``/admin/users`` (bot/web/admin_accounts.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from aiohttp import web
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.accounts.people import InviteError, create_invite
+from models.accounts.web_users import invite_state
 from models.clock import utcnow
 from models.progress.dashboard import outbox_counts, outbox_latest, recent_invites, unit_by_code
 from texts.catalog import t
 from texts.fmt import fmt_datetime as fmt_dt
 
-ROLES = ("village_head", "staff", "admin")
+ROLES = ("village_head", "village_secretary", "staff", "admin")
 
 
 async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: str = "village_head",
@@ -30,10 +32,13 @@ async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: s
 <label>{esc(t("web.admin.unit_code"))}<input name="unit" value="{esc(code)}" required></label>
 <label>{esc(t("web.admin.role"))}<select name="role">{options}</select></label>
 <button type="submit">{esc(t("web.admin.create"))}</button></form></section>""")
+    now = utcnow()
     invite_rows = ([tag("code", i.code), t(f"web.admin.role_{i.role}"), u.full_name, fmt_dt(i.expires_at, tz),
-                    fmt_dt(i.used_at, tz) if i.used_at else t("web.admin.unused")] for i, u in invites)
+                    fmt_dt(i.used_at, tz) if i.used_at else t("web.admin.unused"),
+                    t(f"web.admin.state_{invite_state(i, now)}"),
+                    _revoke(ctx, i.code) if invite_state(i, now) == "open" else ""] for i, u in invites)
     invites_html = table([t("web.admin.code"), t("web.admin.role"), t("web.admin.unit"), t("web.admin.expires"),
-                          t("web.admin.used")], invite_rows, class_="grid invites")
+                          t("web.admin.used"), t("web.admin.state"), ""], invite_rows, class_="grid invites")
     tiles = join(Html(f'<div class="tile t-{k}"><strong id="outbox-{k}">{n}</strong>'
                       f"<span>{esc(t(f'web.admin.outbox_{k}'))}</span></div>") for k, n in counts.items())
     outbox_rows = ([fmt_dt(m.created_at, tz), m.kind, f"{a.channel}:{a.display_name or a.external_id}",
@@ -43,11 +48,20 @@ async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: s
                          t("web.admin.outbox_status"), t("web.admin.outbox_attempts"), t("web.admin.outbox_text"),
                          t("web.admin.outbox_error")], outbox_rows, class_="grid outbox") if latest else \
         tag("p", t("web.admin.outbox_none"))
-    body = Html(form + Html(f"<h2>{esc(t('web.admin.recent_invites'))}</h2>") + invites_html
+    users = Html(f'<p><a href="/admin/users">{esc(t("web.admin.users_link"))}</a></p>')
+    body = Html(users + form + Html(f"<h2>{esc(t('web.admin.recent_invites'))}</h2>") + invites_html
                 + Html(f"<h2>{esc(t('web.admin.outbox_title'))}</h2><div class=\"tiles\">{tiles}</div>")
                 + Html(f"<h3>{esc(t('web.admin.outbox_latest'))}</h3>") + outbox_html)
     return ctx.render(t("web.admin.title"), body, status=status)
 
+
+def _revoke(ctx: Ctx, code: str) -> Html:
+    return Html(f'<form method="post" action="/admin/invite/revoke" class="inline">{hidden_csrf(ctx.csrf)}'
+                f'<input type="hidden" name="code" value="{esc(code)}"><button type="submit">'
+                f'{esc(t("web.admin.revoke"))}</button></form>')
+
+
+render_admin = _render  # the page with a message (bot/web/admin_accounts.py answers a revocation with it)
 
 _STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped")
 

@@ -24,7 +24,7 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, attachment_headers, esc, join, tag
 from handlers.commands import quick as quick_commands
 from handlers.messages import IncomingPhoto
-from models.accounts.access import channel_accounts, count_accounts, find_account
+from models.accounts.access import channel_accounts, count_accounts
 from models.accounts.people import get_or_create_account
 from models.clock import utcnow
 from models.photos.store import MAX_PHOTO_BYTES
@@ -116,15 +116,13 @@ async def send(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     choice = body.get("choice")
     if not isinstance(text, str | None) or not isinstance(choice, str | None) or not (text or choice):
         raise web.HTTPBadRequest()
-    async with ctx.sessions() as db:
-        known = await find_account(db, "web", account)
-    if known is None:
-        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     message_id = str(body.get("message_id") or secrets.token_hex(8))[:80]
     label = body.get("label") if isinstance(body.get("label"), str) else None
-    await channel.handle(account, text=text[:MAX_TEXT] if text else None, choice=choice[:200] if choice else None,
-                         label=label[:200] if label else None, message_id=f"web:{message_id}",
-                         echo=body.get("greet") is not True)  # the page's greeting is not the user's words
+    if not await channel.handle(account, text=text[:MAX_TEXT] if text else None,
+                                choice=choice[:200] if choice else None, label=label[:200] if label else None,
+                                message_id=f"web:{message_id}",
+                                echo=body.get("greet") is not True):  # the page's greeting is not the user's words
+        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
 
 
@@ -144,14 +142,12 @@ async def send_photo(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     """A photo from the page, handed to the engine as a platform's photo would be (checked there)."""
     channel = _channel(ctx)
     account = request.query.get("account", "")[:64]
-    async with ctx.sessions() as db:
-        known = await find_account(db, "web", account)
-    if known is None:
-        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     content = await _body_upto(request, MAX_PHOTO_BYTES)
     photo = IncomingPhoto(error="too_large") if content is None else IncomingPhoto(content=content)
     message_id = (request.query.get("message_id") or secrets.token_hex(8))[:80]
-    await channel.handle(account, text=None, choice=None, label=None, message_id=f"web:{message_id}", photo=photo)
+    if not await channel.handle(account, text=None, choice=None, label=None, message_id=f"web:{message_id}",
+                                photo=photo):
+        return web.json_response({"error": t("web.chat.unknown_account")}, status=404)
     return web.json_response({"boot": channel.boot, "messages": channel.messages(account, _since(request))})
 
 

@@ -24,6 +24,11 @@ def _election(row: VillageRow) -> str:
     return t("web.commune.elected_on", date=fmt_date(row.election_date), head=row.head_name or "")
 
 
+def _named(name: str, code: str) -> Html:
+    """A village's name, linked to its page, and its code (what staff commands name it by)."""
+    return join((tag("a", name, href=f"/v/{code}"), Html(" "), tag("span", code, class_="code")))
+
+
 def _secretary(row: VillageRow) -> str:
     if not row.secretary_name:
         return ""
@@ -44,7 +49,7 @@ async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date, row
     late_by = {d.village_id: max((today - d.since).days, 0) for d in late}
     headers = [t("web.late.village"), t("web.progress.status"), t("web.commune.election"), t("web.commune.party"),
                t("web.commune.secretary"), t("web.commune.late_by")]
-    return table(headers, ([tag("a", r.name, href=f"/v/{r.code}"),
+    return table(headers, ([_named(r.name, r.code),
                             tag("span", _status(r), class_=f"status s-{r.status}"),
                             _election(r), t(f"party.{r.party_status}") if r.party_status else "", _secretary(r),
                             t("web.commune.days", n=late_by[r.id]) if r.id in late_by else ""]
@@ -59,7 +64,7 @@ def late_table(late: list[Due], parents: dict[int, str], today: date, one_commun
     for commune, dues in ([("", late)] if one_commune else by_commune(late, parents)):
         if commune:
             body.append(Html(f'<tr class="group"><th colspan="3">{esc(commune)}</th></tr>'))
-        body += [tag("tr", join(tag("td", c) for c in (tag("a", d.village_name, href=f"/v/{d.village_code}"),
+        body += [tag("tr", join(tag("td", c) for c in (_named(d.village_name, d.village_code),
                                                        late_what(d), days_late(d, today)))) for d in dues]
     return Html(f'<div class="scroll"><table class="grid late"><thead><tr>{head}</tr></thead>'
                 f"<tbody>{join(body)}</tbody></table></div>")

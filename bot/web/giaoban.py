@@ -14,7 +14,6 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.clock import utcnow
 from models.giaoban.meetings import (
-    GiaobanError,
     active_schedules,
     add_schedule,
     communes_within,
@@ -23,6 +22,7 @@ from models.giaoban.meetings import (
 )
 from models.giaoban.rules import parse_hhmm
 from models.giaoban.tables import GiaobanSchedule
+from models.refusal import Refused
 from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_time_date
@@ -122,7 +122,7 @@ async def schedule_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     try:
         async with ctx.sessions() as db, db.begin():
             meeting = await schedule_meeting(db, commune, starts, str(form.get("place", "")).strip(), utcnow())
-    except GiaobanError as err:
+    except Refused as err:
         return await _render(ctx, tag("p", t(f"gb.refused.{err.reason}"), class_="error"), status=400)
     raise web.HTTPSeeOther(f"/giaoban/m/{meeting.id}")
 
@@ -145,7 +145,7 @@ async def recurrence_submit(request: web.Request, ctx: Ctx) -> web.StreamRespons
             await add_schedule(db, commune, kind, at.strftime("%H:%M"), str(form.get("place", "")).strip(), utcnow(),
                                weekday=None if kind == "monthly_day" else weekday,
                                day=day if kind == "monthly_day" else None, nth=nth if kind == "monthly_nth" else None)
-    except GiaobanError as err:
+    except Refused as err:
         return await _render(ctx, tag("p", t(f"gb.refused.{err.reason}"), class_="error"), status=400)
     done = tag("p", t("gb.web.recurrence_saved", commune=commune.full_name), class_="ok", id="recurrence-saved")
     return await _render(ctx, done)

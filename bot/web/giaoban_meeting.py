@@ -16,12 +16,13 @@ from bot.web.html import Html, attachment_headers, esc, hidden_csrf, join, table
 from bot.web.photos import photo_links
 from models.clock import utcnow
 from models.db import DbSession
-from models.giaoban.meetings import GiaobanError, MeetingView, get_meeting
+from models.giaoban.meetings import MeetingView, get_meeting
 from models.giaoban.pack import Pack, VillageLine, build_pack
 from models.giaoban.reports import WHOLE
 from models.giaoban.tables import FIELDS, GiaobanDirective
 from models.giaoban.tasks import add_conclusion, conclusions_of, villages_of
 from models.photos.store import photo_ids_by
+from models.refusal import Refused
 from models.units.tables import Unit
 from reports.giaoban_text import render_pack
 from reports.giaoban_xlsx import pack_xlsx
@@ -41,6 +42,8 @@ def _attendance(line: VillageLine) -> str:
     a = line.attendance
     if a is None:
         return t("gb.web.attend_none")
+    if a.deputy:
+        return t("gb.deputy.web", deputy=a.deputy)
     return t("gb.web.attend_yes") if a.attending else t("gb.web.attend_no", reason=a.reason or "")
 
 
@@ -89,6 +92,8 @@ async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
 
 
 def _conclusion_form(ctx: Ctx, pack: Pack) -> Html:
+    if pack.view.meeting.starts_at > utcnow():  # conclusions come after the meeting has begun
+        return tag("p", t("gb.refused.not_started"), class_="note no-print", id="conclusion-later")
     boxes = join(Html(f'<label class="check"><input type="checkbox" name="village" value="{esc(line.village.code)}">'
                       f"{esc(line.village.full_name)}</label>") for line in pack.lines)
     return Html(f"""<form method="post" action="/giaoban/m/{pack.view.meeting.id}/conclusion" id="conclusion-form"
@@ -157,10 +162,10 @@ async def conclusion_submit(request: web.Request, ctx: Ctx) -> web.StreamRespons
         ids = [v.id for v in villages if v.code in codes and v.id is not None]
         try:
             if codes and not ids:
-                raise GiaobanError("no_villages")
+                raise Refused("no_villages")
             await add_conclusion(db, view.meeting, text, due=due, village_ids=ids or None,
                                  by=ctx.user.username if ctx.user else None, now=utcnow(), today=ctx.today)
-        except GiaobanError as err:
+        except Refused as err:
             error = t(f"gb.refused.{err.reason}")
     if error is not None:
         return await _render(ctx, request, tag("p", error, class_="error"), status=400)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.web import keys
+from bot.web.client import forwarded_https, networks
 from bot.web.html import Html, layout, tag
 from bot.web.security import Session, csrf_ok, csrf_token, dump_session, load_session
 from handlers.staff import rules_for
@@ -100,17 +101,14 @@ def request_session(request: web.Request, secret: str) -> Session:
 
 
 def finish(response: web.StreamResponse, session: Session, request: web.Request, secret: str) -> None:
-    """Set the cookie when the session changed, and the headers every page carries."""
+    """Set the cookie when the session changed; pages are not cached."""
     if session.dirty:
-        public = request.app[keys.CONFIG].web.public_url or ""
+        web_cfg = request.app[keys.CONFIG].web
+        https = (web_cfg.public_url or "").startswith("https://") or forwarded_https(
+            request, networks(web_cfg.trusted_proxies))
         response.set_cookie(COOKIE, dump_session(session, secret), httponly=True, samesite="Lax", path="/",
-                            secure=public.startswith("https://"), max_age=12 * 3600)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
-    response.headers.setdefault("Cache-Control", "no-store")
+                            secure=https, max_age=12 * 3600)
+    response.headers.setdefault("Cache-Control", "no-store")  # (the safety headers: bot.web.headers, on all)
 
 
 async def check_csrf(request: web.Request, session: Session, secret: str) -> bool:
@@ -152,7 +150,8 @@ async def _guarded(handler: Handler, ctx: Ctx, *, login: bool, admin: bool) -> w
         async with ctx.sessions() as db:
             ctx.user, ctx.unit = await web_user_with_unit(db, ctx.session.user_id)
         if (ctx.user is None or ctx.unit is None  # the user was deleted: start over
-                or ctx.user.session_epoch != ctx.session.epoch):  # logged out, or a new password, since
+                or ctx.user.session_epoch != ctx.session.epoch  # logged out, or a new password, since
+                or ctx.user.disabled):
             ctx.session, ctx.user, ctx.unit = Session.fresh(), None, None
     if login and ctx.user is None:
         raise web.HTTPSeeOther("/login")

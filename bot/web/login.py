@@ -1,21 +1,31 @@
-"""Log in and out: scrypt-checked passwords, failures throttled per client address (never a lockout
-of the account), a fresh session nonce, and a logout that ends every copy of the session."""
+"""Log in and out: scrypt-checked passwords, a fresh session nonce, and a logout that ends every copy of
+the session. Failures are throttled two ways, neither a lockout of the account:
+- per client address (behind a proxy: the address it forwarded for, :mod:`bot.web.client`): after
+  ``login_max_failures`` that address waits ``login_lockout_minutes``;
+- per account, from any address: after ``login_slow_after`` failures each further try must wait, 1 s,
+  2 s, 4 s … up to ``login_slow_max_seconds`` after the last failure (a try too early is answered "wait"
+  and checks nothing), so a hundred guesses from twenty addresses take hours.
+A browser where this account logged in before carries a signed device cookie for it and skips both: the
+clerk at her usual desk is never held up by somebody guessing her password, or by a colleague's typos
+on the same address."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import timedelta
 
 from aiohttp import web
 
 from bot.config import WebConfig
+from bot.web.client import client_address, networks
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, tag
-from bot.web.security import Session
+from bot.web.security import DEVICE_COOKIE, DEVICE_MAX_AGE, Session, device_cookie, device_ok
 from handlers.clean import clean_name
 from models.accounts.access import end_web_sessions, web_user_for_login
 from models.accounts.passwords import DUMMY_HASH, verify_password
-from models.accounts.throttle import Limit, record_failure, wait_left
+from models.accounts.throttle import Limit, forget, held_off_until, hold_off, record_failure, wait_left
 from models.clock import utcnow
 from texts.catalog import t
 
@@ -45,27 +55,58 @@ def login_limit(cfg: WebConfig) -> Limit:
     return Limit("login", cfg.login_max_failures, timedelta(minutes=cfg.login_lockout_minutes))
 
 
+def account_limit(cfg: WebConfig) -> Limit:
+    """Failed logins per account name, from any address (the window: long enough to hold the slow-down)."""
+    return Limit("login_user", 10**6, timedelta(hours=1))
+
+
+ACCOUNT_WAIT = "login_wait"  # throttle scope: when an account may be tried again
+
+
+def slow_down(cfg: WebConfig, failures: int) -> timedelta | None:
+    """How long an account waits after its ``failures``-th failure (None: not yet)."""
+    if failures < cfg.login_slow_after:
+        return None
+    return timedelta(seconds=min(2.0 ** (failures - cfg.login_slow_after), cfg.login_slow_max_seconds))
+
+
 @page(login=False)
 async def login_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     """Every failure — unknown name, wrong password, too many tries from this address — gets the same
-    message and status, after the same work (one scrypt check, one counter update). No account is
-    ever locked: a throttled address waits, the staffer at another desk does not."""
+    message and status, after the same work (one scrypt check, the counters updated); a try on an
+    account that must still wait is told so (the same for every name, known or not)."""
     form = await request.post()
     username = (clean_name(str(form.get("username", ""))) or "")[:64]
     password = str(form.get("password", ""))[:256]
-    address = request.remote or "unknown"
-    limit, now = login_limit(ctx.config.web), utcnow()
+    cfg = ctx.config.web
+    address = client_address(request, networks(cfg.trusted_proxies))
+    account_key = username.casefold()
+    known = device_ok(request.cookies.get(DEVICE_COOKIE), account_key, ctx.secret)
+    limit, now = login_limit(cfg), utcnow()
     async with ctx.sessions() as db, db.begin():
-        throttled = await wait_left(db, limit, address, now) is not None
+        if not known:
+            until = await held_off_until(db, ACCOUNT_WAIT, account_key)
+            if until is not None and until > now:
+                seconds = max(1, math.ceil((until - now).total_seconds()))
+                return _form(ctx, username, t("web.login.slow", seconds=seconds), status=429)
+        throttled = not known and await wait_left(db, limit, address, now) is not None
         user = None if throttled else await web_user_for_login(db, username)
         stored = user.password_hash if user is not None else DUMMY_HASH
         good = await asyncio.to_thread(verify_password, password, stored)
-        if user is None or not good:
+        if user is None or not good or user.disabled:  # a disabled login gets the same answer as a wrong one
             await record_failure(db, limit, address, now)
-            return _form(ctx, username, t("web.login.refused", minutes=ctx.config.web.login_lockout_minutes),
-                         status=401)
+            wait = slow_down(cfg, await record_failure(db, account_limit(cfg), account_key, now))
+            if wait is not None:
+                await hold_off(db, ACCOUNT_WAIT, account_key, now + wait)
+            return _form(ctx, username, t("web.login.refused", minutes=cfg.login_lockout_minutes), status=401)
+        await forget(db, account_limit(cfg), account_key)
+        await hold_off(db, ACCOUNT_WAIT, account_key, now)
+        user.last_login_at = now
         ctx.session = Session.fresh(user.id, user.session_epoch)  # a new nonce: no session fixation
-    raise web.HTTPSeeOther("/")
+    redirect = web.HTTPSeeOther("/")
+    redirect.set_cookie(DEVICE_COOKIE, device_cookie(account_key, ctx.secret), httponly=True, samesite="Lax",
+                        path="/login", max_age=DEVICE_MAX_AGE, secure=(cfg.public_url or "").startswith("https://"))
+    raise redirect
 
 
 @page(login=False)

@@ -14,9 +14,10 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, tag
 from models.clock import utcnow
 from models.db import DbSession
-from models.election.reports import Actor, ReportError
+from models.election.reports import Actor
 from models.merger.records import approve_secretary, record_party_event, set_congress_plan
 from models.progress.dashboard import unit_by_code
+from models.refusal import Refused
 from models.units.tables import Unit
 from texts.catalog import t
 
@@ -72,7 +73,7 @@ async def _on_village(request: web.Request, ctx: Ctx, refused: str,
             return ctx.not_found()
         try:
             await action(db, village.id)
-        except ReportError as err:
+        except Refused as err:
             return _refused(ctx, f"{refused}.{err.reason}")
     raise web.HTTPSeeOther(f"/v/{code}")
 

@@ -12,9 +12,10 @@ from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf
 from models.clock import utcnow
 from models.election.recognition import decide, tell_heads
-from models.election.reports import Actor, ReportError
+from models.election.reports import Actor
 from models.election.tables import ElectionReport
 from models.progress.dashboard import unit_by_code
+from models.refusal import Refused
 from models.units.tables import Unit
 from texts.catalog import t
 from texts.fmt import fmt_date
@@ -54,7 +55,7 @@ async def decision_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             report = await decide(db, village.id, new_vote=action == "new_vote", decision=number or None,
                                   on=on if action == "recognise" else ctx.today, actor=Actor(None, "web"), now=now,
                                   today=ctx.today)
-        except ReportError as err:
+        except Refused as err:
             return ctx.render(t("web.decision.title"), _message(
                 village, t(f"recognition.refused.{err.reason}", village=village.full_name), False), status=400)
         if action == "recognise":

@@ -2,25 +2,25 @@
 
 Dashboard (login required, scoped to the user's unit): ``/``, ``/u/{code}``, ``/v/{code}``, ``/late``,
 ``/digest``, ``/digest/chart.png``, ``/downloads``, ``/export.csv``, ``/export.xlsx``, ``/giaoban…``; administrators:
-``/admin``, ``POST /admin/invite``. Session: ``/login``, ``POST /logout``. Web chat: ``/chat…``.
+``/admin``, ``POST /admin/invite``, ``POST /admin/invite/revoke``, ``/admin/users``,
+``POST /admin/users/{name}/disable|enable``. Session: ``/login``, ``POST /logout``. Web chat: ``/chat…``.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.web import (
     admin,
+    admin_accounts,
     chat_routes,
     dashboard,
     digest_page,
     downloads,
     giaoban,
     giaoban_meeting,
-    keys,
     login,
     merger_forms,
     photos,
@@ -28,16 +28,10 @@ from bot.web import (
     village,
 )
 
-log = logging.getLogger("bot.web")
-DEV_SECRET = "dev-only-change-me"
-
 STATIC = Path(__file__).with_name("static")
 
 
 def add_routes(web_app: web.Application) -> None:
-    cfg = web_app[keys.CONFIG].web
-    if cfg.secret_key.get_secret_value() == DEV_SECRET and cfg.public_url:
-        log.warning("WEB_SECRET_KEY is the development default while web.public_url is set: set a secret")
     r = web_app.router
     r.add_get("/login", login.login_form)
     r.add_post("/login", login.login_submit)
@@ -64,6 +58,9 @@ def add_routes(web_app: web.Application) -> None:
     r.add_post("/giaoban/m/{id}/conclusion", giaoban_meeting.conclusion_submit)
     r.add_get("/admin", admin.admin_page)
     r.add_post("/admin/invite", admin.create_invite_submit)
+    r.add_post("/admin/invite/revoke", admin_accounts.revoke_submit)
+    r.add_get("/admin/users", admin_accounts.users_page)
+    r.add_post("/admin/users/{username}/{action}", admin_accounts.users_toggle)
     r.add_get("/chat", chat_routes.chat_page)
     r.add_get("/chat/api/accounts", chat_routes.accounts)
     r.add_post("/chat/api/accounts", chat_routes.new_account)

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 
 SESSION_MAX_AGE = 12 * 3600
+DEVICE_COOKIE = "vrb_device"  # "this browser logged in as NAME before": it skips the login slow-downs
+DEVICE_MAX_AGE = 90 * 24 * 3600
 
 
 def _b64(raw: bytes) -> str:
@@ -76,3 +78,27 @@ def csrf_token(session: Session, secret: str) -> str:
 
 def csrf_ok(session: Session, secret: str, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(str(token), csrf_token(session, secret))
+
+
+def device_cookie(account: str, secret: str, now: float | None = None) -> str:
+    """A signed note that this browser logged in as ``account`` (case-folded name), valid 90 days."""
+    issued = int(now if now is not None else time.time())
+    body = f"{_b64(account.encode())}|{issued}"
+    return f"{body}|{_mac(secret, 'device|' + body)}"
+
+
+def device_ok(cookie: str | None, account: str, secret: str, now: float | None = None) -> bool:
+    """Whether ``cookie`` is our device note for ``account``, unexpired."""
+    if not cookie or not account:
+        return False
+    parts = cookie.split("|")
+    if len(parts) != 3:
+        return False
+    name, issued, mac = parts
+    if not hmac.compare_digest(mac, _mac(secret, f"device|{name}|{issued}")):
+        return False
+    try:
+        fresh = (now if now is not None else time.time()) - int(issued) <= DEVICE_MAX_AGE
+        return fresh and _unb64(name).decode() == account
+    except ValueError:
+        return False

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.web.change_log import action_label, event_field, event_value
 from bot.web.dashboard import breadcrumb
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, join, table, tag
@@ -80,12 +81,6 @@ def field_label(field: str | None) -> str:
     return field or ""
 
 
-def action_label(action: str) -> str:
-    """``election.create`` → "Báo kết quả bầu trưởng thôn"; an action without a label shows as it is."""
-    key = f"web.audit.action.{action}"
-    return t(key) if has(key) else action
-
-
 def channel_label(channel: str | None) -> str:
     key = f"web.audit.channel.{channel}"
     return t(key) if has(key) else (channel or "")
@@ -93,7 +88,8 @@ def channel_label(channel: str | None) -> str:
 
 def changed(trail: list[AuditEvent]) -> list[AuditEvent]:
     """The events that change what a clerk sees, newest first ("(trống) → (trống)" left out)."""
-    return [e for e in reversed(trail) if show_value(e.field, e.old) != show_value(e.field, e.new)]
+    return [e for e in reversed(trail)
+            if event_value(e.field, e.old, show_value) != event_value(e.field, e.new, show_value)]
 
 
 @page()
@@ -135,8 +131,8 @@ async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     audit = table(
         [t("web.village.at"), t("web.village.channel"), t("web.village.action"), t("web.village.field"),
          t("web.village.change")],
-        ([fmt_dt(e.at, tz), channel_label(e.channel), action_label(e.action), field_label(e.field),
-          f"{show_value(e.field, e.old)} → {show_value(e.field, e.new)}"]
+        ([fmt_dt(e.at, tz), channel_label(e.channel), action_label(e.action), event_field(e.field, field_label),
+          f"{event_value(e.field, e.old, show_value)} → {event_value(e.field, e.new, show_value)}"]
          for e in changed(trail)), class_="grid audit") if trail else tag("p", t("web.village.no_history"))
     body = Html(crumbs + status_line
                 + Html('<div class="cards">')

@@ -82,6 +82,12 @@ class Accounts:
         async with transaction(self.sessions) as session:
             await mark_blocked(session, channel, external_id)
 
+    async def is_bound(self, channel: str, external_id: str) -> bool:
+        """Whether the account is bound to a person (an invite was redeemed on it)."""
+        async with self.sessions() as session:
+            account = await find_account(session, channel, external_id)
+            return account is not None and account.person_id is not None
+
     async def queue_replies(self, channel: str, external_id: str, key: str, texts: Sequence[str],
                             now: datetime) -> int:
         """Replies that could not be sent now go to the outbox (``{key}:{index}``); returns how many."""

@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.accounts.tables import ROLES, ChannelAccount, Invite, Person
+from models.accounts.tables import ROLES, VILLAGE_ROLES, ChannelAccount, Invite, Person
 from models.units.tables import Unit
 
 # no 0/O, 1/I/L: codes are read aloud and typed on phones
@@ -29,7 +29,7 @@ class InviteError(ValueError):
 
 
 def new_invite_code(role: str = "village_head") -> str:
-    length = CODE_LENGTH if role == "village_head" else STAFF_CODE_LENGTH
+    length = CODE_LENGTH if role in VILLAGE_ROLES else STAFF_CODE_LENGTH
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
@@ -39,12 +39,13 @@ def normalise_code(text: str) -> str:
 
 async def create_invite(session: AsyncSession, unit: Unit, role: str, now: datetime,
                         valid_days: int = 30) -> Invite:
-    """A one-time invite binding an account to ``unit`` with ``role``."""
+    """A one-time invite binding an account to ``unit`` with ``role`` (a village's head or branch
+    secretary: a village; staff, admin: a unit above the villages)."""
     if role not in ROLES:
         raise InviteError("bad_role")
-    if role == "village_head" and unit.level != "village":
+    if role in VILLAGE_ROLES and unit.level != "village":
         raise InviteError("not_a_village")
-    if role != "village_head" and unit.level == "village":
+    if role not in VILLAGE_ROLES and unit.level == "village":
         raise InviteError("staff_on_village")
     assert unit.id is not None
     invite = Invite(code=new_invite_code(role), role=role, unit_id=unit.id, created_at=now,
@@ -94,20 +95,23 @@ async def get_or_create_account(session: AsyncSession, channel: str, external_id
 
 
 async def redeem_invite(session: AsyncSession, account: ChannelAccount, code: str, now: datetime) -> Person:
-    """Spend the invite and bind the account. A second invite for the same village (or the same
-    staff unit and role) binds to the same person, so one head can use Zalo and Telegram."""
+    """Spend the invite and bind the account. A second invite for the same village and role (head or
+    branch secretary), or the same staff unit and role, binds to the same person, so one head can use
+    Zalo and Telegram."""
     invite = (await session.execute(
         select(Invite).where(col(Invite.code) == normalise_code(code)).with_for_update())).scalar_one_or_none()
     if invite is None:
         raise InviteError("unknown")
     if invite.used_at is not None:
         raise InviteError("used")
+    if invite.revoked_at is not None:
+        raise InviteError("revoked")
     if invite.expires_at < now:
         raise InviteError("expired")
     person = None
-    if invite.role == "village_head":
+    if invite.role in VILLAGE_ROLES:
         person = (await session.execute(select(Person).where(
-            col(Person.unit_id) == invite.unit_id, col(Person.role) == "village_head"))).scalars().first()
+            col(Person.unit_id) == invite.unit_id, col(Person.role) == invite.role))).scalars().first()
     if person is None and account.person_id is not None:
         current = await session.get(Person, account.person_id)
         if current is not None and current.unit_id == invite.unit_id and current.role == invite.role:

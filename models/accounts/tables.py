@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-ROLES = ("village_head", "staff", "admin")
+ROLES = ("village_head", "village_secretary", "staff", "admin")
+VILLAGE_ROLES = ("village_head", "village_secretary")  # bound to a village (models/giaoban/people.py)
 KEY_CHARS = 128  # a throttle key is cut to this length
 
 
@@ -52,6 +53,7 @@ class Invite(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by_account_id: int | None = Field(default=None, foreign_key="channel_account.id")
+    revoked_at: datetime | None = None  # revoked by an administrator: no longer redeemable
 
 
 class WebUser(SQLModel, table=True):
@@ -69,6 +71,8 @@ class WebUser(SQLModel, table=True):
     locked_until: datetime | None = None  # unused since issue 14: nobody can lock a staffer out
     created_at: datetime
     session_epoch: int = 0  # in every session cookie; bumped on logout and password change
+    disabled: bool = False  # refused at login; disabling ends the user's sessions (the epoch moves on)
+    last_login_at: datetime | None = None
 
 
 class Throttle(SQLModel, table=True):

@@ -18,11 +18,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, select, text, update
+from sqlalchemy import DateTime, and_, bindparam, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.db import connection
+from models.delivery.leases import owner_alive
 from models.delivery.tables import InboxMessage
 from models.typed_sql import id_col, table_of
 
@@ -78,7 +79,7 @@ async def record(session: AsyncSession, channel: str, key: str, account: str, pa
 
 
 async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple[str, str, dict[str, Any]]],
-                      now: datetime) -> dict[str, Pending]:
+                      now: datetime, owner: str | None = None) -> dict[str, Pending]:
     """Write a batch of updates down in one statement (a multi-row INSERT … ON CONFLICT DO NOTHING
     RETURNING id, key; before issue 16 one INSERT per update); the new rows by key: a key already
     there (a redelivery, or twice in the batch: the first one counts) is not among them."""
@@ -86,7 +87,7 @@ async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple
         return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     conn = await connection(session)
-    params = [{"channel": channel, "key": key[:120], "account": account[:64],
+    params = [{"channel": channel, "key": key[:120], "account": account[:64], "owner": owner,
                "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")), "received_at": now}
               for key, account, payload in items]
     result = await conn.execute(_record_stmt(dialect), params[0] if len(params) == 1 else params)
@@ -106,12 +107,38 @@ async def is_done(session: AsyncSession, channel: str, key: str) -> bool | None:
     return None if found is None else found[0] is not None
 
 
-async def pending(session: AsyncSession, channel: str, limit: int = 1000) -> list[Pending]:
-    """Rows not yet processed, oldest first (start-up: what a crash left)."""
+async def pending(session: AsyncSession, channel: str, limit: int = 1000, after: int = 0) -> list[Pending]:
+    """Rows not yet processed, oldest first, with an id above ``after`` (start-up: what a crash left,
+    read page by page)."""
     rows = await session.execute(
         select(id_col(InboxMessage.id), col(InboxMessage.key), col(InboxMessage.account), col(InboxMessage.payload))
-        .where(col(InboxMessage.channel) == channel, col(InboxMessage.done_at).is_(None))
+        .where(col(InboxMessage.channel) == channel, col(InboxMessage.done_at).is_(None),
+               id_col(InboxMessage.id) > after)
         .order_by(col(InboxMessage.id)).limit(limit))
+    return [Pending(i, k, a, json.loads(p)) for i, k, a, p in rows.all()]
+
+
+async def take_over(session: AsyncSession, channel: str, owner: str | None, now: datetime, *, orphans: bool,
+                    after: int = 0, limit: int = 1000) -> list[Pending]:
+    """Pending rows (id above ``after``, oldest first) whose owner is not alive — no lease
+    ``worker:<owner>`` running at ``now``: it was killed — now owned by ``owner``. ``orphans``: rows
+    with no owner too (written before owners existed; at start-up). ``owner`` None: every pending row."""
+    m = InboxMessage
+    stmt = (select(id_col(m.id)).where(col(m.channel) == channel, col(m.done_at).is_(None), id_col(m.id) > after)
+            .order_by(col(m.id)).limit(limit))
+    if owner is not None:
+        dead = and_(col(m.owner).is_not(None), col(m.owner) != owner, ~owner_alive(col(m.owner), now))
+        stmt = stmt.where(or_(dead, col(m.owner).is_(None)) if orphans else dead)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = [i for i in (await session.execute(stmt)).scalars().all()]
+    if not ids:
+        return []
+    if owner is not None:
+        await session.execute(update(m).where(col(m.id).in_(ids)).values(owner=owner)
+                              .execution_options(synchronize_session=False))
+    rows = await session.execute(
+        select(id_col(m.id), col(m.key), col(m.account), col(m.payload)).where(col(m.id).in_(ids)).order_by(col(m.id)))
     return [Pending(i, k, a, json.loads(p)) for i, k, a, p in rows.all()]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -57,3 +57,19 @@ async def holder_of(session: AsyncSession, name: str, now: datetime) -> str | No
     if row is None or row[1] <= now:
         return None
     return str(row[0])
+
+
+WORKER = "worker:"  # a running worker's lease: ``worker:<its name>``, renewed while it lives
+
+
+def owner_alive(owner: Any, now: datetime) -> Any:
+    """SQL: the worker named by the column ``owner`` holds its lease at ``now`` (it is alive)."""
+    table = table_of(Lease)
+    return (select(table.c.name).where(table.c.name == literal(WORKER) + owner, table.c.expires_at > now)
+            .exists())
+
+
+async def live_workers(session: AsyncSession, now: datetime) -> set[str]:
+    rows = await session.execute(select(col(Lease.name)).where(col(Lease.name).startswith(WORKER),
+                                                               col(Lease.expires_at) > now))
+    return {str(name)[len(WORKER):] for name in rows.scalars().all()}

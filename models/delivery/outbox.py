@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from models.accounts.tables import ChannelAccount
 from models.db import connection
+from models.delivery.leases import owner_alive
 from models.delivery.tables import OutboxMessage
 from models.typed_sql import id_col, rowcount, table_of
 
@@ -85,13 +87,25 @@ class Claimed:
     payload: str | None = None
 
 
+def _abandoned(now: datetime, owner: str | None) -> ColumnElement[bool]:
+    """A claim whose process is gone: its lock ran out, or (``owner`` given: workers keep leases) the
+    worker that holds it no longer keeps its lease alive (killed): taken over at once."""
+    o = OutboxMessage
+    expired = col(o.locked_until) < now
+    if owner is not None:
+        expired = or_(expired, and_(col(o.owner).is_not(None), col(o.owner) != owner,
+                                    ~owner_alive(col(o.owner), now)))
+    return and_(col(o.status) == SENDING, expired)
+
+
 async def claim_due(session: AsyncSession, now: datetime, *, channels: Collection[str], limit: int = 100,
-                    lease: timedelta = timedelta(minutes=5), hold_kinds: Collection[str] = ()) -> list[Claimed]:
-    """Claim up to ``limit`` due rows for the given channels: pending and due, or ``sending`` with an
-    expired lease (a crashed worker). ``hold_kinds`` are left alone (e.g. reminders in quiet hours)."""
+                    lease: timedelta = timedelta(minutes=5), hold_kinds: Collection[str] = (),
+                    owner: str | None = None) -> list[Claimed]:
+    """Claim up to ``limit`` due rows for the given channels: pending and due, or ``sending`` by a
+    crashed worker (its lock expired, or its owner's lease). ``hold_kinds`` are left alone (e.g.
+    reminders in quiet hours). ``owner``: the claiming worker, named on the rows."""
     o, a = OutboxMessage, ChannelAccount
-    due = or_(and_(col(o.status) == PENDING, col(o.next_attempt_at) <= now),
-              and_(col(o.status) == SENDING, col(o.locked_until) < now))
+    due = or_(and_(col(o.status) == PENDING, col(o.next_attempt_at) <= now), _abandoned(now, owner))
     replies_first = case((col(o.kind) == REPLY, 0), else_=1)  # a user waits for these
     stmt = (select(col(o.id)).join(a, col(a.id) == o.account_id)
             .where(due, col(a.channel).in_(list(channels)))
@@ -101,14 +115,38 @@ async def claim_due(session: AsyncSession, now: datetime, *, channels: Collectio
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=o)
     ids = [i for i in (await session.execute(stmt)).scalars().all() if i is not None]
-    return await _claim_ids(session, ids, now, lease) if ids else []
+    ids = await _drop_superseded(session, ids)
+    return await _claim_ids(session, ids, now, lease, owner) if ids else []
 
 
-async def _claim_ids(session: AsyncSession, ids: list[int], now: datetime, lease: timedelta) -> list[Claimed]:
+SUPERSEDED = "superseded: the conversation moved on"
+
+
+async def _drop_superseded(session: AsyncSession, ids: list[int]) -> list[int]:
+    """Of the rows ``ids``, mark ``skipped`` the replies the conversation has moved past (a reply to a
+    later message of the same account exists: sending the old one now, say after a crash between its
+    send and its mark, would ask a question already answered); returns the others."""
+    if not ids:
+        return ids
+    o, newer = OutboxMessage, aliased(OutboxMessage)
+    later = (select(id_col(newer.id)).where(col(newer.account_id) == col(o.account_id), col(newer.kind) == REPLY,
+                                    col(newer.id) > col(o.id), col(newer.created_at) > col(o.created_at))
+             .exists())
+    stale = set((await session.execute(select(id_col(o.id)).where(
+        col(o.id).in_(ids), col(o.kind) == REPLY, later))).scalars().all())
+    if not stale:
+        return ids
+    await session.execute(update(o).where(col(o.id).in_(stale)).values(
+        status=SKIPPED, locked_until=None, last_error=SUPERSEDED).execution_options(synchronize_session=False))
+    return [i for i in ids if i not in stale]
+
+
+async def _claim_ids(session: AsyncSession, ids: list[int], now: datetime, lease: timedelta,
+                     owner: str | None) -> list[Claimed]:
     o, a = OutboxMessage, ChannelAccount
     replies_first = case((col(o.kind) == REPLY, 0), else_=1)
     until = now + lease
-    await session.execute(update(o).where(col(o.id).in_(ids)).values(status=SENDING, locked_until=until)
+    await session.execute(update(o).where(col(o.id).in_(ids)).values(status=SENDING, locked_until=until, owner=owner)
                           .execution_options(synchronize_session=False))
     rows = (await session.execute(
         select(id_col(o.id), col(o.key), col(o.kind), col(o.text), col(o.attachment_path), col(o.attempts),
@@ -121,7 +159,8 @@ async def _claim_ids(session: AsyncSession, ids: list[int], now: datetime, lease
 
 
 async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, channel: str, external_id: str,
-                        text: str, payload: str | None, now: datetime, lease: timedelta) -> Claimed:
+                        text: str, payload: str | None, now: datetime, lease: timedelta,
+                        owner: str | None = None) -> Claimed:
     """A reply, written in the transaction of the step that produced it and claimed at once by the
     channel that will send it; if that process dies, the lease expires and the drain sends it."""
     until = now + lease
@@ -129,23 +168,24 @@ async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, cha
     row_id = (await conn.execute(_INSERT_REPLY, {
         "key": key, "kind": REPLY, "account_id": account_id, "village_id": None, "text": text,
         "attachment_path": None, "payload": payload, "status": SENDING, "attempts": 0, "next_attempt_at": now,
-        "locked_until": until, "last_error": None, "created_at": now, "sent_at": None})).scalar_one()
+        "locked_until": until, "owner": owner, "last_error": None, "created_at": now, "sent_at": None})).scalar_one()
     return Claimed(int(row_id), key, REPLY, text, None, 0, account_id, channel, external_id, False, lease=until,
                    payload=payload)
 
 
-async def claim_replies(session: AsyncSession, key_prefix: str, now: datetime, lease: timedelta) -> list[Claimed]:
+async def claim_replies(session: AsyncSession, key_prefix: str, now: datetime, lease: timedelta,
+                        owner: str | None = None) -> list[Claimed]:
     """The unsent replies to one message (its redelivery sends them instead of staying silent)."""
     o = OutboxMessage
     stmt = select(id_col(o.id)).where(
         col(o.key).startswith(key_prefix, autoescape=True), col(o.kind) == REPLY,
-        or_(col(o.status) == PENDING, and_(col(o.status) == SENDING, col(o.locked_until) < now)))
+        or_(col(o.status) == PENDING, _abandoned(now, owner)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = (await session.execute(stmt)).scalars().all()
+    rows = await _drop_superseded(session, [i for i in (await session.execute(stmt)).scalars().all()])
     if not rows:
         return []
-    claimed = await _claim_ids(session, list(rows), now, lease)
+    claimed = await _claim_ids(session, rows, now, lease, owner)
     return sorted(claimed, key=lambda c: c.key)
 
 

@@ -41,6 +41,7 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime
     locked_until: datetime | None = None
+    owner: str | None = Field(default=None, max_length=64)  # the worker whose claim this is (its lease row)
     last_error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
@@ -60,6 +61,7 @@ class InboxMessage(SQLModel, table=True):
     payload: str  # the update's JSON, as received
     received_at: datetime
     done_at: datetime | None = None
+    owner: str | None = Field(default=None, max_length=64)  # the worker processing it (its lease row)
 
 
 class Lease(SQLModel, table=True):

@@ -18,6 +18,7 @@ from models.accounts.people import account_query
 from models.accounts.tables import ChannelAccount, Person
 from models.db import connection
 from models.dialog.tables import ConversationState
+from models.photos.store import discard_photos, held_photos
 from models.typed_sql import rowcount, table_of
 
 _T = table_of(ConversationState)
@@ -66,11 +67,17 @@ async def save_state(session: AsyncSession, state: StoredState | None, *, key: s
         await conn.execute(_UPDATE, {"state_id": state.id, **values})
 
 
-async def drop_state(session: AsyncSession, state: StoredState) -> None:
+async def drop_state(session: AsyncSession, state: StoredState, *, abandoned: bool = False) -> None:
+    """End a conversation; ``abandoned`` (``/huy``, expired, replaced): the photos it held go with it."""
+    if abandoned:
+        await discard_photos(session, held_photos(state.data))
     await (await connection(session)).execute(_DELETE, {"state_id": state.id})
 
 
 async def expire_states(session: AsyncSession, now: datetime) -> int:
-    """Drop conversations idle past their expiry (nothing half-done is ever saved)."""
-    result = await session.execute(delete(ConversationState).where(col(ConversationState.expires_at) <= now))
+    """Drop conversations idle past their expiry (nothing half-done is ever saved, photos included)."""
+    expired = col(ConversationState.expires_at) <= now
+    datas = (await session.execute(select(_T.c.data).where(expired))).scalars().all()
+    await discard_photos(session, [i for data in datas if isinstance(data, dict) for i in held_photos(data)])
+    result = await session.execute(delete(ConversationState).where(expired))
     return rowcount(result) or 0

@@ -18,8 +18,9 @@ from sqlmodel import col
 
 from models.delivery.outbox import enqueue
 from models.election.record import recognition_deadline, validity
-from models.election.reports import ELECTION_FIELDS, Actor, ReportError, get_election, write_revision
+from models.election.reports import ELECTION_FIELDS, Actor, get_election, write_revision
 from models.election.tables import ElectionReport
+from models.refusal import Refused
 from models.reminders.sweep import head_accounts, staff_accounts
 from models.units.tables import Unit, UnitAncestor
 from models.units.tree import get_unit, is_within
@@ -57,15 +58,15 @@ def _snapshot(report: ElectionReport) -> dict[str, Any]:
 async def decide(session: AsyncSession, village_id: int, *, new_vote: bool, decision: str | None,
                  on: date | None, actor: Actor, now: datetime, today: date) -> ElectionReport:
     """Record the commune's decision: recognised (number and date) or a new vote ordered. A revision
-    with an audit event; refused (``ReportError``) without a result, for an invalid result (it needs no
+    with an audit event; refused (``Refused``) without a result, for an invalid result (it needs no
     recognition: the village votes again), or with a date in the future."""
     report = await get_election(session, village_id)
     if report is None or report.vacated_on is not None:
-        raise ReportError("no_election")
+        raise Refused("no_election")
     if report.valid is False and not new_vote:
-        raise ReportError("invalid_result")
+        raise Refused("invalid_result")
     if on is not None and on > today:
-        raise ReportError("date_in_future")
+        raise Refused("date_in_future")
     old = _snapshot(report)
     report.recognition = "new_vote" if new_vote else "recognised"
     report.recognition_decision = None if new_vote else decision

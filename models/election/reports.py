@@ -16,15 +16,10 @@ from sqlmodel import col
 from models.election.record import DEFAULT_TERM_MONTHS, count_error, new_election_values, validity
 from models.election.tables import PARTY_STATUSES, AuditEvent, CongressReport, ElectionReport, ReportRevision
 from models.merger.rules import CHOSEN, full_member_on
+from models.refusal import Refused
 from models.typed_sql import table_of
 
-
-class ReportError(ValueError):
-    """A report breaks a rule a clerk would check; ``reason`` names the rule."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+NOT_ASKED = ""  # the party status of an invalid result: nobody was elected, so it is not asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +46,22 @@ class ElectionData:
 
 
 def check_election(data: ElectionData, today: date) -> list[str]:
-    """The clerk's checks; returns warnings, raises :class:`ReportError` for a refusal."""
+    """The clerk's checks; returns warnings, raises :class:`Refused` for a refusal."""
     if data.election_date > today:
-        raise ReportError("date_in_future")
+        raise Refused("date_in_future")
     if min(data.votes_for, data.valid_ballots, data.roll) < 0:
-        raise ReportError("negative")
+        raise Refused("negative")
     if data.votes_for > data.valid_ballots:
-        raise ReportError("votes_over_ballots")
+        raise Refused("votes_over_ballots")
     if data.valid_ballots > data.roll:
-        raise ReportError("ballots_over_roll")
+        raise Refused("ballots_over_roll")
     if (wrong := count_error(asdict(data))) is not None:
-        raise ReportError(wrong.rule)
-    if data.party_status not in PARTY_STATUSES:
-        raise ReportError("party_status")
+        raise Refused(wrong.rule)
+    elected = validity(data.roll, data.attendees, data.votes_for).valid
+    if data.party_status not in PARTY_STATUSES and not (data.party_status == NOT_ASKED and not elected):
+        raise Refused("party_status")
     if data.party_status == "probationary" and data.party_date is not None and data.party_date > today:
-        raise ReportError("admission_in_future")
+        raise Refused("admission_in_future")
     warnings: list[str] = []
     if data.votes_for * 2 <= data.roll:
         warnings.append("not_majority")
@@ -189,12 +185,12 @@ async def plan_congress(session: AsyncSession, village_id: int, planned: date, a
                         today: date) -> CongressReport:
     """Set or move the planned congress date; each move is a revision (the old date is kept)."""
     if await get_election(session, village_id) is None:
-        raise ReportError("no_election")
+        raise Refused("no_election")
     existing = await get_congress(session, village_id)
     if existing is not None and (existing.held_date is not None or existing.merged is not None):
-        raise ReportError("already_held")
+        raise Refused("already_held")
     if planned < today and (existing is None or existing.planned_date != planned):
-        raise ReportError("planned_in_past")
+        raise Refused("planned_in_past")
     return await save_congress(session, village_id, {"planned_date": planned}, actor, now)
 
 
@@ -208,15 +204,15 @@ async def record_congress_result(session: AsyncSession, village_id: int, *, held
     choice waits for the commune's approval again."""
     election = await get_election(session, village_id)
     if election is None:
-        raise ReportError("no_election")
+        raise Refused("no_election")
     if held_date > today:
-        raise ReportError("date_in_future")
+        raise Refused("date_in_future")
     if method not in CHOSEN:
-        raise ReportError("method")
+        raise Refused("method")
     if merged and not full_member_on(election.party_status, election.party_date, held_date):
-        raise ReportError("head_not_full_member")
+        raise Refused("head_not_full_member")
     if not merged and not (reason or "").strip():
-        raise ReportError("reason_required")
+        raise Refused("reason_required")
     changes = {"held_date": held_date, "secretary_name": secretary_name, "merged": merged, "method": method,
                "not_merged_reason": None if merged else (reason or "").strip(),
                "not_merged_note": None if merged else ((note or "").strip() or None)}

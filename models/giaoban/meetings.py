@@ -17,15 +17,8 @@ from models.db import insert_ignore
 from models.election.tables import AuditEvent
 from models.giaoban.rules import GiaobanRules, occurrences
 from models.giaoban.tables import RECURRENCES, GiaobanAttendance, GiaobanMeeting, GiaobanSchedule
+from models.refusal import Refused
 from models.units.tables import Unit
-
-
-class GiaobanError(ValueError):
-    """A request breaks a rule; ``reason`` names it (a catalog key suffix)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +40,9 @@ async def schedule_meeting(session: AsyncSession, commune: Unit, starts_at: date
                            schedule_id: int | None = None) -> GiaobanMeeting:
     """A single meeting (or the occurrence of a schedule); the same commune and time is the same meeting."""
     if commune.level != "commune" or commune.id is None:
-        raise GiaobanError("not_commune")
+        raise Refused("not_commune")
     if starts_at <= now and schedule_id is None:
-        raise GiaobanError("in_past")
+        raise Refused("in_past")
     await insert_ignore(session, GiaobanMeeting, commune_id=commune.id, starts_at=starts_at, place=place[:200],
                         schedule_id=schedule_id, cancelled=False, created_at=now)
     meeting = (await session.execute(select(GiaobanMeeting).where(
@@ -61,10 +54,10 @@ async def add_schedule(session: AsyncSession, commune: Unit, kind: str, at: str,
                        weekday: int | None = None, day: int | None = None, nth: int | None = None) -> GiaobanSchedule:
     """A recurrence for the commune; it replaces the commune's previous one."""
     if commune.level != "commune" or commune.id is None:
-        raise GiaobanError("not_commune")
+        raise Refused("not_commune")
     if kind not in RECURRENCES or (kind != "monthly_day" and weekday is None) or (
             kind == "monthly_day" and not (day and 1 <= day <= 31)):
-        raise GiaobanError("bad_recurrence")
+        raise Refused("bad_recurrence")
     for old in (await session.execute(select(GiaobanSchedule).where(
             col(GiaobanSchedule.commune_id) == commune.id, col(GiaobanSchedule.active)))).scalars():
         old.active = False
@@ -135,24 +128,35 @@ async def get_attendance(session: AsyncSession, meeting_id: int, village_id: int
     ).scalar_one_or_none()
 
 
+def _answer(attending: bool, reason: str | None, deputy: str | None) -> str:
+    """An attendance answer as the audit trail writes it."""
+    if deputy:
+        return f"deputy: {deputy}"
+    return "yes" if attending else f"no: {reason or ''}"
+
+
 async def record_attendance(session: AsyncSession, meeting: GiaobanMeeting, village_id: int, attending: bool,
                             reason: str | None, account_id: int | None, channel: str | None,
-                            now: datetime) -> GiaobanAttendance:
-    """Save (or change) a village's answer to the invitation, with an audit event."""
+                            now: datetime, deputy: str | None = None) -> GiaobanAttendance:
+    """Save (or change) a village's answer to the invitation, with an audit event. ``deputy``: the
+    village attends, through the person named in the secretary's place."""
     assert meeting.id is not None
     if meeting.starts_at <= now:
-        raise GiaobanError("meeting_started")
+        raise Refused("meeting_started")
+    if deputy:
+        attending, reason = True, None
     row = await get_attendance(session, meeting.id, village_id)
-    old = None if row is None else ("yes" if row.attending else f"no: {row.reason or ''}")
+    old = None if row is None else _answer(row.attending, row.reason, row.deputy)
     if row is None:
         row = GiaobanAttendance(meeting_id=meeting.id, village_id=village_id, attending=attending, reason=reason,
-                                account_id=account_id, answered_at=now)
+                                account_id=account_id, answered_at=now, deputy=deputy or None)
         session.add(row)
     else:
         row.attending, row.reason, row.account_id, row.answered_at = attending, reason, account_id, now
+        row.deputy = deputy or None
     session.add(AuditEvent(at=now, account_id=account_id, channel=channel, action="giaoban.attendance",
                            village_id=village_id, field=f"meeting:{meeting.id}", old=old,
-                           new="yes" if attending else f"no: {reason or ''}"))
+                           new=_answer(attending, reason, deputy)))
     await session.flush()
     return row
 

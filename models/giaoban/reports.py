@@ -16,9 +16,9 @@ from sqlmodel import col
 
 from models.election.reports import Actor
 from models.election.tables import AuditEvent
-from models.giaoban.meetings import GiaobanError
 from models.giaoban.rules import GiaobanRules
 from models.giaoban.tables import FIELDS, GiaobanMeeting, GiaobanReport, GiaobanRevision
+from models.refusal import Refused
 
 WHOLE = "whole"  # the key of a report sent as one message, kept whole
 NOTHING = ""  # an answer of "nothing new" is stored as the empty string
@@ -53,7 +53,7 @@ async def save_report(session: AsyncSession, meeting: GiaobanMeeting, village_id
     """Save a first report or a correction (a new revision); refused outside the window."""
     assert meeting.id is not None
     if not window_open(meeting, rules, now):
-        raise GiaobanError("window_closed")
+        raise Refused("window_closed")
     values = clean_answers(answers)
     report = await get_report(session, meeting.id, village_id)
     old: dict[str, str] | None = None

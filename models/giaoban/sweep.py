@@ -1,5 +1,8 @@
 """The giao ban sweep: derive from the data what the loop must send now, and enqueue it — idempotently.
 
+Village notices go to whoever answers for the village in the loop: the branch secretary
+(``models.giaoban.people``).
+
 Keys (one row per account; ``<m>`` meeting id, ``<v>`` village code, ``<c>`` conclusion id):
 ``giaoban:invite:<m>:<v>:a<acc>``, ``giaoban:attend_remind:<m>:<v>:a<acc>`` (the day before, unanswered),
 ``giaoban:open:<m>:<v>:a<acc>`` (the report window opened), ``giaoban:report_remind:<m>:<v>:<date>:a<acc>``,
@@ -11,7 +14,6 @@ Keys (one row per account; ``<m>`` meeting id, ``<v>`` village code, ``<c>`` con
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,6 +28,7 @@ from models.accounts.tables import ChannelAccount, Person
 from models.delivery.outbox import enqueue
 from models.giaoban.meetings import MeetingView, materialise
 from models.giaoban.pack import VillageLine, pack_lines
+from models.giaoban.people import GiaobanContact, giaoban_contacts
 from models.giaoban.rules import GiaobanRules
 from models.giaoban.tables import GiaobanConclusion, GiaobanDirective, GiaobanMeeting
 from models.typed_sql import id_col
@@ -44,6 +47,7 @@ class GbNotice:
     village: Unit | None = None
     conclusion: GiaobanConclusion | None = None
     villages: Sequence[Unit] = ()  # the villages a staff notice lists
+    contact: GiaobanContact | None = None  # who a village notice goes to (models/giaoban/people.py)
 
 
 Render = Callable[[GbNotice], str]
@@ -55,21 +59,6 @@ class GbStats:
     keys: list[str] = field(default_factory=list)
     meetings: int = 0
     created: int = 0
-
-
-async def head_accounts(session: AsyncSession, village_ids: Sequence[int]) -> dict[int, list[int]]:
-    """village id → its heads' reachable accounts."""
-    out: dict[int, list[int]] = defaultdict(list)
-    if not village_ids:
-        return out
-    rows = await session.execute(
-        select(col(Person.unit_id), id_col(ChannelAccount.id))
-        .join(ChannelAccount, col(ChannelAccount.person_id) == Person.id)
-        .where(col(Person.role) == "village_head", col(Person.unit_id).in_(list(village_ids)),
-               col(ChannelAccount.blocked).is_(False)).order_by(col(ChannelAccount.id)))
-    for vid, aid in rows.all():
-        out[vid].append(aid)
-    return out
 
 
 async def commune_staff(session: AsyncSession, commune_id: int) -> list[int]:
@@ -123,18 +112,21 @@ async def _meeting(session: AsyncSession, out: _Out, rules: GiaobanRules, view: 
     m, commune = view.meeting, view.commune
     assert m.id is not None and commune.id is not None
     lines = await pack_lines(session, m.id, commune.id)
-    heads = await head_accounts(session, [ln.village.id for ln in lines if ln.village.id is not None])
+    contacts = await giaoban_contacts(session, [ln.village.id for ln in lines if ln.village.id is not None])
     today = now.astimezone(tz).date()
     day_before = m.starts_at.astimezone(tz).date() - timedelta(days=1)
     opened = max(rules.window_opens(m.starts_at), m.created_at)
     in_window = rules.window_opens(m.starts_at) <= now
 
     def notice(kind: str, line: VillageLine | None = None, villages: Sequence[Unit] = ()) -> Callable[[], str]:
-        return lambda: render(GbNotice(kind, commune, m, line.village if line else None, villages=villages))
+        contact = contacts.get(line.village.id or 0) if line else None
+        return lambda: render(GbNotice(kind, commune, m, line.village if line else None, villages=villages,
+                                       contact=contact))
 
     for line in lines:
         v = line.village
-        accounts = heads.get(v.id or 0, [])
+        found = contacts.get(v.id or 0)
+        accounts = found.accounts if found else []
         if not accounts:
             continue
         base = f"{m.id}:{v.code}"
@@ -167,7 +159,7 @@ async def _directives(session: AsyncSession, out: _Out, rules: GiaobanRules, tod
         .order_by(col(d.id)))).all()
     if not rows:
         return
-    heads = await head_accounts(session, sorted({v.id for *_, v in rows if v.id is not None}))
+    contacts = await giaoban_contacts(session, sorted({v.id for *_, v in rows if v.id is not None}))
     communes: dict[int, Unit | None] = {}
     staff: dict[int, list[int]] = {}
     for directive, conclusion, meeting, village in rows:
@@ -181,7 +173,8 @@ async def _directives(session: AsyncSession, out: _Out, rules: GiaobanRules, tod
                 conclusion: GiaobanConclusion = conclusion) -> Callable[[], str]:
             return partial(render, GbNotice(kind, commune, meeting, village, conclusion))
 
-        accounts, to_staff = heads.get(village.id or 0, []), staff[meeting.commune_id]
+        contact = contacts.get(village.id or 0)
+        accounts, to_staff = contact.accounts if contact else [], staff[meeting.commune_id]
         base = f"{conclusion.id}:{village.code}"
         await out.send(f"giaoban:directive:{base}", HEAD_KIND, accounts, say("directive"), village.id)
         age = (today - conclusion.created_at.astimezone(tz).date()).days

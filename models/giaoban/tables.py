@@ -49,7 +49,8 @@ class GiaobanMeeting(SQLModel, table=True):
 
 
 class GiaobanAttendance(SQLModel, table=True):
-    """A village's answer to the invitation (the latest one counts)."""
+    """A village's answer to the invitation (the latest one counts): attending (the secretary, or a
+    ``deputy`` named in their place), or not, with the reason."""
 
     __tablename__ = "giaoban_attendance"
     __table_args__ = (UniqueConstraint("meeting_id", "village_id", name="uq_giaoban_attendance"),)
@@ -61,6 +62,7 @@ class GiaobanAttendance(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     account_id: int | None = Field(default=None, foreign_key="channel_account.id")
     answered_at: datetime
+    deputy: str | None = Field(default=None, max_length=120)  # who attends in the secretary's place
 
 
 class GiaobanReport(SQLModel, table=True):

@@ -11,8 +11,8 @@ from sqlmodel import col
 
 from models.election.reports import Actor
 from models.election.tables import AuditEvent
-from models.giaoban.meetings import GiaobanError
 from models.giaoban.tables import GiaobanConclusion, GiaobanDirective, GiaobanMeeting
+from models.refusal import Refused
 from models.units.tables import Unit
 
 
@@ -35,17 +35,22 @@ async def add_conclusion(session: AsyncSession, meeting: GiaobanMeeting, text: s
                          village_ids: list[int] | None, by: str | None, now: datetime,
                          today: date) -> GiaobanConclusion:
     """A conclusion for all the commune's villages (``village_ids`` None) or the named ones; a task when
-    it has a due date. One directive row per village (the scheduler delivers them)."""
+    it has a due date. One directive row per village (the scheduler delivers them). Refused before the
+    meeting has begun (its conclusions do not exist yet) and for a cancelled meeting."""
     assert meeting.id is not None
+    if meeting.cancelled:
+        raise Refused("meeting_cancelled")
+    if meeting.starts_at > now:
+        raise Refused("not_started")
     text = text.strip()
     if len(text) < 3:
-        raise GiaobanError("conclusion_empty")
+        raise Refused("conclusion_empty")
     if due is not None and due < today:
-        raise GiaobanError("due_in_past")
+        raise Refused("due_in_past")
     all_ids = [v.id for v in await villages_of(session, meeting.commune_id) if v.id is not None]
     targets = all_ids if not village_ids else [v for v in village_ids if v in all_ids]
     if not targets:
-        raise GiaobanError("no_villages")
+        raise Refused("no_villages")
     conclusion = GiaobanConclusion(meeting_id=meeting.id, text=text[:4000], is_task=due is not None, due_date=due,
                                    created_at=now, created_by=by)
     session.add(conclusion)
@@ -72,7 +77,7 @@ async def open_items(session: AsyncSession, village_id: int) -> list[Item]:
 async def _own(session: AsyncSession, directive_id: int, village_id: int) -> GiaobanDirective:
     row = await session.get(GiaobanDirective, directive_id)
     if row is None or row.village_id != village_id:
-        raise GiaobanError("not_yours")
+        raise Refused("not_yours")
     return row
 
 
@@ -95,7 +100,7 @@ async def report_done(session: AsyncSession, directive_id: int, village_id: int,
     row = await _own(session, directive_id, village_id)
     conclusion = await session.get(GiaobanConclusion, row.conclusion_id)
     if conclusion is None or not conclusion.is_task:
-        raise GiaobanError("not_a_task")
+        raise Refused("not_a_task")
     if row.acknowledged_at is None:
         row.acknowledged_at, row.acknowledged_by = now, actor.account_id
     old = row.done_note if row.done_at else None

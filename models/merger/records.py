@@ -14,16 +14,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.election.reports import Actor, ReportError, as_text, get_congress, get_election, save_congress
+from models.election.reports import (
+    Actor,
+    as_text,
+    get_congress,
+    get_election,
+    save_congress,
+)
 from models.election.tables import AuditEvent, CongressReport, ElectionReport
 from models.merger.rules import add_months, full_member_on
 from models.merger.tables import CongressPlan, PartyEvent
+from models.refusal import Refused
 
 
 async def _election(session: AsyncSession, village_id: int) -> ElectionReport:
     election = await get_election(session, village_id)
     if election is None:
-        raise ReportError("no_election")
+        raise Refused("no_election")
     return election
 
 
@@ -40,9 +47,9 @@ async def record_already_secretary(session: AsyncSession, village_id: int, alrea
             "secretary_name": None, "merged": None, "method": None, "approval_number": None,
             "approval_date": None}, actor, now)
     if not full_member_on(election.party_status, election.party_date, election.election_date):
-        raise ReportError("head_not_full_member")
+        raise Refused("head_not_full_member")
     if current is not None and current.merged is not None and current.method != "already_secretary":
-        raise ReportError("already_held")
+        raise Refused("already_held")
     return await save_congress(session, village_id, {
         "held_date": None, "secretary_name": election.head_name, "merged": True, "method": "already_secretary",
         "not_merged_reason": None, "not_merged_note": None}, actor, now)
@@ -53,14 +60,14 @@ async def approve_secretary(session: AsyncSession, village_id: int, number: str,
     """The commune Party committee approved (chuẩn y) the secretary: decision ``number`` of ``on``."""
     congress = await get_congress(session, village_id)
     if congress is None or congress.merged is None:
-        raise ReportError("no_secretary")
+        raise Refused("no_secretary")
     if on > today:
-        raise ReportError("date_in_future")
+        raise Refused("date_in_future")
     if congress.held_date is not None and on < congress.held_date:
-        raise ReportError("approval_before_choice")
+        raise Refused("approval_before_choice")
     number = " ".join(number.split())
     if not number:
-        raise ReportError("approval_number")
+        raise Refused("approval_number")
     return await save_congress(session, village_id, {"approval_number": number[:40], "approval_date": on},
                                 actor, now)
 
@@ -74,26 +81,26 @@ async def record_party_event(session: AsyncSession, village_id: int, kind: str, 
     status = election.party_status
     if kind == "full_member":
         if status != "probationary":
-            raise ReportError("not_probationary" if status == "non_member" else "already_member")
+            raise Refused("not_probationary" if status == "non_member" else "already_member")
         if on > today:
-            raise ReportError("date_in_future")
+            raise Refused("date_in_future")
         if election.party_date is not None and on < add_months(election.party_date, months):
-            raise ReportError("before_eligible")
+            raise Refused("before_eligible")
         changes: dict[str, object] = {"party_status": "member", "party_date": on, "admission_planned_date": None}
     elif kind == "admitted":
         if status != "non_member":
-            raise ReportError("already_admitted")
+            raise Refused("already_admitted")
         if on > today:
-            raise ReportError("date_in_future")
+            raise Refused("date_in_future")
         changes = {"party_status": "probationary", "party_date": on, "admission_planned_date": None}
     elif kind == "admission_planned":
         if status != "non_member":
-            raise ReportError("already_admitted")
+            raise Refused("already_admitted")
         if on < today:
-            raise ReportError("planned_in_past")
+            raise Refused("planned_in_past")
         changes = {"admission_planned_date": on}
     else:
-        raise ReportError("kind")
+        raise Refused("kind")
     session.add(PartyEvent(village_id=village_id, kind=kind, on=on, head_name=election.head_name,
                            account_id=actor.account_id, channel=actor.channel, created_at=now))
     for field, value in changes.items():

@@ -2,7 +2,8 @@
 (``congress``), a giao ban situation report (``giaoban``, ``ref_id`` the meeting) or a task reported done
 (``task``, ``ref_id`` the directive).
 
-Stored in the database (a few hundred KB each, in one transaction with the message that brought them);
+Stored in the database as re-encoded by :mod:`models.photos.image` (never the bytes as received; a few
+hundred KB each, in one transaction with the message that brought them);
 listed on the village page, linked from the briefing pack and the task table, and downloadable by staff
 in scope. Plain functions; no commits.
 """
@@ -12,38 +13,54 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.photos.image import CleanPhoto
 from models.photos.tables import ReportPhoto
-from models.typed_sql import id_col
+from models.typed_sql import id_col, rowcount
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-PHOTO_TYPES = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", "png")}
 KINDS = ("election", "congress", "giaoban", "task")
+HELD = "_photos"  # a conversation's data: the ids of photos sent during a report not yet saved
 
 
 
 
-def photo_type(content: bytes) -> tuple[str, str] | None:
-    """(MIME type, extension) read from the bytes themselves, for JPEG and PNG; None otherwise."""
-    return next((kind for magic, kind in PHOTO_TYPES.items() if content.startswith(magic)), None)
-
-
-async def save_photo(session: AsyncSession, village_id: int, kind: str, content: bytes, account_id: int | None,
+async def save_photo(session: AsyncSession, village_id: int, kind: str, photo: CleanPhoto, account_id: int | None,
                      channel: str | None, now: datetime, ref_id: int | None = None) -> ReportPhoto:
-    found = photo_type(content)
-    if found is None or len(content) > MAX_PHOTO_BYTES:
-        raise ValueError("not a JPEG or PNG photo of at most 10 MB")
+    """Store a re-encoded photo (:func:`models.photos.image.reencode` made ``photo``)."""
     if kind not in KINDS:
         raise ValueError(f"unknown photo kind {kind!r}")
-    photo = ReportPhoto(village_id=village_id, kind=kind, ref_id=ref_id, mime_type=found[0], size=len(content),
-                        content=content, account_id=account_id, channel=channel, created_at=now)
-    session.add(photo)
+    if len(photo.content) > MAX_PHOTO_BYTES:
+        raise ValueError("a photo of at most 10 MB")
+    row = ReportPhoto(village_id=village_id, kind=kind, ref_id=ref_id, mime_type=photo.mime_type,
+                      size=len(photo.content), content=photo.content, account_id=account_id, channel=channel,
+                      created_at=now)
+    session.add(row)
     await session.flush()
-    return photo
+    return row
+
+
+def held_photos(data: dict[str, Any]) -> list[int]:
+    """The photos a conversation in progress holds (sent before its report is saved)."""
+    held = data.get(HELD)
+    return [i for i in held if isinstance(i, int)] if isinstance(held, list) else []
+
+
+def hold_photo(data: dict[str, Any], photo_id: int) -> None:
+    data[HELD] = [*held_photos(data), photo_id]
+
+
+async def discard_photos(session: AsyncSession, photo_ids: list[int]) -> int:
+    """Delete photos that belonged to a report never saved (``/huy``, an expired conversation)."""
+    if not photo_ids:
+        return 0
+    result = await session.execute(delete(ReportPhoto).where(id_col(ReportPhoto.id).in_(photo_ids)))
+    return rowcount(result)
 
 
 @dataclass(frozen=True, slots=True)

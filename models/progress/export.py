@@ -124,6 +124,9 @@ COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("head_phone", lambda s: col(E.head_phone)),
 )
 EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+# personal contact data (Nghị định 13/2023): left out of every export unless asked for (export --with-phones)
+PHONE_COLUMNS = frozenset({"head_phone"})
+EXPORT_COLUMNS_NO_PHONES: tuple[str, ...] = tuple(c for c in EXPORT_COLUMNS if c not in PHONE_COLUMNS)
 
 
 def _ancestor_codes(level: str) -> Subquery:

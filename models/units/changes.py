@@ -25,6 +25,7 @@ from models.reminders.sweep import head_accounts
 from models.units.tables import Unit, UnitLineage
 from models.units.tree import add_unit, get_unit
 from texts.catalog import t
+from texts.titles import unit_full_name
 
 RETIRED = "retired"
 
@@ -55,7 +56,7 @@ async def _new_village(session: AsyncSession, period: str, code: str, name: str 
         raise UnitChangeError(f"{code}: the code is already used")
     if not name:
         raise UnitChangeError(f"{code}: give the new village's name (--name)")
-    full = f"{like.type.capitalize()} {name}".strip() if like.type else name
+    full = unit_full_name(like.type, name)  # "Thôn 15A", never "Thôn Thôn 15A"
     unit = await add_unit(session, period=period, code=code, level="village", name=name, parent=parent,
                           type=like.type, full_name=full)
     unit.election_date = add_months(today, BY_ELECTION_MONTHS)

@@ -14,8 +14,8 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import SQLModel
 
 from bot.config import Config
-from bot.intake import MARKED, Intake
-from bot.settle import Settle
+from bot.pipeline.intake import MARKED, Intake
+from bot.pipeline.settle import Settle
 from handlers.messages import Incoming
 from models.accounts.tables import ChannelAccount
 from models.db import make_engine, make_session_factory, transaction
@@ -108,7 +108,7 @@ async def test_a_message_refused_before_any_step_still_has_its_row_marked(db: Da
     text = "x" * (engine.settings.max_message_chars + 1)
     async with transaction(db.sessions) as s:
         await inbox.record(s, "telegram", "m9:1", "9", {}, NOW)
-    sent = await engine.handle_durable(Incoming("telegram", "9", text=text, message_id="m9:1"), NOW)
+    sent = await engine.step_durable(Incoming("telegram", "9", text=text, message_id="m9:1"), NOW)
     assert [s.reply.text for s in sent] == [t("common.too_long", limit=engine.settings.max_message_chars)]
     async with db.sessions() as s:
         assert await inbox.is_done(s, "telegram", "m9:1") is True
@@ -156,7 +156,7 @@ async def test_on_postgres_a_step_waits_for_the_persons_row_lock_and_reads_the_s
         code = await invite(sessions, province.villages[0])
 
         async def say(words: str, n: int) -> str:
-            sent = await dialog.handle_durable(Incoming("telegram", "9001", text=words, message_id=f"m9001:{n}"),
+            sent = await dialog.step_durable(Incoming("telegram", "9001", text=words, message_id=f"m9001:{n}"),
                                                NOW + timedelta(minutes=n))
             return "\n".join(s.reply.text for s in sent)
 

@@ -9,15 +9,20 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from handlers.context import Settings
+from handlers.engine import Engine
 from models.accounts.passwords import verify_password
-from models.progress.export import EXPORT_COLUMNS
+from models.db import make_engine, make_session_factory
+from models.progress.export import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
+from models.units.tree import get_unit
+from tests.handlers.chat import Chat
 from texts.catalog import t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +99,25 @@ def test_export_of_a_fresh_demo_database(demo_db: Path) -> None:
     assert cells[by_name["updated_at"]] == (utc + timedelta(hours=7)).replace(tzinfo=None)  # local time
 
 
+def test_phones_are_exported_only_when_asked_for(demo_db: Path) -> None:
+    """A head's phone is personal data (Nghị định 13/2023): the export leaves it out unless --with-phones."""
+    with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
+        village = conn.execute("SELECT u.code FROM election_report e JOIN unit u ON u.id = e.village_id "
+                               "ORDER BY u.code LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE election_report SET head_phone = '+84912345678' WHERE village_id = "
+                     "(SELECT id FROM unit WHERE code = ?)", (village,))
+    plain, phones = demo_db / "plain.csv", demo_db / "phones.csv"
+    bot(demo_db, "export", "--out", str(plain))
+    bot(demo_db, "export", "--out", str(phones), "--with-phones")
+    assert "head_phone" not in plain.read_text(encoding="utf-8-sig") and "+84912345678" not in plain.read_text()
+    rows = list(csv.DictReader(io.StringIO(phones.read_text(encoding="utf-8-sig"))))
+    assert next(r for r in rows if r["village_code"] == village)["head_phone"] == "+84912345678"
+    xlsx = demo_db / "phones.xlsx"
+    bot(demo_db, "export", "--out", str(xlsx), "--with-phones")
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None and t("export.head_phone") in next(sheet.iter_rows(values_only=True))
+
+
 def test_export_format_follows_the_file_name(demo_db: Path) -> None:
     out = demo_db / "y.xlsx"
     bot(demo_db, "export", "--out", str(out), "--unit", "06724")
@@ -115,6 +139,25 @@ def test_invites(demo_db: Path) -> None:
     assert "not_a_village" not in commune and "village_head" not in commune
     village = bot(demo_db, "invite", "staff", "--unit", "06724.01", ok=False).stderr
     assert "needs a commune, district or province code" in village and "staff_on_village" not in village
+
+
+async def test_a_secretary_invite_binds_the_branch_secretary(demo_db: Path) -> None:
+    out = bot(demo_db, "invite", "village", "06652.03", "--role", "secretary").stdout.strip().splitlines()
+    assert out[0].startswith("invite for village_secretary of ") and len(out[-1]) == 8
+    assert "invalid choice" in bot(demo_db, "invite", "village", "06652.03", "--role", "chairman", ok=False).stderr
+    engine = make_engine(f"sqlite+aiosqlite:///{demo_db / 'cli.sqlite3'}")
+    try:
+        sessions = make_session_factory(engine)
+        async with sessions() as s:
+            village = await get_unit(s, "post2025", "06652.03")
+        assert village is not None
+        chat = Chat(Engine(sessions, Settings()), "secretary-06652.03")
+        await chat.send(f"/start {out[-1]}", at=datetime.now(UTC))
+        assert chat.text.startswith(t("bind.ok_secretary", village=village.full_name))
+        await chat.send("/baucu", at=datetime.now(UTC))  # the election stays with the head
+        assert chat.text == t("auth.secretary_only_giaoban")
+    finally:
+        await engine.dispose()
 
 
 def test_units_import_twice_and_a_bad_file(demo_db: Path, tmp_path: Path) -> None:

@@ -184,3 +184,15 @@ def test_sections_that_agree_are_accepted(tmp_path: Path) -> None:
     cfg = _load(tmp_path, "[web]\nenabled = false\n[reminders]\nelection_date = 2025-01-05\n"
                           "[scheduler]\ncampaign_end = 2025-01-05\n", tokens)
     assert cfg.telegram.mode == cfg.zalo.mode == "polling" and cfg.scheduler.campaign_end == date(2025, 1, 5)
+
+
+def test_zalo_uses_the_webhook_wherever_a_public_https_url_is_configured(tmp_path: Path) -> None:
+    token = {"ZALO_BOT_TOKEN": "1:z"}
+    shipped = Path(__file__).parents[2] / "config.toml"
+    assert load_config(shipped, env={**token, "WEB_PUBLIC_URL": "https://bot.example.vn"}).zalo.mode == "webhook"
+    assert load_config(shipped, env=token).zalo.mode == "polling"  # no public URL: Zalo cannot reach us
+    assert _load(tmp_path, '[web]\npublic_url = "http://10.0.0.5:8080"\n', token).zalo.mode == "polling"  # not https
+    assert _load(tmp_path, '[web]\npublic_url = "https://bot.example.vn"\n[zalo]\nmode = "polling"\n',
+                 token).zalo.mode == "polling"  # asked for
+    cfg = _load(tmp_path, '[web]\npublic_url = "https://bot.example.vn"\n', token)
+    assert cfg.zalo.mode == "webhook" and cfg.zalo.poll_journal

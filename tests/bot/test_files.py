@@ -64,7 +64,7 @@ def _builder(db: Database, tmp_path: Path, executor: Any = None, clock: Callable
 
 
 def _say(engine: Engine, who: str, text: str, message_id: str) -> Any:
-    return engine.handle(Incoming(channel="telegram", account_id=f"ext-{who}", text=text, message_id=message_id))
+    return engine.step_for_web(Incoming(channel="telegram", account_id=f"ext-{who}", text=text, message_id=message_id))
 
 
 async def _drain(db: Database, channel: FakeChannel, clock: Callable[[], datetime] = utcnow) -> None:

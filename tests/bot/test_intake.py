@@ -61,7 +61,7 @@ async def test_a_webhook_update_the_database_cannot_take_gets_503(sqlite_db: Dat
 
 async def test_a_recovered_row_goes_before_a_newer_one_delivered_first(sqlite_db: Database) -> None:
     """A webhook can deliver before the channel starts: nothing runs before recover(), then oldest first."""
-    from bot.intake import Intake
+    from bot.pipeline.intake import Intake
 
     seen: list[str] = []
 
@@ -80,3 +80,27 @@ async def test_a_recovered_row_goes_before_a_newer_one_delivered_first(sqlite_db
     assert seen == ["old", "new"]
     async with sqlite_db.sessions() as s:
         assert await inbox.counts(s) == {"pending": 0, "done": 2}
+
+
+async def test_recovery_takes_the_whole_backlog_not_only_the_first_page(db: Database) -> None:
+    """1,500 updates left by a crash (more than one page of the inbox): all processed after one start."""
+    from bot.pipeline.intake import Intake
+
+    seen: list[str] = []
+
+    async def process(row: inbox.Pending) -> bool:
+        seen.append(row.key)
+        return True
+
+    items = [(f"m{n}", f"u{n % 7}", {"n": n}) for n in range(1500)]
+    async with transaction(db.sessions) as s:
+        await inbox.record_many(s, "zalo", items, utcnow())
+    intake = Intake(db.sessions, "zalo", process)
+    assert await intake.recover(page=400) == 1500
+    await intake.idle()
+    assert sorted(seen) == sorted(key for key, _, _ in items) and len(seen) == 1500
+    for account in {a for _, a, _ in items}:  # each account's rows in order
+        mine = [k for k in seen if k in {key for key, a, _ in items if a == account}]
+        assert mine == [key for key, a, _ in items if a == account]
+    async with db.sessions() as s:
+        assert await inbox.counts(s) == {"pending": 0, "done": 1500}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot.intake import Intake
+from bot.pipeline.intake import Intake
 from models.db import transaction
 from models.delivery import inbox
 from models.delivery.tables import InboxMessage

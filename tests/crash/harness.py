@@ -38,8 +38,8 @@ from handlers.reply_codec import decode
 from models.accounts.people import create_invite
 from models.accounts.tables import ChannelAccount
 from models.db import SessionFactory, transaction
-from models.delivery import inbox
-from models.delivery.tables import OutboxMessage, ProcessedMessage
+from models.delivery import inbox, outbox
+from models.delivery.tables import InboxMessage, OutboxMessage, ProcessedMessage
 from models.election.tables import ElectionReport
 from models.units.tables import Unit
 from models.units.tree import add_unit
@@ -69,6 +69,7 @@ class Plan:
     seed: int = 0
     reply_wait: float = 60.0  # how long a head waits for an answer before giving up (stuck)
     lease: float | None = None  # the outbox leases (reply and drain); short, so a crash's replies go soon
+    journal: bool = True  # Zalo polling: the poll journal (off only to measure what it saves)
 
 
 @dataclass
@@ -79,7 +80,9 @@ class Result:
     lost: int = 0
     doubled: int = 0  # copies sent again that no kill explains
     in_doubt: int = 0  # copies sent again of a message whose send a SIGKILL cut from its mark
+    superseded: int = 0  # replies a crash left that the conversation had moved past: dropped, not resent
     gap: int = 0  # Zalo polling: updates getUpdates handed to a process killed before it wrote them down
+    windows: list[float] = field(default_factory=list)  # Zalo polling: s from getUpdates' answer to the inbox row
     kill_times: list[float] = field(default_factory=list)
     outages: int = 0
     told: int = 0  # "the system is interrupted, your message is kept" notices (database outage)
@@ -93,7 +96,15 @@ class Result:
                 f"(+{self.in_doubt} sent just before a kill, unmarked), "
                 f"lost in Zalo's getUpdates gap {self.gap} (resent by the head), "
                 f"stuck {self.stuck}, reports {self.reports}, receipts missing {self.missing_receipts}, "
-                f"outages {self.outages}, told to wait {self.told}")
+                f"outages {self.outages}, told to wait {self.told}{self.window_line()}")
+
+    def window_line(self) -> str:
+        """Zalo polling: from getUpdates' answer to the inbox row (the window a journal-less bot has)."""
+        if not self.windows:
+            return ""
+        ordered = sorted(self.windows)
+        ms = [1000 * ordered[int(q * (len(ordered) - 1))] for q in (0.5, 0.95)] + [1000 * ordered[-1]]
+        return f"; answer to inbox row ms p50 {ms[0]:.1f} p95 {ms[1]:.1f} max {ms[2]:.1f} (n {len(ordered)})"
 
 
 def write_config(path: Path, plan: Plan, fake_urls: dict[str, str], web_port: int, files: Path) -> None:
@@ -114,7 +125,7 @@ def write_config(path: Path, plan: Plan, fake_urls: dict[str, str], web_port: in
         lines += ["[zalo]", f'token = "{TOKEN_ZALO}"', f'api_base_url = "{fake_urls["zalo"]}"',
                   f'mode = "{modes["zalo"]}"',
                   f"poll_timeout = {POLL_TIMEOUT}", "backoff_initial = 0.2", "backoff_max = 2",
-                  f'webhook_secret = "{SECRET}"',
+                  f'webhook_secret = "{SECRET}"', f"poll_journal = {'true' if plan.journal else 'false'}",
                   'webhook_url = "https://bot.example.vn/zalo/webhook"', f'files_dir = "{files / "zalo"}"']
     path.write_text("\n".join(lines) + "\n")
 
@@ -152,13 +163,16 @@ class Platform:
             return answer
 
         fake.handlers["sendMessage"] = stamped
-        self.handed: dict[str, float] = {}  # Zalo polling: message id → when getUpdates handed it out
+        self.handed: dict[str, float] = {}  # Zalo polling: update key → when getUpdates handed it out
+        self.handed_at: dict[str, datetime] = {}  # the same, by the wall clock (the inbox row's clock)
         if isinstance(fake, FakeZalo):
             get_updates = fake.handlers["getUpdates"]
 
             async def handed(params: dict[str, Any]) -> Any:
                 update = await get_updates(params)
-                self.handed[str(update["message"]["message_id"])] = time.monotonic()
+                message = update["message"]
+                self.handed[f"{message['from']['id']}:{message['message_id']}"] = time.monotonic()
+                self.handed_at[f"{message['from']['id']}:{message['message_id']}"] = datetime.now(UTC)
                 return update
 
             fake.handlers["getUpdates"] = handed
@@ -192,7 +206,7 @@ class Platform:
             fake.know(str(user))  # the user wrote: Zalo lets the bot answer (also when it comes by webhook)
             if push:
                 fake.push_event(update)
-            self.keys.append(update["message"]["message_id"])
+            self.keys.append(f"{user}:{update['message']['message_id']}")  # Zalo's ids: within a sender
         if push:
             return
         deadline = time.monotonic() + 3 * self.plan.reply_wait  # (a bot that never comes back fails the run)
@@ -258,6 +272,12 @@ async def check(plan: Plan, platform: Platform, sessions: SessionFactory, result
                                    .join(ChannelAccount, ChannelAccount.id == ElectionReport.updated_by_account_id)
                                    .where(ChannelAccount.channel == channel))).all()
         accounts = dict((await s.execute(select(ChannelAccount.id, ChannelAccount.external_id))).all())
+        received = dict((await s.execute(select(InboxMessage.key, InboxMessage.received_at)
+                                         .where(InboxMessage.channel == channel))).all())
+    for key, handed_at in platform.handed_at.items():  # how long a consumed update was in the bot's hands only
+        at = received.get(key)
+        if at is not None:
+            result.windows.append((at.replace(tzinfo=at.tzinfo or UTC) - handed_at).total_seconds())
     unprocessed = [k for k in platform.keys if k not in processed]
     gap = [k for k in unprocessed if platform.in_gap(k, result)]
     unprocessed = [k for k in unprocessed if k not in gap]
@@ -266,7 +286,13 @@ async def check(plan: Plan, platform: Platform, sessions: SessionFactory, result
     if unprocessed or left:
         result.problems.append(f"updates not processed: {unprocessed}; left in the inbox: {[p.key for p in left]}")
     expected: dict[str, Counter[str]] = {}
+    maybe: dict[str, Counter[str]] = {}  # dropped as superseded: received once if sent before a kill, or never
     for row, external_id in rows:
+        if row.status == "skipped" and row.last_error == outbox.SUPERSEDED:
+            result.superseded += 1
+            for text in await expected_texts(channel, row.payload, row.text, files):
+                maybe.setdefault(external_id, Counter())[text] += 1
+            continue
         if row.status != "sent":
             if row.kind != "reply":  # a reminder the scheduler derived meanwhile: not this load's concern
                 continue
@@ -279,7 +305,7 @@ async def check(plan: Plan, platform: Platform, sessions: SessionFactory, result
         user = platform.user_id(index)
         got, want = Counter(platform.received(user)), expected.get(str(user), Counter())
         result.told += got.pop(DELAYED, 0)
-        extra, missing = got - want, want - got
+        extra, missing = got - want - maybe.get(str(user), Counter()), want - got
         for text, n in extra.items():
             first = platform.stamps.get((str(user), text), [0.0])[0]
             if any(first <= k <= first + IN_DOUBT for k in result.kill_times):

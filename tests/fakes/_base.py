@@ -4,6 +4,7 @@ failure injection and a token-bucket rate limit. Subclasses supply parsing, hand
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -69,6 +70,9 @@ class FakeServer:
         self.port = 0
         self.handlers: dict[str, Handler] = {}
         self.served: dict[str, bytes] = {}  # file path -> bytes, downloadable as the real API serves them
+        self.fetched: list[tuple[str, str]] = []  # (Host header, path) of every file download asked for
+        self.tls: tuple[str, str] | None = None  # (cert, key): files also served over https (``tls_port``)
+        self.tls_port = 0
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> Self:
@@ -76,6 +80,7 @@ class FakeServer:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._serve_file)
+        app.router.add_get("/moved", self._moved)
         # a request whose client went away (a killed bot) is cancelled, as a real server drops it:
         # an update is not handed to a dead long poll
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
@@ -83,11 +88,22 @@ class FakeServer:
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        if self.tls is not None:  # the same app over https, as a CDN serves files
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls)
+            await web.TCPSite(self._runner, "127.0.0.1", self.tls_port, ssl_context=context).start()
+            self.tls_port = next(a[1] for a in self._runner.addresses if a[1] != self.port)
         self._closing = False
         return self
 
+    async def _moved(self, request: web.Request) -> web.StreamResponse:
+        """``GET /moved?to=URL``: a redirect to anywhere (what a hostile or misconfigured host does)."""
+        raise web.HTTPFound(request.query.get("to", "/"))
+
     async def _serve_file(self, request: web.Request) -> web.StreamResponse:
         """``GET /file/bot<token>/<path>``: the bytes of a stored file (a wrong token or path → 404)."""
+        self.fetched.append((request.host, request.match_info["path"]))
+        self._notify()
         data = self.served.get(request.match_info["path"])
         if data is None or (self.token is not None and request.match_info["token"] != self.token):
             return web.Response(status=404, text="Not Found")

@@ -123,10 +123,12 @@ class FakeZalo(FakeServer):
         message = self.message(user_id, photo_url=url, caption=caption, message_type="CHAT_PHOTO")
         return self.push_event({"event_name": "message.image.received", "message": message})
 
-    def serve_photo(self, name: str, content: bytes) -> str:
-        """Serve ``content`` (as Zalo's CDN serves a photo) and return its URL for ``push_image``."""
+    def serve_photo(self, name: str, content: bytes, host: str = "localhost") -> str:
+        """Serve ``content`` (as Zalo's CDN serves a photo) and return its URL for ``push_image``: https
+        on ``host`` when the fake has ``tls`` (Zalo's CDN is https), else plain http on 127.0.0.1."""
         self.served[f"photos/{name}"] = content
-        return f"{self.root_url}/file/bot{self.token or 'x'}/photos/{name}"
+        root = f"https://{host}:{self.tls_port}" if self.tls is not None else self.root_url
+        return f"{root}/file/bot{self.token or 'x'}/photos/{name}"
 
     def push_sticker(self, user_id: str, sticker: str = "0e078a2fb66a5f34067b") -> dict[str, Any]:
         message = self.message(user_id, sticker=sticker, url=f"https://zalo-api.zadn.vn/sticker/{sticker}",

@@ -25,6 +25,13 @@ class Province:
     province: Unit
     communes: list[Unit]
     villages: list[Unit]  # villages[0..1] under communes[0], villages[2] under communes[1]
+    village_ids: list[int]  # the villages' ids, in the same order
+
+
+def unit_id(unit: Unit) -> int:
+    """The id of a unit already added."""
+    assert unit.id is not None
+    return unit.id
 
 
 async def make_province(sessions: SessionFactory) -> Province:
@@ -37,7 +44,7 @@ async def make_province(sessions: SessionFactory) -> Province:
                             type="xã", full_name="Xã Bình Liêu")
         v = [await add_unit(s, period="post2025", code=f"V{i}", level="village", name=str(i), parent=c,
                             type="thôn", full_name=f"Thôn {i}") for i, c in ((1, c1), (2, c1), (3, c2))]
-    return Province(p, [c1, c2], v)
+    return Province(p, [c1, c2], v, [unit_id(u) for u in v])
 
 
 async def invite(sessions: SessionFactory, unit: Unit, role: str = "village_head") -> str:
@@ -59,7 +66,7 @@ class Chat:
         self.now = at or (self.now + timedelta(minutes=1))
         incoming = Incoming(channel=self.channel, account_id=self.account, text=text, choice=choice, phone=phone,
                             message_id=message_id or f"m{next(_ids)}", photo=photo)
-        self.replies = await self.engine.handle(incoming, self.now)
+        self.replies = await self.engine.step_for_web(incoming, self.now)
         return self.replies
 
     @property

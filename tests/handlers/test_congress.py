@@ -43,14 +43,14 @@ async def test_plan_then_move_keeps_the_old_date(db: Database, engine: Engine, p
     await chat.send("ngày 12 tháng 1")
     await chat.send("co")
     assert chat.text == t("congress.plan_moved", old="05/01/2025", date="12/01/2025")
-    village = province.villages[0].id
+    village = province.village_ids[0]
     async with db.sessions() as s:
-        c = await get_congress(s, village)  # type: ignore[arg-type]
+        c = await get_congress(s, village)
         assert c is not None and c.planned_date == date(2025, 1, 12) and c.revision == 2
-        kept = [r.data["planned_date"] for r in await revisions(s, village) if r.kind == "congress"]  # type: ignore[arg-type]
+        kept = [r.data["planned_date"] for r in await revisions(s, village) if r.kind == "congress"]
         assert kept == ["2025-01-05", "2025-01-12"]
-        assert await village_status(s, village, TODAY) == "congress_planned"  # type: ignore[arg-type]
-        assert await village_status(s, village, date(2025, 1, 13)) == "congress_overdue"  # type: ignore[arg-type]
+        assert await village_status(s, village, TODAY) == "congress_planned"
+        assert await village_status(s, village, date(2025, 1, 13)) == "congress_overdue"
 
 
 async def test_result_merged_when_the_secretary_is_the_head(db: Database, engine: Engine, province: Province) -> None:
@@ -69,7 +69,7 @@ async def test_result_merged_when_the_secretary_is_the_head(db: Database, engine
     await chat.send("đúng")
     assert chat.text == t("congress.result_saved_merged", village="Thôn 1")
     async with db.sessions() as s:
-        c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
+        c = await get_congress(s, province.village_ids[0])
         assert c is not None and c.merged and c.secretary_name == "Nguyễn Văn Ân" and c.held_date == date(2024, 12, 19)
         rows = [r async for r in export_rows(s, "post2025", TODAY)]
     row = next(r for r in rows if r["village_code"] == "V1")
@@ -92,20 +92,20 @@ async def test_result_not_merged_records_the_reason(db: Database, engine: Engine
     await chat.send("1")
     assert chat.text == t("congress.result_saved", village="Thôn 1")
     async with db.sessions() as s:
-        village = province.villages[0].id
-        c = await get_congress(s, village)  # type: ignore[arg-type]
+        village = province.village_ids[0]
+        c = await get_congress(s, village)
         assert c is not None and c.merged is False and c.not_merged_reason == "other"
         assert "sức khỏe" in (c.not_merged_note or "")  # a typed reason: the code "other" and the words kept
-        assert await village_status(s, village, TODAY) == "not_merged"  # type: ignore[arg-type]
+        assert await village_status(s, village, TODAY) == "not_merged"
     # a correction: the same person after all
     await chat.send("/daihoi")
     assert chat.text.endswith(t("congress.ask.held_date"))
     for a in ("20/12", "1", "Nguyễn Văn Ân", "có", "có"):
         await chat.send(a)
     async with db.sessions() as s:
-        c = await get_congress(s, village)  # type: ignore[arg-type]
+        c = await get_congress(s, village)
         assert c is not None and c.merged and c.not_merged_reason is None and c.revision == 2
-        fields = {e.field for e in await audit_trail(s, village) if e.action == "congress.update"}  # type: ignore[arg-type]
+        fields = {e.field for e in await audit_trail(s, village) if e.action == "congress.update"}
         assert fields == {"secretary_name", "merged", "not_merged_reason", "not_merged_note"}
 
 

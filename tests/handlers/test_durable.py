@@ -27,7 +27,7 @@ def message(text: str, message_id: str, account: str = "9001") -> Incoming:
 async def test_replies_are_claimed_rows_and_the_inbox_row_is_done(db: Database, engine: Engine) -> None:
     async with transaction(db.sessions) as s:
         await inbox.record(s, "zalo", "m1", "9001", {"x": 1}, NOW)
-    sent = await engine.handle_durable(message("xin chào", "m1"), NOW)
+    sent = await engine.step_durable(message("xin chào", "m1"), NOW)
     assert [s.reply.text for s in sent] == [t("bind.how_to")]
     row = sent[0].row
     assert row is not None and row.key == "reply:zalo:m1:0" and row.kind == outbox.REPLY
@@ -39,17 +39,17 @@ async def test_replies_are_claimed_rows_and_the_inbox_row_is_done(db: Database, 
 
 async def test_a_redelivery_resends_the_unsent_replies_once(db: Database, engine: Engine, province: Province) -> None:
     code = await invite(db.sessions, province.villages[0])
-    first = await engine.handle_durable(message(f"/start {code}", "m7"), NOW)
+    first = await engine.step_durable(message(f"/start {code}", "m7"), NOW)
     assert first and all(s.row is not None for s in first)
     # the process died before sending: while the lease runs, a redelivery leaves the rows to their owner
-    assert await engine.handle_durable(message(f"/start {code}", "m7"), NOW + timedelta(seconds=1)) == []
+    assert await engine.step_durable(message(f"/start {code}", "m7"), NOW + timedelta(seconds=1)) == []
     later = NOW + engine.settings.reply_lease + timedelta(seconds=1)
-    again = await engine.handle_durable(message(f"/start {code}", "m7"), later)
+    again = await engine.step_durable(message(f"/start {code}", "m7"), later)
     assert [s.reply for s in again] == [s.reply for s in first]  # the same replies (choices too), not silence
     async with transaction(db.sessions) as s:
         for item in again:
             assert item.row is not None and await outbox.mark_sent(s, item.row, later)
-    assert await engine.handle_durable(message(f"/start {code}", "m7"), later + timedelta(hours=1)) == []
+    assert await engine.step_durable(message(f"/start {code}", "m7"), later + timedelta(hours=1)) == []
     async with db.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one() == 1
 
@@ -58,7 +58,7 @@ async def test_a_new_users_concurrent_first_messages_are_both_handled(db: Databa
     workers = [make_engine(db.sessions), make_engine(db.sessions)]  # two processes' engines
     for round_ in range(5):
         account = f"77{round_}"
-        results = await asyncio.gather(*(w.handle_durable(message("xin chào", f"m{round_}-{i}", account), NOW)
+        results = await asyncio.gather(*(w.step_durable(message("xin chào", f"m{round_}-{i}", account), NOW)
                                          for i, w in enumerate(workers)))
         assert [[s.reply.text for s in r] for r in results] == [[t("bind.how_to")]] * 2
         assert all(s.row is not None for r in results for s in r)  # both saved, nothing "busy"

@@ -16,6 +16,7 @@ from models.progress.status import village_status
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite
 from texts.catalog import t
+from texts.fmt import planned_examples
 
 ASK = {k: t(f"election.ask.{k}") for k in ("election_date", "head_name", "votes_for", "valid_ballots", "roll",
                                              "attendees", "party_status", "head_phone")}
@@ -53,12 +54,12 @@ async def test_happy_path_with_typed_and_tapped_answers(db: Database, engine: En
     await chat.send("ok")
     assert "Đã lưu kết quả bầu trưởng thôn của Thôn 1" in chat.text
     async with db.sessions() as s:
-        report = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        report = await get_election(s, province.village_ids[0])
         assert report is not None
         assert (report.election_date, report.head_name, report.votes_for, report.valid_ballots, report.roll,
                 report.party_status) == (date(2024, 12, 15), "Nguyễn Văn An", 801, 1402, 1500, "member")
-        assert await village_status(s, province.villages[0].id, TODAY) == "elected_member"  # type: ignore[arg-type]
-        assert len(await revisions(s, province.villages[0].id)) == 1  # type: ignore[arg-type]
+        assert await village_status(s, province.village_ids[0], TODAY) == "elected_member"
+        assert len(await revisions(s, province.village_ids[0])) == 1
     assert await ConversationStateGone(db)
 
 
@@ -129,19 +130,19 @@ async def test_probationary_and_planned_admission_dates(db: Database, engine: En
     assert "20/05/2024" in chat.text
     await chat.send("1")
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
         assert r is not None and (r.party_status, r.party_date) == ("probationary", date(2024, 5, 20))
     other = await bound_head(db, engine, province, 1, account="u2")
     await fill(other, "hôm qua", "Trần Văn Bình", "400 380 350 300", "quan chung, da co ke hoach ket nap dang")
-    assert other.text == t("election.ask.party_date_planned")
+    assert other.text == t("election.ask.party_date_planned", **planned_examples(TODAY))
     await other.send("15/3")
     await other.send("1")
     await other.send("đúng")
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[1])
         assert r is not None and (r.party_status, r.admission_planned_date, r.party_date, r.election_date) == (
             "non_member", date(2025, 3, 15), None, date(2024, 12, 19))
-        assert await village_status(s, province.villages[1].id, TODAY) == "elected_non_member"  # type: ignore[arg-type]
+        assert await village_status(s, province.village_ids[1], TODAY) == "elected_non_member"
 
 
 
@@ -156,12 +157,13 @@ async def test_correction_is_a_revision_with_audit(db: Database, engine: Engine,
     await chat.send("310")
     await chat.send(choice="send")
     assert "lần sửa thứ 2" in chat.text
-    village = province.villages[0].id
+    village = province.village_ids[0]
     async with db.sessions() as s:
-        assert (await get_election(s, village)).votes_for == 310  # type: ignore[arg-type, union-attr]
-        revs = await revisions(s, village)  # type: ignore[arg-type]
+        saved = await get_election(s, village)
+        assert saved is not None and saved.votes_for == 310
+        revs = await revisions(s, village)
         assert [r.revision for r in revs] == [1, 2] and revs[0].data["votes_for"] == 300
-        changes = [(e.field, e.old, e.new, e.channel) for e in await audit_trail(s, village)  # type: ignore[arg-type]
+        changes = [(e.field, e.old, e.new, e.channel) for e in await audit_trail(s, village)
                    if e.action == "election.update"]
         assert changes == [("votes_for", "300", "310", "web")]
 
@@ -173,7 +175,7 @@ async def test_correction_keep_changes_nothing(db: Database, engine: Engine, pro
     await chat.send(choice="keep")
     assert chat.text == t("election.kept")
     async with db.sessions() as s:
-        assert len(await revisions(s, province.villages[0].id)) == 1  # type: ignore[arg-type]
+        assert len(await revisions(s, province.village_ids[0])) == 1
 
 
 async def test_cancel_midway_saves_nothing(db: Database, engine: Engine, province: Province) -> None:
@@ -206,11 +208,12 @@ async def test_a_head_reports_only_for_the_bound_village(db: Database, engine: E
     for answer in ("1", "không", "1", "1"):  # member, not the secretary already, no phone, send
         await one.send(answer)
     async with db.sessions() as s:
-        a = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
-        b = await get_election(s, province.villages[1].id)  # type: ignore[arg-type]
-        c = await get_election(s, province.villages[2].id)  # type: ignore[arg-type]
-    assert a is not None and a.head_name == "Lê Thị Hoa" and a.updated_by_account_id != b.updated_by_account_id  # type: ignore[union-attr]
-    assert b is not None and b.head_name == "Trần Văn Bình" and c is None
+        a = await get_election(s, province.village_ids[0])
+        b = await get_election(s, province.village_ids[1])
+        c = await get_election(s, province.village_ids[2])
+    assert a is not None and b is not None and c is None
+    assert a.head_name == "Lê Thị Hoa" and a.updated_by_account_id != b.updated_by_account_id
+    assert b.head_name == "Trần Văn Bình"
 
 
 async def test_two_channels_one_person(db: Database, engine: Engine, province: Province) -> None:

@@ -20,6 +20,7 @@ from models.election.record import recognition_deadline
 from models.election.reports import audit_trail, get_election, revisions
 from models.election.vacancy import escalate_by_elections
 from models.progress.status import village_status
+from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import TODAY, Chat, Province, invite
 from tests.handlers.test_election import bound_head, fill
@@ -45,14 +46,15 @@ async def outbox(db: Database, kind: str | None = None) -> list[OutboxMessage]:
 
 async def status_of(db: Database, province: Province, i: int = 0, today: date = TODAY) -> str:
     async with db.sessions() as s:
-        return await village_status(s, province.villages[i].id, today)  # type: ignore[arg-type]
+        return await village_status(s, province.village_ids[i], today)
 
 
 async def report(db: Database, chat: Chat, counts: str, *, party: str = "1", phone: str = "bỏ qua",
                  valid: bool = True) -> None:
-    """A whole report; a full member ("1") of a valid result is also asked "already the branch secretary?" (no)."""
-    secretary = ("không",) if party == "1" and valid else ()
-    await fill(chat, "15/12", "Lê Thị Hoa", counts, party, *secretary, phone)
+    """A whole report; a full member ("1") of a valid result is also asked "already the branch secretary?" (no);
+    an invalid one (nobody elected) goes from the counts to the summary."""
+    secretary = ("không",) if party == "1" else ()
+    await fill(chat, "15/12", "Lê Thị Hoa", counts, *((party, *secretary, phone) if valid else ()))
     await chat.send("1")
 
 
@@ -75,7 +77,7 @@ async def test_six_numbers_give_ballots_issued_and_invalid(db: Database, engine:
     chat = await bound_head(db, engine, province)
     await report(db, chat, "350 330 330 320 10 301")
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
     assert r is not None and (r.roll, r.attendees, r.ballots_issued, r.valid_ballots, r.invalid_ballots,
                               r.votes_for, r.valid) == (350, 330, 330, 320, 10, 301, True)
 
@@ -98,9 +100,7 @@ async def test_quorum_missed_is_saved_invalid_and_the_commune_is_told(db: Databa
                                                                       province: Province) -> None:
     await staff_chat(db, engine, province)
     chat = await bound_head(db, engine, province)
-    await fill(chat, "15/12", "Lê Thị Hoa", "400 200 190 180")
-    await chat.send("1")
-    await chat.send("bỏ qua")
+    await fill(chat, "15/12", "Lê Thị Hoa", "400 200 190 180")  # nobody elected: no party or phone question
     assert "200/400 (50%)" in chat.text and t("election.validity.invalid_summary") in chat.text
     await chat.send("1")
     assert t("election.invalid_saved", village="Thôn 1") in chat.text
@@ -116,7 +116,7 @@ async def test_majority_missed_is_revote_needed_then_the_revote_is_a_new_electio
     await report(db, chat, "400 300 290 200", valid=False)
     assert await status_of(db, province) == "revote_needed"
     notices = await outbox(db, "notice")
-    assert len(notices) == 1 and "người trúng cử được 200/400 (50%)" in notices[0].text
+    assert len(notices) == 1 and "người được nhiều phiếu nhất được 200/400 (50%)" in notices[0].text
     await chat.send("/baucu")
     assert chat.choices[:2] == ["new", "fix"]
     await chat.send(choice="new")
@@ -125,8 +125,8 @@ async def test_majority_missed_is_revote_needed_then_the_revote_is_a_new_electio
         await chat.send(a)
     assert await status_of(db, province) == "elected_member"
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
-        actions = [e.action for e in await audit_trail(s, province.villages[0].id)]  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
+        actions = [e.action for e in await audit_trail(s, province.village_ids[0])]
     assert r is not None and (r.election_no, r.election_kind, r.head_name) == (2, "revote", "Trần Văn Bình")
     assert "election.new" in actions
 
@@ -139,7 +139,7 @@ async def test_phone_forms(db: Database, engine: Engine, province: Province, typ
     chat = await bound_head(db, engine, province)
     await report(db, chat, "350 330 320 301", phone=typed)
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
     assert r is not None and r.head_phone == stored
 
 
@@ -166,7 +166,7 @@ async def test_recognition_in_chat_and_refusals(db: Database, engine: Engine, pr
     assert t("statuscmd.record.pending", deadline=fmt_date(deadline)) in chat.text  # "chờ công nhận"
     assert t("statuscmd.record.term", date="15/06/2027") in chat.text  # 2.5 years
     await staff.send("/congnhan V3 1/QĐ 20/12/2024")  # another commune's village
-    assert staff.text == t("recognition.cmd.unknown_village", code="V3")
+    assert staff.text == t("names.unknown_village", text="V3")
     await staff.send("/congnhan V1 12/QĐ-UBND")
     assert staff.text == t("recognition.cmd.usage_recognise")
     await staff.send("/congnhan V2 12/QĐ-UBND 20/12/2024")
@@ -174,7 +174,7 @@ async def test_recognition_in_chat_and_refusals(db: Database, engine: Engine, pr
     await staff.send("/congnhan V1 12/QĐ-UBND 20/12/2024")
     assert "Quyết định số 12/QĐ-UBND ngày 20/12/2024" in staff.text
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
     assert r is not None and (r.recognition, r.recognition_decision, r.recognition_date) == (
         "recognised", "12/QĐ-UBND", date(2024, 12, 20))
     told = await outbox(db, "notice")
@@ -240,6 +240,8 @@ async def test_resignation_then_interim_then_by_election_in_the_same_term(db: Da
                                                                           province: Province) -> None:
     staff = await staff_chat(db, engine, province)
     chat = await bound_head(db, engine, province)
+    secretary = Chat(engine, account="b1")
+    await secretary.send(f"/start {await invite(db.sessions, province.villages[0], 'village_secretary')}")
     await report(db, chat, "350 330 320 301")
     await staff.send("/khuyet V1 nghỉ hưu 01/02/2025")
     assert staff.text == t("vacancy.cmd.usage")
@@ -247,25 +249,33 @@ async def test_resignation_then_interim_then_by_election_in_the_same_term(db: Da
     assert staff.text == t("vacancy.cmd.recorded", village="Thôn 1", kind="thôi việc", date="19/12/2024",
                            due="19/06/2025")
     assert await status_of(db, province) == "no_election"
+    # the head who left is no longer bound to the village, and is not told: the secretary is
+    await chat.send("/trangthai")
+    assert chat.text == t("auth.unbound")
+    notices = await outbox(db, "notice")
+    assert [m.text for m in notices] == [t("vacancy.secretary_notice", village="Thôn 1", date="19/12/2024",
+                                           due="19/06/2025")]
     await staff.send("/khuyet V1 thôi việc 19/12/2024 lần nữa")
     assert staff.text == t("vacancy.refused.already_vacant", village="Thôn 1")
     await staff.send("/lamthoi V1 20/12/2024 Trần Văn Bình")
     assert "Trần Văn Bình" in staff.text
-    await chat.send("/trangthai")
-    assert t("statuscmd.record.interim", name="Trần Văn Bình", since="20/12/2024", due="19/06/2025") in chat.text
-    assert [m.text for m in await outbox(db, "notice")][-1] == t("vacancy.head_notice", due="19/06/2025")
+    interim = Chat(engine, account="u9")  # the interim head binds with an invite of their own
+    await interim.send(f"/start {await invite(db.sessions, province.villages[0])}")
+    await interim.send("/trangthai")
+    assert t("statuscmd.record.interim", name="Trần Văn Bình", since="20/12/2024", due="19/06/2025") in interim.text
+    assert "Lê Thị Hoa" not in interim.text  # the head who left is not named as the head
     # six months on, no by-election: the commune is told, once
     for _ in range(2):
         async with transaction(db.sessions) as s:
             await escalate_by_elections(s, datetime(2025, 6, 20, 3, 0, tzinfo=UTC), TZ)
     assert len([m for m in await outbox(db, "escalation") if "bầu bổ sung" in m.text]) == 1
     # the by-election: a new election in the same term, not a correction
-    await chat.send("/baucu")
-    assert chat.text.startswith(t("election.new_intro.by_election", village="Thôn 1"))
+    await interim.send("/baucu")
+    assert interim.text.startswith(t("election.new_intro.by_election", village="Thôn 1"))
     for a in ("20/12", "Trần Văn Bình", "350 320 310 300", "1", "không", "bỏ qua", "1"):
-        await chat.send(a)
+        await interim.send(a)
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
     assert r is not None and (r.election_no, r.election_kind, r.term_end, r.vacated_on) == (
         2, "by_election", date(2027, 6, 15), None)
     assert await status_of(db, province) == "elected_member"
@@ -281,8 +291,8 @@ async def test_term_rollover_needs_a_new_election(db: Database, engine: Engine, 
     for a in ("19/06/2027", "Lê Thị Hoa", "360 340 330 320", "1", "không", "bỏ qua", "1"):
         await chat.send(a)
     async with db.sessions() as s:
-        r = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
-        revs = [rev.data.get("election_no") for rev in await revisions(s, province.villages[0].id)]  # type: ignore[arg-type]
+        r = await get_election(s, province.village_ids[0])
+        revs = [rev.data.get("election_no") for rev in await revisions(s, province.village_ids[0])]
     assert r is not None and (r.election_no, r.term_start, r.term_end) == (2, date(2027, 6, 19), date(2029, 12, 19))
     assert revs == [1, 2]  # the earlier term stays in the history
     assert await status_of(db, province, today=date(2027, 6, 20)) == "elected_member"
@@ -324,7 +334,7 @@ async def test_photo_checks_and_right_after_the_report(db: Database, engine: Eng
     from handlers.messages import IncomingPhoto
     from models.photos.tables import ReportPhoto
 
-    jpeg, png = b"\xff\xd8\xff\xe0" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    jpeg, png = images.jpeg(), images.png()
     chat = await bound_head(db, engine, province)
     await chat.send(photo=IncomingPhoto(content=jpeg))
     assert chat.text == t("photo.not_expected")  # no report in progress, none just saved
@@ -347,7 +357,7 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
     from handlers.messages import IncomingPhoto
     from models.photos.tables import ReportPhoto
 
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+    jpeg = images.jpeg()
     chat = await bound_head(db, engine, province)
     await chat.send("/baucu")
     await chat.send("15/12")
@@ -359,7 +369,7 @@ async def test_a_photo_mid_report_is_kept_and_the_question_asked_again(db: Datab
     for answer in ("Lê Thị Hoa", "350 330 320 301", "1", "không", "bỏ qua", "1"):
         await chat.send(answer)
     async with db.sessions() as s:
-        election = await get_election(s, province.villages[0].id)  # type: ignore[arg-type]
-        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.size))).all()
+        election = await get_election(s, province.village_ids[0])
+        photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.content))).all()
     assert election is not None and election.head_name == "Lê Thị Hoa"  # the report was not disturbed
-    assert [tuple(p) for p in photos] == [("election", len(jpeg))]
+    assert [(kind, images.decoded(content)) for kind, content in photos] == [("election", ("JPEG", (64, 48)))]

@@ -1,22 +1,24 @@
-"""At the engine: invite guessing throttled per account and overall (in the
-database, so it holds across workers), longer staff codes, and input cleaned at the edge so that a NUL
+"""At the engine: invite guessing throttled per account and per code prefix, never blocking a real code (in
+the database, so it holds across workers), longer staff codes, and input cleaned at the edge so that a NUL
 byte or an over-long display name never locks anybody out (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.channels.zalo_updates import parse_update
-from handlers.binding import INVITE_OVERALL, INVITE_PER_ACCOUNT, looks_like_code
+from handlers.binding import INVITE_PER_ACCOUNT, INVITE_PER_PREFIX, code_prefix, looks_like_code
 from handlers.clean import ACCOUNT_ID_CHARS, MESSAGE_ID_CHARS, NAME_CHARS, bounded_id, clean_incoming
 from handlers.engine import Engine
 from handlers.messages import Incoming
-from models.accounts.people import CODE_LENGTH, STAFF_CODE_LENGTH, create_invite
+from models.accounts.people import CODE_ALPHABET, CODE_LENGTH, STAFF_CODE_LENGTH, create_invite
 from models.accounts.tables import ChannelAccount
 from models.db import transaction
 from tests.conftest import Database
@@ -43,19 +45,64 @@ async def test_wrong_codes_are_throttled_per_account(db: Database, engine: Engin
     assert t("bind.ok_head", village="Thôn 2") in later.text  # the window passed
 
 
-async def test_wrong_codes_are_throttled_overall_across_workers(db: Database, province: Province) -> None:
-    """Many accounts guessing a few times each (web-chat accounts cost nothing): the overall limit, kept in
-    the database, stops them all — and two engines (two workers) share the count."""
+async def test_guessing_from_many_accounts_never_blocks_a_real_code(db: Database, province: Province) -> None:
+    """105 wrong codes from 21 fresh accounts (and as many again), on two workers sharing the database:
+    the next real head binds at once; no province-wide bucket exists to trip."""
     workers = [make_engine(db.sessions), make_engine(db.sessions)]
-    per_account = INVITE_PER_ACCOUNT.max_failures - 1
-    accounts = -(-INVITE_OVERALL.max_failures // per_account)
-    for n in range(accounts):
+    per_account = INVITE_PER_ACCOUNT.max_failures
+    for n in range(42):
         chat = Chat(workers[n % 2], account=f"bot-{n}")
         for _ in range(per_account):
-            await chat.send(next(WRONG))
+            await chat.send(random_code())
+            assert chat.text.startswith(t("bind.error_unknown"))
     late = Chat(workers[0], account="late")
     await late.send(await invite(db.sessions, province.villages[0]))
-    assert late.text.startswith(t("bind.throttled", minutes=60)[:40])
+    assert t("bind.ok_head", village="Thôn 1") in late.text
+
+
+async def test_a_crowded_code_prefix_costs_each_guesser_its_account_but_not_the_real_code(
+        db: Database, province: Province) -> None:
+    """Wrong codes that all begin like a real one: past the prefix's limit every account that sends one
+    more is made to wait at once; a fresh head with the real code of that prefix still binds."""
+    engine = make_engine(db.sessions)
+    real = await invite(db.sessions, province.villages[0])
+    prefix = code_prefix(real)
+    for n in range(INVITE_PER_PREFIX.max_failures):  # one wrong guess each: nobody waits yet
+        chat = Chat(engine, account=f"g-{n}")
+        await chat.send(wrong_code(prefix, real))
+        assert chat.text.startswith(t("bind.error_unknown"))
+        await chat.send(random_code())
+        assert chat.text.startswith(t("bind.error_unknown"))
+    crowded = Chat(engine, account="g-late")
+    await crowded.send(wrong_code(prefix, real))
+    assert crowded.text.startswith(t("bind.error_unknown"))
+    await crowded.send(random_code())  # one wrong guess in the crowded prefix: this account waits
+    assert crowded.text == t("bind.throttled", minutes=14)
+    elsewhere = Chat(engine, account="g-other")  # another prefix is not crowded
+    await elsewhere.send(wrong_code(("Z" if prefix[0] != "Z" else "Y") + prefix[1:], real))
+    assert elsewhere.text.startswith(t("bind.error_unknown"))
+    await elsewhere.send(random_code())
+    assert elsewhere.text.startswith(t("bind.error_unknown"))
+    head = Chat(engine, account="real-head")
+    await head.send(f"/start {real}")
+    assert t("bind.ok_head", village="Thôn 1") in head.text
+    async with db.sessions() as s:
+        person = (await s.execute(select(ChannelAccount).where(col(ChannelAccount.external_id) == "real-head"))
+                  ).scalar_one()
+    assert person.person_id is not None
+
+
+_rng = random.Random(14)
+
+
+def random_code() -> str:
+    return "".join(_rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def wrong_code(prefix: str, real: str) -> str:
+    while (code := prefix + random_code()[len(prefix):]) == real:
+        pass
+    return code
 
 
 async def test_staff_and_admin_codes_are_longer(db: Database, province: Province) -> None:
@@ -85,10 +132,10 @@ async def test_a_nul_byte_or_a_long_name_never_locks_a_user_out(db: Database, en
                                                                  province: Province) -> None:
     name = "Nguyễn Văn An " + "x" * 107  # 121 characters
     assert len(name) == NAME_CHARS + 1
-    first = await engine.handle(zalo_text("xin chào\x00", name), NOW)
+    first = await engine.step_for_web(zalo_text("xin chào\x00", name), NOW)
     assert [r.text for r in first] == [t("bind.how_to")]
     code = await invite(db.sessions, province.villages[0])
-    second = await engine.handle(zalo_text(f"\x00{code}\x07", name + "\x00"), NOW + timedelta(minutes=1))
+    second = await engine.step_for_web(zalo_text(f"\x00{code}\x07", name + "\x00"), NOW + timedelta(minutes=1))
     assert t("bind.ok_head", village="Thôn 1") in second[0].text
     async with db.sessions() as s:
         account = (await s.execute(select(ChannelAccount))).scalar_one()

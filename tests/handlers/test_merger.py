@@ -12,7 +12,7 @@ from models.progress.export import export_rows
 from models.progress.status import village_status
 from models.reminders.rules import Rules, due_today, late_villages
 from tests.conftest import Database
-from tests.handlers.chat import TODAY, Chat, Province, invite
+from tests.handlers.chat import TODAY, Chat, Province, invite, unit_id
 from tests.handlers.test_election import bound_head, fill
 from texts.catalog import t
 
@@ -32,7 +32,7 @@ async def staff(db: Database, engine: Engine, province: Province) -> Chat:
 
 async def status(db: Database, province: Province, day: date = TODAY, deadline: date | None = None) -> str:
     async with db.sessions() as s:
-        return await village_status(s, province.villages[0].id, day, deadline)  # type: ignore[arg-type]
+        return await village_status(s, province.village_ids[0], day, deadline)
 
 
 async def name_head_secretary(chat: Chat, held: str, method: str = "1") -> None:
@@ -51,7 +51,7 @@ async def test_probationary_head_named_secretary_is_refused_with_the_date(db: Da
                           eligible="20/05/2025")
     assert "đủ điều kiện từ 20/05/2025, sau khi được công nhận đảng viên chính thức" in chat.text
     async with db.sessions() as s:
-        assert await get_congress(s, province.villages[0].id) is None  # type: ignore[arg-type]
+        assert await get_congress(s, province.village_ids[0]) is None
     assert await status(db, province) == "elected_probationary"
     await chat.send("/trangthai")
     assert t("merger.status.eligible", date="20/05/2025") in chat.text
@@ -91,7 +91,7 @@ async def test_full_member_already_secretary_is_merged_at_once(db: Database, eng
     await officer.send("/congnhan V1 12/QĐ-UBND 19/12/2024")
     assert await status(db, province) == "merged"
     async with db.sessions() as s:
-        c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
+        c = await get_congress(s, province.village_ids[0])
         assert c is not None and (c.method, c.merged, c.secretary_name) == ("already_secretary", True, "Nguyễn Văn Ân")
     # a correction "not the secretary after all" undoes it
     await chat.send("/baucu")
@@ -122,7 +122,7 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
     await officer.send("/chuany V1 125-QĐ/ĐU 20/12/2024")
     assert officer.text == t("merger.staff.approved", village="Thôn 1", number="125-QĐ/ĐU", date="20/12/2024")
     async with db.sessions() as s:
-        c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
+        c = await get_congress(s, province.village_ids[0])
         assert c is not None and (c.method, c.approval_number, c.approval_date) == (
             "by_election", "125-QĐ/ĐU", date(2024, 12, 20))
         (row,) = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"]
@@ -134,13 +134,13 @@ async def test_by_election_and_appointment_merge_then_approval(db: Database, eng
     await name_head_secretary(chat, "20/12", method="3")
     await chat.send("có")
     async with db.sessions() as s:
-        c = await get_congress(s, province.villages[0].id)  # type: ignore[arg-type]
+        c = await get_congress(s, province.village_ids[0])
         assert c is not None and (c.method, c.approval_number) == ("appointment", None)
         (row,) = [r async for r in export_rows(s, "post2025", TODAY) if r["village_code"] == "V1"]
     assert await status(db, province) == "merged"
     assert row["secretary_approval"] == ""  # not "pending"
     await officer.send("/chuany V3 1-QĐ 20/12/2024")  # not under the officer's commune
-    assert officer.text == t("merger.staff.not_found", code="V3")
+    assert officer.text == t("names.unknown_village", text="V3")
 
 
 async def test_full_membership_recorded_later_then_merged(db: Database, engine: Engine, province: Province) -> None:
@@ -154,15 +154,15 @@ async def test_full_membership_recorded_later_then_merged(db: Database, engine: 
     await chat.send("11/01/2025", at=on(date(2025, 1, 12)))
     await chat.send("có", at=on(date(2025, 1, 12)))
     assert chat.text == t("merger.party.saved_full_member", head="Nguyễn Văn Ân", date="11/01/2025")
-    village = province.villages[0].id
+    village = province.village_ids[0]
     async with db.sessions() as s:
-        e = await get_election(s, village)  # type: ignore[arg-type]
+        e = await get_election(s, village)
         assert e is not None and (e.party_status, e.party_date, e.revision) == ("member", date(2025, 1, 11), 1)
-        assert [r.kind for r in await revisions(s, village)] == ["election"]  # type: ignore[arg-type]
-        assert [(a.action, a.new) for a in await audit_trail(s, village)  # type: ignore[arg-type]
+        assert [r.kind for r in await revisions(s, village)] == ["election"]
+        assert [(a.action, a.new) for a in await audit_trail(s, village)
                 if a.action.startswith("party.")] == [("party.full_member", "member"),
                                                       ("party.full_member", "2025-01-11")]
-        assert [p.kind for p in await party_events(s, village)] == ["full_member"]  # type: ignore[arg-type]
+        assert [p.kind for p in await party_events(s, village)] == ["full_member"]
     # named secretary on a date before full membership: refused; after: merged
     chat.now = on(date(2025, 1, 20))
     await name_head_secretary(chat, "10/01/2025")
@@ -220,10 +220,10 @@ async def test_lateness_against_the_commune_plan(db: Database, engine: Engine, p
     # not late before the commune's deadline (election + 7 days no longer counts), late after it
     assert await status(db, province, date(2025, 1, 31), rules.congress_deadline) == "elected_member"
     assert await status(db, province, date(2025, 4, 1), rules.congress_deadline) == "congress_overdue"
-    commune = province.communes[0].id
+    commune = unit_id(province.communes[0])
     async with db.sessions() as s:
         assert not await due_today(s, rules, date(2025, 3, 31), scope_id=commune, only=("plan_congress",))
-        late, n = await late_villages(s, rules, date(2025, 4, 2), commune)  # type: ignore[arg-type]
+        late, n = await late_villages(s, rules, date(2025, 4, 2), commune)
     assert n == 2 and [(d.rule, d.village_code, d.since) for d in late] == [
         ("election", "V2", date(2024, 12, 15)), ("plan_congress", "V1", date(2025, 4, 1))]
     # the other commune has no plan of its own: the province default

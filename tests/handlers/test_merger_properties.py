@@ -121,7 +121,7 @@ async def _run(url: str, macros: list[tuple[str, str, int, str]]) -> set[str]:
             today = (head.now + timedelta(hours=7)).date()
             await _script(head, officer, macro, today)
             officer.now = head.now = max(head.now, officer.now)
-            seen.add(await _check(sessions, province.villages[0].id, today))  # type: ignore[arg-type]
+            seen.add(await _check(sessions, province.village_ids[0], today))
     finally:
         await engine.dispose()
     return seen

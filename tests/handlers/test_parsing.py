@@ -529,3 +529,52 @@ def test_parse_date_missing_year_rules(today: date) -> None:
         assert past <= today <= future
         assert (past.day, past.month) == (future.day, future.month) == (day, month)
         assert (today - past).days < 366 and (future - today).days < 366
+
+
+# --- a planned month as a date answer ("tháng 3/2027") --------------------------------------------
+months_ahead = st.integers(min_value=0, max_value=60)
+todays = st.dates(min_value=date(1990, 1, 1), max_value=date(2094, 12, 31))  # (five years ahead stay in range)
+
+
+def _month_after(today: date, n: int) -> tuple[int, int]:
+    index = today.year * 12 + today.month - 1 + n
+    return index // 12, index % 12 + 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("tháng 3/2027", date(2027, 3, 1)), ("Tháng 3 năm 2027", date(2027, 3, 1)), ("thang 03-2027", date(2027, 3, 1)),
+    ("3/2027", date(2027, 3, 1)), ("dự kiến tháng 3", date(2025, 3, 1)), ("tháng 12", TODAY),
+    ("tháng 12/2024", TODAY), ("15 tháng 3", date(2025, 3, 15)), ("tháng 13/2027", None),
+    ("tháng 3/2027 hoặc tháng 4/2027", None),
+])
+def test_a_planned_month_is_read_as_its_first_day(text: str, expected: date | None) -> None:
+    assert parse_date(text, TODAY, "future") == expected
+
+
+def test_a_month_alone_is_not_a_past_date() -> None:
+    """A date that happened needs its day (12 months from the admission count from it)."""
+    assert parse_date("tháng 3/2024", TODAY, "past") is None and parse_date("tháng 3", TODAY) is None
+
+
+@given(todays, months_ahead, st.sampled_from(["tháng {m}/{y}", "Tháng {m} năm {y}", "tháng {m:02d}-{y}",
+                                                     "{m}/{y}", "dự kiến tháng {m} năm {y} ạ"]))
+def test_any_month_ahead_reads_as_a_day_of_that_month_not_before_today(today: date, n: int, form: str) -> None:
+    year, month = _month_after(today, n)
+    parsed = parse_date(form.format(m=month, y=year), today, "future")
+    assert parsed is not None and (parsed.year, parsed.month) == (year, month)
+    assert parsed >= today and (parsed.day == 1 or n == 0)
+
+
+@given(todays, months_ahead)
+def test_a_month_without_its_year_is_the_next_such_month(today: date, n: int) -> None:
+    year, month = _month_after(today, n % 12)
+    parsed = parse_date(f"tháng {month}", today, "future")
+    assert parsed is not None and (parsed.year, parsed.month) == (year, month) and parsed >= today
+
+
+@given(dates_in_range, st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)),
+       st.sampled_from(["past", "future"]))
+def test_a_full_date_is_read_as_itself_whatever_the_preference(today: date, d: date, prefer: str) -> None:
+    for text in (f"{d.day}/{d.month}/{d.year}", f"{d.day:02d}/{d.month:02d}/{d.year}",
+                 f"ngày {d.day} tháng {d.month} năm {d.year}"):
+        assert parse_date(text, today, "future" if prefer == "future" else "past") == d

@@ -8,7 +8,7 @@ from datetime import date
 from openpyxl import load_workbook
 
 from handlers.commands import BY_NAME, STAFF, parse_command
-from handlers.context import Context, Settings
+from handlers.context import Context, Settings, context_for
 from handlers.messages import Incoming
 from models.accounts.tables import ChannelAccount, Person
 from models.db import transaction
@@ -21,12 +21,14 @@ DAY = date(2025, 1, 22)
 async def _run(db: Database, p: Province, label: str, command: str, text: str | None = None) -> Context:
     async with transaction(db.sessions) as s:
         account = await s.get(ChannelAccount, p.accounts[label])
-        person = await s.get(Person, account.person_id)  # type: ignore[union-attr]
-        unit = next(u for u in p.units.values() if u.id == person.unit_id)  # type: ignore[union-attr]
-        ctx = Context(session=s, incoming=Incoming(channel="telegram", account_id=account.external_id,  # type: ignore[union-attr]
-                                                   text=text or f"/{command}"),
-                      account=account, person=person, unit=unit, now=at(DAY, 9), today=DAY,  # type: ignore[arg-type]
-                      settings=Settings(campaign_election_date=date(2025, 1, 5)))
+        assert account is not None
+        person = await s.get(Person, account.person_id)
+        assert person is not None
+        unit = next(u for u in p.units.values() if u.id == person.unit_id)
+        ctx = context_for(session=s, incoming=Incoming(channel="telegram", account_id=account.external_id,
+                                                       text=text or f"/{command}"),
+                          account=account, person=person, unit=unit, now=at(DAY, 9), today=DAY,
+                          settings=Settings(campaign_election_date=date(2025, 1, 5)))
         name, arg = parse_command(text or f"/{command}")
         action = BY_NAME[name].action
         assert action is not None
@@ -49,9 +51,9 @@ async def test_staff_commands(db: Database) -> None:
     late = await _run(db, p, "staff_C1", "chamtre")
     assert late.replies[0].text.splitlines() == [
         "Thôn chậm tiến độ thuộc Xã C1: 3, lâu nhất trước:",
-        "– Thôn V12: chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
-        "– Thôn V13: chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
-        "– Thôn V11: chưa có kế hoạch đại hội chi bộ (hạn 11/01/2025), chậm 10 ngày",
+        "– Thôn V12 (V12): chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
+        "– Thôn V13 (V13): chưa báo kết quả bầu trưởng thôn (ngày bầu 05/01/2025), chậm 17 ngày",
+        "– Thôn V11 (V11): chưa có kế hoạch đại hội chi bộ (hạn 11/01/2025), chậm 10 ngày",
     ]
 
     export = await _run(db, p, "staff_C2", "xuatfile")

@@ -27,7 +27,7 @@ def test_each_commune_once_and_the_days_once() -> None:
     village_lines = [line for line in lines if line.startswith("–")]
     assert len(village_lines) == 9
     assert all(len(re.findall(r"\d+ ngày", line)) == 1 and "Xã" not in line for line in village_lines)
-    assert "– Thôn 0: chưa báo kết quả bầu trưởng thôn (ngày bầu 15/12/2024), chậm 36 ngày" in lines
+    assert "– Thôn 0 (V0): chưa báo kết quả bầu trưởng thôn (ngày bầu 15/12/2024), chậm 36 ngày" in lines
 
 
 def test_one_commune_is_not_named_on_every_row() -> None:

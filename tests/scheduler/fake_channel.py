@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from bot.channels.base import SendError
+from bot.pipeline.errors import SendError
 from handlers.messages import Reply
 
 

@@ -79,7 +79,7 @@ async def test_a_head_is_answered_while_the_run_draws_and_earlier_units_are_save
         assert [k for k, _ in await _rows(db, "digest")] == [f"digest:C1:{p.accounts['staff_C1']}:2025-01-14"]
         # a village head's message needs the database's write lock (SQLite): the run does not hold it
         engine = Engine(db.sessions, Settings(campaign_election_date=date(2025, 1, 5), tz=TZ))
-        step = asyncio.create_task(engine.handle(Incoming(channel="telegram", account_id="ext-V12",
+        step = asyncio.create_task(engine.step_for_web(Incoming(channel="telegram", account_id="ext-V12",
                                                           text="/trangthai", message_id="m1"), now))
         await until(step.done, "the head's step is handled while the digest run is drawing")
         [reply] = step.result()

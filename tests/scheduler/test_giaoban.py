@@ -27,13 +27,14 @@ from models.photos.tables import ReportPhoto
 from models.reminders.rules import Rules
 from reports.giaoban_text import render_pack
 from scheduler import Scheduler
+from tests import images
 from tests.conftest import Database
 from tests.handlers.chat import Chat, Province, invite, make_engine, make_province
 from tests.scheduler.fake_channel import FakeChannel
 from texts.catalog import t
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+JPEG = images.jpeg()
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -111,7 +112,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v1.send("Sạt lở đường liên thôn đoạn km2, cần xử lý gấp")
     await v1.send(choice="send")
     assert "(lần 2)" in v1.text
-    await v1.send(photo=IncomingPhoto(content=JPEG + b"2"))  # right after the report: joins it
+    await v1.send(photo=IncomingPhoto(content=images.jpeg(shade=2)))  # right after the report: joins it
     assert v1.text == t("photo.saved_giaoban", village="Thôn 1")
 
     # Sunday: V2 has not reported: a reminder (once that day); V1 gets none
@@ -128,7 +129,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v2.send("1")
     assert "(lần 1)" in v2.text
     async with db.sessions() as s:
-        report = await get_report(s, 1, p.villages[0].id)  # type: ignore[arg-type]
+        report = await get_report(s, 1, p.village_ids[0])
     assert report is not None
 
     # Monday 18:00: the pack goes to the commune's staff
@@ -137,7 +138,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
         pack_text = (await s.execute(select(OutboxMessage.text).where(
             OutboxMessage.key.startswith("giaoban:pack:")))).scalar_one()  # type: ignore[attr-defined]
         revs = await report_revisions(s, report.id)  # type: ignore[arg-type]
-        audit = [e for e in await audit_trail(s, p.villages[0].id) if e.action.startswith("giaoban")]  # type: ignore[arg-type]
+        audit = [e for e in await audit_trail(s, p.village_ids[0]) if e.action.startswith("giaoban")]
     assert [r.data["urgent"] for r in revs] == ["Sạt lở đường liên thôn",
                                                 "Sạt lở đường liên thôn đoạn km2, cần xử lý gấp"]
     assert [(e.action, e.field) for e in audit][-1] == ("giaoban.update", "1:urgent")
@@ -158,7 +159,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
         await add_conclusion(s, view.meeting, "Tăng cường tuần tra dịp Tết", due=None, village_ids=None, by="canbo1",
                              now=at(24, 10), today=date(2024, 12, 24))
         await add_conclusion(s, view.meeting, "Khắc phục sạt lở", due=date(2024, 12, 27),
-                             village_ids=[p.villages[1].id], by="canbo1", now=at(24, 10),  # type: ignore[list-item]
+                             village_ids=[p.village_ids[1]], by="canbo1", now=at(24, 10),
                              today=date(2024, 12, 24))
     assert await _new(db, sched, at(24, 11)) == [
         "giaoban:directive:1:V1", "giaoban:directive:1:V2", "giaoban:directive:2:V2"]
@@ -179,7 +180,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     await v2.send(choice="done")
     await v2.send("Đã san gạt xong đoạn sạt lở")
     assert v2.text == t("gb.tasks.done_saved", text="Khắc phục sạt lở")
-    await v2.send(photo=IncomingPhoto(content=JPEG + b"3"))  # then the work photographed: joins the task
+    await v2.send(photo=IncomingPhoto(content=images.jpeg(shade=3)))  # then the work photographed: joins the task
     assert v2.text == t("photo.saved_task", village="Thôn 2")
     assert await _new(db, sched, at(31, 9)) == []
     async with db.sessions() as s:
@@ -189,8 +190,8 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     async with db.sessions() as s:
         photos = (await s.execute(select(ReportPhoto.kind, ReportPhoto.ref_id, ReportPhoto.village_id)
                                   .order_by(ReportPhoto.id))).all()  # type: ignore[arg-type]
-    assert [tuple(r) for r in photos] == [("giaoban", 1, p.villages[0].id), ("giaoban", 1, p.villages[0].id),
-                                          ("task", rows[2].id, p.villages[1].id)]
+    assert [tuple(r) for r in photos] == [("giaoban", 1, p.village_ids[0]), ("giaoban", 1, p.village_ids[0]),
+                                          ("task", rows[2].id, p.village_ids[1])]
 
     # every message of the loop is delivered once
     await sched.drain_job()
@@ -237,7 +238,7 @@ async def test_wrong_answers_change_nothing(db: Database, tmp_path: Path) -> Non
     await v1.send("ok")
     assert t("gb.report.too_short") in v1.text
     async with db.sessions() as s:
-        assert await get_report(s, 1, p.villages[0].id) is None  # type: ignore[arg-type]
+        assert await get_report(s, 1, p.village_ids[0]) is None
         assert timedelta(0) < (await s.get(GiaobanMeeting, 1)).starts_at - at(20, 11)  # type: ignore[union-attr]
 
 
@@ -249,7 +250,7 @@ async def test_a_task_reported_done_with_a_photo_alone(db: Database) -> None:
         from models.giaoban.meetings import schedule_meeting
 
         m = await schedule_meeting(s, p.communes[0], at(24, 8), "", at(20, 8))
-        await add_conclusion(s, m, "Sửa cống thoát nước", due=date(2024, 12, 27), village_ids=[p.villages[0].id],  # type: ignore[list-item]
+        await add_conclusion(s, m, "Sửa cống thoát nước", due=date(2024, 12, 27), village_ids=[p.village_ids[0]],
                              by="canbo1", now=at(24, 10), today=date(2024, 12, 24))
     await v1.send("/nhiemvu", at=at(25, 10))
     await v1.send("1")

@@ -123,7 +123,7 @@ async def test_reminder_job_and_expiry(db: Database, tmp_path: Path) -> None:
     stats = await sched.reminder_job(now)
     assert stats.reminders == 4  # V12, V13, V21 ×2 (V11 reported; V22 votes on the 12th)
     await sched.drain_job()
-    assert fake.texts("ext-V13")[0].startswith("Kính gửi đồng chí trưởng Thôn V13")
+    assert fake.texts("ext-V13")[0].startswith("Kính gửi trưởng thôn: đến nay Thôn V13 chưa báo cáo")  # spoken to
 
 
 async def test_start_runs_the_jobs_and_stop_ends_them(db: Database, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from handlers.commands import menu as registry_menu
 from models.db import transaction
 from models.photos.tables import ReportPhoto
 from reports.export import export_csv
+from tests import images
 from tests.conftest import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_spec import assert_calls_match_spec
@@ -273,7 +274,7 @@ async def test_contact_and_unsupported_messages(sqlite_db: Database, fake: FakeT
     assert_calls_match_spec(fake.calls)
 
 
-PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2000  # a PHOTO, as far as the magic bytes go
+PHOTO = images.jpeg(80, 60)  # a real JPEG: it is decoded and re-encoded before it is kept
 
 
 async def test_a_photo_during_the_report_is_fetched_and_attached(sqlite_db: Database, fake: FakeTelegram,
@@ -300,13 +301,14 @@ async def test_a_photo_during_the_report_is_fetched_and_attached(sqlite_db: Data
     assert t("election.ask.party_status") in await head.say("350 330 320 301")
     async with bot.app.sessions() as s:
         photos = (await s.execute(select(ReportPhoto))).scalars().all()
-    assert [(p.village_id, p.kind, p.mime_type, p.content) for p in photos] == [
-        (province.villages[0].id, "election", "image/jpeg", PHOTO)]
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
+    assert [(p.village_id, p.kind, p.mime_type, images.decoded(p.content)) for p in photos] == [
+        (province.village_ids[0], "election", "image/jpeg", ("JPEG", (80, 60)))]
+    png = images.png(30, 20)
     fake.user_image_file(HEAD, png)  # an image sent as a file: taken the same way
     head.handled += 1
     await handled(bot, head.handled, str(HEAD))
     assert t("photo.saved_election", village="Thôn 1") in "\n".join(fake.sent_to(HEAD)[-2:])
     async with bot.app.sessions() as s:
-        assert (await s.execute(select(ReportPhoto.content).order_by(ReportPhoto.id))).scalars().all() == [PHOTO, png]  # type: ignore[arg-type]
+        stored = (await s.execute(select(ReportPhoto.content).order_by(ReportPhoto.id))).scalars().all()  # type: ignore[arg-type]
+    assert [images.decoded(c) for c in stored] == [("JPEG", (80, 60)), ("PNG", (30, 20))]
     assert_calls_match_spec(fake.calls)

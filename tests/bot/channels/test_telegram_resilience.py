@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build, start, stop
-from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.delivery import RateLimiter, drain_once
+from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from handlers.commands import help_text
 from handlers.messages import Attachment, Choice, Reply
 from models.accounts.tables import ChannelAccount
@@ -71,7 +71,7 @@ async def test_429_on_a_reply_is_retried_after_retry_after(sqlite_db: Database, 
     fake.fail_next("sendMessage", 429, retry_after=1)
     assert await User(bot).say("/trogiup") == t("help.unbound")
     assert [m for m, _ in fake.calls].count("sendMessage") == 2  # refused once, then sent
-    assert bot.channel.limiter.retried == 1
+    assert str(HEAD) in bot.channel.limiter.paused_until  # the chat held for retry_after before the retry
     assert_calls_match_spec(fake.calls)
 
 
@@ -179,7 +179,7 @@ async def test_an_unexpected_error_is_logged_and_told(sqlite_db: Database, fake:
     async def broken(*_: object, **__: object) -> list[Reply]:
         raise RuntimeError("boom")
 
-    bot.app.dialog.handle_durable = broken  # type: ignore[method-assign,assignment]
+    bot.app.dialog.step_durable = broken  # type: ignore[method-assign,assignment]
     fake.user_message(HEAD, "/baucu")
     await handled(bot, 1)
     await fake.wait_for_calls("sendMessage")

@@ -13,6 +13,7 @@ from bot.app import stop
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import SECRET_HEADER
 from bot.config import Config, ConfigError, load_config
+from models.delivery import inbox
 from tests.bot.channels.test_telegram import SECRET, TOKEN, Bot, User
 from tests.bot.channels.test_telegram import fake as fake  # the fixture, shared
 from tests.bot.channels.test_telegram_resilience import started_bot
@@ -90,3 +91,35 @@ async def test_any_bad_webhook_body_gets_200_and_a_log_line(
     finally:
         await stop(bot.app)
 
+
+
+HALF_UPDATES = {  # Bot API updates PTB reads, but lacking what a message to the bot always has
+    "no from, no chat": {"update_id": 301, "message": {"message_id": 1, "date": 1700000000, "text": "/trogiup"}},
+    "no from": {"update_id": 302, "message": {"message_id": 2, "date": 1700000000, "text": "/trogiup",
+                                              "chat": {"id": 501, "type": "private"}}},
+    "no chat": {"update_id": 303, "message": {"message_id": 3, "date": 1700000000, "text": "/trogiup",
+                                              "from": {"id": 501, "is_bot": False, "first_name": "A"}}},
+    "button without message": {"update_id": 304, "callback_query": {
+        "id": "cq-304", "chat_instance": "1", "data": "x", "from": {"id": 501, "is_bot": False, "first_name": "A"}}},
+}
+
+
+@pytest.mark.parametrize("mode", ["webhook", "polling"])
+async def test_an_update_that_cannot_be_handled_is_answered_200_and_does_not_block_the_others(
+        sqlite_db: Database, fake: FakeTelegram, mode: str) -> None:
+    """Telegram delivers a non-2xx answer again and again: an update the bot cannot handle is
+    acknowledged (200, or the polling offset moves on), and what comes after it is answered."""
+    bot = await started_bot(sqlite_db.url, fake, mode=mode)
+    try:
+        for name, update in HALF_UPDATES.items():
+            if mode == "webhook":
+                assert await bot.post(update) == 200, name
+            else:
+                fake.push_update(update)
+        assert await User(bot).say("/trogiup") == t("help.unbound")
+        await channel(bot).intake.idle()
+        assert fake.sent_to(501) == [t("help.unbound")]  # nothing said to the half updates, nothing failed
+        async with bot.app.sessions() as s:
+            assert (await inbox.counts(s))["pending"] == 0
+    finally:
+        await stop(bot.app)

@@ -113,7 +113,8 @@ def channel(app: App) -> ZaloChannel:
 async def settle(app: App, fake: FakeZalo, message_id: str | None = None) -> None:
     """Wait until the update was taken (polled or posted) and everything taken was handled."""
     zalo = channel(app)
-    await until(lambda: not fake.updates and (message_id is None or message_id in zalo.recent),
+    await until(lambda: not fake.updates and (message_id is None or any(
+        key.endswith(f":{message_id}") for key in zalo.recent)),
                 "the update was taken", WAIT)
     await zalo.idle()
 
@@ -226,7 +227,7 @@ async def test_one_person_two_channels(sqlite_db: Database, tmp_path: Path, fake
 
         async def telegram(text: str) -> str:
             incoming = Incoming(channel="telegram", account_id="777001", text=text, message_id=f"tg-{text}")
-            return "\n".join(r.text for r in await app.dialog.handle(incoming))
+            return "\n".join(r.text for r in await app.dialog.step_for_web(incoming))
 
         assert "Thôn 1" in await telegram(f"/start {await village.invite()}")
         await head.say("/baucu")
@@ -294,6 +295,6 @@ async def test_a_stop_while_getupdates_hands_over_an_update_loses_nothing(db: Da
         await until(lambda: stopping and stopping[0].done(), "the stop ends")
         stopping[0].result()
         async with app.sessions() as s:
-            assert await inbox.is_done(s, "zalo", str(message["message_id"])) is not None  # written down
+            assert await inbox.is_done(s, "zalo", f"z900:{message['message_id']}") is not None  # written down
     finally:
         await stop(app)

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, stop
-from bot.channels.base import SendError, SendRejected, SendRetryLater
 from bot.delivery import RateLimiter, drain, drain_once
+from bot.pipeline.errors import SendError, SendRejected, SendRetryLater
 from handlers.engine import Sendable
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from models.accounts.tables import ChannelAccount
@@ -47,7 +47,7 @@ class LongEngine:
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
 
-    async def handle_durable(self, incoming: Incoming, now: object = None, shape: object = None) -> list[Sendable]:
+    async def step_durable(self, incoming: Incoming, now: object = None, shape: object = None) -> list[Sendable]:
         return [Sendable(self.reply, None)]
 
 
@@ -68,7 +68,7 @@ async def test_a_reply_that_cannot_be_sent_now_goes_to_the_outbox(app: App, fake
     async with app.sessions() as s:
         rows = (await s.execute(select(OutboxMessage))).scalars().all()
     assert [(r.kind, r.text, r.status) for r in rows] == [("reply", t("bind.how_to"), "pending")]
-    assert rows[0].key == f"reply:zalo:{update['message']['message_id']}:0"
+    assert rows[0].key == f"reply:zalo:{HEAD}:{update['message']['message_id']}:0"
     stats = await drain(app.sessions, {"zalo": zalo_channel(app)}, RateLimiter(100, 0))
     assert stats.sent == 1 and fake.sent_to(HEAD) == [t("bind.how_to")]
 
@@ -80,7 +80,7 @@ def long_text() -> str:
 async def test_a_reply_over_2000_characters_is_split_on_lines(app: App, fake: FakeZalo) -> None:
     text = long_text()
     assert len(text) > 4000
-    zalo_channel(app).dialog = LongEngine(Reply(text, choices=[Choice("a", "Có"), Choice("b", "Không")]))  # type: ignore[assignment]
+    zalo_channel(app).pipeline.engine = LongEngine(Reply(text, choices=[Choice("a", "Có"), Choice("b", "Không")]))  # type: ignore[assignment]
     update = fake.push_text(HEAD, "/trangthai")
     await settle(app, fake, update["message"]["message_id"])
     parts = fake.sent_to(HEAD)

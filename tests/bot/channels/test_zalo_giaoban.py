@@ -48,7 +48,7 @@ async def test_a_zalo_head_reports_by_numbers_and_the_pack_is_split(sqlite_db: D
     await chat.send("1")
     assert chat.text.startswith("Đã nhận báo cáo giao ban của Thôn 1 (lần 1)")
     async with db.sessions() as s:
-        report = await get_report(s, meeting.id, p.villages[0].id)  # type: ignore[arg-type]
+        report = await get_report(s, meeting.id, p.village_ids[0])
     assert report is not None and report.answers == {"whole": first.strip() + "\n" + second.strip()}
 
     async with transaction(db.sessions) as s:

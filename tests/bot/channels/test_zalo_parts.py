@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.zalo_delivery import Backoff
 from bot.channels.zalo_files import BadToken, Expired, FileStore
 from bot.channels.zalo_render import choice_hint, reply_text, texts
 from bot.channels.zalo_updates import RecentIds, parse_update
+from bot.pipeline.backoff import Backoff
 from handlers.messages import Attachment, Choice, Reply
 from texts.catalog import keys, t
 

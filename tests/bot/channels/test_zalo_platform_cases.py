@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build, stop
-from bot.channels.base import SendBlocked
 from bot.channels.zalo import ZaloChannel, derived_webhook_secret
 from bot.channels.zalo_updates import parse_update
 from bot.delivery import RateLimiter, drain_once
+from bot.pipeline.errors import SendBlocked
 from handlers.messages import Reply
 from models.accounts.tables import ChannelAccount
 from models.delivery.tables import OutboxMessage

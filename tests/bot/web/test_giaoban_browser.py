@@ -1,19 +1,33 @@
 """Through a real Chromium: commune staff schedule a giao ban meeting, read the pack as a village
-reports in the web chat, write a conclusion with a task, and see the acknowledgement arrive."""
+reports in the web chat, write a conclusion with a task once the meeting has begun, and see the
+acknowledgement arrive."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import create_engine, update
 
+from models.giaoban.tables import GiaobanMeeting
+from tests import images
 from tests.bot.web.conftest import Demo, LiveServer
 from tests.bot.web.test_web_browser import PHONE, bot_says, browser, log_in, type_answer  # noqa: F401
 from texts.catalog import t
 
 pytestmark = pytest.mark.browser
+
+
+def _meeting_begins(demo: Demo) -> None:
+    """The meeting began an hour ago (written to the live server's database file)."""
+    engine = create_engine(f"sqlite:///{demo.path}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(GiaobanMeeting).values(starts_at=datetime.now(UTC) - timedelta(hours=1)))
+    finally:
+        engine.dispose()
 
 
 def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
@@ -43,13 +57,13 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     type_answer(chat, "Thu hoạch vụ mùa xong")
     for _ in range(3):
         chat.locator("#choices button", has_text=t("gb.report.nothing")).last.click()
-    bot_says(chat, t("gb.report.ask_field", field=t("gb.field.urgent")))
+    bot_says(chat, t("gb.ask.urgent"))
     type_answer(chat, "Sạt lở taluy đường vào thôn")
-    bot_says(chat, t("gb.report.ask_field", field=t("gb.field.requests")))
+    bot_says(chat, t("gb.ask.requests"))
     chat.locator("#choices button", has_text=t("gb.report.nothing")).last.click()
     chat.locator("#choices button", has_text=t("gb.report.send")).click()
     bot_says(chat, "Đã nhận báo cáo giao ban")
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 3000  # a photo of the landslide, right after the report
+    jpeg = images.jpeg(160, 120)  # a photo of the landslide, right after the report
     chat.set_input_files("#photo", files=[{"name": "sat-lo.jpg", "mimeType": "image/jpeg", "buffer": jpeg}])
     bot_says(chat, t("photo.saved_giaoban", village="").split(" của")[0])
 
@@ -59,9 +73,13 @@ def test_staff_schedule_read_the_pack_conclude_and_see_acknowledgements(
     link = clerk.locator(".gb-villages a.photo").first
     expect(link).to_have_text(t("web.photos.link", n=1))
     photo = clerk.request.get(live_server.url + (link.get_attribute("href") or ""))
-    assert photo.ok and photo.body() == jpeg and photo.headers["content-type"] == "image/jpeg"
+    assert photo.ok and images.decoded(photo.body()) == ("JPEG", (160, 120))
+    assert photo.headers["content-type"] == "image/jpeg"
     expect(pack).to_contain_text("Sạt lở taluy đường vào thôn")
     expect(pack).to_contain_text("THAM DỰ: có 1")
+    expect(clerk.locator("#conclusion-later")).to_have_text(t("gb.refused.not_started"))  # not before the meeting
+    _meeting_begins(demo)
+    clerk.reload()
     conclusion = clerk.locator("#conclusion-form")
     conclusion.locator("textarea[name=text]").fill("Khắc phục sạt lở taluy trước Tết")
     conclusion.locator("input[name=due]").fill((tomorrow + timedelta(days=7)).isoformat())

@@ -1,14 +1,15 @@
 """The giao ban pages through the real app: scope (another commune's meeting is "not found", and its
-form refuses), bad input changes nothing, a recurrence is saved, the XLSX has one row per village."""
+form refuses), bad input changes nothing, no conclusion before the meeting has begun, a recurrence is
+saved, the XLSX has one row per village."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import App
 from models.giaoban.tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
@@ -19,6 +20,12 @@ from texts.catalog import t
 async def _count(app: App, table: type) -> int:
     async with app.sessions() as s:
         return (await s.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def _begin(app: App) -> None:
+    """The meeting has begun (an hour ago)."""
+    async with app.sessions() as s, s.begin():
+        await s.execute(update(GiaobanMeeting).values(starts_at=datetime.now(UTC) - timedelta(hours=1)))
 
 
 async def test_scope_bad_input_recurrence_and_xlsx(client: TestClient, web_app: App, demo: Demo) -> None:
@@ -44,6 +51,11 @@ async def test_scope_bad_input_recurrence_and_xlsx(client: TestClient, web_app: 
     rows = list(openpyxl.load_workbook(io.BytesIO(await xlsx.read())).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[0][:3] == (t("gb.pack.col_village"), t("gb.pack.col_reported"), t("gb.pack.col_attending"))
     assert len(rows) > 2 and all(r[1] == t("gb.pack.no") for r in rows[1:])
+    early = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "Làm đường liên thôn"})
+    assert early.status == 400 and t("gb.refused.not_started") in await early.text()  # before the meeting
+    assert 'id="conclusion-form"' not in await (await client.get(meeting_url)).text()
+    await _begin(web_app)
+    assert 'id="conclusion-form"' in await (await client.get(meeting_url)).text()
     short = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "ok"})
     assert short.status == 400 and t("gb.refused.conclusion_empty") in await short.text()
     past = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "Làm đường", "due": "2001-01-01"})

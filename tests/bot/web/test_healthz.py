@@ -20,8 +20,9 @@ async def test_healthz_tells_the_scheduler_role(aiohttp_client, db: Database, tm
         assert app.scheduler is not None
         before = await (await client.get("/healthz")).json()
         # SQLite is one process: the scheduler always runs; PostgreSQL: it runs once it holds the lease
-        assert before == {"ok": True, "database": "ok",
-                          "scheduler": "single" if db.kind == "sqlite" else "standby"}
+        role = "single" if db.kind == "sqlite" else "standby"
+        assert before == {"ok": True, "database": "ok", "scheduler": role, "role": role, "inbox_pending": 0,
+                          "outbox_waiting": 0, "outbox_oldest_seconds": 0.0}
         await app.scheduler.start()
         after = await (await client.get("/healthz")).json()
         assert after["scheduler"] == ("single" if db.kind == "sqlite" else "leader")

@@ -57,6 +57,9 @@ async def test_a_commune_page_lists_its_villages_with_their_own_columns(client: 
     assert rows and all(re.search(r'class="status s-\w+"', r) for r in rows)
     cells = [re.findall(r"<td>(.*?)</td>", r, re.S) for r in rows]
     assert all(len(c) == 6 for c in cells)
+    for c in cells:  # each village with its code, what staff commands name it by
+        code = re.search(r'href="/v/([^"]+)"', c[0])
+        assert code and f'<span class="code">{code[1]}</span>' in c[0]
     elected = [c for c in cells if c[2]]
     assert elected and all(re.match(r"\d\d/\d\d/\d{4}: \w", c[2]) for c in elected)
     merged = [c for c in cells if "s-merged" in c[1]]
@@ -72,6 +75,7 @@ async def test_late_villages_grouped_under_their_commune_with_the_days_once(clie
     names = [g[1] for g in groups if g]
     assert names and len(names) == len(set(names))  # each commune once
     villages = [r for r, g in zip(rows, groups, strict=True) if not g]
+    assert villages and all('<span class="code">' in r for r in villages)
     assert villages and all("chậm" not in r for r in villages)  # the days only in their column
     assert t("web.late.commune") not in html
 

@@ -15,7 +15,7 @@ from models.accounts.tables import Invite
 from models.clock import utcnow
 from models.delivery.tables import OutboxMessage
 from models.election.reports import Actor, ElectionData, record_election
-from models.progress.export import EXPORT_COLUMNS
+from models.progress.export import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
 from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
@@ -123,6 +123,12 @@ async def test_admin_creates_invites_and_sees_the_outbox(client: TestClient, web
     async with web_app.sessions() as s:
         invite = (await s.execute(select(Invite))).scalar_one()
     assert invite.role == "village_head" and invite.code in await resp.text()
+    resp = await client.post("/admin/invite", data={"csrf": csrf_of(page), "unit": village,
+                                                    "role": "village_secretary"})  # the branch secretary's code
+    assert resp.status == 200 and t("web.admin.role_village_secretary") in await resp.text()
+    async with web_app.sessions() as s:
+        roles = sorted(i.role for i in (await s.execute(select(Invite))).scalars())
+    assert roles == ["village_head", "village_secretary"]
     resp = await client.post("/admin/invite", data={"csrf": csrf_of(page), "unit": village, "role": "staff"})
     assert resp.status == 400 and t("web.admin.staff_on_village") in await resp.text()
     resp = await client.post("/admin/invite", data={"csrf": csrf_of(page), "unit": "00000", "role": "staff"})

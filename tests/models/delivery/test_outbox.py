@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.delivery import DrainPolicy, RateLimiter, drain
+from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from models.accounts.tables import ChannelAccount
 from models.db import make_engine, make_session_factory, transaction
 from models.delivery import outbox
@@ -195,3 +195,39 @@ async def test_rate_limiter_slots() -> None:
     assert waits == pytest.approx([0.0, 0.1, 1.0, 0.2])  # "a" waits for its chat, "c" does not wait for "a"
     lim.penalise("b", 5)
     assert lim.reserve("b") == pytest.approx(5.0, abs=0.11)
+
+
+async def _reply(db: Database, key: str, account_id: int, at: datetime) -> outbox.Claimed:
+    """A step's reply row, claimed by the channel that will send it (as the engine writes it)."""
+    async with transaction(db.sessions) as s:
+        return await outbox.enqueue_reply(s, key=key, account_id=account_id, channel="telegram", external_id="u0",
+                                          text=f"text {key}", payload=None, now=at, lease=timedelta(seconds=60))
+
+
+async def test_a_reply_the_conversation_moved_past_is_dropped_not_sent_again(db: Database) -> None:
+    """A process killed between a reply's send and its mark left the row claimed; the user went on
+    (the next message was answered by another worker). When the lease expires the old reply (an old
+    question) is not sent again; the newer one, and the replies of one step together, still go."""
+    (acc,) = await _accounts(db, 1)
+    await _reply(db, "reply:telegram:m1:0", acc, NOW)  # sent, never marked: its process died
+    await _reply(db, "reply:telegram:m2:0", acc, NOW + timedelta(seconds=5))  # the user moved on
+    await _reply(db, "reply:telegram:m2:1", acc, NOW + timedelta(seconds=5))  # (same step: not "newer")
+    fake = FakeChannel()
+    stats = await drain(db.sessions, {"telegram": fake}, fast(), clock=lambda: NOW + timedelta(minutes=2))
+    assert stats.sent == 2 and [r.text for _, r in fake.sent] == ["text reply:telegram:m2:0",
+                                                                     "text reply:telegram:m2:1"]
+    rows = await _rows(db)
+    assert rows["reply:telegram:m1:0"].status == outbox.SKIPPED
+    assert rows["reply:telegram:m1:0"].last_error == outbox.SUPERSEDED
+    async with transaction(db.sessions) as s:  # a redelivery of the old message claims nothing either
+        assert await outbox.claim_replies(s, "reply:telegram:m1:", NOW + timedelta(minutes=3),
+                                          timedelta(seconds=60)) == []
+
+
+async def test_the_latest_reply_left_by_a_crash_is_still_sent(db: Database) -> None:
+    (acc,) = await _accounts(db, 1)
+    await _reply(db, "reply:telegram:m1:0", acc, NOW)
+    async with transaction(db.sessions) as s:  # its redelivery claims it once the lease is over
+        again = await outbox.claim_replies(s, "reply:telegram:m1:", NOW + timedelta(minutes=2),
+                                           timedelta(seconds=60))
+    assert [r.key for r in again] == ["reply:telegram:m1:0"]

@@ -51,7 +51,7 @@ async def test_merge_keeps_history_moves_and_tells_the_heads(db: Database, engin
     async with db.sessions() as s:
         olds = await predecessors(s, new.id)  # type: ignore[arg-type]
         assert sorted(u.code for u in olds) == ["V1", "V2"] and {u.level for u in olds} == {RETIRED}
-        assert len(await revisions(s, province.villages[0].id)) == 1  # type: ignore[arg-type]
+        assert len(await revisions(s, province.village_ids[0])) == 1
         heads = (await s.execute(select(Person.unit_id).where(col(Person.role) == "village_head"))).scalars().all()
         assert set(heads) == {new.id}
         notices = (await s.execute(select(OutboxMessage.text))).scalars().all()
@@ -81,3 +81,16 @@ def test_cli_refuses_a_bad_merge(tmp_path: Path) -> None:
     bot(tmp_path, "db", "upgrade")
     proc = bot(tmp_path, "units", "merge", "NOPE1", "NOPE2", "--into", "NEW", "--name", "Mới", ok=False)
     assert "nothing changed" in proc.stderr
+
+
+async def test_a_name_that_starts_with_its_type_word_is_not_doubled(db: Database, engine: Engine,
+                                                                    province: Province) -> None:
+    head = await bound_head(db, engine, province, 0)
+    async with transaction(db.sessions) as s:
+        news, _ = await split_village(s, "post2025", "V1", ["V15A", "V15B"], ["Thôn 15A", "15B"], TODAY, NOW)
+    assert [n.full_name for n in news] == ["Thôn 15A", "Thôn 15B"]
+    await head.send("/trangthai")
+    assert "Thôn 15A" in head.text and "Thôn Thôn" not in head.text
+    await fill(head, "15/12", "Lê Thị Hoa", "350 330 320 301", "1", "có", "bỏ qua", "1")
+    title = t("merger.baucu.merged_at_once", head="Lê Thị Hoa", title="trưởng thôn 15A")
+    assert title in head.text and "Thôn Thôn" not in head.text and "thôn Thôn" not in head.text

@@ -1,7 +1,9 @@
 """Durable intake: an update is written to the inbox before the platform is told "received", and is
 processed from there, one account's updates at a time and in order.
 
-- :meth:`Intake.accept` writes the updates down in one transaction; when that fails (the database is
+- :meth:`Intake.accept` writes the updates down in one transaction, each keyed by the platform's id
+  bounded to a message id's column (a longer one keeps its head and a hash of the whole: the key is
+  also the step's ``message_id``); when that fails (the database is
   down) it raises, and the channel must not acknowledge (keep the polling offset, answer the webhook
   with an error) so the platform delivers again.
 - Processing runs in the background, a worker per account with pending rows. ``process`` returns
@@ -27,6 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from handlers.clean import MESSAGE_ID_CHARS, bounded_id
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, transaction, write_retrying
 from models.delivery import inbox
@@ -40,8 +43,12 @@ Item = tuple[str, str, dict[str, Any]]  # key, account, payload
 
 class Intake:
     def __init__(self, sessions: SessionFactory, channel: str, process: Process, *,
-                 clock: Callable[[], datetime] = utcnow, retry_initial: float = 0.5, retry_max: float = 10.0) -> None:
+                 clock: Callable[[], datetime] = utcnow, retry_initial: float = 0.5, retry_max: float = 10.0,
+                 owner: str | None = None, takeover_every: float = 2.0) -> None:
         self.sessions, self.channel, self.process, self.clock = sessions, channel, process, clock
+        self.owner = owner  # this worker's name: its rows are taken over by another if it dies
+        self.takeover_every = takeover_every
+        self._watcher: asyncio.Task[None] | None = None
         self.retry_initial, self.retry_max = retry_initial, retry_max
         self._queues: dict[str, list[tuple[int, int, inbox.Pending]]] = {}  # heaps by inbox id
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -55,34 +62,61 @@ class Intake:
         if self.stopping:
             raise RuntimeError("intake stopped")
         now = self.clock()
+        items = [(bounded_id(key, MESSAGE_ID_CHARS), account, payload) for key, account, payload in items]
         async with transaction(self.sessions) as session:  # one statement for the whole batch
-            fresh = await inbox.record_many(session, self.channel, items, now)
-        rows = [(key, account, payload, fresh.pop(key[:120], None)) for key, account, payload in items]
+            fresh = await inbox.record_many(session, self.channel, items, now, owner=self.owner)
+        rows = [(key, account, payload, fresh.pop(key, None)) for key, account, payload in items]
         queued = 0
         for key, account, payload, row in rows:
             if row is None:  # a redelivery: run it again for its unsent replies, unless it is in hand here
-                if key[:120] in self._keys:
+                if key in self._keys:
                     continue
-                row = inbox.Pending(0, key[:120], account[:64], payload)
+                row = inbox.Pending(0, key, account[:64], payload)
             self._queue(row)
             queued += 1
         return queued
 
-    async def recover(self) -> int:
-        """Queue what a previous run left unprocessed; returns how many."""
+    async def recover(self, page: int = 1000) -> int:
+        """Queue what a previous run left unprocessed, all of it (read ``page`` rows at a time), then
+        keep taking over what a dead worker acknowledged (every ``takeover_every`` seconds); returns
+        how many rows were taken at start."""
         try:
-            async with transaction(self.sessions) as session:
-                rows = await inbox.pending(session, self.channel)
+            taken = await self._take(orphans=True, page=page)
         finally:
             self.ready = True
-        fresh = [row for row in rows if row.key not in self._keys]
-        for row in fresh:
-            self._queue(row)
-        for account in list(self._queues):
-            self._start(account)
-        if fresh:
-            log.info("%s: %d update(s) left unprocessed by the last run are processed now", self.channel, len(fresh))
-        return len(fresh)
+            for account in list(self._queues):
+                self._start(account)
+            if self.owner is not None and self._watcher is None:
+                self._watcher = asyncio.create_task(self._watch(), name=f"intake-takeover-{self.channel}")
+        if taken:
+            log.info("%s: %d update(s) left unprocessed by the last run are processed now", self.channel, taken)
+        return taken
+
+    async def _take(self, *, orphans: bool, page: int = 1000) -> int:
+        """Queue the pending rows whose owner is dead (``orphans``: or who have none), page by page."""
+        taken, after = 0, 0
+        while True:
+            async with transaction(self.sessions) as session:
+                rows = await inbox.take_over(session, self.channel, self.owner, self.clock(), orphans=orphans,
+                                             after=after, limit=page)
+            fresh = [row for row in rows if row.key not in self._keys]
+            for row in fresh:
+                self._queue(row)
+            taken += len(fresh)
+            if len(rows) < page:
+                return taken
+            after = rows[-1].id
+
+    async def _watch(self) -> None:
+        while not self.stopping:
+            await asyncio.sleep(self.takeover_every)
+            try:
+                taken = await self._take(orphans=False)
+            except Exception as exc:  # the database is down: look again later
+                log.debug("%s: could not look for a dead worker's updates (%s)", self.channel, exc)
+                continue
+            if taken:
+                log.info("%s: %d update(s) of a worker that died are processed here", self.channel, taken)
 
     def _queue(self, row: inbox.Pending) -> None:
         self._keys.add(row.key)
@@ -150,6 +184,10 @@ class Intake:
     async def stop(self, grace: float = 10.0) -> None:
         """Take nothing more; let the steps in hand finish (``grace`` seconds at most)."""
         self.stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
         for account, queue in list(self._queues.items()):  # what is not begun stays pending for the next start
             if account not in self._workers:
                 for _id, _n, left in queue:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from bot.metrics import count_send, send_result_of_retry
 from models.clock import utcnow
 from models.db import DbSession, SessionFactory, write_retrying
 from models.delivery import outbox
@@ -55,6 +56,7 @@ class Settle:
     async def sent(self, row: outbox.Claimed) -> bool:
         """Mark ``row`` sent; returns once the mark is committed (False: it could not be, or the lease
         had expired)."""
+        count_send(row.channel, "ok")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((row, future))
         if self._writer is None or self._writer.done():
@@ -86,15 +88,18 @@ class Settle:
     async def retry_later(self, row: outbox.Claimed, error: str, *, retry_after: float | None = None,
                           counted: bool = True, max_attempts: int = 6,
                           base: timedelta = timedelta(seconds=30)) -> str:
+        count_send(row.channel, send_result_of_retry(error, retry_after))
         now = self.clock()
         return await write_retrying(self.sessions, lambda s: outbox.mark_retry(
             s, row, now, error, retry_after=retry_after, count_attempt=counted, max_attempts=max_attempts,
             base=base))
 
     async def blocked(self, row: outbox.Claimed, error: str) -> None:
+        count_send(row.channel, "forbidden")
         await write_retrying(self.sessions, lambda s: outbox.mark_blocked(s, row, error))
 
     async def dead(self, row: outbox.Claimed, error: str) -> None:
+        count_send(row.channel, "failed")
         await write_retrying(self.sessions, lambda s: outbox.mark_final(s, row, outbox.DEAD, error))
 
     async def release(self, rows: list[outbox.Claimed]) -> None:
