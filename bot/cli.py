@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--unit", default=None, help="only villages under this unit code")
     ex.add_argument("--with-phones", action="store_true",
                     help="include the heads' phone numbers (personal data: only when the use needs them)")
+    ex.add_argument("--labels", choices=["en", "vi"], default="en",
+                    help="CSV headers and statuses: en (the column names and codes, default) or vi (Vietnamese)")
 
     dg = sub.add_parser("digest", parents=[common], help="print (and send) the digest for a unit")
     dg.add_argument("--unit", required=True)

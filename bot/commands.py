@@ -177,7 +177,7 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
                                  with_phones=args.with_phones)
             else:
                 with part.open("w", encoding="utf-8-sig", newline="") as out:
-                    await write_csv(session, out, config.bot.period, today, scope_id, deadline,
+                    await write_csv(session, out, config.bot.period, today, scope_id, deadline, args.labels,
                                     with_phones=args.with_phones)
     part.replace(args.out)
     print(f"wrote {args.out}")

@@ -62,19 +62,23 @@ async def run(config: Config, args: argparse.Namespace, sessions: SessionFactory
 
 
 async def _cancel(config: Config, args: argparse.Namespace, sessions: SessionFactory) -> int:
+    """``giaoban cancel ID``: the same domain function as the meeting page's "Hủy cuộc họp"."""
     from models.clock import utcnow
     from models.db import transaction
-    from models.giaoban.cancel import CancelError, cancel_meeting
-    from reports.giaoban_text import cancelled_notice
+    from models.giaoban.changes import cancel_meeting
+    from models.refusal import Refused
+    from reports.giaoban_text import renderer
 
     try:
         async with transaction(sessions) as session:
-            meeting, commune, told = await cancel_meeting(session, args.id, utcnow(),
-                                                          lambda m, c: cancelled_notice(m, c, config.tz))
-    except CancelError as exc:
-        why = {"unknown": "there is no such meeting", "past": "it has already started"}[exc.reason]
+            view, told = await cancel_meeting(session, args.id, by=None, channel="cli", now=utcnow(),
+                                              render=renderer(config.tz))
+    except Refused as exc:
+        why = {"no_meeting": "there is no such meeting", "meeting_started": "it has already started",
+               "already_cancelled": "it is already cancelled"}.get(exc.reason, exc.reason)
         return _fail(f"cannot cancel giao ban meeting {args.id}: {why}")
-    print(f"giao ban meeting {meeting.id} of {commune.full_name} ({commune.code}) cancelled; "
+    commune = view.commune
+    print(f"giao ban meeting {view.meeting.id} of {commune.full_name} ({commune.code}) cancelled; "
           f"{told} message(s) to its villages enqueued (the running bot delivers them)")
     return 0
 

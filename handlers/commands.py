@@ -135,8 +135,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("trangthai", HEADS, action=for_heads(status.show_status), aliases=("status",), quick=True),
     Command("huy", ANYONE, action=cancel_cmd, aliases=("cancel",), quick=True),
     Command("trogiup", ANYONE, action=help_cmd, aliases=("help", "menu"), quick=True),
-    Command("tonghop", STAFF, action=for_staff(staff.digest_now), aliases=("digest",)),
-    Command("chamtre", STAFF, action=for_staff(staff.late_now), aliases=("late",)),
+    Command("tonghop", STAFF, action=for_staff(staff.digest_now), aliases=("digest",), quick=True),
+    Command("chamtre", STAFF, action=for_staff(staff.late_now), aliases=("late",), quick=True),
     Command("xuatfile", STAFF, action=for_staff(staff.export_now), aliases=("export",)),
     Command("nhantonghop", STAFF, action=for_staff(staff.digest_opt)),
     Command("ghidangvien", STAFF, action=for_staff(merger_staff.party_cmd)),
@@ -166,6 +166,7 @@ def menu() -> list[tuple[str, str]]:
     return [(c.name, c.help[:1].upper() + c.help[1:]) for c in COMMANDS if c.menu]
 
 
-def quick() -> list[tuple[str, str]]:
-    """(command, short label) for the web chat's quick buttons."""
-    return [(c.name, c.short) for c in COMMANDS if c.quick]
+def quick() -> list[tuple[str, str, str]]:
+    """(command, short label, the roles it is for — space-separated, empty: anyone) for the web chat's
+    quick buttons; the page shows a button only to an account whose role may use it."""
+    return [(c.name, c.short, " ".join(sorted(c.roles))) for c in COMMANDS if c.quick]

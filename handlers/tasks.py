@@ -29,8 +29,17 @@ async def _items(ctx: HeadContext) -> list[Item]:
     return await open_items(ctx.session, ctx.village_id)
 
 
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """``text`` up to ``limit`` characters, cut at a word boundary with "…" (never mid-word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
 def pick_choices(items: list[Item]) -> list[Choice]:
-    out = [Choice(str(it.directive.id), f"{i}. {it.conclusion.text[:LABEL_CHARS]}") for i, it in enumerate(items, 1)]
+    out = [Choice(str(it.directive.id), f"{i}. {short_label(it.conclusion.text)}") for i, it in enumerate(items, 1)]
     if any(it.directive.acknowledged_at is None for it in items):
         out.append(Choice("ack_all", t("gb.tasks.ack_all")))
     return out
@@ -53,8 +62,9 @@ def _chosen(items: list[Item], state: FlowState) -> tuple[int, Item] | None:
 
 
 def ask_pick(ctx: HeadContext, state: FlowState) -> Question:
-    return Question(t("gb.tasks.ask_pick"), [Choice(v, label) for v, label in state.data["choices"]],
-                    free_text=False)
+    offers_all = any(v == "ack_all" for v, _label in state.data["choices"])
+    return Question(t("gb.tasks.ask_pick" if offers_all else "gb.tasks.ask_pick_one"),
+                    [Choice(v, label) for v, label in state.data["choices"]], free_text=False)
 
 
 def ask_action(ctx: HeadContext, state: FlowState) -> Question:

@@ -1,6 +1,8 @@
 """The export file (DESIGN §4): CSV with the English column names, XLSX with Vietnamese headers.
 
-The CSV starts with a UTF-8 BOM (Excel on Windows reads it as UTF-8 then, not as the local code page).
+The CSV's times are in the province's local time with their offset (``+07:00``); ``labels="vi"`` gives it
+the XLSX's Vietnamese headers and words for the codes. The CSV starts with a UTF-8 BOM (Excel on Windows
+reads it as UTF-8 then, not as the local code page).
 The XLSX has real dates (formatted day first), times in the province's local time, a filter row on the
 header, a frozen header and column widths.
 A text that looks like a formula is written as text (``reports.cells``).
@@ -30,25 +32,39 @@ def columns(with_phones: bool = False) -> tuple[ExportColumn, ...]:
     return COLUMNS if with_phones else tuple(c for c in COLUMNS if c.name not in PHONE_COLUMNS)
 
 
+LABELS = ("en", "vi")  # the CSV's header and codes: the English column names and codes, or Vietnamese words
+
+
+def csv_value(column: ExportColumn, value: str, labels: str) -> object:
+    """A CSV cell: times in the province's local time (``2026-12-07T09:30:00+07:00``), codes in words
+    with ``labels="vi"``; a formula-looking text with its apostrophe."""
+    if value and column.kind == "datetime":
+        value = local(datetime.fromisoformat(value)).isoformat(timespec="seconds")
+    elif value and labels == "vi" and column.words is not None:
+        return csv_cell(_value(column, value))
+    return csv_cell(value)
+
+
 async def write_csv(session: AsyncSession, out: IO[str], period: str, today: date, scope_id: int | None = None,
-                    deadline: date | None = None, with_phones: bool = False) -> int:
+                    deadline: date | None = None, labels: str = "en", with_phones: bool = False) -> int:
     """The CSV, streamed into ``out`` (a text file opened with ``encoding="utf-8-sig", newline=""``);
-    returns the number of villages."""
+    returns the number of villages. ``labels="vi"``: Vietnamese headers and statuses (the XLSX's words);
+    dates stay ISO either way."""
     writer = csv.writer(out, lineterminator="\n")
-    names = [c.name for c in columns(with_phones)]
-    writer.writerow(names)
+    cols = columns(with_phones)
+    writer.writerow([t(c.header_key) for c in cols] if labels == "vi" else [c.name for c in cols])
     n = 0
     async for row in export_rows(session, period, today, scope_id, deadline):
-        writer.writerow([csv_cell(row[key]) for key in names])
+        writer.writerow([csv_value(c, row[c.name], labels) for c in cols])
         n += 1
     return n
 
 
 async def export_csv(session: AsyncSession, period: str, today: date, scope_id: int | None = None,
-                     deadline: date | None = None, with_phones: bool = False) -> bytes:
+                     deadline: date | None = None, labels: str = "en", with_phones: bool = False) -> bytes:
     buf = io.StringIO(newline="")
     buf.write("\ufeff")  # the BOM
-    await write_csv(session, buf, period, today, scope_id, deadline, with_phones)
+    await write_csv(session, buf, period, today, scope_id, deadline, labels, with_phones)
     return buf.getvalue().encode("utf-8")
 
 

@@ -18,7 +18,6 @@ from models.giaoban.reports import WHOLE
 from models.giaoban.sweep import GbNotice, PackText, Render
 from models.giaoban.tables import FIELDS, GiaobanMeeting
 from models.reminders.rules import Rules
-from models.units.tables import Unit
 from reports.digest_text import TELEGRAM_LIMIT
 from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date, pct
@@ -32,12 +31,6 @@ def when(meeting: GiaobanMeeting, tz: ZoneInfo) -> str:
 
 def place(meeting: GiaobanMeeting) -> str:
     return t("gb.notice.place", place=meeting.place) if meeting.place else ""
-
-
-def cancelled_notice(meeting: GiaobanMeeting, commune: Unit, tz: ZoneInfo) -> str:
-    """What a village is told when the commune cancels a meeting."""
-    return t("gb.notice.cancelled", commune=commune.full_name or commune.name, when=when(meeting, tz),
-             place=place(meeting))
 
 
 def render_notice(n: GbNotice, tz: ZoneInfo) -> str:

@@ -31,6 +31,10 @@ from models.photos.store import MAX_PHOTO_BYTES
 from texts.catalog import t
 
 MAX_TEXT = 4096  # as the engine: Telegram's own limit
+# a camera drawn in SVG (a phone without an emoji font shows 📷 as an empty box)
+CAMERA = ('<svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" '
+          'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 7h3l2-3h6l2 3h3a1 1 0 0 1 1 '
+          '1v11a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1z"/><circle cx="12" cy="13" r="4"/></svg>')
 
 
 def _channel(ctx: Ctx) -> WebChatChannel:
@@ -43,8 +47,9 @@ def _channel(ctx: Ctx) -> WebChatChannel:
 @page(login=False)
 async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     _channel(ctx)
-    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}")
-                 for name, label in quick_commands())
+    quick = join(tag("button", label, type="button", class_="quick", data_text=f"/{name}", data_roles=roles,
+                     hidden=bool(roles))
+                 for name, label, roles in quick_commands())  # chat.js shows those the picked account's role may use
     texts = {"offline": t("web.chat.offline"), "restarted": t("web.chat.restarted"),
              "pick": t("web.chat.pick_placeholder"), "pickfirst": t("web.chat.pick_first")}
     data = " ".join(f'data-{k}="{esc(v)}"' for k, v in texts.items())
@@ -60,7 +65,7 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 <div class="quickbar" aria-label="{esc(t("web.chat.quick"))}">{quick}</div>
 <form id="composer" class="composer" autocomplete="off"><input id="text" maxlength="{MAX_TEXT}"
  placeholder="{esc(t("web.chat.placeholder"))}" aria-label="{esc(t("web.chat.placeholder"))}">
-<label class="photo-pick" title="{esc(t("web.chat.photo"))}"><span aria-hidden="true">📷</span>
+<label class="photo-pick" title="{esc(t("web.chat.photo"))}">{CAMERA}
 <span class="sr">{esc(t("web.chat.photo"))}</span>
 <input id="photo" type="file" accept="image/jpeg,image/png" hidden></label>
 <button type="submit">{esc(t("web.chat.send"))}</button></form></div></div>
@@ -71,7 +76,7 @@ async def chat_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 async def _account_list(ctx: Ctx) -> list[dict[str, str]]:
     async with ctx.sessions() as db:
         rows = await channel_accounts(db, "web")
-    return [{"id": ext, "label": name or unit or ext} for ext, name, unit in rows]
+    return [{"id": ext, "label": name or unit or ext, "role": role or ""} for ext, name, unit, role in rows]
 
 
 @page(login=False)

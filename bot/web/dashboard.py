@@ -6,23 +6,25 @@ from datetime import date
 
 from aiohttp import web
 
-from bot.web.commune import late_table, village_table
+from bot.web.commune import VILLAGE_SORTS, late_table, village_table
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
+from bot.web.listing import ListQuery, arrange, pager, read_query, search_form
 from bot.web.merger_forms import plan_form
 from models.db import DbSession
 from models.progress.commune import tally, village_rows
 from models.progress.dashboard import unit_by_code, units_by_ids
-from models.progress.digest import parent_names
+from models.progress.digest import head_names, parent_names
 from models.progress.status import HELD, STATUSES
 from models.progress.tallies import UnitProgress, progress_by_child, total
 from models.reminders.rules import late_villages
 from models.units.tables import Unit
 from models.units.tree import ancestors
-from texts.catalog import t
+from reports.late_text import days_late
+from texts.catalog import fold, t
 from texts.fmt import pct
 
-LATE_LIMIT = 300
+LATE_ALL = 100_000  # every late village: the page shows them a page at a time
 
 
 def unit_link(unit_code: str, name: str, level: str) -> Html:
@@ -63,7 +65,8 @@ def status_counts(whole: UnitProgress) -> Html:
     return table([t("web.progress.status"), t("web.progress.villages")], rows, class_="grid counts")
 
 
-async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Html:
+async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date, query: ListQuery | None = None,
+                        path: str = "") -> Html:
     """The unit's progress: a commune's villages row by row (the counts by status tallied from the same
     rows: one query), or a line per unit under it (the counts: the sum of the lines)."""
     assert unit.id is not None  # a unit read from its table
@@ -80,7 +83,7 @@ async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date) -> Htm
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
     if rows is not None:  # its villages, their own columns
         whole = tally(rows, unit.id)
-        table_html, legend = await village_table(ctx, db, unit, today, rows), Html("")
+        table_html, legend = await village_table(ctx, db, unit, today, rows, query, path), Html("")
     else:
         whole = total(lines, unit.id)
         table_html = progress_table(lines, levels, whole)
@@ -103,7 +106,7 @@ def downloads_links(code: str) -> Html:
 @page()
 async def home(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     assert ctx.unit is not None
-    return await _progress(ctx, ctx.unit)
+    return await _progress(ctx, ctx.unit, request, "/")
 
 
 @page()
@@ -114,29 +117,42 @@ async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
             return ctx.not_found()
     if unit.level == "village":
         raise web.HTTPSeeOther(f"/v/{unit.code}")
-    return await _progress(ctx, unit)
+    return await _progress(ctx, unit, request, f"/u/{unit.code}")
 
 
-async def _progress(ctx: Ctx, unit: Unit) -> web.Response:
+async def _progress(ctx: Ctx, unit: Unit, request: web.Request, path: str) -> web.Response:
+    query = read_query(request.query, VILLAGE_SORTS, "village", False)
     async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
-        body = await progress_body(ctx, db, unit, ctx.today)
+        body = await progress_body(ctx, db, unit, ctx.today, query, path)
     return ctx.render(t("web.progress.title", unit=unit.full_name),
                       Html(crumbs + body + plan_form(ctx, unit) + downloads_links(unit.code)))
 
 
+LATE_SORTS = ("village", "reason", "days")
+
+
 @page()
 async def late_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """Every late village (no cut-off), searched, sorted and shown a page at a time (``bot/web/listing.py``)."""
     assert ctx.unit is not None and ctx.unit.id is not None
     today = ctx.today
+    query = read_query(request.query, LATE_SORTS, "days", True)
     async with ctx.sessions() as db:
-        rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_LIMIT)
-        parents = await parent_names(db, [d.village_id for d in rows])
+        rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_ALL)
+        ids = [d.village_id for d in rows]
+        parents, heads = await parent_names(db, ids), await head_names(db, ids)
+    shown = arrange(rows, query, {"village": lambda d: fold(d.village_name), "reason": lambda d: (d.rule, d.since),
+                                  "days": lambda d: days_late(d, today)},
+                    lambda d: f"{d.village_name} {heads.get(d.village_id, '')} {parents.get(d.village_id, '')}")
     parts = [tag("p", t("web.late.intro"))]
-    if not rows:
+    if not count:
         parts.append(tag("p", t("web.late.none"), class_="ok"))
     else:
-        parts.append(late_table(rows, parents, today, one_commune=ctx.unit.level == "commune"))
-        if count > len(rows):
-            parts.append(tag("p", t("web.late.more", shown=len(rows), count=count)))
+        parts.append(search_form("/late", query, t("web.late.search")))
+        if not shown.rows:
+            parts.append(tag("p", t("web.late.no_match", q=query.q), id="no-match"))
+        else:
+            parts += [late_table(shown.rows, parents, heads, today, one_commune=ctx.unit.level == "commune",
+                                 query=query), pager("/late", query, shown)]
     return ctx.render(t("web.late.title", unit=ctx.unit.full_name), join(parts))

@@ -6,24 +6,26 @@ see and schedule only the communes within their unit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
 
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
+from bot.web.sending import when_note
 from models.clock import utcnow
+from models.giaoban.changes import replace_schedule, stop_schedule
 from models.giaoban.meetings import (
     active_schedules,
-    add_schedule,
     communes_within,
     meetings_of,
     schedule_meeting,
 )
-from models.giaoban.rules import parse_hhmm
+from models.giaoban.rules import occurrences, parse_hhmm
 from models.giaoban.tables import GiaobanSchedule
 from models.refusal import Refused
 from models.units.tables import Unit
+from reports.giaoban_text import renderer
 from texts.catalog import t
 from texts.fmt import fmt_time_date
 
@@ -37,27 +39,71 @@ def _commune_field(communes: list[Unit]) -> Html:
     return Html(f'<label>{esc(t("gb.web.commune"))}<select name="commune">{options}</select></label>')
 
 
+def date_field(name: str, value: str, label_key: str = "gb.web.date", required: bool = True) -> Html:
+    """A date typed and shown as 15/12/2026 (a browser's date picker shows the browser's own format)."""
+    return Html(f'<label>{esc(t(label_key))} <span class="hint">({esc(t("gb.web.date_hint"))})</span>'
+                f'<input name="{name}" value="{esc(value)}" placeholder="15/12/2026" inputmode="numeric"'
+                f' pattern="\\s*\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}\\s*" maxlength="10" autocomplete="off"'
+                f'{" required" if required else ""}></label>')
+
+
+def time_field(name: str, value: str) -> Html:
+    """A time typed and shown as 08:00 (24 hours)."""
+    return Html(f'<label>{esc(t("gb.web.time"))} <span class="hint">({esc(t("gb.web.time_hint"))})</span>'
+                f'<input name="{name}" value="{esc(value)}" placeholder="08:00" inputmode="numeric" maxlength="5"'
+                f' pattern="\\s*\\d{{1,2}}[:h.]?\\d{{0,2}}\\s*" autocomplete="off" required></label>')
+
+
+def parse_day(text: str) -> date | None:
+    """``15/12/2026`` (or ``15-12-2026``, ``2026-12-15``) → a date; None when it is not one."""
+    raw = text.strip()
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def _forms(ctx: Ctx, communes: list[Unit]) -> Html:
     csrf = hidden_csrf(ctx.csrf)
     single = Html(f"""<section class="card"><h2>{esc(t("gb.web.schedule_title"))}</h2>
 <form method="post" action="/giaoban/schedule" id="schedule-form">{csrf}{_commune_field(communes)}
-<label>{esc(t("gb.web.date"))}<input type="date" name="date" required></label>
-<label>{esc(t("gb.web.time"))}<input type="time" name="time" value="08:00" required></label>
+{date_field("date", "")}{time_field("time", "08:00")}
 <label>{esc(t("gb.web.place"))}<input name="place" maxlength="200"></label>
+{when_note(ctx, "invites")}
 <button type="submit">{esc(t("gb.web.schedule"))}</button></form></section>""")
     kinds = join(tag("option", t(f"gb.web.kind_{k}"), value=k) for k in KINDS)
     days = join(tag("option", t(f"gb.web.weekday_{d}"), value=str(d)) for d in range(7))
     nths = join(tag("option", str(n) if n < 5 else t("gb.web.nth_last"), value=str(n)) for n in range(1, 6))
     recurring = Html(f"""<section class="card"><h2>{esc(t("gb.web.recurrence_title"))}</h2>
 <form method="post" action="/giaoban/recurrence" id="recurrence-form">{csrf}{_commune_field(communes)}
-<label>{esc(t("gb.web.kind"))}<select name="kind">{kinds}</select></label>
-<label>{esc(t("gb.web.weekday"))}<select name="weekday">{days}</select></label>
-<label>{esc(t("gb.web.day"))}<input type="number" name="day" min="1" max="31" value="1"></label>
-<label>{esc(t("gb.web.nth"))}<select name="nth">{nths}</select></label>
-<label>{esc(t("gb.web.time"))}<input type="time" name="time" value="08:00" required></label>
+<label>{esc(t("gb.web.kind"))}<select name="kind" id="kind">{kinds}</select></label>
+<label class="for-weekly for-monthly_nth">{esc(t("gb.web.weekday"))}<select name="weekday">{days}</select></label>
+<label class="for-monthly_day">{esc(t("gb.web.day"))}<input type="number" name="day" min="1" max="31" value="1"
+ inputmode="numeric"></label>
+<label class="for-monthly_nth">{esc(t("gb.web.nth"))}<select name="nth">{nths}</select></label>
+{time_field("time", "08:00")}
 <label>{esc(t("gb.web.place"))}<input name="place" maxlength="200"></label>
 <button type="submit">{esc(t("gb.web.save_recurrence"))}</button></form></section>""")
     return Html(single + recurring)
+
+
+def _recurrence(ctx: Ctx, schedule: GiaobanSchedule, commune: Unit) -> Html:
+    """One commune's recurring meeting, when its next one is, and a button that stops it."""
+    tz = ctx.config.tz
+    hour, minute = (int(x) for x in schedule.at.split(":"))
+    upcoming = occurrences(schedule.kind, ctx.today, ctx.today + timedelta(days=62), weekday=schedule.weekday,
+                           day=schedule.day, nth=schedule.nth)
+    starts = [datetime.combine(d, time(hour, minute), tz) for d in upcoming]
+    nxt = next((s for s in starts if s > utcnow()), None)
+    note = t("gb.web.when_recurrence", next=fmt_time_date(nxt, tz), days=ctx.config.giaoban.invite_days_before) \
+        if nxt else ""
+    stop = Html(f'<form method="post" action="/giaoban/recurrence/{schedule.id}/stop" class="inline-form">'
+                f'{hidden_csrf(ctx.csrf)}<button type="submit" class="secondary">{esc(t("gb.web.stop_recurrence"))}'
+                "</button></form>")
+    return Html(f'<div class="recurrence"><p><strong>{esc(commune.full_name)}</strong>: {esc(describe(schedule))}'
+                f'<br><span class="hint">{esc(note)}</span></p>{stop}</div>')
 
 
 def describe(schedule: GiaobanSchedule) -> str:
@@ -80,15 +126,17 @@ async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> w
         schedules = await active_schedules(db, ids)
     if not communes:
         return ctx.not_found()
-    rows = ([v.commune.full_name, fmt_time_date(v.meeting.starts_at, tz), v.meeting.place,
+    rows = ([v.commune.full_name, fmt_time_date(v.meeting.starts_at, tz)
+             + (" " + t("gb.web.cancelled_tag") if v.meeting.cancelled else ""), v.meeting.place,
              tag("a", t("gb.web.open"), href=f"/giaoban/m/{v.meeting.id}")] for v in views)
     listing = table([t("gb.web.col_commune"), t("gb.web.col_when"), t("gb.web.col_place"), ""], rows,
                     class_="grid meetings") if views else tag("p", t("gb.web.none"))
     current = Html("") if not schedules else Html(
         f'<section class="card" id="recurrences"><h2>{esc(t("gb.web.current_recurrence"))}</h2>'
-        + join(tag("p", f"{u.full_name}: {describe(s)}") for s, u in schedules) + "</section>")
-    body = Html((message or "") + current + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>")
-                + listing)
+        + join(_recurrence(ctx, s, u) for s, u in schedules)
+        + tag("p", t("gb.web.edit_recurrence"), class_="hint") + "</section>")
+    body = Html('<link rel="stylesheet" href="/static/giaoban.css">' + (message or "") + current
+                + _forms(ctx, communes) + Html(f"<h2>{esc(t('gb.web.meetings'))}</h2>") + listing)
     return ctx.render(t("gb.web.title"), body, status=status)
 
 
@@ -112,10 +160,7 @@ async def schedule_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     form = await request.post()
     commune = await _commune(ctx, str(form.get("commune", "")))
     at = parse_hhmm(str(form.get("time", "")))
-    try:
-        day = datetime.strptime(str(form.get("date", "")), "%Y-%m-%d").date()
-    except ValueError:
-        day = None
+    day = parse_day(str(form.get("date", "")))
     if commune is None or at is None or day is None:
         return await _render(ctx, _error(t("gb.web.date")), status=400)
     starts = datetime.combine(day, at, ctx.config.tz)
@@ -142,10 +187,35 @@ async def recurrence_submit(request: web.Request, ctx: Ctx) -> web.StreamRespons
     weekday, day, nth = _int(form.get("weekday")), _int(form.get("day")), _int(form.get("nth"))
     try:
         async with ctx.sessions() as db, db.begin():
-            await add_schedule(db, commune, kind, at.strftime("%H:%M"), str(form.get("place", "")).strip(), utcnow(),
-                               weekday=None if kind == "monthly_day" else weekday,
-                               day=day if kind == "monthly_day" else None, nth=nth if kind == "monthly_nth" else None)
+            await replace_schedule(db, commune, kind, at.strftime("%H:%M"), str(form.get("place", "")).strip(),
+                                   by=_by(ctx), channel="web", now=utcnow(), render=renderer(ctx.config.tz),
+                                   weekday=None if kind == "monthly_day" else weekday,
+                                   day=day if kind == "monthly_day" else None,
+                                   nth=nth if kind == "monthly_nth" else None)
     except Refused as err:
         return await _render(ctx, tag("p", t(f"gb.refused.{err.reason}"), class_="error"), status=400)
     done = tag("p", t("gb.web.recurrence_saved", commune=commune.full_name), class_="ok", id="recurrence-saved")
     return await _render(ctx, done)
+
+
+def _by(ctx: Ctx) -> str | None:
+    return ctx.user.username if ctx.user else None
+
+
+@page()
+async def recurrence_stop(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """Stop a commune's recurring schedule (its meetings not begun are cancelled, the villages told)."""
+    raw = request.match_info["id"]
+    assert ctx.unit is not None
+    async with ctx.sessions() as db, db.begin():
+        communes = {c.id: c for c in await communes_within(db, ctx.unit)}
+        found = [(s, u) for s, u in await active_schedules(db, [i for i in communes if i is not None])
+                 if str(s.id) == raw]
+        if not found:
+            return ctx.not_found()
+        schedule, commune = found[0]
+        assert schedule.id is not None
+        n = await stop_schedule(db, schedule.id, by=_by(ctx), channel="web", now=utcnow(),
+                                render=renderer(ctx.config.tz))
+    done = tag("p", t("gb.web.stopped_done", commune=commune.full_name, n=n), class_="ok", id="recurrence-stopped")
+    return await _render(ctx, Html(done + when_note(ctx, "notices", swept=False)) if n else done)

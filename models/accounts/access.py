@@ -33,15 +33,18 @@ async def count_accounts(session: AsyncSession, channel: str) -> int:
                                   .where(col(ChannelAccount.channel) == channel))).scalar_one()
 
 
-async def channel_accounts(session: AsyncSession, channel: str) -> list[tuple[str, str | None, str | None]]:
-    """(external id, display name, bound unit's name) of a channel's accounts, bound ones first."""
+async def channel_accounts(session: AsyncSession, channel: str
+                           ) -> list[tuple[str, str | None, str | None, str | None]]:
+    """(external id, display name, bound unit's name, the person's role) of a channel's accounts, bound
+    ones first."""
     rows = await session.execute(
-        select(col(ChannelAccount.external_id), col(ChannelAccount.display_name), col(Unit.full_name))
+        select(col(ChannelAccount.external_id), col(ChannelAccount.display_name), col(Unit.full_name),
+               col(Person.role))
         .outerjoin(Person, col(Person.id) == col(ChannelAccount.person_id))
         .outerjoin(Unit, col(Unit.id) == col(Person.unit_id))
         .where(col(ChannelAccount.channel) == channel)
         .order_by(col(ChannelAccount.person_id).is_(None), col(ChannelAccount.id)))
-    return [(ext, name, unit) for ext, name, unit in rows.all()]
+    return [(ext, name, unit, role) for ext, name, unit, role in rows.all()]
 
 
 async def web_user_with_unit(session: AsyncSession, user_id: int) -> tuple[WebUser | None, Unit | None]:

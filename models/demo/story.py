@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -34,10 +34,12 @@ from models.election.record import DEFAULT_TERM_MONTHS
 from models.election.reports import CONGRESS_FIELDS, Actor, ElectionData, check_election, revision_rows
 from models.election.tables import AuditEvent, CongressReport, ElectionReport, ReportRevision
 from models.merger.rules import add_months
+from models.merger.tables import CongressPlan
 from models.typed_sql import table_of
 from models.units.tables import Unit
 
-ELECTION_DAY = date(2024, 12, 15)
+ELECTION_WEEKS_AGO = 6  # the demo's election was held on the Sunday this many weeks before today
+CONGRESS_DEADLINE_DAYS = 28  # each demo commune's congress deadline: this long after the election
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô", "Dương", "Đinh")
 HIGHLAND_SURNAMES = ("Vi", "Lục", "Hoàng", "Triệu", "Đặng", "Bàn", "Chíu", "Nông", "Lý", "Hà")
@@ -65,6 +67,13 @@ FATES: dict[str, int] = {
 RECOGNISED_SHARE = 0.93  # of the results outside the pending-merger fate: recognised within 5 working days
 
 
+def demo_election_day(today: date) -> date:
+    """The demo lives in the present: its election day is a Sunday some weeks before ``today``, so a late
+    village is days or weeks late, whatever day the demo is made."""
+    day = today - timedelta(weeks=ELECTION_WEEKS_AGO)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
 @dataclass(frozen=True, slots=True)
 class Village:
     id: int
@@ -88,6 +97,7 @@ class _Story:
 
     def __init__(self, rng: random.Random, today: date) -> None:
         self.rng, self.today = rng, today
+        self.election_day = demo_election_day(today)
         self.elections: list[dict[str, Any]] = []
         self.congresses: dict[int, dict[str, Any]] = {}
         self.revisions: list[dict[str, Any]] = []
@@ -107,7 +117,7 @@ class _Story:
               recognised: bool | None = None) -> date:
         """An election result (``record_election``'s checks apply) with its record, term and, mostly, the
         commune's recognition (``recognised``: forced either way); returns the day it was sent."""
-        held = ELECTION_DAY + timedelta(days=self.rng.choice((0, 0, 0, 0, 0, 0, 1, -1, 2, 7)))
+        held = self.election_day + timedelta(days=self.rng.choice((0, 0, 0, 0, 0, 0, 1, -1, 2, 7)))
         sent = min(held + timedelta(days=self.rng.choice((0, 0, 1, 1, 2, 3, 5))), self.today)
         roll = self.rng.randrange(80, 420)
         ballots = roll - self.rng.randrange(0, max(1, roll // 10))
@@ -145,7 +155,7 @@ class _Story:
 
     def hold(self, v: Village, sent: date, merged: bool, approved: bool = True) -> None:
         held = min(sent + timedelta(days=self.rng.randrange(10, 45)), self.today)
-        self.plan(v, sent + timedelta(days=self.rng.randrange(1, 5)), held)
+        self.plan(v, min(sent + timedelta(days=self.rng.randrange(1, 5)), held), held)
         reason = None if merged else self.rng.choice(NOT_MERGED)
         approval = min(held + timedelta(days=self.rng.randrange(2, 15)), self.today) if approved else None
         self._congress(v, {"held_date": held, "merged": merged, "not_merged_reason": reason, "method": "congress",
@@ -167,7 +177,7 @@ class _Story:
             return
         if fate in ("probationary", "non_member", "admission_planned"):
             party = "non_member" if fate == "admission_planned" else fate
-            when = {"probationary": ELECTION_DAY - timedelta(days=self.rng.randrange(60, 300)),
+            when = {"probationary": self.election_day - timedelta(days=self.rng.randrange(60, 300)),
                     "admission_planned": self.today + timedelta(days=self.rng.randrange(20, 120))}.get(fate)
             self.elect(v, party, when)
             return
@@ -184,7 +194,7 @@ class _Story:
                       self.today + timedelta(days=self.rng.randrange(2, 25)))
         elif fate == "overdue":
             planned = self.today - timedelta(days=self.rng.randrange(2, 20))
-            self.plan(v, planned - timedelta(days=self.rng.randrange(7, 20)), planned)
+            self.plan(v, max(sent, planned - timedelta(days=self.rng.randrange(7, 20))), planned)
         elif fate in ("merged", "not_merged"):
             self.hold(v, sent, fate == "merged")
 
@@ -210,11 +220,25 @@ async def _villages(session: AsyncSession, period: str) -> list[Village]:
     return [Village(int(vid or 0), any(h in name for h in HIGHLAND)) for vid, name in rows]
 
 
+async def _date_the_campaign(session: AsyncSession, period: str, election_day: date, now: datetime) -> None:
+    """The period's villages voted on ``election_day``; each commune's congress deadline follows it."""
+    await session.execute(update(Unit).where(col(Unit.period) == period, col(Unit.level) == "village")
+                          .values(election_date=election_day))
+    planned = select(col(CongressPlan.unit_id))
+    communes = (await session.execute(select(col(Unit.id)).where(
+        col(Unit.period) == period, col(Unit.level) == "commune", col(Unit.id).not_in(planned)))).scalars().all()
+    if communes:
+        deadline = election_day + timedelta(days=CONGRESS_DEADLINE_DAYS)
+        await session.execute(insert(table_of(CongressPlan)), [
+            {"unit_id": cid, "deadline": deadline, "updated_at": now} for cid in communes])
+
+
 async def seed_story(session: AsyncSession, period: str, today: date) -> Counter[str]:
     """Write the story's reports for the period's free villages; returns how many villages got each fate.
     ``today`` must be after the election day (the story is a campaign already under way)."""
     rng = random.Random(f"story-{period}")
     story = _Story(rng, today)
+    await _date_the_campaign(session, period, story.election_day, _at(today, rng))
     fates, weights = list(FATES), list(FATES.values())
     counts: Counter[str] = Counter()
     for village in await _villages(session, period):

@@ -13,6 +13,8 @@ from sqlmodel import col
 from models.accounts.passwords import hash_password, new_password
 from models.accounts.tables import ChannelAccount, Person, WebUser
 from models.clock import utcnow
+from models.demo.giaoban import seed_giaoban_demo
+from models.demo.story import TZ
 from models.units.tables import Unit
 from texts.catalog import t
 
@@ -39,8 +41,9 @@ async def _add_user(session: AsyncSession, username: str, role: str, unit: Unit)
     return password
 
 
-async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> list[str]:
-    """Demo logins and web-chat heads; ``base_url`` is where the web server is reached."""
+async def seed_web_demo(session: AsyncSession, period: str, base_url: str, giaoban: bool = True) -> list[str]:
+    """Demo logins and web-chat heads, and (``giaoban``) a giao ban round in the first commune
+    (``models/demo/giaoban.py``); ``base_url`` is where the web server is reached."""
     province = (await session.execute(select(Unit).where(col(Unit.period) == period, col(Unit.level) == "province")
                                       .order_by(col(Unit.code)))).scalars().first()
     communes = await _demo_communes(session, period)
@@ -74,6 +77,10 @@ async def seed_web_demo(session: AsyncSession, period: str, base_url: str) -> li
                                            person_id=person.id, created_at=now))
             lines.append(f"  {label} [{village.code}]")
     await session.flush()
+    meeting = await seed_giaoban_demo(session, communes[0], now, TZ) if giaoban else None
+    if meeting is not None:
+        lines.append(f"giao ban: {base}giaoban/m/{meeting} — the next meeting of {communes[0].full_name}, "
+                     "with reports, and the last one's conclusions and tasks")
     return lines
 
 

@@ -3,6 +3,7 @@ campaign figures (the digest's). Two queries for the villages plus the digest's 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +18,7 @@ from models.photos.store import photo_ids_by
 from models.progress.digest import DigestFigures, compute
 from models.reminders.rules import Rules
 from models.units.tables import Unit
+from texts.catalog import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,31 @@ class VillageLine:
 
     def answer(self, key: str) -> str:
         return str(self.report.answers.get(key) or "") if self.report else ""
+
+
+# words that mark an urgent matter inside a report sent as one message (compared without diacritics;
+# "gấp" with them, as "gặp" folds the same)
+URGENT_MARKERS = ("khan", "noi com", "sat lo", "chay", "lu quet", "ngap", "dich benh", "tai nan",
+                  "mat an ninh", "phuc tap", "tranh chap", "khieu kien")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def urgent_in(text: str) -> list[str]:
+    """The sentences of a one-message report that speak of an urgent matter ("Khẩn: …", a landslide, a
+    fire, a flood …), in order; a "Khẩn:"/"Gấp:" label is left out of the sentence."""
+    found = []
+    for sentence in _SENTENCE.split(text):
+        folded = fold(sentence)
+        if any(re.search(rf"\b{m}\b", folded) for m in URGENT_MARKERS) or re.search(r"\bgấp\b", sentence.lower()):
+            found.append(re.sub(r"^\s*(khẩn|gấp|việc nổi cộm)\s*:\s*", "", sentence.strip(), flags=re.I))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentItem:
+    line: VillageLine
+    text: str
+    found: bool  # found inside a one-message report (not answered to the "urgent" question)
 
 
 @dataclass(slots=True)
@@ -47,6 +74,12 @@ class Pack:
     @property
     def urgent(self) -> list[VillageLine]:
         return [v for v in self.lines if v.answer("urgent")]
+
+    @property
+    def urgent_items(self) -> list[UrgentItem]:
+        """Every urgent matter: those reported as such, then those found in one-message reports."""
+        asked = [UrgentItem(v, v.answer("urgent"), False) for v in self.urgent]
+        return asked + [UrgentItem(v, s, True) for v in self.whole for s in urgent_in(v.answer(WHOLE))]
 
     @property
     def requests(self) -> list[VillageLine]:

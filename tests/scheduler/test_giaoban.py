@@ -175,6 +175,7 @@ async def test_the_whole_loop(db: Database, tmp_path: Path) -> None:
     assert await _new(db, sched, at(28, 9)) == ["giaoban:overdue:2:V2:2024-12-28"]
     assert await _new(db, sched, at(30, 9)) == ["giaoban:overdue:2:V2:2024-12-30", "giaoban:overdue_escalate:2:V2"]
     await v2.send("/nhiemvu", at=at(30, 10))
+    assert t("gb.tasks.ask_pick_one") in v2.text and "ack_all" not in v2.choices  # all acknowledged: no such offer
     await v2.send("1")
     assert v2.choices == ["done", "back"]
     await v2.send(choice="done")

@@ -9,6 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const picker = $("account"), log = $("log"), choicesBox = $("choices"), statusLine = $("status");
   let account = localStorage.getItem("chat.account") || "";
+  let roles = {};  // account id → its role ("village_head", "staff", "admin" or "" when unbound)
   let state = { boot: "", last: 0, messages: [] };
   let busy = false;
   let queue = Promise.resolve();
@@ -49,6 +50,10 @@
       }
     }
     root.classList.toggle("picked", !!account);
+    const role = roles[account] || "";
+    for (const b of document.querySelectorAll("button.quick")) {  // only the commands this account may use
+      b.hidden = !!b.dataset.roles && !b.dataset.roles.split(" ").includes(role);
+    }
     log.scrollTop = log.scrollHeight;
     fit();
     window.scrollTo(0, document.documentElement.scrollHeight);
@@ -123,7 +128,8 @@
   async function refreshAccounts(list) {
     if (!list) list = (await api("/chat/api/accounts")).accounts;
     picker.replaceChildren(new Option(root.dataset.pick, ""));
-    for (const a of list) picker.appendChild(new Option(a.label, a.id));
+    roles = {};
+    for (const a of list) { picker.appendChild(new Option(a.label, a.id)); roles[a.id] = a.role || ""; }
     picker.value = list.some((a) => a.id === account) ? account : "";
     if (!picker.value) account = "";
   }

@@ -17,7 +17,9 @@ from aiohttp.test_utils import TestClient
 
 from bot import app as app_module
 from bot.config import Config, load_config
+from models.clock import local_date, utcnow
 from models.db import make_engine, make_session_factory, transaction
+from models.demo.story import seed_story
 from models.demo.units import seed_demo
 from models.demo.web import seed_web_demo
 from tests.conftest import run_sync
@@ -57,7 +59,7 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
         try:
             async with transaction(make_session_factory(engine)) as session:
                 await seed_demo(session, config.bot.period, total_villages=DEMO_VILLAGES)
-                return await seed_web_demo(session, config.bot.period, config.web.base_url)
+                return await seed_web_demo(session, config.bot.period, config.web.base_url, giaoban=False)
         finally:
             await engine.dispose()
 
@@ -65,6 +67,39 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
     assert isinstance(lines, list)
     passwords, units, heads = parse_demo_lines(lines)
     return Demo(path, passwords, units, heads, lines)
+
+
+@pytest.fixture(scope="session")
+def full_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo ``make run`` makes (``python -m bot demo``): the province's 1,452 villages, the logins,
+    the giao ban round and the campaign's story, all dated from today."""
+    path = tmp_path_factory.mktemp("fulldemo") / "demo.sqlite3"
+    shutil.copy(sqlite_template, path)
+    config = make_config(path, 0)
+
+    async def _seed() -> list[str]:
+        engine = make_engine(config.database.url)
+        try:
+            async with transaction(make_session_factory(engine)) as session:
+                await seed_demo(session, config.bot.period)
+                lines = await seed_web_demo(session, config.bot.period, config.web.base_url)
+                await seed_story(session, config.bot.period, local_date(utcnow(), config.tz))
+                return lines
+        finally:
+            await engine.dispose()
+
+    lines = run_sync(_seed())
+    assert isinstance(lines, list)
+    passwords, units, heads = parse_demo_lines(lines)
+    return Demo(path, passwords, units, heads, lines)
+
+
+@pytest.fixture
+def full_demo(full_demo_template: Demo, tmp_path: Path) -> Demo:
+    path = tmp_path / "bot.sqlite3"
+    shutil.copy(full_demo_template.path, path)
+    return Demo(path, full_demo_template.passwords, full_demo_template.units, full_demo_template.heads,
+                full_demo_template.lines)
 
 
 @pytest.fixture
@@ -157,6 +192,19 @@ class LiveServer:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(30)
+
+
+@pytest.fixture
+def full_live_server(full_demo: Demo) -> Iterator[LiveServer]:
+    """The real app on loopback over the full demo (today's real date: the demo is dated from it)."""
+    config = make_config(full_demo.path, free_port())
+    config.web.host = "127.0.0.1"
+    server = LiveServer(config)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

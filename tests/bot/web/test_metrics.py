@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import app as app_module
-from bot.channels.base import SendBlocked, SendRejected, SendRetryLater
 from bot.config import load_config
 from bot.delivery import RateLimiter, drain_once
+from bot.pipeline.errors import SendBlocked, SendRejected, SendRetryLater
 from handlers.messages import Incoming
 from models.accounts.tables import ChannelAccount
 from models.db import transaction

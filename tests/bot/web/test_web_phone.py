@@ -81,8 +81,8 @@ def test_the_chat_input_stays_in_view_on_a_phone(browser: Browser, live_server: 
 def test_the_digest_page_is_not_monospace(browser: Browser, live_server: LiveServer, demo: Demo) -> None:  # noqa: F811
     page = log_in(browser, live_server, demo, "admin")
     page.goto(live_server.url + "/digest")
-    text = page.locator("#digest-text")
-    expect(text).to_contain_text("Đến ngày")
+    text = page.locator("#digest-doc")
+    expect(text).to_contain_text("Số liệu đến ngày")
     family = text.evaluate("el => getComputedStyle(el).fontFamily")
     assert "mono" not in family.lower() and family == page.evaluate("getComputedStyle(document.body).fontFamily")
     # and the glyphs are proportional: in a monospace font "iiiiiiii" is as wide as "MMMMMMMM"
