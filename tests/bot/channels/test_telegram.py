@@ -188,7 +188,7 @@ async def report_everything(bot: Bot, province: Province, head: User) -> None:
 
 async def check_export(bot: Bot) -> None:
     row = await export_row(bot.app, "V1")
-    # the head chosen secretary: merged once the commune recognises the election and approves the secretary
+    # the head chosen secretary, but neither the commune's recognition nor the approval recorded yet
     assert (row["status"], row["head_name"], row["votes_for"], row["valid_ballots"], row["roll"]) == (
         "merger_pending", "Nguyễn Văn An", "190", "200", "250")
     assert (row["election_date"], row["congress_planned_date"], row["congress_held_date"]) == (

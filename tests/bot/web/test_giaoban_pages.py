@@ -92,6 +92,8 @@ async def test_the_pack_xlsx_is_a_document_and_keeps_a_heads_formula_as_text(
         await save_report(s, meeting, village.id, {"urgent": evil, "economy": "+84 912 345 678"},  # type: ignore[arg-type]
                           Actor(None, "web"), datetime.now(UTC), GiaobanRules())
     due = (datetime.now(web_app.config.tz) + timedelta(days=9)).strftime("%d/%m/%Y")
+    await _begin(web_app)  # conclusions come once the meeting has begun (an hour ago)
+    day = (datetime.now(web_app.config.tz) - timedelta(hours=1)).strftime("%d/%m/%Y")
     done = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "@SUM(A1:A9) rà soát hộ nghèo",
                                                                 "due": due}, allow_redirects=False)
     assert done.status == 303
@@ -134,8 +136,15 @@ async def test_in_quiet_hours_the_page_says_when_the_invitations_go_and_a_meetin
                                                             "date": day, "time": "08:00", "place": "Hội trường"})
         meeting = await resp.text()
         assert resp.status == 200 and 'id="delivery"' in meeting and "giờ yên tĩnh" in meeting
-        assert 'id="when-directives"' in meeting  # the conclusion form says when its messages go, too
+        assert 'id="conclusion-later"' in meeting  # no conclusions before the meeting has begun
+        async with app.sessions() as s, s.begin():
+            planned = (await s.execute(select(GiaobanMeeting))).scalar_one().starts_at
+        await _begin(app)
         url = resp.url.path
+        begun = await (await client.get(url)).text()
+        assert 'id="when-directives"' in begun  # the conclusion form says when its messages go, too
+        async with app.sessions() as s, s.begin():
+            await s.execute(update(GiaobanMeeting).values(starts_at=planned))  # back before the meeting
         bad = await client.post(url + "/change", data={"csrf": csrf, "date": "31/02/2026", "time": "08:00"})
         assert bad.status == 400
         new_day = (local_now + timedelta(days=3)).strftime("%d/%m/%Y")
