@@ -2,7 +2,9 @@
 scripted load (village heads reporting an election), over Telegram and Zalo, polling and webhook;
 then stopped with SIGTERM; then cut off from PostgreSQL for 20 s through a TCP proxy. Prints, per run:
 tries (updates sent), kills, lost, doubled (and the copies of a message whose send a SIGKILL cut from
-its mark: at-least-once delivery can do no better), stuck heads, missing receipts.
+its mark: at-least-once delivery can do no better), stuck heads, missing receipts. Last, a backlog of
+``BENCH_CRASH_BACKLOG`` (default 1,500) acknowledged updates left by a crash, recovered by a restart:
+the time from the restart to the last answer.
 
 Zalo polling is run twice, without then with its poll journal (each update written to a local file in
 the step that parsed getUpdates' answer): "lost in Zalo's getUpdates gap" counts the updates Zalo handed
@@ -24,12 +26,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import scratch
+from bench.crash_backlog import backlog
 from tests.crash.harness import Plan, Result, run
 from tests.crash.proxy import Proxy, outage
 
 USERS = int(os.environ.get("BENCH_CRASH_USERS", "8"))
 KILLS = int(os.environ.get("BENCH_CRASH_KILLS", "6"))
 OUTAGE = float(os.environ.get("BENCH_CRASH_OUTAGE", "20"))
+BACKLOG = int(os.environ.get("BENCH_CRASH_BACKLOG", "1500"))
 ONLY = os.environ.get("BENCH_CRASH_ONLY", "")  # run only the runs whose label contains this
 
 
@@ -80,3 +84,10 @@ async def main() -> None:
         print(f"  {label}: {result.line()}", flush=True)
         for problem in result.problems[:5]:
             print(f"      {problem[:300]}")
+    if ONLY in "backlog":
+        async with scratch("postgres") as sessions:
+            if sessions is not None:
+                engine = sessions.kw["bind"]
+                assert isinstance(engine, AsyncEngine)
+                line = await backlog(sessions, engine.url.render_as_string(hide_password=False), BACKLOG)
+                print(f"  backlog: {line}", flush=True)

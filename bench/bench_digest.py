@@ -1,5 +1,5 @@
 """Digest computation against the bare SQL aggregate (the floor), for the real province and a
-national-size synthetic tree, on SQLite and PostgreSQL. Target (issue 16): digest, rendering included,
+national-size synthetic tree, on SQLite and PostgreSQL. Target: digest, rendering included,
 ≤ 2× floor; peak RSS ≤ 200 MB.
 
     python -m bench digest

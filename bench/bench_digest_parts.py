@@ -1,4 +1,4 @@
-"""Where the digest's time goes (issue 16: digest ÷ floor ≤ 2×): the floor of ``bench_digest`` beside the
+"""Where the digest's time goes (target: digest ÷ floor ≤ 2×): the floor of ``bench_digest`` beside the
 digest built up stage by stage, each stage a ratio to the floor measured in the same run, alternately, on
 the same trees and databases as ``python -m bench digest``:
 

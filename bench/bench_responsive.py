@@ -1,4 +1,4 @@
-"""Responsiveness under a national export (issue 16): other users' reply times (p50/p95) while a staff
+"""Responsiveness under a national export: other users' reply times (p50/p95) while a staff
 member's ``/xuatfile`` and ``/tonghop`` run at nation scope (80,000 villages), against the same replies
 when the bot is idle, measured in the same run; with the file built in the worker process (now), and
 built on the event loop (as before, for comparison). Also the national XLSX's build time and the

@@ -1,4 +1,4 @@
-"""The file builder: the exports and digests of large scopes, built in a worker process (issue 16).
+"""The file builder: the exports and digests of large scopes, built in a worker process.
 
 It polls the outbox for file requests (``models.delivery.files``), claims them with a lease, and builds each
 in the process pool — a request for a file that is already being built waits for that build instead

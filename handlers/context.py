@@ -32,7 +32,7 @@ class Settings:
     giaoban: GiaobanRules = field(default_factory=GiaobanRules)  # /giaoban's report window
     reply_lease: timedelta = timedelta(seconds=60)  # a reply its channel did not confirm goes to the drain after
     term_months: int = 30  # a village head's term: 2.5 years (30 months) or 5 years (60), the province's choice
-    offload_villages: int = 3000  # /xuatfile, /tonghop from this many villages up: built off the loop (issue 16)
+    offload_villages: int = 3000  # /xuatfile, /tonghop from this many villages up: built off the loop
 
 
 @dataclass(slots=True)

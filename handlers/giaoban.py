@@ -6,7 +6,7 @@ building; urgent matters; requests — each free text or "nothing new" in one ta
 report in one message (kept whole), or says "nothing new" for all. A summary, confirmation and receipt;
 ``/giaoban`` again corrects it (a new revision). The attendance question comes first when the village
 has not answered the invitation. Photos: the report keeps references (``models.giaoban.reports.
-attach_photo``), the hook issue 12's incoming-photo plumbing calls. The steps are the table ``STEPS``.
+attach_photo``), the hook the incoming-photo plumbing calls. The steps are the table ``STEPS``.
 """
 
 from __future__ import annotations

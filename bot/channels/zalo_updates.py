@@ -40,7 +40,7 @@ class ZaloUpdate:
     text: str | None
     display_name: str | None
     fallback_key: str | None  # a catalog key: answer with it instead of running the engine
-    photo_url: str | None = None  # message.image.received (issue 12 attaches it to a report)
+    photo_url: str | None = None  # message.image.received (attached to the report in progress)
 
     def incoming(self, channel: str = "zalo") -> Incoming:
         return clean_incoming(Incoming(channel=channel, account_id=self.account_id, text=self.text,

@@ -1,4 +1,4 @@
-"""Commune staff record from the dashboard what only they decide (issue 11): a head's full membership,
+"""Commune staff record from the dashboard what only they decide: a head's full membership,
 admission or planned admission (on the village page), the approval (chuẩn y) of the branch secretary,
 and the commune's congress deadline (on the commune page). Each write goes through models/ functions
 (an event or a revision with audit, channel ``dashboard``), then back to the page (303)."""

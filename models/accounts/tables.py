@@ -67,8 +67,8 @@ class WebUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     unit_id: int = Field(foreign_key="unit.id")
     person_id: int | None = Field(default=None, foreign_key="person.id")
-    failed_logins: int = 0  # unused since issue 14 (logins are throttled per client address)
-    locked_until: datetime | None = None  # unused since issue 14: nobody can lock a staffer out
+    failed_logins: int = 0  # unused: logins are throttled per address and slowed per account
+    locked_until: datetime | None = None  # unused: nobody can lock a staffer out
     created_at: datetime
     session_epoch: int = 0  # in every session cookie; bumped on logout and password change
     disabled: bool = False  # refused at login; disabling ends the user's sessions (the epoch moves on)

@@ -1,4 +1,4 @@
-"""Files built off the event loop (issue 16): a request is an outbox row that waits for its file.
+"""Files built off the event loop: a request is an outbox row that waits for its file.
 
 ``/xuatfile`` (and ``/tonghop``) at a large scope answer "đang chuẩn bị tệp…" at once and, in the same
 transaction, write an outbox row of kind :data:`FILE` whose payload says what to build. The row is

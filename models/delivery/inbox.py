@@ -81,7 +81,7 @@ async def record(session: AsyncSession, channel: str, key: str, account: str, pa
 async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple[str, str, dict[str, Any]]],
                       now: datetime, owner: str | None = None) -> dict[str, Pending]:
     """Write a batch of updates down in one statement (a multi-row INSERT … ON CONFLICT DO NOTHING
-    RETURNING id, key; before issue 16 one INSERT per update); the new rows by key: a key already
+    RETURNING id, key; not one INSERT per update); the new rows by key: a key already
     there (a redelivery, or twice in the batch: the first one counts) is not among them."""
     if not items:
         return {}

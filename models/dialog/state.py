@@ -33,7 +33,7 @@ _KEY = case((col(Person.id).is_not(None), literal("person:") + cast(Person.id, S
 # the account, its person, unit and conversation state: one query, built once
 ENTRY_QUERY = account_query(*_COLUMNS).outerjoin(_T, _T.c.key == _KEY)
 # PostgreSQL: the same, the state row read under its row lock (two workers take one person's messages in
-# turn) in the same round trip: a LATERAL sub-select FOR UPDATE (before issue 16 a second query re-read it so)
+# turn) in the same round trip: a LATERAL sub-select FOR UPDATE (not a second query that reads it again)
 _LOCKED_STATE = select(*_COLUMNS).where(_T.c.key == _KEY).with_for_update().lateral("state")
 ENTRY_QUERY_LOCKED = account_query(*_LOCKED_STATE.c).outerjoin(_LOCKED_STATE, true())
 _INSERT = insert(_T)

@@ -2,7 +2,7 @@
 
 A report is accepted while the meeting's window is open (``GiaobanRules.report_window_days`` before
 its start, until it starts). Photos are references kept beside the answers (the incoming-photo
-plumbing is issue 12's: :func:`attach_photo` is the hook it calls).
+plumbing calls :func:`attach_photo`).
 """
 
 from __future__ import annotations

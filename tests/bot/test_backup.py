@@ -23,6 +23,7 @@ from models.db import make_engine, make_session_factory, transaction
 from models.delivery.outbox import enqueue
 from models.delivery.tables import OutboxMessage
 from models.election.tables import AuditEvent
+from models.photos.image import CleanPhoto
 from models.photos.store import save_photo
 from models.photos.tables import ReportPhoto
 from tests.conftest import PG_DSN, Database, _pg_admin
@@ -66,7 +67,8 @@ async def _seed(db: Database, files: Path) -> None:
         await plan(s, p, "V11", at(date(2025, 1, 8), 10), date(2025, 1, 20))
         await hold(s, p, "V11", at(date(2025, 1, 20), 15), date(2025, 1, 20))
         await elect(s, p, "V12", at(date(2025, 1, 6), 10), party="probationary", party_date=date(2024, 2, 1))
-        await save_photo(s, p.id("V11"), "election", PNG, None, "test", at(date(2025, 1, 5), 10))
+        await save_photo(s, p.id("V11"), "election", CleanPhoto(PNG, "image/png", 64, 40), None, "test",
+                         at(date(2025, 1, 5), 10))
     (files / "outbox" / "digest").mkdir(parents=True)
     (files / "outbox" / "digest" / "chart.png").write_bytes(PNG)
     (files / "zalo").mkdir()

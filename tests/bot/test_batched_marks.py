@@ -1,4 +1,4 @@
-"""The cuts of issue 16 keep their guarantees: the "sent" marks of many replies share one
+"""Batched statements keep their guarantees: the "sent" marks of many replies share one
 transaction yet each caller returns only once its own mark is committed (an expired lease is still
 refused); the shared pace books the replies of one moment in one statement, in distinct slots; the
 intake spends no transaction on a row the step marked, and a message refused before any step (too
@@ -116,7 +116,7 @@ async def test_a_message_refused_before_any_step_still_has_its_row_marked(db: Da
 
 async def test_postgres_keeps_its_pool_of_connections_and_opens_none_beyond(pg_database: str | None) -> None:
     """Connections opened beyond the kept pool were closed again at their return: under load each step
-    paid for a new server backend (issue 16). The pool is kept, its size from the config."""
+    paid for a new server backend. The pool is kept, its size from the config."""
     require_service(pg_database is not None, f"PostgreSQL does not answer at {PG_DSN}")
     assert pg_database is not None
     config = Config.model_validate({"database": {"url": pg_database, "pool_size": 7}})
@@ -140,7 +140,7 @@ async def test_sqlite_keeps_its_pool_of_connections_too(sqlite_db: Database) -> 
 
 async def test_on_postgres_a_step_waits_for_the_persons_row_lock_and_reads_the_state_after_it(
         pg_database: str | None) -> None:
-    """The state is read under its row lock in the same query as the account (issue 16: one round trip
+    """The state is read under its row lock in the same query as the account (one round trip
     less): a step of the same person on another worker holding the row makes this one wait, and this one
     then sees what the other committed (here: the conversation dropped), not the state of before."""
     require_service(pg_database is not None, f"PostgreSQL does not answer at {PG_DSN}")

@@ -1,4 +1,4 @@
-"""Large exports and digests built off the event loop (issue 16): "đang chuẩn bị tệp…" at once, the file
+"""Large exports and digests built off the event loop: "đang chuẩn bị tệp…" at once, the file
 after it through the outbox, one build for two requests of the same file in flight, other users served
 while a build runs, a dead builder's request built again and sent once; on SQLite and PostgreSQL."""
 

@@ -1,4 +1,4 @@
-"""Issue 16, second round of cuts: a batch of updates is written down in one statement (the inbox's
+"""Intake in batches: a batch of updates is written down in one statement (the inbox's
 guarantees unchanged: every new update gets its row, a redelivery and a key twice in a batch get none
 and are not queued twice); a polled update is stored as Telegram sent it (not parsed and turned back
 into JSON), and a row recovered after a restart still parses."""

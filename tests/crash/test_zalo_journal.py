@@ -69,7 +69,7 @@ async def test_an_update_polled_just_before_kill_9_is_processed_at_the_next_star
                 await asyncio.sleep(0.1)
             async with pg.sessions() as s:
                 done = (await s.execute(select(ProcessedMessage.message_id))).scalars().all()
-            assert done == [handed[0]], (tmp_path / "bot.log").read_text()[-3000:]
+            assert len(done) == 1 and done[0].endswith(handed[0]), (tmp_path / "bot.log").read_text()[-3000:]
             assert journal.read_text() == ""
         finally:
             await bot.close()

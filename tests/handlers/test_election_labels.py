@@ -44,7 +44,7 @@ async def test_a_name_with_diacritics_goes_straight_on(db: Database, engine: Eng
 async def test_a_saved_result_is_introduced_once_and_one_label_per_party_status(
         db: Database, engine: Engine, province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    # 150 of 400 misses the majority: since issue 12 an invalid result (saved, revote needed), shown with its ✘ line
+    # 150 of 400 misses the majority: an invalid result (saved, revote needed), shown with its ✘ line
     # (nobody elected: no party status is asked, none is shown)
     await fill(chat, "15/12", "Lê Thị Hoa", "400", "380", "350", "150")
     await chat.send("ok")

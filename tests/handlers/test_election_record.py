@@ -1,4 +1,4 @@
-"""Issue 12 at the engine: the vote-count record in form order (one message or one by one), validity
+"""The election record at the engine: the vote-count record in form order (one message or one by one), validity
 (quorum and majority → ``revote_needed``, the commune told at once), the phone, the commune's
 recognition (in chat) and its escalation, and how many messages a report takes on Telegram."""
 
@@ -222,7 +222,7 @@ async def test_recognised_on_time_is_not_escalated(db: Database, engine: Engine,
 
 async def test_field_usability_an_election_report_takes_at_most_9_messages_on_telegram(
         db: Database, engine: Engine, province: Province) -> None:
-    """With the counts in one message, a report takes 8 messages or taps, including issue 11's
+    """With the counts in one message, a report takes 8 messages or taps, including the merger's
     "already secretary?" tap for a full member: within the 9 the issue allows."""
     chat = Chat(engine, account="555", channel="telegram")
     await chat.send(f"/start {await invite(db.sessions, province.villages[0])}")

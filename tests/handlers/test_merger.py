@@ -1,4 +1,4 @@
-"""The merger rules at the engine (issue 11): who may be secretary, every way one is chosen, the
+"""The merger rules at the engine: who may be secretary, every way one is chosen, the
 approval, party-status events, and lateness against the commune's congress plan."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def test_probationary_head_named_secretary_is_refused_with_the_date(db: Da
 async def test_non_member_head_is_refused_and_reasons_include_not_a_member(db: Database, engine: Engine,
                                                                            province: Province) -> None:
     chat = await bound_head(db, engine, province)
-    # 170 of 320 (was 150 of 320, since issue 12 an invalid result): a valid count, so the refusal is the party's
+    # 170 of 320 (150 of 320 would be an invalid result): a valid count, so the refusal is the party's
     await fill(chat, "15/12", "Nguyễn Văn Ân", "320 300 290 170", "3", "01/03/2025", "1", "1")
     await name_head_secretary(chat, "19/12")
     assert chat.text == t("merger.refused.non_member", head="Nguyễn Văn Ân", admission="01/03/2025",

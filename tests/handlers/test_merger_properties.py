@@ -47,7 +47,7 @@ async def _script(head: Chat, officer: Chat, macro: tuple[str, str, int, str], t
     kind, pick, offset, yes = macro
     when = _d(today + timedelta(days=offset))
     if kind in ("election", "invalid"):
-        # the record in form order (roll, attendees, valid, votes for); "invalid": the majority missed (issue 12)
+        # the record in form order (roll, attendees, valid, votes for); "invalid": the majority missed
         counts = "400 380 350 300" if kind == "election" else "400 380 350 150"
         await head.send("/baucu")
         for a in ("15/12/2024", "Nguyễn Văn Ân", counts):

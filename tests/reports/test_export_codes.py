@@ -1,5 +1,5 @@
 """The export's province and district columns come from each village's ancestors (joined once for the
-whole export, issue 16): right under a district, under a commune with no district, and for a scope."""
+whole export): right under a district, under a commune with no district, and for a scope."""
 
 from __future__ import annotations
 

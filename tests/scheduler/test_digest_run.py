@@ -1,4 +1,4 @@
-"""A digest run over many units (issue 16): each unit's rows are written in a transaction of their own,
+"""A digest run over many units: each unit's rows are written in a transaction of their own,
 after its figures and chart are made, so the run never holds the database while it works — a village
 head's message goes through while the run is drawing a chart, and what was enqueued before a crash
 stays; the figures of large units are computed by the file builder, off the event loop, and every

@@ -1,4 +1,4 @@
-"""What one conversation step through the Telegram channel costs the database (issue 16): the SQL
+"""What one conversation step through the Telegram channel costs the database: the SQL
 statements and transactions of a lone step are counted and held at or below today's numbers, so
 that a change that adds a round trip to every message shows up here. The guarantees the cuts keep
 (the inbox row marked done once, in the step's own transaction; the reply's outbox row marked sent)
@@ -56,7 +56,7 @@ def counting(engine: AsyncEngine) -> Iterator[Counted]:
 
 
 # a typed answer in the middle of the election report: the statements today (PostgreSQL: the shared
-# pace's booking of the reply besides). Before issue 16: 9 and 11 (the inbox id read back after its
+# pace's booking of the reply besides). Before the batching: 9 and 11 (the inbox id read back after its
 # INSERT, the intake's second mark of the row; on PostgreSQL the dedupe row and the inbox mark are now
 # one statement, and the conversation state is read under its row lock with the account).
 STEP_STATEMENTS = {"sqlite": 7, "postgres": 7}

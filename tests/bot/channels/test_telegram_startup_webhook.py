@@ -1,4 +1,4 @@
-"""Telegram's start-up and webhook findings: a deleteWebhook that fails once still ends in polling,
+"""Telegram's start-up and webhook: a deleteWebhook that fails once still ends in polling,
 a setWebhook Telegram refuses is a configuration error (said once, not retried), and no webhook body,
 however bad, gets anything but 200 and a log line."""
 

@@ -1,4 +1,4 @@
-"""Zalo's findings, each through the real client, channel and App against the strict stand-in: voice
+"""Zalo's platform cases, each through the real client, channel and App against the strict stand-in: voice
 messages answered, 410 marks the chat instead of six retries, photo_url read, no loopback photo
 offered, an empty ok:true poll does not spin, the webhook's empty probe gets 200, and workers without a
 configured secret agree on one."""

@@ -78,7 +78,8 @@ async def test_a_reply_claimed_by_a_killed_worker_is_sent_at_once_not_after_its_
     await lease_for(db, "dead", timedelta(seconds=-1))  # killed: its lease has run out
     fake = FakeChannel()
     stats = await drain(db.sessions, {"telegram": fake}, RateLimiter(1e6, 0.0), DrainPolicy(owner="b"),
-                        clock=lambda: now + timedelta(seconds=1))
+                        clock=utcnow)  # well within the rows' 60-second lock
+    assert utcnow() < now + timedelta(seconds=60)
     assert stats.sent == 1 and [r.text for _, r in fake.sent] == ["dead"]
     async with db.sessions() as s:
         rows = {r.key: r for r in (await s.execute(OutboxMessage.__table__.select())).all()}  # type: ignore[attr-defined]

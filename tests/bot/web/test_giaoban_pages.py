@@ -16,7 +16,6 @@ from models.election.reports import Actor
 from models.giaoban.reports import save_report
 from models.giaoban.rules import GiaobanRules
 from models.giaoban.tables import GiaobanConclusion, GiaobanMeeting, GiaobanSchedule
-from models.giaoban.tasks import add_conclusion
 from models.units.tables import Unit
 from tests.bot.web.conftest import Demo, csrf_of, login, make_config
 from texts.catalog import t
@@ -92,10 +91,12 @@ async def test_the_pack_xlsx_is_a_document_and_keeps_a_heads_formula_as_text(
         village = (await s.execute(select(Unit).where(Unit.code == demo.heads[0][1]))).scalar_one()  # type: ignore[arg-type]
         await save_report(s, meeting, village.id, {"urgent": evil, "economy": "+84 912 345 678"},  # type: ignore[arg-type]
                           Actor(None, "web"), datetime.now(UTC), GiaobanRules())
-        # after the meeting (conclusions are written once it has begun): a task whose text looks like a formula
-        after = meeting.starts_at + timedelta(hours=3)
-        await add_conclusion(s, meeting, "@SUM(A1:A9) rà soát hộ nghèo", due=after.date() + timedelta(days=7),
-                             village_ids=None, by="canbo1", now=after, today=after.date())
+    due = (datetime.now(web_app.config.tz) + timedelta(days=9)).strftime("%d/%m/%Y")
+    await _begin(web_app)  # conclusions come once the meeting has begun (an hour ago)
+    day = (datetime.now(web_app.config.tz) - timedelta(hours=1)).strftime("%d/%m/%Y")
+    done = await client.post(meeting_url + "/conclusion", data={"csrf": csrf, "text": "@SUM(A1:A9) rà soát hộ nghèo",
+                                                                "due": due}, allow_redirects=False)
+    assert done.status == 303
     book = openpyxl.load_workbook(io.BytesIO(await (await client.get(meeting_url + "/pack.xlsx")).read()))
     sheet, tasks = book.worksheets
     assert sheet["A1"].value.startswith("TÀI LIỆU GIAO BAN") and sheet["A1"].font.b
@@ -135,7 +136,15 @@ async def test_in_quiet_hours_the_page_says_when_the_invitations_go_and_a_meetin
                                                             "date": day, "time": "08:00", "place": "Hội trường"})
         meeting = await resp.text()
         assert resp.status == 200 and 'id="delivery"' in meeting and "giờ yên tĩnh" in meeting
+        assert 'id="conclusion-later"' in meeting  # no conclusions before the meeting has begun
+        async with app.sessions() as s, s.begin():
+            planned = (await s.execute(select(GiaobanMeeting))).scalar_one().starts_at
+        await _begin(app)
         url = resp.url.path
+        begun = await (await client.get(url)).text()
+        assert 'id="when-directives"' in begun  # the conclusion form says when its messages go, too
+        async with app.sessions() as s, s.begin():
+            await s.execute(update(GiaobanMeeting).values(starts_at=planned))  # back before the meeting
         bad = await client.post(url + "/change", data={"csrf": csrf, "date": "31/02/2026", "time": "08:00"})
         assert bad.status == 400
         new_day = (local_now + timedelta(days=3)).strftime("%d/%m/%Y")

@@ -44,7 +44,7 @@ async def test_metrics_and_healthz(aiohttp_client, db: Database, tmp_path: Path)
         client: TestClient = await aiohttp_client(app.web_app)
         before = samples(await (await client.get("/metrics")).text())
         now = datetime.now(UTC)
-        await app.dialog.handle(Incoming(channel="web", account_id="metrics-1", text="/trogiup", message_id="m1"))
+        await app.dialog.step_for_web(Incoming(channel="web", account_id="metrics-1", text="/trogiup", message_id="m1"))
         async with transaction(db.sessions) as s:
             for n, who in enumerate(("ok", "slow", "gone", "bad")):
                 account = ChannelAccount(channel="telegram", external_id=who, created_at=now)

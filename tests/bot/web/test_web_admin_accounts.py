@@ -69,5 +69,6 @@ async def test_revoke_an_invite(client: TestClient, web_app: App, demo: Demo) ->
     assert twice.status == 400 and t("web.admin.revoke_refused_revoked", code=invite.code) in await twice.text()
     bad = await client.post("/admin/invite/revoke", data={"csrf": csrf_of(text), "code": "NOPE2345"})
     assert bad.status == 404
-    replies = await web_app.dialog.handle(Incoming(channel="web", account_id="late-head", text=f"/start {invite.code}"))
+    late = Incoming(channel="web", account_id="late-head", text=f"/start {invite.code}")
+    replies = await web_app.dialog.step_for_web(late)
     assert [r.text for r in replies] == [t("bind.error_revoked")]  # the revoked code binds nobody

@@ -27,14 +27,14 @@ from models.units.tables import Unit
 from tests.bot.web.conftest import DEMO_VILLAGES, login, parse_demo_lines
 from tests.conftest import Database
 
-COUNT_RE = re.compile(r'class="status s-(\w+)">[^<]*</span></td><td>(\d+)</td>')
+COUNT_RE = re.compile(r'class="status s-(\w+)">[^<]*</span></td><td[^>]*>(\d+)</td>')
 ROW_STATUS_RE = re.compile(r'class="status s-(\w+)"')
-NUMBERS_RE = re.compile(r"<tr><td>(?:<a [^>]*>[^<]*</a>|<strong>[^<]*</strong>)</td><td>(\d+)</td><td>(\d+)</td>"
-                        r"<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>")
+NUMBERS_RE = re.compile(r"<tr><td[^>]*>(?:<a [^>]*>[^<]*</a>|<strong>[^<]*</strong>)</td><td[^>]*>(\d+)</td>"
+                        r"<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>")
 
 
 def _table(html: str, class_: str) -> str:
-    start = html.index(f'<table class="grid {class_}">')
+    start = html.index(f'<table class="grid {class_}')  # (a list may carry more classes)
     return html[start:html.index("</table>", start)]
 
 
