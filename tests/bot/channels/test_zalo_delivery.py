@@ -276,6 +276,6 @@ async def test_polling_survives_errors_and_stops_cleanly(app: App, fake: FakeZal
     assert not await zalo.accept(late)  # a stopped channel takes nothing in
     await fake.stop()  # the fake's side of the last long poll goes with it
     left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()
-            and task.get_name() not in ("poll-lease", "file-builder")]  # the App's: they run until the App stops
+            and task.get_name() not in ("poll-lease", "file-builder", "worker-lease")]  # the App's: until it stops
     assert left == [], f"still running after stop: {left}"  # no poller, no handler, no retry
     assert len(fake.calls) == calls
