@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from models.accounts.tables import Person
+from models.clock import utcnow
 from models.election.record import DEFAULT_TERM_MONTHS
 from models.election.reports import CONGRESS_FIELDS, Actor, ElectionData, check_election, revision_rows
 from models.election.tables import AuditEvent, CongressReport, ElectionReport, ReportRevision
@@ -81,9 +82,10 @@ class Village:
 
 
 def _at(day: date, rng: random.Random) -> datetime:
-    """A plausible sending time on ``day`` (07:00–21:00 local), as an aware UTC datetime."""
+    """A plausible sending time on ``day`` (07:00–21:00 local), as an aware UTC datetime, never later than
+    now (the demo is made in the present: nothing in it happened later today)."""
     local = datetime.combine(day, time(7)) + timedelta(minutes=rng.randrange(14 * 60))
-    return local.replace(tzinfo=TZ).astimezone(ZoneInfo("UTC"))
+    return min(local.replace(tzinfo=TZ).astimezone(ZoneInfo("UTC")), utcnow())
 
 
 def person_name(rng: random.Random, highland: bool) -> str:
