@@ -49,7 +49,7 @@ def _when(value: object, config: Config) -> str:
 
 
 async def cmd_webuser(config: Config, args: argparse.Namespace) -> int:
-    from bot.commands import database
+    from bot.core_cli import database
 
     action, name = (args.first, args.name) if args.first in WEBUSER_ACTIONS else ("set", args.first)
     if action in ("disable", "enable") and not name:

@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-# the module that holds ``cmd_<command>`` (default: bot.commands)
+# the module that holds ``cmd_<command>`` (default: bot.core_cli)
 COMMAND_MODULES = {"webuser": "bot.admin_cli", "backup": "bot.backup_cli", "restore": "bot.backup_cli",
                    "check": "bot.ops_cli", "privacy": "bot.privacy_cli"}
 
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         url = config.database.url
-        module = importlib.import_module(COMMAND_MODULES.get(args.command, "bot.commands"))  # late: --help stays fast
+        module = importlib.import_module(COMMAND_MODULES.get(args.command, "bot.core_cli"))  # late: --help stays fast
         handler: Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]] = getattr(
             module, f"cmd_{args.command}")
         return asyncio.run(handler(config, args))

@@ -23,7 +23,7 @@ def _fail(message: str) -> int:
 
 
 async def cmd_privacy(config: Config, args: argparse.Namespace) -> int:
-    from bot.commands import database
+    from bot.core_cli import database
     from models.clock import utcnow
     from models.db import transaction
     from models.election.erasure import ErasureError, erase_former_head

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import make_scheduler
-from bot.commands import cmd_digest as digest_command
 from bot.config import Config
+from bot.core_cli import cmd_digest as digest_command
 from models.db import transaction
 from models.delivery.outbox import enqueue
 from models.delivery.tables import OutboxMessage
