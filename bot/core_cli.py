@@ -1,4 +1,4 @@
-"""The bodies of the core CLI commands (run, db, units, invite, export, digest, demo, webuser); the
+"""The bodies of the core CLI commands (run, db, units, invite, export, digest, demo, giaoban); the
 others live beside it in `*_cli.py` modules. Each opens the engine it needs and closes it."""
 
 from __future__ import annotations
