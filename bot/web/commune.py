@@ -97,7 +97,7 @@ def late_table(late: list[Due], parents: dict[int, str], heads: dict[int, str], 
         if commune:
             body.append(Html(f'<tr class="group"><th colspan="4">{esc(commune)}</th></tr>'))
         body += [tag("tr", join(tag("td", c, data_label=label) for label, c in zip(labels, (
-            tag("a", d.village_name, href=f"/v/{d.village_code}"), heads.get(d.village_id, ""), late_what(d),
+            _named(d.village_name, d.village_code), heads.get(d.village_id, ""), late_what(d),
             days_late(d, today)), strict=True))) for d in dues]
     return Html(f'<div class="scroll"><table class="grid late stack"><thead><tr>{head}</tr></thead>'
                 f"<tbody>{join(body)}</tbody></table></div>")
