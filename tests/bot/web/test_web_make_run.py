@@ -52,7 +52,9 @@ def test_make_run_serves_the_dashboard_and_the_chat(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:
             health = json.loads(resp.read())
-            assert resp.status == 200 and health == {"ok": True, "database": "ok", "scheduler": "single"}
+            assert resp.status == 200 and health == {"ok": True, "database": "ok", "scheduler": "single",
+                                                     "role": "single", "inbox_pending": 0, "outbox_waiting": 0,
+                                                     "outbox_oldest_seconds": 0.0}
         with urllib.request.urlopen(base + "/", timeout=10) as resp:  # → /login
             assert resp.status == 200 and resp.url.endswith("/login")
             assert "Đăng nhập" in resp.read().decode()
