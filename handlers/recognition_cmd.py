@@ -4,7 +4,7 @@ village's heads are told (outbox); a bad command changes nothing and says why.""
 
 from __future__ import annotations
 
-from handlers.context import Context
+from handlers.context import StaffContext
 from handlers.parsing import parse_date
 from handlers.village_arg import named_unit
 from models.election.recognition import decide, tell_heads
@@ -13,7 +13,7 @@ from texts.catalog import t
 from texts.fmt import fmt_date
 
 
-async def recognise_cmd(ctx: Context, arg: str) -> None:
+async def recognise_cmd(ctx: StaffContext, arg: str) -> None:
     """``/congnhan V1 123/QĐ-UBND 20/12/2024`` (or the village's name: ``/congnhan Đồng Tâm …``)."""
     named = await named_unit(ctx, arg, "recognition.cmd.usage_recognise")
     if named is None:
@@ -36,7 +36,7 @@ async def recognise_cmd(ctx: Context, arg: str) -> None:
                      t("recognition.head_recognised", decision=number.strip(), date=fmt_date(on)), ctx.now)
 
 
-async def new_vote_cmd(ctx: Context, arg: str) -> None:
+async def new_vote_cmd(ctx: StaffContext, arg: str) -> None:
     """``/baulai V1``: the commune orders the village to vote again."""
     named = await named_unit(ctx, arg, "recognition.cmd.usage_new_vote")
     if named is None or named[0].id is None:

@@ -10,7 +10,7 @@ import asyncio
 import secrets
 from datetime import date
 
-from handlers.context import Context, Settings
+from handlers.context import Settings, StaffContext
 from handlers.messages import Attachment
 from models.delivery.files import FileRequest, request_file
 from models.progress.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
@@ -37,21 +37,15 @@ def rules_for(settings: Settings) -> Rules:
     return Rules(election_date=settings.campaign_election_date or DEFAULT_ELECTION_DATE)
 
 
-def _scope(ctx: Context) -> tuple[Unit, int] | None:
-    """The staff member's scope and its id; None (and said so) when they have none."""
-    if ctx.unit is None or ctx.unit.id is None:
-        ctx.say(t("staffcmd.no_scope"))
-        return None
-    return ctx.unit, ctx.unit.id
+def _scope(ctx: StaffContext) -> tuple[Unit, int]:
+    """The staff member's scope and its id."""
+    return ctx.unit, ctx.scope_id
 
 
-async def digest_now(ctx: Context, arg: str = "") -> None:
+async def digest_now(ctx: StaffContext, arg: str = "") -> None:
     """``/tonghop``: the digest for my unit, now (it counts as my latest digest for "what changed").
     A large scope's digest is computed in the file builder and follows (:func:`_offload`)."""
-    scope = _scope(ctx)
-    if scope is None:
-        return
-    unit, unit_id = scope
+    unit, unit_id = _scope(ctx)
     if await _offload(ctx, "digest", unit, t("digest.title", unit=unit.full_name or unit.name)):
         return
     figures = await compute(ctx.session, unit, rules_for(ctx.settings), ctx.today)
@@ -67,7 +61,7 @@ async def digest_now(ctx: Context, arg: str = "") -> None:
                                                content=png, mime_type="image/png"))
 
 
-async def _offload(ctx: Context, what: str, unit: Unit, caption: str, villages: int | None = None) -> bool:
+async def _offload(ctx: StaffContext, what: str, unit: Unit, caption: str, villages: int | None = None) -> bool:
     """From ``settings.offload_villages`` villages up: say "đang chuẩn bị tệp…" now and ask the file
     builder for the rest (an outbox row, in this step's transaction: ``models.delivery.files``); False below."""
     assert unit.id is not None and ctx.account.id is not None
@@ -81,25 +75,19 @@ async def _offload(ctx: Context, what: str, unit: Unit, caption: str, villages: 
     return True
 
 
-async def late_now(ctx: Context, arg: str = "") -> None:
+async def late_now(ctx: StaffContext, arg: str = "") -> None:
     """``/chamtre``: the late villages under my unit, oldest first."""
-    scope = _scope(ctx)
-    if scope is None:
-        return
-    unit, unit_id = scope
+    unit, unit_id = _scope(ctx)
     late, total = await late_villages(ctx.session, rules_for(ctx.settings), ctx.today, unit_id,
                                       limit=LATE_LIST_LIMIT)
     parents = await parent_names(ctx.session, [d.village_id for d in late])
     ctx.say(render_late_grouped(unit.full_name or unit.name, late, total, ctx.today, parents))
 
 
-async def export_now(ctx: Context, arg: str = "") -> None:
+async def export_now(ctx: StaffContext, arg: str = "") -> None:
     """``/xuatfile``: the export of my unit as XLSX (channels that cannot send files show a link); a large
     scope's file is built off the loop and follows (:func:`_offload`)."""
-    scope = _scope(ctx)
-    if scope is None:
-        return
-    unit, unit_id = scope
+    unit, unit_id = _scope(ctx)
     villages = await village_count(ctx.session, unit_id)
     name = unit.full_name or unit.name
     caption = t("staffcmd.export_ready", unit=name, n=villages, date=vn_date(ctx.today))
@@ -111,7 +99,7 @@ async def export_now(ctx: Context, arg: str = "") -> None:
                                            content=data, mime_type=XLSX_MIME))
 
 
-async def digest_opt(ctx: Context, arg: str = "") -> None:
+async def digest_opt(ctx: StaffContext, arg: str = "") -> None:
     """``/nhantonghop bat|tat``: receive the periodic digests or not (no argument: say which)."""
     arg = fold(arg)
     if arg in words("words.on"):

@@ -6,7 +6,7 @@ left). A bad command changes nothing."""
 
 from __future__ import annotations
 
-from handlers.context import Context
+from handlers.context import StaffContext
 from handlers.parsing import parse_date, parse_person_name
 from handlers.village_arg import named_unit
 from models.election.vacancy import appoint_interim, by_election_due, record_vacancy, tell_vacancy
@@ -18,7 +18,7 @@ KIND_WORDS = {"thoi viec": "resignation", "xin nghi": "resignation", "tu chuc": 
               "mien nhiem": "dismissal", "bai nhiem": "recall"}
 
 
-async def vacancy_cmd(ctx: Context, arg: str) -> None:
+async def vacancy_cmd(ctx: StaffContext, arg: str) -> None:
     """``/khuyet V1 thoi viec 01/02/2025 chuyển công tác``."""
     named = await named_unit(ctx, arg, "vacancy.cmd.usage")
     if named is None:
@@ -47,7 +47,7 @@ async def vacancy_cmd(ctx: Context, arg: str) -> None:
                        ctx.now, skip_account=ctx.account.id)
 
 
-async def interim_cmd(ctx: Context, arg: str) -> None:
+async def interim_cmd(ctx: StaffContext, arg: str) -> None:
     """``/lamthoi V1 05/02/2025 Trần Văn Bình``."""
     named = await named_unit(ctx, arg, "vacancy.cmd.usage_interim")
     if named is None:

@@ -4,7 +4,7 @@ several listed with their codes), and the command changes nothing."""
 
 from __future__ import annotations
 
-from handlers.context import Context
+from handlers.context import Context, StaffContext
 from models.progress.digest import parent_names
 from models.units.names import Named, find_named
 from models.units.tables import Unit
@@ -22,17 +22,15 @@ def _shown(words: list[str]) -> str:
     return " ".join(words[:cut])
 
 
-async def named_unit(ctx: Context, arg: str, usage: str, level: str = "village") -> tuple[Unit, list[str]] | None:
+async def named_unit(ctx: StaffContext, arg: str, usage: str,
+                     level: str = "village") -> tuple[Unit, list[str]] | None:
     """The unit of ``level`` that ``arg`` names first, within the staff member's scope, and the words
     after its name; None when there is none or several (and the reply says which, or ``usage``)."""
-    if ctx.unit is None or ctx.unit.id is None:
-        ctx.say(t("staffcmd.no_scope"))
-        return None
     words = arg.split()
     if not words:
         ctx.say(t(usage))
         return None
-    match = await find_named(ctx.session, ctx.unit.id, words, level)
+    match = await find_named(ctx.session, ctx.scope_id, words, level)
     if not match.units:
         ctx.say(t(f"names.unknown_{level}", text=_shown(words)))
         return None
