@@ -194,21 +194,8 @@ class LiveServer:
             self._thread.join(30)
 
 
-@pytest.fixture
-def full_live_server(full_demo: Demo) -> Iterator[LiveServer]:
-    """The real app on loopback over the full demo (today's real date: the demo is dated from it)."""
-    config = make_config(full_demo.path, free_port())
-    config.web.host = "127.0.0.1"
-    server = LiveServer(config)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def live_server(demo: Demo) -> Iterator[LiveServer]:
+def _serve(demo: Demo) -> Iterator[LiveServer]:
+    """The real app on loopback over ``demo``'s database, stopped after the test."""
     config = make_config(demo.path, free_port())
     config.web.host = "127.0.0.1"
     server = LiveServer(config)
@@ -217,3 +204,14 @@ def live_server(demo: Demo) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def full_live_server(full_demo: Demo) -> Iterator[LiveServer]:
+    """The real app on loopback over the full demo (today's real date: the demo is dated from it)."""
+    yield from _serve(full_demo)
+
+
+@pytest.fixture
+def live_server(demo: Demo) -> Iterator[LiveServer]:
+    yield from _serve(demo)
