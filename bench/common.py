@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dbadmin import upgrade
 from models.db import SessionFactory, make_engine, make_session_factory
@@ -42,6 +43,13 @@ async def scratch(kind: str) -> AsyncIterator[SessionFactory | None]:
             yield make_session_factory(engine)
         finally:
             await engine.dispose()
+
+
+def url_of(sessions: SessionFactory) -> str:
+    """The URL of the database ``sessions`` reach, password included (for a process of its own)."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine.url.render_as_string(hide_password=False)
 
 
 @asynccontextmanager

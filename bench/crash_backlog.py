@@ -1,7 +1,7 @@
 """The crash benchmark's recovery run: a crash left ``n`` acknowledged updates in the inbox (one a
-head, each ``/trogiup``); the real ``python -m bot run`` restarts on them. Prints the time from the
+head, each ``/trogiup``); the real ``python -m bot run`` restarts on them. Measures the time from the
 restart (the process launched) to the last answer received by the stand-in Telegram, beside the
-floor Telegram's 30 messages a second sets for as many answers."""
+floor Telegram's pace (``telegram.rate_per_second``, 30 messages a second) sets for as many answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from bench.crash_table import Row
+from bot.config import TelegramConfig
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
 from models.delivery import inbox
@@ -21,8 +24,22 @@ from texts.catalog import t
 FIRST_USER = 700_000
 
 
-async def backlog(sessions: SessionFactory, url: str, n: int) -> str:
+async def backlog(sessions: SessionFactory, url: str, n: int, database: str) -> Row:
     async with FakeTelegram(token=TOKEN_TG) as fake:
+        answer = t("help.unbound")
+        answered: dict[str, float] = {}  # head → when the answer reached the stand-in (the first copy)
+        copies = 0
+        send = fake.handlers["sendMessage"]
+
+        async def stamped(params: dict[str, Any]) -> Any:
+            result = await send(params)
+            nonlocal copies
+            if params.get("text") == answer:
+                answered.setdefault(str(params.get("chat_id")), time.monotonic())
+                copies += 1
+            return result
+
+        fake.handlers["sendMessage"] = stamped
         items = []
         for i in range(n):
             update = fake.user_message(FIRST_USER + i, "/trogiup", push=False) | {"update_id": 10_000 + i}
@@ -39,19 +56,20 @@ async def backlog(sessions: SessionFactory, url: str, n: int) -> str:
             try:
                 await bot.start()
                 up = time.monotonic() - started
-                answer = t("help.unbound")
-
-                def answered() -> int:
-                    return sum(1 for m in fake.sent if m.get("text") == answer)
-
                 for _ in range(int((120.0 + n / 2) / 0.05)):  # (a bound, so a bench never hangs)
-                    if answered() >= n:
+                    if len(answered) >= n:
                         break
                     await asyncio.sleep(0.05)
-                took = time.monotonic() - started
             finally:
                 await bot.close()
         async with sessions() as s:
             left = await inbox.counts(s)
-    return (f"{answered()} of {n} updates answered: the last {took:.1f} s after the restart (process up in {up:.1f} s; "
-            f"Telegram's 30 msg/s alone: {n / 30:.1f} s); inbox {left}")
+    pace = n / TelegramConfig().rate_per_second
+    last = max(answered.values()) - started if answered else None
+    received = len(answered)
+    print(f"  backlog {n} on {database}: {received} of {n} updates answered: the last "
+          f"{'—' if last is None else f'{last:.1f} s'} after the restart (process up in {up:.1f} s; Telegram's "
+          f"{TelegramConfig().rate_per_second:.0f} msg/s pace alone: {pace:.1f} s); sent twice {copies - received}; "
+          f"inbox {left}", flush=True)
+    return Row(f"backlog of {n} acknowledged updates, restart", database, n, received, n, n - received, last,
+               pace)

@@ -89,6 +89,10 @@ class Result:
     stuck: int = 0
     missing_receipts: int = 0
     reports: int = 0
+    expected: int = 0  # reply messages the outbox rows say were sent (each to be received once)
+    received: int = 0  # of those, received
+    disturbed: list[tuple[float, float]] = field(default_factory=list)  # kill, stop or outage: from, to
+    exchanges: list[tuple[float, float]] = field(default_factory=list)  # a head's message: sent, answered
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -97,6 +101,16 @@ class Result:
                 f"lost in Zalo's getUpdates gap {self.gap} (resent by the head), "
                 f"stuck {self.stuck}, reports {self.reports}, receipts missing {self.missing_receipts}, "
                 f"outages {self.outages}, told to wait {self.told}{self.window_line()}")
+
+    def recovery(self) -> float | None:
+        """Seconds from a disturbance's end (the kill, the stop, the database's return) to the answer
+        of a message in flight across it, the longest; None without such a message."""
+        waits = []
+        for sent, answered in self.exchanges:
+            ends = [end for start, end in self.disturbed if sent < end and start < answered]
+            if ends:
+                waits.append(max(0.0, answered - max(ends)))
+        return max(waits) if waits else None
 
     def window_line(self) -> str:
         """Zalo polling: from getUpdates' answer to the inbox row (the window a journal-less bot has)."""
@@ -232,6 +246,7 @@ async def head(platform: Platform, index: int, code: str, result: Result, http: 
     user = platform.user_id(index)
     for text in SCRIPT:
         before = platform.answers(user)
+        sent = time.monotonic()
         await platform.send(user, text.format(code=code), http)
         result.tries += 1
         start = time.monotonic()
@@ -249,6 +264,7 @@ async def head(platform: Platform, index: int, code: str, result: Result, http: 
                 result.problems.append(f"head {user} got no answer to {text!r}")
                 return
             await asyncio.sleep(0.05)
+        result.exchanges.append((sent, time.monotonic()))
         await asyncio.sleep(rng.uniform(0.0, 0.15))
 
 
@@ -305,6 +321,8 @@ async def check(plan: Plan, platform: Platform, sessions: SessionFactory, result
         user = platform.user_id(index)
         got, want = Counter(platform.received(user)), expected.get(str(user), Counter())
         result.told += got.pop(DELAYED, 0)
+        result.expected += sum(want.values())
+        result.received += sum((got & want).values())
         extra, missing = got - want - maybe.get(str(user), Counter()), want - got
         for text, n in extra.items():
             first = platform.stamps.get((str(user), text), [0.0])[0]
@@ -334,8 +352,10 @@ async def kills(bot: BotProcess, plan: Plan, result: Result, rng: random.Random,
             await asyncio.wait_for(done.wait(), rng.uniform(0.2, 1.0))
         if done.is_set():
             return
+        now = time.monotonic()
+        result.disturbed.append((now, now))
         if sig == signal.SIGKILL:
-            result.kill_times.append(time.monotonic())
+            result.kill_times.append(now)
             result.kills += 1
         else:
             result.stops += 1

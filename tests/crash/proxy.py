@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from typing import TYPE_CHECKING
 
 from tests.crash.process import free_port
@@ -73,8 +74,10 @@ def outage(proxy: Proxy, seconds: float) -> Disturb:
         if done.is_set():
             return
         await proxy.cut()
+        cut = time.monotonic()
         result.outages += 1
         await asyncio.sleep(seconds)
         await proxy.restore()
+        result.disturbed.append((cut, time.monotonic()))
 
     return disturb

@@ -24,6 +24,7 @@ KILL, TERM = signal.SIGKILL, signal.SIGTERM
 def assert_clean(plan: Plan, result: Result) -> None:
     print(plan, result.line())
     assert (result.lost, result.doubled, result.stuck, result.missing_receipts) == (0, 0, 0, 0), result.problems
+    assert result.received == result.expected > 0  # every reply the outbox says was sent was received
     # a head whose message Zalo's getUpdates handed to a dying process (the platform's gap; webhook mode
     # has none) may go on without noticing, and not finish its report
     assert result.reports >= plan.users * len(plan.links) - result.gap
