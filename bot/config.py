@@ -31,7 +31,10 @@ from bot.config_types import ClockTime, Crontab, IsoDate
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the Bot API's rule for setWebhook
-ZALO_PHOTO_HOSTS = ("zdn.vn", "zadn.vn", "zaloapp.com")  # where Zalo serves users' photos (its CDN)
+# where the Zalo Bot API serves the photos users send: every captured message.image.received carries a
+# photo_url on https://photo-stal-<n>.zdn.vn/ (zadn.vn is seen only for stickers and avatars, which the bot
+# does not fetch); a photo refused by this list is logged with its URL (add its host to zalo.photo_hosts)
+ZALO_PHOTO_HOSTS = ("zdn.vn",)
 
 
 class ConfigError(Exception):

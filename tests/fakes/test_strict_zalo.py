@@ -83,9 +83,9 @@ async def test_set_webhook_wants_public_https_and_an_8_to_256_char_secret(fake: 
 
 
 async def test_events_carry_the_observed_fields(fake: FakeZalo) -> None:
-    image = fake.push_image(USER, "https://photo.zadn.vn/a.jpg")["message"]
+    image = fake.push_image(USER, "https://photo-stal-22.zdn.vn/no/jpg/a.jpg")["message"]
     assert (image["photo_url"], image["message_type"], image["caption"]) == (
-        "https://photo.zadn.vn/a.jpg", "CHAT_PHOTO", "")
+        "https://photo-stal-22.zdn.vn/no/jpg/a.jpg", "CHAT_PHOTO", "")
     assert "photo" not in image
     voice = fake.push_voice(USER)
     assert voice["event_name"] == "message.voice.received" and voice["message"]["message_type"] == "CHAT_VOICE"

@@ -120,6 +120,9 @@ def test_the_allow_list_matches_hosts_not_strings() -> None:
     hosts = list(ZALO_PHOTO_HOSTS)
     assert allowed_photo_url("https://f21-zpc.zdn.vn/jpg/abc.jpg", hosts)
     assert allowed_photo_url("https://zdn.vn/a.jpg", hosts)
+    # the shape of the photo_url in the Zalo Bot API's message.image.received, as captured from the platform
+    assert allowed_photo_url("https://photo-stal-29.zdn.vn/no/jpg/bccf2cc441c88096d9d9/1234858379660747898.jpg", hosts)
+    assert not allowed_photo_url("https://zalo-api.zadn.vn/api/emoticon/oasticker?eid=1&size=130", hosts)  # a sticker
     for url in ("http://f21-zpc.zdn.vn/a.jpg", "https://zdn.vn.evil.example/a.jpg", "https://evilzdn.vn/a.jpg",
                 "https://127.0.0.1/a.jpg", "https://localhost/a.jpg", "https://[::1]/a.jpg",
                 "https://zdn.vn@127.0.0.1/a.jpg", "https://169.254.169.254/latest/meta-data", "file:///etc/passwd",

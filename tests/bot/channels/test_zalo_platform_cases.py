@@ -84,10 +84,10 @@ async def test_410_in_the_outbox_is_blocked_not_retried(polled: App, fake: FakeZ
 def test_images_carry_photo_url() -> None:
     body = {"event_name": "message.image.received",
             "message": {"from": {"id": "u1", "display_name": "A"}, "chat": {"id": "u1", "chat_type": "PRIVATE"},
-                        "photo_url": "https://photo.zadn.vn/x.jpg", "caption": "", "message_type": "CHAT_PHOTO",
-                        "message_id": "m1", "date": 1}}
+                        "photo_url": "https://photo-stal-29.zdn.vn/no/jpg/x.jpg", "caption": "",
+                        "message_type": "CHAT_PHOTO", "message_id": "m1", "date": 1}}
     update = parse_update(body)
-    assert update is not None and update.photo_url == "https://photo.zadn.vn/x.jpg"
+    assert update is not None and update.photo_url == "https://photo-stal-29.zdn.vn/no/jpg/x.jpg"
     assert update.fallback_key is None  # the engine gets it (a photo of the record)
     del body["message"]["photo_url"]
     bare = parse_update(body)  # an image the bot cannot fetch: the fallback answer
