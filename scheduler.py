@@ -29,8 +29,7 @@ from models.db import SessionFactory, transaction
 from models.delivery.housekeeping import prune
 from models.delivery.leases import hold, release
 from models.delivery.pacing import prune_idle
-from models.election.recognition import escalate_recognitions
-from models.election.vacancy import escalate_by_elections
+from models.election.escalation import escalate_late_decisions
 from models.giaoban.rules import GiaobanRules
 from models.giaoban.sweep import GbStats
 from models.giaoban.sweep import sweep as giaoban_sweep
@@ -154,8 +153,7 @@ class Scheduler:
             stats = await sweep(session, self.rules, period=self.settings.period, now=now, tz=self.tz,
                                 render=renderer(now.astimezone(self.tz).date()))
             if not stats.quiet:
-                stats.escalations += await escalate_recognitions(session, now, self.tz)
-                stats.escalations += await escalate_by_elections(session, now, self.tz)
+                stats.escalations += await escalate_late_decisions(session, now, self.tz)
         log.info("reminder sweep: %d due, %d reminders, %d escalations", stats.due, stats.reminders,
                  stats.escalations)
         return stats
