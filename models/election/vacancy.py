@@ -23,6 +23,7 @@ from sqlmodel import col
 
 from models.accounts.tables import ChannelAccount, Person
 from models.delivery.outbox import enqueue
+from models.election.head import open_vacancy_clause
 from models.election.record import BY_ELECTION_MONTHS
 from models.election.reports import Actor, get_election, write_revision
 from models.election.tables import AuditEvent, ElectionReport, Vacancy
@@ -43,13 +44,10 @@ def by_election_due(vacancy: Vacancy) -> date:
 
 async def open_vacancy(session: AsyncSession, village_id: int) -> Vacancy | None:
     """The vacancy of the current election, while the post is vacant (a new village's, before its
-    first election)."""
-    report = await get_election(session, village_id)
-    if report is not None and report.vacated_on is None:
-        return None
-    election_no = report.election_no if report is not None else 0
+    first election): the rule of models.election.head."""
     return (await session.execute(
-        select(Vacancy).where(col(Vacancy.village_id) == village_id, col(Vacancy.election_no) == election_no)
+        select(Vacancy).select_from(Unit).outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
+        .join(Vacancy, open_vacancy_clause()).where(col(Unit.id) == village_id)
         .order_by(col(Vacancy.id).desc()))).scalars().first()
 
 
