@@ -205,3 +205,34 @@ async def test_a_province_with_more_communes_than_a_page_holds_is_shown_a_page_a
         assert all(all(w in fold(line["unit"]) for w in ("xa", "thu", "59")) for line in found)
     finally:
         await app_module.stop(app)
+
+
+async def test_a_village_directly_under_the_province_is_a_line_with_its_status_found_and_sorted(
+        aiohttp_client, full_demo: Demo) -> None:  # type: ignore[no-untyped-def]
+    """The tree has variable depth: a village may hang under a unit that also has communes. Its line
+    shows its status instead of figures; it is found, sorted with the others and counted in the last line."""
+    config = make_config(full_demo.path, 0)
+    engine = make_engine(config.database.url)
+    try:
+        async with transaction(make_session_factory(engine)) as s:
+            province = await get_unit(s, config.bot.period, "22")
+            await add_unit(s, period=config.bot.period, code="22.01", level="village", name="Đảo Trần",
+                           parent=province, type="thôn", full_name="Thôn Đảo Trần")
+    finally:
+        await engine.dispose()
+    app = await app_module.build(config)
+    try:
+        client = await aiohttp_client(app.web_app)
+        assert await login(client, "admin", full_demo.passwords["admin"]) == 303
+        page = await (await client.get("/", params={"q": "dao tran"})).text()
+        assert re.search(r'href="/v/22\.01">Thôn Đảo Trần</a>.*?class="status s-no_election"', page, re.S)
+        _, last = unit_lines(page)
+        assert last["villages"] == "1" and last["unit"] == t("web.progress.matching_total", n=1)
+        for key in UNIT_SORTS:
+            for direction in ("", "desc"):
+                sorted_page = await (await client.get("/", params={"sort": key, "dir": direction})).text()
+                assert 'href="/v/22.01"' in sorted_page, key
+        lines, whole = unit_lines(await (await client.get("/")).text())
+        assert int(whole["villages"]) == sum(int(line["villages"]) for line in lines) + 1  # the village's own
+    finally:
+        await app_module.stop(app)
