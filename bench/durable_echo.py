@@ -1,89 +1,184 @@
-"""A second baseline for ``bench telegram``: the bare echo bot plus the writes that any bot keeping our
-guarantees must make for each update, and nothing else (no dialog, no ORM, no reports).
+"""The floor of ``bench telegram``: the physical cost of a durable step in this stack.
 
-For each update, in ONE transaction through SQLAlchemy Core on an ``AsyncEngine`` made like ours
-(:func:`models.db.make_engine`: same driver, pool and SQLite settings): the dedupe row (``INSERT … ON
-CONFLICT DO NOTHING``), the chat's conversation state read (``FOR UPDATE`` on PostgreSQL, as our step
-locks its row) and written back, the reply written; then the reply is sent and marked sent in a second
-transaction. Cheaper than ours in one respect (no inbox row before the update is processed: our inbox
-write is one multi-row INSERT per poll) and dearer in another (one sent-mark transaction per reply:
-ours are committed in groups). The ratio "ours ÷ durable echo" says how much the dialog and the domain
-cost beyond the guarantees; "durable echo ÷ bare echo" what the guarantees alone cost.
+python-telegram-bot's echo bot whose handler, per update, through the raw async driver (no ORM, no
+SQLAlchemy: aiosqlite with the same pragmas as ours, asyncpg with a pool), in ONE transaction:
+``INSERT … ON CONFLICT DO NOTHING`` of the update's key, the chat's state read (``FOR UPDATE`` on
+PostgreSQL) and upserted, the reply inserted into an outbox ``RETURNING id``; then the reply sent and
+marked sent in a short second statement. A redelivered update (its key already seen) is neither
+answered nor counted again.
+
+Every step of ours keeps at least these guarantees (inbox, state and reply in one transaction, row
+lock, dedupe, sent mark), so no bot of ours can beat this floor; the ratio "ours ÷ floor" says what
+the dialog, the domain and the pipeline cost on top of the writes themselves.
+
+SQLite: one connection (SQLite has one writer at a time; a second connection would only wait for the
+lock), ``BEGIN IMMEDIATE`` per transaction, transactions of this process taken in turn by an
+``asyncio.Lock``. PostgreSQL: an asyncpg pool of 20 (ours has 20), statements prepared and cached by
+asyncpg.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+import aiosqlite
+import asyncpg
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.pipeline.pipeline import Progress
 from models.clock import utcnow
 
-META = MetaData()
-SEEN = Table("echo_seen", META, Column("key", String(120), primary_key=True), Column("at", DateTime(timezone=True)))
-STATE = Table("echo_state", META, Column("chat", String(64), primary_key=True), Column("step", Integer, nullable=False),
-              Column("data", Text, nullable=False), Column("updated_at", DateTime(timezone=True)))
-OUTBOX = Table("echo_outbox", META, Column("id", Integer, primary_key=True, autoincrement=True),
-               Column("key", String(160), unique=True, nullable=False), Column("chat", String(64), nullable=False),
-               Column("text", Text, nullable=False), Column("created_at", DateTime(timezone=True)),
-               Column("sent_at", DateTime(timezone=True)))
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL",
+                  "PRAGMA busy_timeout=30000")  # as models.db.make_engine sets them
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS echo_seen (key VARCHAR(120) PRIMARY KEY, at TIMESTAMP)",
+    "CREATE TABLE IF NOT EXISTS echo_state (chat VARCHAR(64) PRIMARY KEY, step INTEGER NOT NULL, data TEXT NOT NULL,"
+    " updated_at TIMESTAMP)",
+    "CREATE TABLE IF NOT EXISTS echo_outbox (id {serial} PRIMARY KEY, key VARCHAR(160) UNIQUE NOT NULL,"
+    " chat VARCHAR(64) NOT NULL, text TEXT NOT NULL, created_at TIMESTAMP, sent_at TIMESTAMP)",
+)
+DROP = ("DROP TABLE IF EXISTS echo_seen", "DROP TABLE IF EXISTS echo_state", "DROP TABLE IF EXISTS echo_outbox")
 
 
-def _statements(pg: bool) -> dict[str, Any]:
-    if pg:
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    read = select(STATE.c.step).where(STATE.c.chat == bindparam("chat"))
-    upsert = insert(STATE).values(chat=bindparam("chat"), step=bindparam("step"), data=bindparam("data"),
-                                  updated_at=bindparam("at"))
-    return {
-        "seen": insert(SEEN).values(key=bindparam("key"), at=bindparam("at")).on_conflict_do_nothing(),
-        "read": read.with_for_update() if pg else read,
-        "write": upsert.on_conflict_do_update(index_elements=[STATE.c.chat],
-                                              set_={"step": upsert.excluded.step, "data": upsert.excluded.data,
-                                                    "updated_at": upsert.excluded.updated_at}),
-        "reply": insert(OUTBOX).values(key=bindparam("key"), chat=bindparam("chat"), text=bindparam("text"),
-                                       created_at=bindparam("at")).returning(OUTBOX.c.id),
-        "sent": OUTBOX.update().where(OUTBOX.c.id == bindparam("b_id")).values(sent_at=bindparam("b_at")),
-    }
+class Store(Protocol):
+    async def step(self, key: str, chat: str, said: str, now: datetime) -> int | None:
+        """The step's transaction; the reply's outbox id, or None for an update already seen."""
+
+    async def sent(self, row_id: int, now: datetime) -> None: ...
+
+    async def count(self, sql: str) -> Any: ...
+
+    async def close(self, drop: bool = False) -> None: ...
 
 
-async def durable_echo_bot(engine: AsyncEngine, token: str, base_url: str, base_file_url: str,
+class SqliteStore:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteStore:
+        conn = await aiosqlite.connect(path, isolation_level=None)  # autocommit: our BEGIN, our COMMIT
+        for pragma in SQLITE_PRAGMAS:
+            await conn.execute(pragma)
+        for ddl in TABLES:
+            await conn.execute(ddl.format(serial="INTEGER"))
+        return cls(conn)
+
+    async def step(self, key: str, chat: str, said: str, now: datetime) -> int | None:
+        at = now.isoformat()
+        async with self.lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                fresh = await self.conn.execute("INSERT INTO echo_seen (key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                                (key, at))
+                if not fresh.rowcount:
+                    await self.conn.execute("COMMIT")
+                    return None
+                cur = await self.conn.execute("SELECT step FROM echo_state WHERE chat = ?", (chat,))
+                found = await cur.fetchone()
+                await self.conn.execute(
+                    "INSERT INTO echo_state (chat, step, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (chat) "
+                    "DO UPDATE SET step = excluded.step, data = excluded.data, updated_at = excluded.updated_at",
+                    (chat, (found[0] if found else 0) + 1, said, at))
+                cur = await self.conn.execute(
+                    "INSERT INTO echo_outbox (key, chat, text, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                    (f"reply:{key}:0", chat, said or "?", at))
+                row = await cur.fetchone()
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+        assert row is not None
+        return int(row[0])
+
+    async def sent(self, row_id: int, now: datetime) -> None:
+        async with self.lock:
+            await self.conn.execute("UPDATE echo_outbox SET sent_at = ? WHERE id = ?", (now.isoformat(), row_id))
+
+    async def count(self, sql: str) -> Any:
+        cur = await self.conn.execute(sql)
+        return await cur.fetchall()
+
+    async def close(self, drop: bool = False) -> None:
+        if drop:
+            for ddl in DROP:
+                await self.conn.execute(ddl)
+        await self.conn.close()
+
+
+class PostgresStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(cls, dsn: str, size: int = 20) -> PostgresStore:
+        pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size)
+        async with pool.acquire() as conn:
+            for ddl in TABLES:
+                await conn.execute(ddl.format(serial="SERIAL"))
+        return cls(pool)
+
+    async def step(self, key: str, chat: str, said: str, now: datetime) -> int | None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.execute("INSERT INTO echo_seen (key, at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                                       key, now.replace(tzinfo=None))
+            if fresh.endswith(" 0"):
+                return None
+            step = await conn.fetchval("SELECT step FROM echo_state WHERE chat = $1 FOR UPDATE", chat)
+            await conn.execute(
+                "INSERT INTO echo_state (chat, step, data, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (chat) "
+                "DO UPDATE SET step = excluded.step, data = excluded.data, updated_at = excluded.updated_at",
+                chat, (step or 0) + 1, said, now.replace(tzinfo=None))
+            row_id = await conn.fetchval(
+                "INSERT INTO echo_outbox (key, chat, text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                f"reply:{key}:0", chat, said or "?", now.replace(tzinfo=None))
+        return int(row_id)
+
+    async def sent(self, row_id: int, now: datetime) -> None:
+        await self.pool.execute("UPDATE echo_outbox SET sent_at = $1 WHERE id = $2", now.replace(tzinfo=None), row_id)
+
+    async def count(self, sql: str) -> Any:
+        return await self.pool.fetch(sql)
+
+    async def close(self, drop: bool = False) -> None:
+        if drop:
+            for ddl in DROP:
+                await self.pool.execute(ddl)
+        await self.pool.close()
+
+
+async def open_store(url: str) -> Store:
+    """``sqlite+aiosqlite:///PATH`` or ``postgresql+asyncpg://…`` (the project's URLs) → the raw store."""
+    if url.startswith("sqlite"):
+        return await SqliteStore.open(url.split(":///", 1)[1])
+    return await PostgresStore.open(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+
+
+async def durable_echo_bot(store: Store, token: str, base_url: str, base_file_url: str,
                            concurrent: int) -> tuple[Application[Any, Any, Any, Any, Any, Any], Progress]:
-    """The echo bot of ``bench_telegram`` with the writes above; the tables are created in ``engine``'s
-    database."""
-    async with engine.begin() as conn:
-        await conn.run_sync(META.create_all)
-    sql = _statements(engine.dialect.name == "postgresql")
+    """The echo bot of ``bench_telegram`` with the durable writes above, long polling started."""
     progress = Progress()
 
     async def echo(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None and update.effective_user is not None
+        query = update.callback_query
+        if query is not None:
+            await query.answer()
+            key, said = f"c{query.id}", query.data or ""
+        else:
+            assert update.message is not None
+            key, said = f"m{update.effective_chat.id}:{update.message.message_id}", update.message.text or ""
         try:
-            query = update.callback_query
-            if query is not None:
-                await query.answer()
-                key, said = f"c{query.id}", query.data or ""
-            else:
-                assert update.message is not None
-                key, said = f"m{update.effective_chat.id}:{update.message.message_id}", update.message.text or ""
-            chat, now = str(update.effective_chat.id), utcnow()
-            async with engine.begin() as conn:
-                if not (await conn.execute(sql["seen"], {"key": key, "at": now})).rowcount:
-                    return  # a redelivery
-                step = (await conn.execute(sql["read"], {"chat": chat})).scalar_one_or_none() or 0
-                await conn.execute(sql["write"], {"chat": chat, "step": step + 1, "data": said, "at": now})
-                row_id = (await conn.execute(sql["reply"], {"key": f"reply:{key}:0", "chat": chat,
-                                                            "text": said or "?", "at": now})).scalar_one()
+            row_id = await store.step(key, str(update.effective_chat.id), said, utcnow())
+            if row_id is None:
+                return  # a redelivery: handled once already
             await update.effective_chat.send_message(said or "?")
-            async with engine.begin() as conn:
-                await conn.execute(sql["sent"], {"b_id": row_id, "b_at": utcnow()})
+            await store.sent(row_id, utcnow())
         finally:
             progress.done(str(update.effective_user.id))
 

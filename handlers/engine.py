@@ -129,7 +129,8 @@ class Engine:
 
     async def _attempts(self, step: Callable[[DbSession], Awaitable[list[Sendable]]],
                         incoming: Incoming) -> list[Sendable]:
-        """``step`` in a transaction of its own, tried again after a unique-key collision."""
+        """``step`` in a transaction of its own, tried again after a unique-key collision, and once at
+        once after its connection was found lost (the pool has replaced it)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with transaction(self.sessions) as session:
@@ -141,6 +142,10 @@ class Engine:
             except DBAPIError as exc:
                 if not transient(exc):
                     raise
+                if exc.connection_invalidated and attempt == 1:  # the pool has dropped its dead connections
+                    log.info("a database connection was lost while handling %s/%s; trying again",
+                             incoming.channel, incoming.message_id)
+                    continue
                 log.warning("database unavailable while handling a message: %s", exc)
                 raise Transient(str(exc)) from exc
             except (OSError, TimeoutError) as exc:
@@ -159,18 +164,11 @@ class Engine:
                             shape: Shape) -> list[Sendable]:
         channel, message_id = incoming.channel, incoming.message_id
         prefix = f"reply:{channel}:{message_id}:"
-        pg = self._is_pg(session)
-        # on PostgreSQL the dedupe row and the inbox mark go together, one round trip
-        if message_id and not (
-                await inbox.first_time_and_done(session, channel, message_id, now) if pg else
-                await insert_ignore(session, ProcessedMessage, channel=channel, message_id=message_id, at=now)):
-            if not pg:  # a redelivery: what a crash left unsent
-                await inbox.mark_done(session, channel, message_id, now)
+        if message_id and not await inbox.first_time(session, channel, message_id, now):
+            # a redelivery (its inbox row marked): what a crash left unsent
             rows = await outbox.claim_replies(session, prefix, now, self.settings.reply_lease, self.owner)
             return [Sendable(decode(r.payload, r.text), r) for r in rows]
         ctx = await self._conduct(session, incoming, now)
-        if message_id and not pg:
-            await inbox.mark_done(session, channel, message_id, now)
         assert ctx.account.id is not None
         prefix = prefix if message_id else f"reply:{channel}:{secrets.token_hex(8)}:"
         return [Sendable(reply, await outbox.enqueue_reply(

@@ -10,6 +10,7 @@ and digests neither wait for a writer nor hold one up). PostgreSQL needs neither
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
@@ -62,7 +64,36 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 20) -> AsyncEngin
             cast(FastConnection, conn.connection.driver_connection).begin_immediate()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING = 10.0  # seconds a pooled PostgreSQL connection may rest before it is tried at its checkout
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for a connection that rested: a connection back in the pool for
+    :data:`IDLE_PING` seconds or more (the server may have restarted meanwhile) is tried before use,
+    and replaced if it is dead. SQLAlchemy pings every checkout, and on asyncpg a ping is three round
+    trips (BEGIN, an empty query, ROLLBACK): under load, with connections back in use within
+    milliseconds, that was a third of a step's round trips. A connection that dies while busy fails
+    its statement; the pool then drops all its connections of before the failure and the step is run
+    again (:class:`handlers.engine.Engine`)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _resting(_dbapi_conn: Any, record: Any) -> None:
+        record.info["resting_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_rested(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("resting_since", None)
+        if since is not None and time.monotonic() - since >= IDLE_PING:
+            try:
+                dbapi_conn.ping()
+            except Exception as exc:  # the pool replaces it and checks out another
+                raise DisconnectionError(str(exc)) from exc
 
 
 class ReadAwareSession(Session):

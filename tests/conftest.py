@@ -123,6 +123,19 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pa
 
 
 @pytest.fixture
+async def pg_db(pg_database: str | None) -> AsyncIterator[Database]:
+    """Only PostgreSQL, for what only a database server does (a connection lost, a server restarted)."""
+    require_service(pg_database is not None, f"PostgreSQL does not answer at {PG_DSN}")
+    assert pg_database is not None
+    engine = make_engine(pg_database)
+    await _truncate_all(engine)
+    try:
+        yield Database("postgres", pg_database, engine, make_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
     """Only SQLite, for tests whose subject is not the database."""
     path = tmp_path / "bot.sqlite3"

@@ -204,12 +204,15 @@ class TelegramChannel:
             if inbound is not None and (inbound.incoming is not None or inbound.answer is not None):
                 await self.pipeline.tell_wait(inbox_key(update), inbound.address, inbound.account)
 
-    @staticmethod
-    def items(updates: Sequence[Update], raw: Sequence[dict[str, Any]] = ()) -> list[Item]:
+    def items(self, updates: Sequence[Update], raw: Sequence[dict[str, Any]] = ()) -> list[Item]:
         """The inbox items of ``updates``. ``raw``: the updates as received (JSON), stored as they are
-        (matched by ``update_id``); an update without one is stored from ``to_dict``."""
+        (matched by ``update_id``); an update without one is stored from ``to_dict``. The adapter keeps
+        each parsed update beside its payload, so that the pipeline does not parse it again."""
         received = {r.get("update_id"): r for r in raw}
-        return [inbox_item(u, received.get(u.update_id)) for u in updates]
+        items = [inbox_item(u, received.get(u.update_id)) for u in updates]
+        for update, (_key, _account, payload) in zip(updates, items, strict=True):
+            self.adapter.remember(payload, update)
+        return items
 
     async def accept(self, updates: Sequence[Update], raw: Sequence[dict[str, Any]] = ()) -> None:
         """Write updates down in the inbox (raises when that fails: the caller must not acknowledge);

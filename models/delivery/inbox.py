@@ -18,50 +18,52 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, and_, bindparam, or_, select, text, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.db import connection
 from models.delivery.leases import owner_alive
 from models.delivery.tables import InboxMessage
+from models.driver import driver
 from models.typed_sql import id_col, table_of
 
 _T = table_of(InboxMessage)
-# Core statements built once (every update runs them): no ORM bookkeeping on the hot path
-_MARK_DONE = update(_T).where(_T.c.channel == bindparam("b_channel"), _T.c.key == bindparam("b_key"),
-                              _T.c.done_at.is_(None)).values(done_at=bindparam("b_now"))
-
-
+# the hot statements (every update runs them) go through the driver: models.driver
+_MARK_DONE = 'UPDATE inbox_message SET done_at = ? WHERE channel = ? AND key = ? AND done_at IS NULL'
 # PostgreSQL: the dedupe row and the inbox mark of a step in one round trip (both in the step's transaction)
-_FIRST_TIME = text(
-    "WITH fresh AS (INSERT INTO processed_message (channel, message_id, at) VALUES (:channel, :message_id, :at) "
+_FIRST_TIME = (
+    "WITH fresh AS (INSERT INTO processed_message (channel, message_id, at) VALUES (?, ?, ?) "
     "ON CONFLICT DO NOTHING RETURNING 1), "
-    "done AS (UPDATE inbox_message SET done_at = :at WHERE channel = :channel AND key = :key AND done_at IS NULL "
-    "RETURNING 1) "
-    "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM done)").bindparams(
-    bindparam("at", type_=DateTime(timezone=True)))
+    "done AS (UPDATE inbox_message SET done_at = ? WHERE channel = ? AND key = ? AND done_at IS NULL RETURNING 1) "
+    "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM done)")
+_FIRST_TIME_SQLITE = "INSERT INTO processed_message (channel, message_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+_RECORD = ("INSERT INTO inbox_message (channel, key, account, payload, received_at, owner) VALUES {rows} "
+           "ON CONFLICT DO NOTHING RETURNING id, key")
 
 
-async def first_time_and_done(session: AsyncSession, channel: str, message_id: str, now: datetime) -> bool:
-    """PostgreSQL, in a step's transaction: note ``message_id`` as processed and mark its inbox row done,
-    in one statement; True when it was not processed before (False: a redelivery)."""
-    conn = await connection(session)
-    fresh, _done = (await conn.execute(_FIRST_TIME, {"channel": channel, "message_id": message_id, "at": now,
-                                                     "key": message_id[:120]})).one()
-    return bool(fresh)
+async def first_time(session: AsyncSession, channel: str, message_id: str, now: datetime) -> bool:
+    """In a step's transaction: note ``message_id`` as processed and mark its inbox row done (on
+    PostgreSQL in one statement); True when it was not processed before (False: a redelivery, whose
+    inbox row is marked all the same)."""
+    db = await driver(session)
+    if db.pg:
+        fresh, _done = (await db.fetch(_FIRST_TIME, channel, message_id, now, now, channel, message_id[:120]))[0]
+        return bool(fresh)
+    fresh = bool(await db.execute(_FIRST_TIME_SQLITE, channel, message_id, now))
+    await db.execute(_MARK_DONE, now, channel, message_id[:120])
+    return fresh
 
 
-@lru_cache(maxsize=2)
-def _record_stmt(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id, key: the new rows' ids (none for a redelivery)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+RECORD_CHUNK = 500  # rows per INSERT (SQLite and asyncpg bound the parameters of one statement)
 
-        return pg_insert(_T).on_conflict_do_nothing().returning(_T.c.id, _T.c.key)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(_T).on_conflict_do_nothing().returning(_T.c.id, _T.c.key)
+def _json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+@lru_cache(maxsize=64)
+def _record_sql(n: int) -> str:
+    return _RECORD.format(rows=", ".join(["(?, ?, ?, ?, ?, ?)"] * n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +87,14 @@ async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple
     there (a redelivery, or twice in the batch: the first one counts) is not among them."""
     if not items:
         return {}
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    conn = await connection(session)
-    params = [{"channel": channel, "key": key[:120], "account": account[:64], "owner": owner,
-               "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")), "received_at": now}
-              for key, account, payload in items]
-    result = await conn.execute(_record_stmt(dialect), params[0] if len(params) == 1 else params)
-    ids = {str(key): int(row_id) for row_id, key in result.all()}
+    db = await driver(session)
+    result: list[tuple[Any, ...]] = []
+    for start in range(0, len(items), RECORD_CHUNK):
+        chunk = items[start:start + RECORD_CHUNK]
+        values = [v for key, account, payload in chunk
+                  for v in (channel, key[:120], account[:64], _json(payload), now, owner)]
+        result += await db.fetch(_record_sql(len(chunk)), *values)
+    ids = {str(key): int(row_id) for row_id, key in result}
     found: dict[str, Pending] = {}
     for key, account, payload in items:
         row_id = ids.get(key[:120])
@@ -144,9 +147,7 @@ async def take_over(session: AsyncSession, channel: str, owner: str | None, now:
 
 async def mark_done(session: AsyncSession, channel: str, key: str, now: datetime) -> bool:
     """The update is processed (in the transaction of its dialog step); False if it already was."""
-    conn = await connection(session)
-    result = await conn.execute(_MARK_DONE, {"b_channel": channel, "b_key": key[:120], "b_now": now})
-    return bool(result.rowcount)
+    return bool(await (await driver(session)).execute(_MARK_DONE, now, channel, key[:120]))
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -24,6 +25,7 @@ from models.accounts.tables import ChannelAccount
 from models.db import connection
 from models.delivery.leases import owner_alive
 from models.delivery.tables import OutboxMessage
+from models.driver import driver
 from models.typed_sql import id_col, rowcount, table_of
 
 if TYPE_CHECKING:
@@ -35,7 +37,6 @@ REPLY = "reply"  # the answer to an incoming message: sent at once by its channe
 MAX_BACKOFF = timedelta(hours=1)
 _O = table_of(OutboxMessage)
 # Core statements built once for what every conversation step does (no ORM unit of work on the hot path)
-_INSERT_REPLY = insert(_O).returning(_O.c.id)
 _MARK_SENT = update(_O).where(_O.c.id == bindparam("b_id"), _O.c.status == SENDING,
                               _O.c.locked_until == bindparam("b_lease")).values(
     status=SENT, sent_at=bindparam("b_now"), attempts=bindparam("b_attempts"), locked_until=None, last_error=None)
@@ -164,11 +165,8 @@ async def enqueue_reply(session: AsyncSession, *, key: str, account_id: int, cha
     """A reply, written in the transaction of the step that produced it and claimed at once by the
     channel that will send it; if that process dies, the lease expires and the drain sends it."""
     until = now + lease
-    conn = await connection(session)
-    row_id = (await conn.execute(_INSERT_REPLY, {
-        "key": key, "kind": REPLY, "account_id": account_id, "village_id": None, "text": text,
-        "attachment_path": None, "payload": payload, "status": SENDING, "attempts": 0, "next_attempt_at": now,
-        "locked_until": until, "owner": owner, "last_error": None, "created_at": now, "sent_at": None})).scalar_one()
+    db = await driver(session)
+    ((row_id,),) = await db.fetch(_INSERT_REPLY, key, REPLY, account_id, text, payload, SENDING, now, until, owner, now)
     return Claimed(int(row_id), key, REPLY, text, None, 0, account_id, channel, external_id, False, lease=until,
                    payload=payload)
 
@@ -201,10 +199,20 @@ async def mark_sent(session: AsyncSession, row: Claimed, now: datetime) -> bool:
     return bool(result.rowcount)
 
 
-_MARK_SENT_MANY = update(_O).where(
-    _O.c.status == SENDING, tuple_(_O.c.id, _O.c.locked_until).in_(bindparam("b_claims", expanding=True))).values(
-    status=SENT, sent_at=bindparam("b_now"), attempts=_O.c.attempts + 1, locked_until=None,
-    last_error=None).returning(_O.c.id)
+# through the driver (models.driver): every reply of every step runs them
+_INSERT_REPLY = ("INSERT INTO outbox_message (key, kind, account_id, text, payload, status, attempts, next_attempt_at, "
+                 "locked_until, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id")
+
+
+MARK_CHUNK = 100  # claims per UPDATE (an OR of 100 terms: well inside SQLite's expression depth)
+
+
+@lru_cache(maxsize=MARK_CHUNK)
+def _mark_sent_many(n: int) -> str:
+    """The claims still ours (status and lease unchanged) marked sent: ``attempts + 1`` in SQL."""
+    claims = " OR ".join(["(id = ? AND locked_until = ?)"] * n)
+    return (f"UPDATE outbox_message SET status = '{SENT}', sent_at = ?, attempts = attempts + 1, locked_until = NULL, "
+            f"last_error = NULL WHERE status = '{SENDING}' AND ({claims}) RETURNING id")
 
 
 async def mark_sent_many(session: AsyncSession, rows: Collection[Claimed], now: datetime) -> set[int]:
@@ -213,9 +221,12 @@ async def mark_sent_many(session: AsyncSession, rows: Collection[Claimed], now: 
     own count plus one: the status and lease checked say nobody else touched the row."""
     if not rows:
         return set()
-    conn = await connection(session)
-    result = await conn.execute(_MARK_SENT_MANY, {"b_claims": [(r.id, r.lease) for r in rows], "b_now": now})
-    return {int(i) for i in result.scalars().all()}
+    claims, db, marked = list(rows), await driver(session), set()
+    for start in range(0, len(claims), MARK_CHUNK):
+        chunk = claims[start:start + MARK_CHUNK]
+        found = await db.fetch(_mark_sent_many(len(chunk)), now, *(v for r in chunk for v in (r.id, r.lease)))
+        marked |= {int(i) for (i,) in found}
+    return marked
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:

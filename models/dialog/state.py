@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, delete, insert, literal, select, true, update
+from sqlalchemy import String, case, cast, delete, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.accounts.people import account_query
 from models.accounts.tables import ChannelAccount, Person
-from models.db import connection
 from models.dialog.tables import ConversationState
+from models.driver import driver
 from models.photos.store import discard_photos, held_photos
 from models.typed_sql import rowcount, table_of
 
@@ -36,9 +36,12 @@ ENTRY_QUERY = account_query(*_COLUMNS).outerjoin(_T, _T.c.key == _KEY)
 # turn) in the same round trip: a LATERAL sub-select FOR UPDATE (not a second query that reads it again)
 _LOCKED_STATE = select(*_COLUMNS).where(_T.c.key == _KEY).with_for_update().lateral("state")
 ENTRY_QUERY_LOCKED = account_query(*_LOCKED_STATE.c).outerjoin(_LOCKED_STATE, true())
-_INSERT = insert(_T)
-_UPDATE = update(_T).where(_T.c.id == bindparam("state_id"))
-_DELETE = delete(_T).where(_T.c.id == bindparam("state_id"))
+# through the driver (models.driver): nearly every step writes its state
+_INSERT = ("INSERT INTO conversation_state (flow, step, data, wrong_count, updated_at, expires_at, key) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+_UPDATE = ("UPDATE conversation_state SET flow = ?, step = ?, data = ?, wrong_count = ?, updated_at = ?, "
+           "expires_at = ? WHERE id = ?")
+_DELETE = "DELETE FROM conversation_state WHERE id = ?"
 
 
 @dataclass(slots=True)
@@ -58,20 +61,18 @@ def state_from(values: tuple[Any, ...]) -> StoredState | None:
 
 async def save_state(session: AsyncSession, state: StoredState | None, *, key: str, flow: str, step: str,
                      data: dict[str, Any], wrong: int, now: datetime, expires_at: datetime) -> None:
-    values = {"flow": flow, "step": step, "data": data, "wrong_count": wrong, "updated_at": now,
-              "expires_at": expires_at}
-    conn = await connection(session)
+    db = await driver(session)
     if state is None:
-        await conn.execute(_INSERT, {"key": key, **values})
+        await db.execute(_INSERT, flow, step, data, wrong, now, expires_at, key)
     else:
-        await conn.execute(_UPDATE, {"state_id": state.id, **values})
+        await db.execute(_UPDATE, flow, step, data, wrong, now, expires_at, state.id)
 
 
 async def drop_state(session: AsyncSession, state: StoredState, *, abandoned: bool = False) -> None:
     """End a conversation; ``abandoned`` (``/huy``, expired, replaced): the photos it held go with it."""
     if abandoned:
         await discard_photos(session, held_photos(state.data))
-    await (await connection(session)).execute(_DELETE, {"state_id": state.id})
+    await (await driver(session)).execute(_DELETE, state.id)
 
 
 async def expire_states(session: AsyncSession, now: datetime) -> int:

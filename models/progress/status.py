@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Date, Select, String, and_, case, func, or_
@@ -62,12 +63,14 @@ def approved_expr() -> ColumnElement[bool]:
     return or_(col(c.approval_date).is_not(None), col(c.method).in_([const(m) for m in SELF_APPROVED]))
 
 
+@lru_cache(maxsize=64)
 def status_expr(today: date | ColumnElement[date], deadline: date | None = None,
                 value: Callable[[str], ColumnElement[Any]] = const) -> ColumnElement[str]:
     """The status of a village row outer-joined to its reports and its commune's plan
     (:func:`with_reports`), as of ``today`` (a date, or a parameter such as ``TODAY``), with ``deadline``
     the province's default congress deadline. ``value`` writes a status in the SQL (a tally counts them
-    as small integers: cheaper to compare per village than text)."""
+    as small integers: cheaper to compare per village than text). Built once per arguments (an
+    expression is immutable; building it was a large part of a ``/trangthai`` step)."""
     e, c = ElectionReport, CongressReport
     chosen = and_(col(c.merged).is_(True), full_member_expr())
     plan = deadline_expr(deadline)

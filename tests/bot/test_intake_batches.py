@@ -16,6 +16,7 @@ from bot.pipeline.intake import Intake
 from models.db import transaction
 from models.delivery import inbox
 from models.delivery.tables import InboxMessage
+from models.driver import watching
 from tests.bot.channels.test_telegram import Bot, User
 from tests.bot.channels.test_telegram import fake as fake  # the fixtures, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot
@@ -35,8 +36,9 @@ async def test_a_batch_of_updates_is_written_in_one_statement(db: Database) -> N
     items = [(f"m1:{i}", "1", {"n": i}) for i in range(12)] + [("m2:5", "2", {"twice": 1}), ("m2:5", "2", {"twice": 2})]
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
-        async with transaction(db.sessions) as s:
-            fresh = await inbox.record_many(s, "telegram", items, NOW)
+        with watching(statements.append):  # the statements run through the driver
+            async with transaction(db.sessions) as s:
+                fresh = await inbox.record_many(s, "telegram", items, NOW)
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert len(statements) == 1, statements

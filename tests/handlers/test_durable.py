@@ -5,9 +5,12 @@ handled at once (two workers) are both answered."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select
+import asyncpg
+import pytest
+from sqlalchemy import func, select, text
 
 from handlers.engine import Engine
 from handlers.messages import Incoming
@@ -15,7 +18,7 @@ from models.accounts.tables import ChannelAccount
 from models.db import transaction
 from models.delivery import inbox, outbox
 from models.delivery.tables import OutboxMessage, ProcessedMessage
-from tests.conftest import Database
+from tests.conftest import PG_DSN, Database
 from tests.handlers.chat import NOW, Province, invite, make_engine
 from texts.catalog import t
 
@@ -65,3 +68,28 @@ async def test_a_new_users_concurrent_first_messages_are_both_handled(db: Databa
     async with db.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(ChannelAccount))).scalar_one() == 5
         assert (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one() == 10
+
+
+async def test_a_step_whose_connection_was_lost_runs_again_on_a_live_one(pg_db: Database,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """A server restart while the connection was busy (too recently used to be tried at checkout): the
+    step's first statement fails, the connection is dropped, and the step runs again at once on a new
+    one; the head is answered, not told to wait."""
+    engine = make_engine(pg_db.sessions)
+    assert [s.reply.text for s in await engine.step_durable(message("xin chào", "m1"), NOW)] == [t("bind.how_to")]
+    async with pg_db.sessions() as s:
+        pid = (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = await asyncpg.connect(PG_DSN)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.5)  # (the server's goodbye reaches the pooled connection)
+    with caplog.at_level(logging.INFO, logger="handlers.engine"):
+        sent = await engine.step_durable(message("chào lần nữa", "m2"), NOW + timedelta(seconds=1))
+    assert [s.reply.text for s in sent] == [t("bind.how_to")]
+    assert "a database connection was lost while handling zalo/m2; trying again" in caplog.messages
+    async with pg_db.sessions() as s:
+        assert (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+        assert await inbox.is_done(s, "zalo", "m2") is None  # (no inbox row here) and the step saved once:
+        assert (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one() == 2

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from models.delivery import inbox
 from models.delivery.outbox import SENT
 from models.delivery.tables import OutboxMessage
+from models.driver import watching
 from tests.bot.channels.test_telegram import Bot, User
 from tests.bot.channels.test_telegram import fake as fake  # the fixtures, shared
 from tests.bot.channels.test_telegram import make_bot as make_bot
@@ -49,7 +50,8 @@ def counting(engine: AsyncEngine) -> Iterator[Counted]:
     event.listen(sync, "before_cursor_execute", statement)
     event.listen(sync, "commit", commit)
     try:
-        yield counted
+        with watching(lambda sql: statement(None, None, sql)):  # and those run through the driver
+            yield counted
     finally:
         event.remove(sync, "before_cursor_execute", statement)
         event.remove(sync, "commit", commit)
