@@ -25,12 +25,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.engine import expire_conversations
 from models.clock import utcnow
+from models.crontab import cron_trigger
 from models.db import SessionFactory, transaction
 from models.delivery.housekeeping import prune
 from models.delivery.leases import hold, release
 from models.delivery.pacing import prune_idle
-from models.election.recognition import escalate_recognitions
-from models.election.vacancy import escalate_by_elections
+from models.election.escalation import escalate_late_decisions
 from models.giaoban.rules import GiaobanRules
 from models.giaoban.sweep import GbStats
 from models.giaoban.sweep import sweep as giaoban_sweep
@@ -86,35 +86,6 @@ class Leadership:
     name: str = "scheduler"
 
 
-DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _dow(field: str) -> str:
-    """A standard crontab day-of-week field (0 or 7 = Sunday) in APScheduler's names: APScheduler 3
-    numbers Monday 0, so ``from_crontab("0 7 * * 1")`` would fire on Tuesdays."""
-    if field in ("*", "?"):
-        return "*"
-    out: list[str] = []
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if base == "*":
-            days = list(range(7))
-        elif "-" in base:
-            a, b = base.split("-")
-            days = list(range(int(a) if a.isdigit() else DOW_NAMES.index(a.lower()[:3]),
-                              (int(b) if b.isdigit() else DOW_NAMES.index(b.lower()[:3])) + 1))
-        else:
-            days = [int(base) if base.isdigit() else DOW_NAMES.index(base.lower()[:3])]
-        out += [DOW_NAMES[d] for d in days[:: int(step) if step else 1]]
-    return ",".join(dict.fromkeys(out))
-
-
-def cron_trigger(expr: str, tz: Any) -> CronTrigger:
-    """A standard five-field crontab expression, in ``tz``."""
-    minute, hour, day, month, dow = expr.split()
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_dow(dow), timezone=tz)
-
-
 def previous_fire(cron: str, now: datetime, tz: Any, lookback: timedelta) -> datetime | None:
     """The last time ``cron`` fired at or before ``now`` (within ``lookback``), or None."""
     trigger = cron_trigger(cron, tz)
@@ -154,8 +125,7 @@ class Scheduler:
             stats = await sweep(session, self.rules, period=self.settings.period, now=now, tz=self.tz,
                                 render=renderer(now.astimezone(self.tz).date()))
             if not stats.quiet:
-                stats.escalations += await escalate_recognitions(session, now, self.tz)
-                stats.escalations += await escalate_by_elections(session, now, self.tz)
+                stats.escalations += await escalate_late_decisions(session, now, self.tz)
         log.info("reminder sweep: %d due, %d reminders, %d escalations", stats.due, stats.reminders,
                  stats.escalations)
         return stats

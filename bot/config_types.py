@@ -45,7 +45,7 @@ def _dow_number(item: str) -> int:
 
 
 def _crontab(value: str) -> str:
-    """A standard five-field crontab expression, checked the way ``scheduler.cron_trigger`` reads it:
+    """A standard five-field crontab expression, checked the way ``models.crontab.cron_trigger`` reads it:
     minute, hour, day and month by APScheduler's ``CronTrigger``; the day of week (0 or 7 = Sunday, names
     sun-sat) as ``*``, days, ranges, lists, and steps of ``*`` or of a range."""
     fields = value.split()

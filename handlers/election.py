@@ -1,7 +1,7 @@
 """``/baucu``: the village-head election result — asked field by field, confirmed, receipted.
 
-The vote-count record is asked in the order of the paper form, or taken in one message
-(handlers/election_counts.py); the phone is optional. When a result is already on file, the same
+The vote-count record is asked in the order of the paper form, two numbers a question (or one by one),
+or taken in one message (handlers/election_counts.py); the phone is optional. When a result is already on file, the same
 command shows it and asks what to change (a correction: a new revision with an audit event,
 models.election.reports) — unless the village must elect again (an invalid result, a new vote ordered, a
 vacancy, the term over): then it is a new election (handlers/election_new.py). The steps are ``STEPS``.

@@ -1,6 +1,12 @@
 """The vote-count steps of ``/baucu`` in the order of the paper form (roll, attendees, valid ballots,
-votes for the winner), one by one or the whole block in one message, and how they are shown back
-(the numbers, then quorum and majority with their percentages)."""
+votes for the winner), and how they are shown back (the numbers, then quorum and majority with their
+percentages).
+
+Two questions ask for the four numbers, two at a time (:data:`PAIRS`: the meeting — roll and
+attendees; the count — valid ballots and votes for the winner); each takes both numbers in one
+message, or one number and then asks for the other on its own; the first also takes the whole record
+in one message. So a head who answers question by question sends two messages for the record, and a
+slow typist may still send one number per message."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from handlers.context import Context
-from handlers.count_block import parse_count_block
+from handlers.count_block import parse_count_block, parse_count_pair
 from handlers.flow import FlowState, Invalid, Question, answer_text
 from handlers.parsing import parse_count
 from models.election.record import FORM_ORDER, FULL_ORDER, OPTIONAL, count_error, validity
@@ -16,10 +22,21 @@ from texts.catalog import t
 from texts.fmt import pct
 
 S = TypeVar("S", bound=str)
+# the first step of a pair asks for both numbers while the second is unanswered
+PAIRS: dict[str, tuple[str, str]] = {"roll": ("roll", "attendees"), "valid_ballots": ("valid_ballots", "votes_for")}
+
+
+SPACED_NUMBER_BELOW = 100_000  # "1 500" is one number; "330 350" is two (no village has 330 350 voters)
+
+
+def _pair(state: FlowState) -> tuple[str, str] | None:
+    """The two fields this step asks for, or None when it asks for one number only."""
+    pair = PAIRS.get(state.step)
+    return pair if pair is not None and state.data.get(pair[1]) is None else None
 
 
 def ask_count(ctx: Context, state: FlowState) -> Question:
-    text = t(f"election.ask.{state.step}")
+    text = t(f"election.ask.pair.{state.step}" if _pair(state) else f"election.ask.{state.step}")
     if state.step == FORM_ORDER[0] and not any(state.data.get(f) is not None for f in FORM_ORDER):
         text += "\n" + t("election.ask.count_block_hint")
     return Question(text)
@@ -59,17 +76,34 @@ def _check(ctx: Context, state: FlowState, next_step: S) -> S:
     return next_step
 
 
+def _two_numbers(text: str, data: dict[str, Any], pair: tuple[str, str]) -> dict[str, int] | None:
+    """The pair's two numbers, unless they are one number grouped by a space: ``1 500`` at "roll and
+    attendees?" is 1500 (as 1, 500 it breaks the form's rules — the second of a pair is never larger
+    than the first — and no village has 100 000 voters), while ``350 330`` is two numbers and ``330 350``
+    two numbers in the wrong order (asked again, named)."""
+    both = parse_count_pair(text, pair)
+    if both is None or count_error({**data, **both}) is None:
+        return both
+    one = parse_count(text)
+    return None if one is not None and one < SPACED_NUMBER_BELOW else both
+
+
 async def take_count(ctx: Context, state: FlowState, next_step: Callable[[dict[str, Any]], S]) -> S:
-    """One number for this step, or the whole record in one message (read back to the head)."""
-    text, data = answer_text(ctx), state.data
+    """One number for this step, both numbers of its pair, or the whole record in one message (read
+    back to the head)."""
+    text, data, pair = answer_text(ctx), state.data, _pair(state)
     block = parse_count_block(text)
     if block is not None:
         for f in FULL_ORDER:
             data[f] = block.get(f)
         ctx.say(readback(data))
         return _check(ctx, state, next_step(data))
+    both = None if pair is None else _two_numbers(text, data, pair)
+    if both is not None:
+        data.update(both)
+        return _check(ctx, state, next_step(data))
     n = parse_count(text)
     if n is None:
-        raise Invalid("election.bad.count")
+        raise Invalid("election.bad.count_pair" if pair else "election.bad.count")
     data[state.step] = n
     return _check(ctx, state, next_step(data))

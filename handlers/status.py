@@ -10,6 +10,7 @@ from sqlmodel import col
 from handlers.context import HeadContext
 from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
+from models.election.head import head_name
 from models.election.record import record_notes
 from models.election.tables import CongressReport, ElectionReport
 from models.election.vacancy import vacancy_notes
@@ -40,15 +41,17 @@ async def show_status(ctx: HeadContext, arg: str = "") -> None:
     village_id = ctx.village_id
     row = (await ctx.session.execute(
         with_reports(select(status_expr(ctx.today, rules_for(ctx.settings).congress_deadline), ElectionReport,
-                            CongressReport).select_from(Unit))
+                            CongressReport, head_name()).select_from(Unit))
         .where(col(Unit.id) == village_id))).one()
-    # the reports are outer-joined: None for a village that has not sent one
-    state, election, congress = cast("tuple[str, ElectionReport | None, CongressReport | None]", row)
+    # the reports are outer-joined: None for a village that has not sent one; ``head``: the head in office
+    # (models.election.head — nobody after an invalid result or a vacancy; the interim is in the notes)
+    state, election, congress, head = cast("tuple[str, ElectionReport | None, CongressReport | None, str | None]",
+                                           row)
     lines = [t("statuscmd.title", village=ctx.unit.full_name), t("statuscmd.status", status=t(f"status.{state}"))]
     if election is not None and election.valid is False:  # nobody was elected
         lines.append(t("statuscmd.no_head", name=election.head_name, date=fmt_date(election.election_date)))
-    elif election is not None and election.vacated_on is None:  # a head who left is not named as the head
-        lines.append(t("statuscmd.head", name=election.head_name, party=t(f"party.{election.party_status}"),
+    elif election is not None and head is not None:  # a head who left is not named as the head
+        lines.append(t("statuscmd.head", name=head, party=t(f"party.{election.party_status}"),
                        date=fmt_date(election.election_date)))
     notes = record_notes(election) + await vacancy_notes(ctx.session, village_id)
     lines += [t(f"statuscmd.record.{key}", **fmt_values(values)) for key, values in notes]

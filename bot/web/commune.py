@@ -21,9 +21,16 @@ from texts.fmt import fmt_date
 
 
 def _election(row: VillageRow) -> str:
+    """The election's date and the head in office — never a head who left, nor the most-voted of an invalid
+    result; while the post is vacant, the interim head if one stands in."""
     if row.election_date is None:
-        return ""
-    return t("web.commune.elected_on", date=fmt_date(row.election_date), head=row.head_name or "")
+        return t("web.commune.interim_new", name=row.interim_head) if row.interim_head else ""
+    on = fmt_date(row.election_date)
+    if row.head_name:
+        return t("web.commune.elected_on", date=on, head=row.head_name)
+    if row.interim_head:
+        return t("web.commune.interim", date=on, name=row.interim_head)
+    return t("web.commune.vacant" if row.vacant else "web.commune.nobody_elected", date=on)
 
 
 def _named(name: str, code: str) -> Html:
@@ -40,7 +47,7 @@ def _status(row: VillageRow) -> str:
 def _secretary(row: VillageRow) -> str:
     if not row.secretary_name:
         return ""
-    return t("web.commune.secretary_is_head") if row.merged else row.secretary_name
+    return t("web.commune.secretary_is_head") if row.merged and row.head_name else row.secretary_name
 
 
 VILLAGE_SORTS = ("village", "status", "election", "late")
@@ -61,7 +68,7 @@ async def village_table(ctx: Ctx, db: DbSession, commune: Unit, today: date, row
     shown = arrange(rows, q, {"village": lambda r: r.code, "status": lambda r: (order.get(r.status, 99), r.code),
                               "election": lambda r: (r.election_date or date.min, r.code),
                               "late": lambda r: (late_by.get(r.id, -1), r.code)},
-                    lambda r: f"{r.name} {r.head_name or ''} {r.secretary_name or ''}",
+                    lambda r: f"{r.name} {r.head_name or r.interim_head or ''} {r.secretary_name or ''}",
                     per_page=PER_PAGE if query is not None else max(len(rows), 1))
     labels = [("village", t("web.late.village")), ("status", t("web.progress.status")),
               ("election", t("web.commune.election")), ("", t("web.commune.party")), ("", t("web.commune.secretary")),

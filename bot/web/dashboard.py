@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from aiohttp import web
@@ -9,7 +10,7 @@ from aiohttp import web
 from bot.web.commune import VILLAGE_SORTS, late_table, village_table
 from bot.web.guard import Ctx, page
 from bot.web.html import Html, bar, esc, join, table, tag
-from bot.web.listing import ListQuery, arrange, pager, read_query, search_form
+from bot.web.listing import ListQuery, arrange, pager, read_query, search_form, sort_header
 from bot.web.merger_forms import plan_form
 from models.db import DbSession
 from models.progress.commune import tally, village_rows
@@ -41,23 +42,72 @@ async def breadcrumb(ctx: Ctx, db: DbSession, unit: Unit) -> Html:
     return Html(f'<p class="crumbs">{" › ".join([*links, esc(unit.full_name)])}</p>')
 
 
-def progress_table(lines: list[UnitProgress], levels: dict[int, str], whole: UnitProgress) -> Html:
-    headers = [t("web.progress.unit"), t("web.progress.villages"), t("web.progress.elected"),
-               t("web.progress.congress_held"), t("web.progress.merged"), t("web.progress.overdue"), ""]
-    rows: list[list[object]] = []
-    for p in lines:
-        level = levels.get(p.unit_id, "")
-        if level == "village":
-            status = next(iter(p.by_status), "no_election")
-            rows.append([unit_link(p.code, p.name, level), "", "", "", "", "",
-                         tag("span", t(f"status.{status}"), class_=f"status s-{status}")])
-            continue
-        rows.append([unit_link(p.code, p.name, level), p.villages, p.elected, p.count(*HELD),
-                     p.merged, p.overdue, bar(p.elected, p.merged, p.villages)])
-    rows.append([tag("strong", t("web.progress.total")), whole.villages, whole.elected,
-                 whole.count(*HELD), whole.merged, whole.overdue,
-                 bar(whole.elected, whole.merged, whole.villages)])
-    return table(headers, rows, class_="grid progress")
+UNIT_SORTS = ("unit", "villages", "elected", "elected_pct", "held", "merged", "merged_pct", "overdue")
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else -1.0
+
+
+# what each column of the units' table sorts by (ties keep the units' order: by code)
+UNIT_KEYS: dict[str, Callable[[UnitProgress], object]] = {
+    "unit": lambda p: fold(p.name), "villages": lambda p: p.villages, "elected": lambda p: p.elected,
+    "elected_pct": lambda p: _share(p.elected, p.villages), "held": lambda p: p.count(*HELD),
+    "merged": lambda p: p.merged, "merged_pct": lambda p: _share(p.merged, p.villages),
+    "overdue": lambda p: p.overdue,
+}
+
+
+def _unit_columns() -> list[tuple[str, str, str]]:
+    """(sort key, header, class) of each column; "wide" columns are left out on a phone."""
+    return [("unit", t("web.progress.unit"), ""), ("villages", t("web.progress.villages"), "num"),
+            ("elected", t("web.progress.elected"), "num wide"),
+            ("elected_pct", t("web.progress.elected_pct"), "num"),
+            ("held", t("web.progress.congress_held"), "num wide"), ("merged", t("web.progress.merged"), "num wide"),
+            ("merged_pct", t("web.progress.merged_pct"), "num"), ("overdue", t("web.progress.overdue"), "num")]
+
+
+def _figures(p: UnitProgress) -> list[object]:
+    return [p.villages, p.elected, pct(p.elected, p.villages), p.count(*HELD), p.merged,
+            pct(p.merged, p.villages), p.overdue]
+
+
+def _unit_row(p: UnitProgress, level: str, classes: list[str]) -> Html:
+    name = join((unit_link(p.code, p.name, level), Html(" "), tag("span", p.code, class_="code")))
+    if level == "village":  # a village directly under the unit: its status instead of figures
+        status = next(iter(p.by_status), "no_election")
+        cells: list[object] = ["" for _ in classes[1:]]
+        last: object = tag("span", t(f"status.{status}"), class_=f"status s-{status}")
+    else:
+        cells, last = _figures(p), bar(p.elected, p.merged, p.villages)
+    return tag("tr", join([tag("td", name), *(tag("td", c, class_=k) for c, k in zip(cells, classes[1:], strict=True)),
+                           tag("td", last, class_="bar-cell")]))
+
+
+def progress_table(lines: list[UnitProgress], levels: dict[int, str], whole: UnitProgress, query: ListQuery,
+                   path: str) -> Html:
+    """A line per unit under the unit, with its figures: searched by name or code, sorted by any column's
+    header (numbers largest first at the first click; the units' own order, by code, until one is chosen),
+    :data:`~bot.web.listing.PER_PAGE` lines a page. The last line adds up the lines that match, on every
+    page: with nothing searched, the unit's own figures (those of the counts by status below)."""
+    shown = arrange(lines, query, UNIT_KEYS, lambda p: f"{p.name} {p.code}")
+    columns = _unit_columns()
+    sorts = [("", t("web.progress.code_order")), *((key, label) for key, label, _ in columns)]
+    form = search_form(path, query, t("web.progress.search"), sorts)
+    if not shown.rows:
+        return join([form, tag("p", t("web.progress.no_match", q=query.q), id="no-match")])
+    classes = [k for _, _, k in columns]
+    head = join([*(sort_header(path, query, key, label, first_desc=key != "unit", class_=k or None)
+                   for key, label, k in columns), Html('<th class="bar-cell"></th>')])
+    body = join(_unit_row(p, levels.get(p.unit_id, ""), classes) for p in shown.rows)
+    added = whole if not query.q else total(shown.every, whole.unit_id)
+    label = t("web.progress.matching_total", n=shown.matching) if query.q else t("web.progress.total")
+    foot = tag("tr", join([tag("td", tag("strong", label)),
+                           *(tag("td", c, class_=k) for c, k in zip(_figures(added), classes[1:], strict=True)),
+                           tag("td", bar(added.elected, added.merged, added.villages), class_="bar-cell")]))
+    table_html = Html(f'<div class="scroll"><table class="grid progress"><thead><tr>{head}</tr></thead>'
+                      f"<tbody>{body}</tbody><tfoot>{foot}</tfoot></table></div>")
+    return join([form, table_html, pager(path, query, shown) if shown.pages > 1 else ""])
 
 
 def status_counts(whole: UnitProgress) -> Html:
@@ -65,10 +115,11 @@ def status_counts(whole: UnitProgress) -> Html:
     return table([t("web.progress.status"), t("web.progress.villages")], rows, class_="grid counts")
 
 
-async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date, query: ListQuery | None = None,
-                        path: str = "") -> Html:
+async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date, params: Mapping[str, str],
+                        path: str) -> Html:
     """The unit's progress: a commune's villages row by row (the counts by status tallied from the same
-    rows: one query), or a line per unit under it (the counts: the sum of the lines)."""
+    rows: one query), or a line per unit under it (the counts: the sum of the lines); either list searched,
+    sorted and paged by ``params`` (the address's query)."""
     assert unit.id is not None  # a unit read from its table
     deadline = ctx.rules.congress_deadline
     rows = await village_rows(db, unit.id, today, deadline) if unit.level == "commune" else None
@@ -83,17 +134,21 @@ async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date, query:
         return Html(f"<p>{esc(t('web.progress.empty'))}</p>")
     if rows is not None:  # its villages, their own columns
         whole = tally(rows, unit.id)
+        query = read_query(params, VILLAGE_SORTS, "village", False)
         table_html, legend = await village_table(ctx, db, unit, today, rows, query, path), Html("")
     else:
         whole = total(lines, unit.id)
-        table_html = progress_table(lines, levels, whole)
-        legend = Html(f'<p class="legend">{esc(t("web.progress.bar_legend"))}</p>')
+        query = read_query(params, UNIT_SORTS, "", False)
+        table_html = progress_table(lines, levels, whole, query, path)
+        legend = Html(f'<p class="legend bars">{esc(t("web.progress.bar_legend"))}</p>')
     summary = t("web.progress.summary", elected=whole.elected, villages=whole.villages,
                 elected_pct=pct(whole.elected, whole.villages), merged=whole.merged,
                 merged_pct=pct(whole.merged, whole.villages))
+    # under a search the list shows some rows; the counts by status are still the whole unit's: say so
+    by_status = t("web.progress.by_status_of", unit=unit.full_name) if query.q else t("web.progress.by_status")
     return Html(f'<p class="summary" id="summary">{esc(summary)}</p>'
                 f"{legend}"
-                f"{table_html}<h2>{esc(t('web.progress.by_status'))}</h2>"
+                f"{table_html}<h2>{esc(by_status)}</h2>"
                 f"{status_counts(whole)}")
 
 
@@ -121,10 +176,9 @@ async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 async def _progress(ctx: Ctx, unit: Unit, request: web.Request, path: str) -> web.Response:
-    query = read_query(request.query, VILLAGE_SORTS, "village", False)
     async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
-        body = await progress_body(ctx, db, unit, ctx.today, query, path)
+        body = await progress_body(ctx, db, unit, ctx.today, request.query, path)
     return ctx.render(t("web.progress.title", unit=unit.full_name),
                       Html(crumbs + body + plan_form(ctx, unit) + downloads_links(unit.code)))
 

@@ -53,6 +53,7 @@ def read_query(params: Mapping[str, str], sorts: Sequence[str], default_sort: st
 class Arranged(Generic[R]):
     rows: list[R]  # the rows of the page asked for
     matching: int  # rows that match the search
+    every: list[R]  # ...those rows, in order, on every page
     pages: int
     page: int  # the page shown (the last one when a page past the end was asked for)
 
@@ -68,21 +69,35 @@ def arrange(rows: Sequence[R], query: ListQuery, keys: Mapping[str, Callable[[R]
         found.sort(key=key, reverse=query.desc)
     pages = max(1, -(-len(found) // per_page))
     page = min(query.page, pages)
-    return Arranged(found[(page - 1) * per_page: page * per_page], len(found), pages, page)
+    return Arranged(found[(page - 1) * per_page: page * per_page], len(found), found, pages, page)
 
 
-def search_form(path: str, query: ListQuery, label: str) -> Html:
-    """A GET form: the search box (keeps the sort; a new search starts at page 1)."""
-    keep = join(Html(f'<input type="hidden" name="{k}" value="{esc(v)}">')
-                for k, v in (("sort", query.sort), ("dir", "desc" if query.desc else "")) if v)
+def search_form(path: str, query: ListQuery, label: str, sorts: Sequence[tuple[str, str]] = ()) -> Html:
+    """A GET form: the search box (keeps the sort; a new search starts at page 1). With ``sorts`` ((key,
+    label) of each order the list has, the first its default), the sort is a choice of its own too, with
+    its direction: a phone shows fewer columns than the list sorts by (the stylesheet shows the choice on
+    narrow screens only; hidden, it still carries the sort the headers chose)."""
+    if sorts:
+        options = join(tag("option", name, value=key, selected=key == query.sort) for key, name in sorts)
+        directions = join(tag("option", t(f"web.list.{d}"), value=v, selected=query.desc == (v == "desc"))
+                          for d, v in (("ascending", ""), ("descending", "desc")))
+        keep = Html(f'<span class="sort-pick"><label for="sort">{esc(t("web.list.sort_by"))}</label>'
+                    f'<select id="sort" name="sort">{options}</select>'
+                    f'<select name="dir" aria-label="{esc(t("web.list.order"))}">{directions}</select>'
+                    f'<button type="submit" class="secondary">{esc(t("web.list.sort"))}</button></span>')
+    else:
+        keep = join(Html(f'<input type="hidden" name="{k}" value="{esc(v)}">')
+                    for k, v in (("sort", query.sort), ("dir", "desc" if query.desc else "")) if v)
     clear = tag("a", t("web.list.clear"), href=query.href(path, q="", page=1), class_="clear") if query.q else ""
-    return Html(f'<form method="get" action="{esc(path)}" class="search" role="search">{keep}'
+    return Html(f'<form method="get" action="{esc(path)}" class="search" role="search">'
                 f'<label for="q" class="sr">{esc(label)}</label>'
                 f'<input id="q" name="q" type="search" value="{esc(query.q)}" placeholder="{esc(label)}"'
-                f' maxlength="{MAX_QUERY}"><button type="submit">{esc(t("web.list.search"))}</button>{clear}</form>')
+                f' maxlength="{MAX_QUERY}"><button type="submit">{esc(t("web.list.search"))}</button>{clear}'
+                f"{keep}</form>")
 
 
-def sort_header(path: str, query: ListQuery, key: str, label: str, first_desc: bool = False) -> Html:
+def sort_header(path: str, query: ListQuery, key: str, label: str, first_desc: bool = False,
+                class_: str | None = None) -> Html:
     """A column header that sorts by ``key`` (a second click turns the order round)."""
     current = query.sort == key
     desc = (not query.desc) if current else first_desc
@@ -90,7 +105,7 @@ def sort_header(path: str, query: ListQuery, key: str, label: str, first_desc: b
     aria = ("descending" if query.desc else "ascending") if current else None
     link = tag("a", Html(esc(label) + (Html(f' <span aria-hidden="true">{arrow}</span>') if arrow else "")),
                href=query.href(path, sort=key, desc=desc, page=1), class_="sort")
-    return Html(f'<th{f" aria-sort={chr(34)}{aria}{chr(34)}" if aria else ""}>{link}</th>')
+    return tag("th", link, aria_sort=aria, class_=class_)
 
 
 def pager(path: str, query: ListQuery, shown: Arranged[Any]) -> Html:

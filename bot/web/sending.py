@@ -1,20 +1,19 @@
 """When what a page queued will go: every page that makes the bot send something says when.
 
 The giao ban messages are queued by the scheduler's sweep (``[giaoban] cron``, every 15 minutes by
-default) and nothing unprompted leaves in quiet hours (``[reminders] quiet_start``–``quiet_end``): a
-meeting scheduled at 02:50 has its invitations go at the first sweep after the quiet hours end, and
-the page says so instead of leaving the clerk to wonder why nothing came.
-"""
+default; read as crontab reads it, by the same ``models.crontab`` the scheduler fires on) and nothing
+unprompted leaves in quiet hours (``[reminders] quiet_start``–``quiet_end``): a meeting scheduled at
+02:50 has its invitations go at the first sweep after the quiet hours end, and the page says so
+instead of leaving the clerk to wonder why nothing came."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-
 from bot.web.guard import Ctx
 from bot.web.html import Html, tag
 from models.clock import utcnow
+from models.crontab import cron_trigger
 from texts.catalog import t
 from texts.fmt import fmt_time_date
 
@@ -37,7 +36,7 @@ def send_time(ctx: Ctx, earliest: datetime | None = None, *, swept: bool = True)
     now = utcnow()
     when = max(now, earliest or now)
     quiet = ctx.rules.is_quiet(when.astimezone(ctx.config.tz))
-    trigger = CronTrigger.from_crontab(ctx.config.giaoban.cron, timezone=ctx.config.tz) if swept else None
+    trigger = cron_trigger(ctx.config.giaoban.cron, ctx.config.tz) if swept else None  # as the scheduler reads it
     for _ in range(MAX_STEPS):  # the next sweep that is not in quiet hours
         when = _after_quiet(ctx, when)
         if trigger is None:

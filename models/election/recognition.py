@@ -1,23 +1,22 @@
 """The commune's decision on a village's result (DESIGN §3): recognition (decision number and date) or
-a new vote; the staff told at once of an invalid result; a result left undecided past its 5 working
-days escalated to them. Plain functions over a session; they never commit.
+a new vote; the staff told at once of an invalid result (a result left undecided past its 5 working
+days is escalated to them with the other late decisions: models/election/escalation.py). Plain
+functions over a session; they never commit.
 
-Outbox keys: ``election_invalid:<village>:<election no>:a<account>``,
-``recognition_late:<village>:<election no>:a<account>``.
+Outbox key: ``election_invalid:<village>:<election no>:a<account>``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.delivery.outbox import enqueue
-from models.election.record import recognition_deadline, validity
+from models.election.record import validity
 from models.election.reports import ELECTION_FIELDS, Actor, get_election, write_revision
 from models.election.tables import ElectionReport
 from models.refusal import Refused
@@ -80,32 +79,6 @@ async def decide(session: AsyncSession, village_id: int, *, new_vote: bool, deci
                           action="election.new_vote" if new_vote else "election.recognise")
     await session.flush()
     return report
-
-
-async def escalate_recognitions(session: AsyncSession, now: datetime, tz: ZoneInfo) -> int:
-    """Queue, once per election, a message to the commune staff for every valid result still awaiting
-    the commune's decision after its 5 working days. Returns how many messages were queued."""
-    today = now.astimezone(tz).date()
-    rows = (await session.execute(
-        select(ElectionReport, Unit).join(Unit, col(Unit.id) == ElectionReport.village_id)
-        .where(col(ElectionReport.recognition).is_(None), col(ElectionReport.valid).is_not(False),
-               col(ElectionReport.vacated_on).is_(None), col(ElectionReport.reported_on).is_not(None),
-               col(ElectionReport.reported_on) < today - timedelta(days=5), col(Unit.level) == "village"))).all()
-    late = [(r, u) for r, u in rows if r.reported_on is not None and recognition_deadline(r.reported_on) < today]
-    if not late:
-        return 0
-    staff = await staff_accounts(session, [u.id for _, u in late if u.id is not None])
-    queued = 0
-    for report, village in late:
-        assert village.id is not None and report.reported_on is not None
-        text = t("recognition.late_notice", village=village.full_name or village.name, name=report.head_name,
-                 date=fmt_date(report.election_date), reported=fmt_date(report.reported_on),
-                 deadline=fmt_date(recognition_deadline(report.reported_on)))
-        for account_id in staff.get(village.id, []):
-            key = f"recognition_late:{village.code}:{report.election_no}:a{account_id}"
-            queued += await enqueue(session, key=key, kind="escalation", account_id=account_id, text=text,
-                                    now=now, village_id=village.id)
-    return queued
 
 
 async def village_in_scope(session: AsyncSession, period: str, code: str, scope_id: int) -> Unit | None:

@@ -7,15 +7,15 @@ to the commune staff and the branch secretary, not to them. A village new from a
 no election yet, may get an interim head too (a vacancy of ``election_no`` 0, kind ``new_village``).
 Plain functions over a session; no commits.
 
-Outbox keys: ``vacancy:<village>:<election no>:a<account>`` (the vacancy, to staff and secretary),
-``byelection_late:<village>:<vacancy id>:a<account>`` (once, when the 6 months are over).
+Outbox key: ``vacancy:<village>:<election no>:a<account>`` (the vacancy, to staff and secretary). When the
+6 months are over without a by-election, the staff are told once, with the other late decisions
+(models/election/escalation.py).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from sqlmodel import col
 
 from models.accounts.tables import ChannelAccount, Person
 from models.delivery.outbox import enqueue
+from models.election.head import open_vacancy_clause
 from models.election.record import BY_ELECTION_MONTHS
 from models.election.reports import Actor, get_election, write_revision
 from models.election.tables import AuditEvent, ElectionReport, Vacancy
@@ -31,8 +32,6 @@ from models.refusal import Refused
 from models.reminders.sweep import staff_accounts
 from models.typed_sql import id_col
 from models.units.tables import Unit, UnitLineage
-from texts.catalog import t
-from texts.fmt import fmt_date
 
 VACANCY_KINDS = ("resignation", "dismissal", "recall")
 NEW_VILLAGE = "new_village"  # a village new from a merger or split: no head elected yet
@@ -45,13 +44,10 @@ def by_election_due(vacancy: Vacancy) -> date:
 
 async def open_vacancy(session: AsyncSession, village_id: int) -> Vacancy | None:
     """The vacancy of the current election, while the post is vacant (a new village's, before its
-    first election)."""
-    report = await get_election(session, village_id)
-    if report is not None and report.vacated_on is None:
-        return None
-    election_no = report.election_no if report is not None else 0
+    first election): the rule of models.election.head."""
     return (await session.execute(
-        select(Vacancy).where(col(Vacancy.village_id) == village_id, col(Vacancy.election_no) == election_no)
+        select(Vacancy).select_from(Unit).outerjoin(ElectionReport, col(ElectionReport.village_id) == Unit.id)
+        .join(Vacancy, open_vacancy_clause()).where(col(Unit.id) == village_id)
         .order_by(col(Vacancy.id).desc()))).scalars().first()
 
 
@@ -160,32 +156,6 @@ async def _report_change(session: AsyncSession, report: ElectionReport, changes:
     await write_revision(session, "election", report.village_id, report.revision, changes, old, actor, now,
                           action=action)
     await session.flush()
-
-
-async def escalate_by_elections(session: AsyncSession, now: datetime, tz: ZoneInfo) -> int:
-    """Queue, once per vacancy, a message to the commune staff when the 6 months for the by-election
-    are over and the post is still vacant."""
-    today = now.astimezone(tz).date()
-    rows = (await session.execute(
-        select(Vacancy, Unit).join(Unit, col(Unit.id) == Vacancy.village_id)
-        .join(ElectionReport, col(ElectionReport.village_id) == Vacancy.village_id)
-        .where(col(ElectionReport.vacated_on).is_not(None), col(ElectionReport.election_no) == Vacancy.election_no,
-               col(Unit.level) == "village")
-    )).all()
-    late = [(v, u) for v, u in rows if by_election_due(v) < today]
-    if not late:
-        return 0
-    staff = await staff_accounts(session, [u.id for _, u in late if u.id is not None])
-    queued = 0
-    for vacancy, village in late:
-        assert village.id is not None
-        text = t("vacancy.late_notice", village=village.full_name or village.name, since=fmt_date(vacancy.on),
-                 due=fmt_date(by_election_due(vacancy)))
-        for account_id in staff.get(village.id, []):
-            queued += await enqueue(session, key=f"byelection_late:{village.code}:{vacancy.id}:a{account_id}",
-                                    kind="escalation", account_id=account_id, text=text, now=now,
-                                    village_id=village.id)
-    return queued
 
 
 async def vacancy_notes(session: AsyncSession, village_id: int) -> list[tuple[str, dict[str, Any]]]:

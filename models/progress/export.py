@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import ScalarSelect, Subquery
 from sqlmodel import col
 
+from models.election.head import head_name, in_office, interim_head
 from models.election.tables import CongressReport, ElectionReport
 from models.merger.rules import CHOSEN, SELF_APPROVED, eligible_from
 from models.progress.status import const, status_expr, with_reports
@@ -73,19 +74,6 @@ def _approval(s: Sources) -> SqlValue:
                 (and_(col(c.method).in_(needs_approval), col(c.merged).is_not(None)), const("pending")))
 
 
-def _interim(s: Sources) -> SqlValue:
-    """The interim head, while the post is vacant."""
-    from models.election.tables import (
-        Vacancy,  # (models.election.vacancy imports models.election.reports, which reads the tallies)
-    )
-
-    e = ElectionReport
-    return (select(col(Vacancy.interim_head)).where(col(Vacancy.village_id) == Unit.id,
-                                                     col(Vacancy.election_no) == e.election_no,
-                                                     col(e.vacated_on).is_not(None))
-            .order_by(col(Vacancy.id).desc()).limit(1).scalar_subquery())
-
-
 E, C = ElectionReport, CongressReport
 COLUMNS: tuple[ExportColumn, ...] = (
     # DESIGN §4's fixed columns, in its order
@@ -97,8 +85,9 @@ COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("village_name", lambda s: col(Unit.full_name), width=22),
     ExportColumn("status", lambda s: status_expr(s.today, s.deadline), width=40, words="status"),
     ExportColumn("election_date", lambda s: col(E.election_date), "date", 12),
-    ExportColumn("head_name", lambda s: col(E.head_name), width=24),
-    ExportColumn("head_party_status", lambda s: col(E.party_status), width=26, words="party"),
+    # the head in office (models.election.head): none after an invalid result or once the head left
+    ExportColumn("head_name", lambda s: head_name(), width=24),
+    ExportColumn("head_party_status", lambda s: case((in_office(), col(E.party_status))), width=26, words="party"),
     ExportColumn("votes_for", lambda s: col(E.votes_for), "int", 10),
     ExportColumn("valid_ballots", lambda s: col(E.valid_ballots), "int", 10),
     ExportColumn("roll", lambda s: col(E.roll), "int", 10),
@@ -120,7 +109,7 @@ COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("recognition_decision", lambda s: col(E.recognition_decision), width=18),
     ExportColumn("recognition_date", lambda s: col(E.recognition_date), "date"),
     ExportColumn("term_end", lambda s: col(E.term_end), "date"),
-    ExportColumn("interim_head", _interim, width=24),
+    ExportColumn("interim_head", lambda s: interim_head(), width=24),
     ExportColumn("head_phone", lambda s: col(E.head_phone)),
 )
 EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -174,7 +174,7 @@ async def _escalate(session: AsyncSession, escalate: list[tuple[Due, int, date |
     """One message per commune (and staff account) listing its villages not yet escalated in this episode;
     an audit event per village episode so that no later sweep lists it again."""
     ids = {d.village_id for d, _, _ in escalate}
-    done = await _escalated(session, ids)
+    done = await escalated_episodes(session, ids)
     fresh = [(d, n, f) for d, n, f in escalate if (d.village_id, d.rule, d.since.isoformat()) not in done]
     if not fresh:
         return
@@ -195,17 +195,23 @@ async def _escalate(session: AsyncSession, escalate: list[tuple[Due, int, date |
             stats.escalations += 1
             stats.keys.append(key)
             told |= {(n.due.village_id, n.due.rule, n.due.since) for n in notices}
-    for village_id, rule, since in sorted(told, key=lambda x: (x[0], x[1])):
-        session.add(AuditEvent(at=now, account_id=None, channel=None, action=ESCALATED, village_id=village_id,
-                               field=rule, old=None, new=since.isoformat()))
-    await session.flush()
+    await record_escalated(session, told, now)
 
 
 ESCALATED = "escalation"  # the audit action of a village episode escalated to its commune
 
 
-async def _escalated(session: AsyncSession, village_ids: Iterable[int]) -> set[tuple[int, str, str]]:
-    """(village, rule, episode start) already escalated."""
+async def record_escalated(session: AsyncSession, told: Iterable[tuple[int, str, date]], now: datetime) -> None:
+    """An audit event per (village, rule, episode date) escalated, read back by
+    :func:`escalated_episodes` so that no later sweep escalates the episode again."""
+    for village_id, rule, since in sorted(told, key=lambda x: (x[0], x[1], x[2])):
+        session.add(AuditEvent(at=now, account_id=None, channel=None, action=ESCALATED, village_id=village_id,
+                               field=rule, old=None, new=since.isoformat()))
+    await session.flush()
+
+
+async def escalated_episodes(session: AsyncSession, village_ids: Iterable[int]) -> set[tuple[int, str, str]]:
+    """(village, rule, episode date as ISO text) already escalated."""
     ids = list(village_ids)
     out: set[tuple[int, str, str]] = set()
     for i in range(0, len(ids), 500):

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Config, ConfigError, load_config
 from bot.settings import rules_from_config
-from scheduler import cron_trigger
+from models.crontab import cron_trigger
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,9 @@ from texts.fmt import planned_examples
 
 ASK = {k: t(f"election.ask.{k}") for k in ("election_date", "head_name", "votes_for", "valid_ballots", "roll",
                                              "attendees", "party_status", "head_phone")}
-ASK["roll"] += "\n" + t("election.ask.count_block_hint")  # the first count question offers the one-message block
+# the counts are asked two at a time (or one by one); the first count question offers the one-message block
+PAIR = {k: t(f"election.ask.pair.{k}") for k in ("roll", "valid_ballots")}
+ASK["roll"] = PAIR["roll"] + "\n" + t("election.ask.count_block_hint")
 
 
 async def bound_head(db: Database, engine: Engine, province: Province, i: int = 0, account: str = "u1") -> Chat:
@@ -73,8 +75,10 @@ async def ConversationStateGone(db: Database) -> bool:
     ((), "25/12/2024", t("election.bad.future", today="20/12/2024")),
     (("15/12",), "An", t("election.bad.name")),
     (("15/12",), "Nguyễn Văn 3", t("election.bad.name")),
-    (("15/12", "Lê Thị Hoa"), "ba trăm", t("election.bad.count")),
-    (("15/12", "Lê Thị Hoa"), "-5", t("election.bad.count")),
+    (("15/12", "Lê Thị Hoa"), "ba trăm", t("election.bad.count_pair")),
+    (("15/12", "Lê Thị Hoa"), "-5", t("election.bad.count_pair")),
+    (("15/12", "Lê Thị Hoa"), "350 330 320", t("election.bad.count_pair")),
+    (("15/12", "Lê Thị Hoa", "350"), "330 hay 320", t("election.bad.count")),
     (("15/12", "Lê Thị Hoa"), "0", t("election.bad.roll_zero", roll=0)),
     (("15/12", "Lê Thị Hoa", "400", "380", "350", "300"), "7", t("election.bad.party")),
 ])
@@ -97,7 +101,7 @@ async def test_counts_one_by_one_in_form_order_each_wrong_number_named(db: Datab
     await chat.send("360")
     assert chat.text == t("election.bad.attendees_over_roll", attendees=360, roll=350) + "\n" + ASK["attendees"]
     await chat.send("330")
-    assert chat.text == ASK["valid_ballots"]
+    assert chat.text == PAIR["valid_ballots"]
     await chat.send("340")
     assert t("election.bad.valid_over_attendees", valid=340, cap=330) in chat.text
     await chat.send("320")
@@ -105,6 +109,36 @@ async def test_counts_one_by_one_in_form_order_each_wrong_number_named(db: Datab
     assert chat.text == t("election.bad.votes_over_valid", votes=321, valid=320) + "\n" + ASK["votes_for"]
     await chat.send("301")
     assert chat.text == ASK["party_status"]
+
+
+async def test_counts_two_a_question(db: Database, engine: Engine, province: Province) -> None:
+    """Each count question takes its two numbers in one message; "1 500" is one number grouped by a
+    space, "1 000" too; two numbers in the wrong order are named and the second asked again."""
+    chat = await bound_head(db, engine, province)
+    await fill(chat, "15/12", "Lê Thị Hoa", "350 330")
+    assert chat.text == PAIR["valid_ballots"]
+    await chat.send("trúng cử 301, hợp lệ 320")  # each number named by its word: the words decide
+    assert chat.text == ASK["party_status"]
+    await chat.send(choice="non_member")
+    await chat.send(choice="skip")
+    assert "• Phiếu hợp lệ: 320\n• Phiếu bầu cho người được nhiều phiếu nhất: 301" in chat.text
+    await chat.send("/huy")
+    await fill(chat, "15/12", "Lê Thị Hoa", "1 500")
+    assert chat.text == ASK["attendees"]
+    await chat.send("1.450")
+    await chat.send("1.402 801")
+    assert chat.text == ASK["party_status"]
+    await chat.send("/huy")
+    await fill(chat, "15/12", "Lê Thị Hoa", "1 000")
+    assert chat.text == ASK["attendees"]
+    await chat.send("/huy")
+    await fill(chat, "15/12", "Lê Thị Hoa", "330 350")
+    assert chat.text == t("election.bad.attendees_over_roll", attendees=350, roll=330) + "\n" + ASK["attendees"]
+    await chat.send("330")
+    await chat.send("320 301")
+    await chat.send(choice="non_member")
+    await chat.send(choice="skip")
+    assert "• Danh sách: 330\n• Có mặt: 330\n• Phiếu hợp lệ: 320" in chat.text
 
 
 async def test_three_wrong_answers_offer_help(db: Database, engine: Engine, province: Province) -> None:
@@ -224,7 +258,7 @@ async def test_two_channels_one_person(db: Database, engine: Engine, province: P
     await fill(tele, "15/12", "Lê Thị Hoa", "400")
     zalo.now = tele.now
     await zalo.send("380")
-    assert zalo.text == ASK["valid_ballots"]
+    assert zalo.text == PAIR["valid_ballots"]
     for a in ("350", "300", "1", "không", "1", "1"):
         await zalo.send(a)
     assert "Đã lưu kết quả" in zalo.text

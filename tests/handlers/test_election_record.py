@@ -15,10 +15,9 @@ from handlers.engine import Engine
 from models.accounts.tables import Person
 from models.db import transaction
 from models.delivery.tables import OutboxMessage
-from models.election.recognition import escalate_recognitions
+from models.election.escalation import escalate_late_decisions
 from models.election.record import recognition_deadline
 from models.election.reports import audit_trail, get_election, revisions
-from models.election.vacancy import escalate_by_elections
 from models.progress.status import village_status
 from tests import images
 from tests.conftest import Database
@@ -202,13 +201,14 @@ async def test_recognition_late_is_escalated_once(db: Database, engine: Engine, 
     await report(db, chat, "350 330 320 301")  # Friday 20/12/2024: 5 working days → Friday 27/12
     on_time = datetime(2024, 12, 27, 3, 0, tzinfo=UTC)
     async with transaction(db.sessions) as s:
-        assert await escalate_recognitions(s, on_time, TZ) == 0
+        assert await escalate_late_decisions(s, on_time, TZ) == 0
     late = on_time + timedelta(days=1)
     for _ in range(2):
         async with transaction(db.sessions) as s:
-            await escalate_recognitions(s, late, TZ)
+            await escalate_late_decisions(s, late, TZ)
     escalations = await outbox(db, "escalation")
-    assert len(escalations) == 1 and "quá hạn 5 ngày làm việc (27/12/2024)" in escalations[0].text
+    assert len(escalations) == 1
+    assert "Thôn 1 (V1)" in escalations[0].text and "hạn quyết định 27/12/2024" in escalations[0].text
 
 
 async def test_recognised_on_time_is_not_escalated(db: Database, engine: Engine, province: Province) -> None:
@@ -217,7 +217,7 @@ async def test_recognised_on_time_is_not_escalated(db: Database, engine: Engine,
     await report(db, chat, "350 330 320 301")
     await staff.send("/congnhan V1 12/QĐ-UBND 23/12/2024", at=datetime(2024, 12, 23, 3, 0, tzinfo=UTC))
     async with transaction(db.sessions) as s:
-        assert await escalate_recognitions(s, datetime(2025, 1, 10, 3, 0, tzinfo=UTC), TZ) == 0
+        assert await escalate_late_decisions(s, datetime(2025, 1, 10, 3, 0, tzinfo=UTC), TZ) == 0
 
 
 async def test_field_usability_an_election_report_takes_at_most_9_messages_on_telegram(
@@ -267,7 +267,7 @@ async def test_resignation_then_interim_then_by_election_in_the_same_term(db: Da
     # six months on, no by-election: the commune is told, once
     for _ in range(2):
         async with transaction(db.sessions) as s:
-            await escalate_by_elections(s, datetime(2025, 6, 20, 3, 0, tzinfo=UTC), TZ)
+            await escalate_late_decisions(s, datetime(2025, 6, 20, 3, 0, tzinfo=UTC), TZ)
     assert len([m for m in await outbox(db, "escalation") if "bầu bổ sung" in m.text]) == 1
     # the by-election: a new election in the same term, not a correction
     await interim.send("/baucu")

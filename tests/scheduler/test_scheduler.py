@@ -173,8 +173,8 @@ async def test_digest_command_prints_and_enqueues(db: Database, tmp_path: Path,
 
 
 def test_cron_day_of_week_is_standard() -> None:
-    from scheduler import _dow
+    from models.crontab import day_of_week
 
-    assert _dow("1") == "mon" and _dow("0") == "sun" and _dow("7") == "sun"
-    assert _dow("1-5") == "mon,tue,wed,thu,fri" and _dow("0,6") == "sun,sat" and _dow("*") == "*"
-    assert _dow("MON") == "mon"
+    assert day_of_week("1") == "mon" and day_of_week("0") == "sun" and day_of_week("7") == "sun"
+    assert day_of_week("1-5") == "mon,tue,wed,thu,fri" and day_of_week("0,6") == "sun,sat"
+    assert day_of_week("*") == "*" and day_of_week("MON") == "mon"

@@ -33,7 +33,7 @@ async def test_a_renamed_step_is_begun_again_not_an_error(db: Database, fake: Fa
     assert t("common.flow_changed") in answer and t("common.error") not in answer
     assert answer.endswith(t("election.ask.election_date"))
     assert t("election.ask.head_name") in await head.say("15/12/2024")  # and the report goes on from there
-    assert t("election.ask.roll") in await head.say("Nguyễn Văn An")
+    assert t("election.ask.pair.roll") in await head.say("Nguyễn Văn An")
     async with bot.app.sessions() as s:
         assert [(r.flow, r.step) for r in (await s.execute(select(ConversationState))).scalars()] == [
             ("election", "roll")]

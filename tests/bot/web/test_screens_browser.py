@@ -124,6 +124,39 @@ def test_the_office_pages_fit_and_read_whole(
     check_fits(page, "print", shots, size)
 
 
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_province_page_fits_and_its_search_and_sort_work(
+        pages: dict[str, Page], full_live_server: LiveServer, full_demo: Demo, shots: Path, size: str) -> None:
+    """The province's communes: no sideways scroll at either size; "hai son" typed in the box finds Xã Hải
+    Sơn; the list sorts by its header on a desk, by the sort choice on a phone (fewer columns there)."""
+    page = pages[size]
+    log_in(page, full_live_server, full_demo, "admin")
+    rows = page.locator("table.progress tbody tr")
+    communes = rows.count()
+    assert communes > 50
+    check_fits(page, "province", shots, size)
+    page.fill("form.search input[name=q]", "hai son")
+    page.press("form.search input[name=q]", "Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Xã Hải Sơn")
+    expect(page.locator("table.progress tfoot")).to_contain_text(t("web.progress.matching_total", n=1))
+    check_fits(page, "province-search", shots, size)
+    page.locator("form.search a.clear").click()
+    expect(rows).to_have_count(communes)
+    overdue = page.locator("table.progress thead th", has_text=t("web.progress.overdue"))
+    if size == "desk":
+        overdue.locator("a.sort").click()
+    else:
+        expect(overdue).to_be_visible()
+        page.select_option("form.search select[name=sort]", "overdue")
+        page.select_option("form.search select[name=dir]", "desc")
+        page.locator("form.search .sort-pick button").click()
+    expect(overdue).to_have_attribute("aria-sort", "descending")
+    figures = [int(x) for x in page.locator("table.progress tbody td:nth-child(8)").all_inner_texts()]
+    assert len(figures) == communes and figures == sorted(figures, reverse=True)
+    check_fits(page, "province-sorted", shots, size)
+
+
 def test_the_pack_prints_as_a_party_document_on_two_a4_pages(
         browser: Browser, full_live_server: LiveServer, full_demo: Demo, shots: Path) -> None:  # noqa: F811
     page = browser.new_page(viewport=SIZES["desk"])  # type: ignore[arg-type]

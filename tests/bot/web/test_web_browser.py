@@ -53,7 +53,7 @@ def start_election(page: Page, server: LiveServer, account: str) -> None:
 
 def finish_election(page: Page) -> None:
     type_answer(page, "Nguyễn Văn An")
-    bot_says(page, t("election.ask.roll"))
+    bot_says(page, t("election.ask.pair.roll"))
     type_answer(page, "400 380 350 320")  # the whole vote-count record in one message
     bot_says(page, t("election.ask.party_status"))
     page.locator("#choices button", has_text=t("election.party_choice.member")).click()

@@ -60,9 +60,9 @@ def test_the_chat_input_stays_in_view_on_a_phone(browser: Browser, live_server: 
     bot_says(page, t("election.ask.election_date"))
     input_in_view(page)
     say(page, "15/12/2024", t("election.ask.head_name"))
-    say(page, "Nguyễn Văn An", t("election.ask.roll"))  # the record in form order, one number at a time
+    say(page, "Nguyễn Văn An", t("election.ask.pair.roll"))  # the record in form order, one number at a time
     say(page, "400", t("election.ask.attendees"))
-    say(page, "380", t("election.ask.valid_ballots"))
+    say(page, "380", t("election.ask.pair.valid_ballots"))
     say(page, "350", t("election.ask.votes_for"))
     say(page, "300", t("election.ask.party_status"))
     expect(page.locator("#choices button")).to_have_count(4)

@@ -26,16 +26,34 @@ from models.progress.status import STATUSES, village_status
 from models.units.tables import Unit
 from tests.bot.web.conftest import DEMO_VILLAGES, login, parse_demo_lines
 from tests.conftest import Database
+from texts.fmt import pct
 
 COUNT_RE = re.compile(r'class="status s-(\w+)">[^<]*</span></td><td[^>]*>(\d+)</td>')
 ROW_STATUS_RE = re.compile(r'class="status s-(\w+)"')
-NUMBERS_RE = re.compile(r"<tr><td[^>]*>(?:<a [^>]*>[^<]*</a>|<strong>[^<]*</strong>)</td><td[^>]*>(\d+)</td>"
-                        r"<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>")
+CELL_RE = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+ROW_RE = re.compile(r"<tr>(.*?)</tr>", re.S)
+# the columns after the name
+FIGURES = ("villages", "elected", "elected_pct", "held", "merged", "merged_pct", "overdue")
+COUNTS = ("villages", "elected", "held", "merged", "overdue")
 
 
 def _table(html: str, class_: str) -> str:
     start = html.index(f'<table class="grid {class_}')  # (a list may carry more classes)
     return html[start:html.index("</table>", start)]
+
+
+def _cells(row: str) -> list[str]:
+    return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in CELL_RE.findall(row)]
+
+
+def unit_lines(html: str) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The table of the units under a unit: its lines (name, code and figures as shown; a village directly
+    under the unit, which shows a status instead, left out) and its last line, the sum."""
+    table = _table(html, "progress")
+    body, foot = table[table.index("<tbody>"):table.index("</tbody>")], table[table.index("<tfoot>"):]
+    lines = [dict(zip(("unit", *FIGURES), cells, strict=False)) for r in ROW_RE.findall(body)
+             if (cells := _cells(r)) and cells[1]]
+    return lines, dict(zip(("unit", *FIGURES), _cells(ROW_RE.findall(foot)[0]), strict=False))
 
 
 @pytest.fixture
@@ -87,8 +105,13 @@ async def test_every_unit_pages_counts_match_its_rows(aiohttp_client, app) -> No
                 assert counts[status] == truth[unit.id].get(status, 0), (unit.code, status)
             seen.update(rows)
         else:
-            *lines, whole = [tuple(map(int, m)) for m in NUMBERS_RE.findall(_table(html, "progress"))]
-            assert whole == tuple(map(sum, zip(*lines, strict=True))), unit.code
+            shown, last = unit_lines(html)
+            lines = [tuple(int(line[k]) for k in COUNTS) for line in shown]
+            whole = tuple(int(last[k]) for k in COUNTS)
+            assert lines and whole == tuple(map(sum, zip(*lines, strict=True))), unit.code
+            for line in [*shown, last]:  # the shares are of the figures beside them
+                assert line["elected_pct"] == pct(int(line["elected"]), int(line["villages"])), (unit.code, line)
+                assert line["merged_pct"] == pct(int(line["merged"]), int(line["villages"])), (unit.code, line)
             villages_n, _elected, held, merged, overdue = whole
             assert sum(counts.values()) == villages_n
             assert (counts["merged"], counts["congress_overdue"]) == (merged, overdue), unit.code
