@@ -78,12 +78,23 @@ class Leadership:
     """Several workers on one database: only the holder of the ``scheduler`` lease runs the jobs.
 
     The leader renews the lease every ``ttl / 3``; when it dies, a standby takes the lease once it has
-    expired, so within ``ttl + ttl / 3``. Without it (SQLite, one process) the scheduler always runs.
+    expired, so within ``ttl + ttl / 3`` — or, in the app (``workers``), as soon as the dead leader's
+    worker lease has run out. Without it (SQLite, one process) the scheduler always runs.
     """
 
     holder: str  # this worker, e.g. host:pid
     ttl: timedelta = timedelta(seconds=45)
     name: str = "scheduler"
+    # the holder is a worker with its own lease (bot.pipeline.worker): when that runs out (a killed
+    # worker, about ten seconds), a standby takes over at once, not after ``ttl``; the standbys look
+    # every ``standby_every``
+    workers: bool = False
+    standby_every: timedelta = timedelta(seconds=3)
+
+    @property
+    def every(self) -> timedelta:
+        """How often the lease is renewed or asked for."""
+        return min(self.ttl / 3, self.standby_every) if self.workers else self.ttl / 3
 
 
 def previous_fire(cron: str, now: datetime, tz: Any, lookback: timedelta) -> datetime | None:
@@ -206,7 +217,8 @@ class Scheduler:
         now = self.clock()
         try:
             async with transaction(self.sessions) as session:
-                held = await hold(session, lease.name, lease.holder, now, lease.ttl)
+                held = await hold(session, lease.name, lease.holder, now, lease.ttl,
+                                  holders_are_workers=lease.workers)
         except Exception:  # the database is away: keep what we hold until it runs out, then stand by
             log.exception("scheduler lease: could not reach the database")
             return self.leading
@@ -261,7 +273,7 @@ class Scheduler:
         for job_id, (func, trigger, args) in self.jobs().items():
             aps.add_job(self.run_timed, trigger, args=[job_id, func, *args], id=job_id)
         if self.leadership is not None:
-            renew = IntervalTrigger(seconds=self.leadership.ttl.total_seconds() / 3, timezone=self.tz)
+            renew = IntervalTrigger(seconds=self.leadership.every.total_seconds(), timezone=self.tz)
             aps.add_job(self.lead_once, renew, id="leader")
         aps.start()
         self._aps = aps

@@ -90,7 +90,7 @@ def make_scheduler(config: Config, sessions: SessionFactory, channels: dict[str,
     leadership = None
     if config.database.url.startswith("postgresql"):
         holder = worker or worker_name()
-        leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds))
+        leadership = Leadership(holder, timedelta(seconds=cfg.leader_lease_seconds), workers=worker is not None)
     scheduler = Scheduler(scheduler_settings(config), sessions, deliver, clock, leadership,
                           build=files.file if files is not None else None,
                           draw=files.chart if files is not None else None,

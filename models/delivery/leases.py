@@ -29,16 +29,24 @@ def _upsert(dialect: str) -> Any:
     return sqlite_insert(Lease)
 
 
-async def hold(session: AsyncSession, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+async def hold(session: AsyncSession, name: str, holder: str, now: datetime, ttl: timedelta, *,
+               holders_are_workers: bool = False) -> bool:
     """Take the lease ``name`` if it is free or expired, renew it if ``holder`` has it; True when
-    ``holder`` holds it afterwards (until ``now + ttl``)."""
+    ``holder`` holds it afterwards (until ``now + ttl``). ``holders_are_workers``: its holders are
+    workers with a lease of their own (``worker:<holder>``), and it is free as soon as its holder's
+    worker lease has run out (a killed worker's duty moves on within seconds, not after ``ttl``)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     stmt = _upsert(dialect).values(name=name, holder=holder, expires_at=now + ttl)
     table = table_of(Lease)
+    free = (table.c.holder == holder) | (table.c.expires_at <= now)
+    if holders_are_workers:  # the holder read first: an upsert's WHERE cannot look up another row
+        current = (await session.execute(select(table.c.holder).where(table.c.name == name))).scalar_one_or_none()
+        if current is not None and current != holder and not await _worker_alive(session, current, now):
+            free = free | (table.c.holder == current)  # (if another took it meanwhile, this no longer matches)
     stmt = stmt.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
-        where=(table.c.holder == holder) | (table.c.expires_at <= now),
+        where=free,
     )
     await session.execute(stmt)
     current = (await session.execute(select(col(Lease.holder)).where(col(Lease.name) == name))).scalar_one()
@@ -63,10 +71,17 @@ WORKER = "worker:"  # a running worker's lease: ``worker:<its name>``, renewed w
 
 
 def owner_alive(owner: Any, now: datetime) -> Any:
-    """SQL: the worker named by the column ``owner`` holds its lease at ``now`` (it is alive)."""
-    table = table_of(Lease)
-    return (select(table.c.name).where(table.c.name == literal(WORKER) + owner, table.c.expires_at > now)
+    """SQL: the worker named by the column ``owner`` holds its lease at ``now`` (it is alive). (Its own
+    alias of the lease table: ``owner`` may be a column of a lease row.)"""
+    workers = table_of(Lease).alias("worker_lease")
+    return (select(workers.c.name).where(workers.c.name == literal(WORKER) + owner, workers.c.expires_at > now)
             .exists())
+
+
+async def _worker_alive(session: AsyncSession, name: str, now: datetime) -> bool:
+    table = table_of(Lease)
+    found = await session.execute(select(table.c.name).where(table.c.name == WORKER + name, table.c.expires_at > now))
+    return found.first() is not None
 
 
 async def live_workers(session: AsyncSession, now: datetime) -> set[str]:

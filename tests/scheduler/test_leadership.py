@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.app import make_scheduler
 from models.db import transaction
 from models.delivery.housekeeping import prune
-from models.delivery.leases import hold, holder_of, release
+from models.delivery.leases import WORKER, hold, holder_of, release
 from models.delivery.outbox import enqueue
 from models.delivery.tables import OutboxMessage, ProcessedMessage
 from scheduler import Leadership, Scheduler
@@ -118,3 +118,39 @@ async def test_housekeeping_drops_old_ids_and_failed_rows_and_keeps_what_dedupes
         assert ids == {"new"}
         assert keys == {"sent-old", "dead-new", "pending-old"}  # a sent key stays: it is what prevents a resend
         assert (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 3
+
+
+async def test_a_lease_held_by_workers_is_free_once_its_holders_worker_lease_ran_out(db: Database) -> None:
+    worker_ttl = timedelta(seconds=10)
+    async with transaction(db.sessions) as s:
+        assert await hold(s, WORKER + "a", "a", T0, worker_ttl)  # worker a lives (until T0 + 10 s)
+        assert await hold(s, WORKER + "b", "b", T0, timedelta(minutes=5))  # and b (its lease says nothing of a's)
+        assert await hold(s, "scheduler", "a", T0, TTL, holders_are_workers=True)
+        assert not await hold(s, "scheduler", "b", T0 + timedelta(seconds=5), TTL, holders_are_workers=True)
+        assert await hold(s, WORKER + "a", "a", T0 + timedelta(seconds=6), worker_ttl)  # a renews: until T0 + 16 s
+        assert not await hold(s, "scheduler", "b", T0 + timedelta(seconds=12), TTL, holders_are_workers=True)
+        # a is killed: its worker lease runs out at T0 + 16 s, its scheduler lease not before T0 + 45 s
+        assert not await hold(s, "scheduler", "b", T0 + timedelta(seconds=16), TTL)  # (a plain lease waits)
+        assert await hold(s, "scheduler", "b", T0 + timedelta(seconds=16), TTL, holders_are_workers=True)
+        assert await holder_of(s, "scheduler", T0 + timedelta(seconds=16)) == "b"
+
+
+async def test_a_standby_takes_over_when_the_leaders_worker_died(db: Database, tmp_path: Path) -> None:
+    clock = Clock(T0)
+    fake = FakeChannel()
+    sched = make_scheduler(_config(db, tmp_path), db.sessions, {"telegram": fake}, clock=clock)
+
+    def worker(name: str) -> Scheduler:
+        return Scheduler(sched.settings, db.sessions, sched.deliver, clock, Leadership(name, TTL, workers=True))
+
+    a, b = worker("a"), worker("b")
+    assert (a.leadership and a.leadership.every) == timedelta(seconds=3)  # the standby looks every 3 s
+    for name in ("a", "b"):
+        async with transaction(db.sessions) as s:
+            await hold(s, WORKER + name, name, T0, timedelta(seconds=10))
+    assert await a.lead_once() and not await b.lead_once()
+    clock.now = T0 + timedelta(seconds=11)  # a was killed: its worker lease ran out; b's is renewed
+    async with transaction(db.sessions) as s:
+        await hold(s, WORKER + "b", "b", T0 + timedelta(seconds=9), timedelta(seconds=10))
+    assert await b.lead_once() and b.status() == "leader"
+    assert not await a.lead_once()  # (had it lived, it would find the lease taken and stand by)
