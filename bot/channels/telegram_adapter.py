@@ -166,10 +166,11 @@ class TelegramAdapter(AdapterBase[TelegramUpdate, Outgoing]):
         where = {"chat_id": message.chat_id, "message_id": message.message_id}
         try:
             if text and label and tg_len(text) + len(label) + 40 < TEXT_LIMIT:
-                await self.call("editMessageText", {**where, "text": text + "\n\n" + t("telegram.chosen", label=label)})
+                await self.call("editMessageText", {**where, "text": text + "\n\n" + t("telegram.chosen", label=label)},
+                                retries=None)
             else:
-                await self.call("editMessageReplyMarkup", where)
-        except BadRequest as exc:  # already edited (a second tap), or too old to edit
+                await self.call("editMessageReplyMarkup", where, retries=None)
+        except TelegramError as exc:  # already edited (a second tap), too old, or not now: the replies go all the same
             log.info("telegram: could not close the answered question: %s", exc)
 
     # --- writing ---------------------------------------------------------------------------------
@@ -211,10 +212,12 @@ class TelegramAdapter(AdapterBase[TelegramUpdate, Outgoing]):
             assert out.text is not None
             await self.call("sendMessage", {"chat_id": to, "text": out.text, "reply_markup": out.markup}, retries)
 
-    async def call(self, method: str, data: dict[str, Any], retries: int = 0) -> Any:
-        """One Bot API call through python-telegram-bot's request path (the rate limiter with
-        ``retries``, the errors as ``TelegramError``), its result left as the JSON it came as: a
-        ``Message`` built for every reply and edit, never read, was a tenth of a step's CPU. A
-        ``None`` value is left out (as PTB's own methods do); markup objects are serialised by PTB."""
+    async def call(self, method: str, data: dict[str, Any], retries: int | None = 0) -> Any:
+        """One Bot API call through python-telegram-bot's request path (the rate limiter, repeating a
+        429 ``retries`` times, or its own count for None; the errors as ``TelegramError``), its result
+        left as the JSON it came as: a ``Message`` built for every reply and edit, never read, was a
+        tenth of a step's CPU. A ``None`` value is left out (as PTB's own methods do); markup objects
+        are serialised by PTB."""
         bot = self.application.bot
-        return await bot._post(method, data, api_kwargs=bot._merge_api_rl_kwargs(None, Retries(retries)))
+        limits = None if retries is None else Retries(retries)
+        return await bot._post(method, data, api_kwargs=bot._merge_api_rl_kwargs(None, limits))

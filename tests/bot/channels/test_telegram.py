@@ -312,3 +312,21 @@ async def test_a_photo_during_the_report_is_fetched_and_attached(sqlite_db: Data
         stored = (await s.execute(select(ReportPhoto.content).order_by(ReportPhoto.id))).scalars().all()  # type: ignore[arg-type]
     assert [images.decoded(c) for c in stored] == [("JPEG", (80, 60)), ("PNG", (30, 20))]
     assert_calls_match_spec(fake.calls)
+
+
+async def test_a_question_that_cannot_be_closed_does_not_hold_the_answer_back(
+        sqlite_db: Database, fake: FakeTelegram, make_bot: Callable[..., Awaitable[Bot]]) -> None:
+    """Taking the buttons off the answered question is cosmetic: Telegram failing it (a 502 here) costs
+    the head nothing, the next question still comes."""
+    bot = await make_bot(sqlite_db.url)
+    province = await make_province(bot.app.sessions)
+    head = User(bot)
+    code = await invite(bot.app.sessions, province.villages[0])
+    await head.say(f"/start {code}")
+    await head.say("/baucu")
+    await head.say("15/12/2024")
+    await head.say("Nguyễn Văn An")
+    assert t("election.ask.party_status") in await head.say("250 240 200 180")
+    fake.fail_next("editMessageText", status=502)
+    fake.fail_next("editMessageReplyMarkup", status=502)
+    assert t("merger.ask.already_secretary") in await head.tap("member")
