@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.channels.base import Route
 from bot.channels.telegram_adapter import CHANNEL, TelegramAdapter, TelegramUpdate
 from bot.channels.telegram_http import AiohttpRequest, UpdatesRequest
 from bot.channels.telegram_intake import inbox_item, inbox_key, poll
-from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor, retry_after_seconds
-from bot.channels.telegram_render import Outgoing, render
+from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor
+from bot.channels.telegram_render import Outgoing
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
-from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
+from bot.pipeline.errors import SendError
 from bot.pipeline.intake import Intake, Item
 from bot.pipeline.pipeline import Pipeline, Progress
 from handlers.commands import menu
@@ -224,20 +224,7 @@ class TelegramChannel:
 
     # --- the outbox ------------------------------------------------------------------------------
     async def send(self, external_id: str, reply: Reply) -> None:
-        """For the outbox: one attempt (no retries here), errors mapped to the outbox's vocabulary."""
+        """For the outbox: through the pipeline's adapter (:meth:`Pipeline.send`), its send errors."""
         if not self.application.running:
             raise SendError("the Telegram channel is not connected")
-        try:
-            for out in render(reply):
-                await self.adapter.post(external_id, out, retries=0)
-        except RetryAfter as exc:
-            raise SendRetryLater(retry_after_seconds(exc), str(exc)) from exc
-        except Forbidden as exc:
-            raise SendBlocked(str(exc)) from exc
-        except BadRequest as exc:
-            raise SendRejected(str(exc)) from exc
-        except TelegramError as exc:  # NetworkError, TimedOut, 5xx, ...
-            raise SendError(str(exc)) from exc
-
-    def _on_polling_error(self, error: TelegramError) -> None:
-        log.warning("telegram: polling failed (%s); retrying", error)
+        await self.pipeline.send(external_id, reply)

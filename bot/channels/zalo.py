@@ -46,7 +46,7 @@ from bot.channels.zalo_delivery import Sender
 from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_journal import PollJournal
 from bot.channels.zalo_photos import PhotoFetcher
-from bot.channels.zalo_render import Outgoing, render
+from bot.channels.zalo_render import Outgoing
 from bot.channels.zalo_updates import RecentIds, ZaloUpdate, parse_update
 from bot.config import WebConfig, ZaloConfig
 from bot.pipeline.adapter import RetryPolicy
@@ -91,8 +91,7 @@ class ZaloChannel:
         self.dialog, self.accounts, self.http = dialog, accounts, http
         assert cfg.token is not None
         self.client = ZaloClient(cfg.token.get_secret_value(), cfg.api_base_url, http)
-        self.sender = Sender(self.client, attempts=cfg.send_attempts, backoff_initial=cfg.backoff_initial,
-                             backoff_max=cfg.backoff_max)
+        self.sender = Sender(self.client)
         self.files = FileStore(Path(cfg.files_dir), web_cfg.secret_key.get_secret_value(), web_cfg.base_url,
                                cfg.files_path, ttl_seconds=cfg.file_link_hours * 3600)
         self.recent = RecentIds()
@@ -291,6 +290,5 @@ class ZaloChannel:
 
     # --- the outbox ------------------------------------------------------------------------------
     async def send(self, external_id: str, reply: Reply) -> None:
-        """For the outbox: render and send; raises SendRetryLater / SendRejected / SendError."""
-        items = await render(reply, self.files, self.tz, photos=self.cfg.photos)
-        await self.sender.for_outbox(external_id, items)
+        """For the outbox: through the pipeline's adapter (:meth:`Pipeline.send`), its send errors."""
+        await self.pipeline.send(external_id, reply)

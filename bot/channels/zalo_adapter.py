@@ -9,7 +9,8 @@ client, its errors mapped to the pipeline's.
 - "typing…" is shown while an update is handled.
 - A 429, 5xx or network error is retried by the pipeline; a 410 ("the chat_id is invalid") marks the
   account blocked; a 400 drops the part (a photo refused is sent as its link first); a 401 (a reset
-  token) is left to the outbox at once.
+  token) or a code Zalo does not document is left to the outbox at once (tried again later).
+- The outbox drain sends through this adapter too (:meth:`bot.pipeline.pipeline.Pipeline.send`).
 """
 
 from __future__ import annotations
@@ -121,10 +122,8 @@ class ZaloAdapter(AdapterBase[ZaloUpdate, Outgoing]):
             raise SendRejected(str(exc)) from exc
         except ZaloUnauthorized as exc:  # a reset token: fixable, so not final, but not by retrying now
             raise SendError(str(exc), retry_now=False) from exc
-        except ZaloError as exc:
-            if not exc.retryable:
-                raise SendRejected(str(exc)) from exc
-            raise SendError(str(exc)) from exc
+        except ZaloError as exc:  # 5xx, 403 "internal error", the network: retried; an unknown code: left to the outbox
+            raise SendError(str(exc), retry_now=exc.retryable) from exc
 
 
 def recent_key(update: ZaloUpdate) -> str:

@@ -12,6 +12,9 @@ read by the channel's :class:`~bot.pipeline.adapter.Adapter` and handled here:
   (with backoff) until the database is back;
 - a step that raises is logged and answered with the catalog's error text;
 - the replies are sent and their rows marked (:class:`bot.pipeline.replies.Replies`).
+
+The outbox drain sends a channel's messages through :meth:`Pipeline.send`: the adapter renders and
+sends them as it does replies.
 """
 
 from __future__ import annotations
@@ -85,6 +88,12 @@ class Pipeline(Generic[C, P]):
                                        key=key, notice=True)
         except Exception as exc:  # the notice is a courtesy
             log.info("%s: could not tell chat %s to wait: %s", self.adapter.name, address, exc)
+
+    # --- the outbox ------------------------------------------------------------------------------
+    async def send(self, address: str, reply: Reply) -> None:
+        """The outbox drain's send (``Channel.send``): rendered and sent by the adapter, raising the
+        pipeline's send errors (:meth:`bot.pipeline.replies.Replies.push`)."""
+        await self.replies.push(address, reply)
 
     async def recover(self) -> int:
         return await self.intake.recover()

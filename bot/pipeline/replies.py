@@ -7,6 +7,9 @@ does not cut (:func:`bot.pipeline.settle.finish`).
 - Out of tries: the row is left to the outbox (due at once for the drain) and the rest released; a
   reply without a row (an answer said without a step) is queued in the outbox, unless it was only a
   notice ("wait, please").
+
+The outbox drain sends through here too (:meth:`Replies.push`): the same rendering, the same sends
+and the same errors on every channel.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.pipeline.backoff import Backoff
 from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
 from bot.pipeline.settle import Settle, finish
 from handlers.engine import Sendable
+from handlers.messages import Reply
 from models.accounts.access import Accounts
 from models.clock import utcnow
 
@@ -42,6 +46,15 @@ class Replies(Generic[C, P]):
             if not await finish(self._send_row(inbound, item, parts, key, notice)):
                 await self.settle.release([r.row for r in replies[index + 1:] if r.row is not None])
                 return
+
+    async def push(self, address: str, reply: Reply) -> None:
+        """A message on the bot's own initiative (the outbox drain's ``Channel.send``). Its first part is
+        tried once: on an error nothing went and the drain retries the whole row later. The later parts
+        are retried by the adapter's policy, so that a 429 part-way does not make the drain send the
+        first parts twice. Raises the pipeline's send errors."""
+        [parts] = await self.adapter.render([reply], None)
+        for index, part in enumerate(parts):
+            await (self.adapter.send(address, part) if index == 0 else self.send_part(address, part))
 
     async def send_part(self, address: str, part: P) -> None:
         """One part, retried by the adapter's policy; raises the last error when out of tries."""

@@ -16,11 +16,13 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import SECRET_HEADER
 from bot.channels.zalo import ZaloChannel
 from bot.config import Config
+from bot.delivery import DrainStats, RateLimiter, drain_once
 from bot.web.chat import WebChatChannel
 from models.accounts.people import get_or_create_account
 from models.accounts.tables import ChannelAccount
 from models.clock import utcnow
 from models.db import transaction
+from models.delivery import outbox
 from tests.bot.channels import test_telegram as tg
 from tests.bot.channels import test_zalo as zl
 from tests.conftest import Database
@@ -97,8 +99,34 @@ class Side:
 
     account = ""
 
+    async def queue(self, key: str, text_: str) -> None:
+        """An outbox row for this user (a reminder, say): what the drain sends on the bot's initiative."""
+        async with transaction(self.app.sessions) as s:
+            account = (await s.execute(select(ChannelAccount).where(
+                ChannelAccount.channel == self.name, ChannelAccount.external_id == self.account))).scalar_one()
+            assert account.id is not None
+            assert await outbox.enqueue(s, key=key, kind="reminder", account_id=account.id, text=text_, now=utcnow())
+
+    async def drain(self) -> DrainStats:
+        """One pass of the outbox drain over the App's channels."""
+        return await drain_once(self.app.sessions, self.app.channels, RateLimiter(1e6, 0.0))
+
     async def close(self) -> None:
         await stop(self.app)
+
+
+def fail_after_first(fake: FakeTelegram | FakeZalo, status: int) -> None:
+    """The next ``sendMessage`` goes through, the one after it is refused with ``status`` (a long
+    message's second part)."""
+    original = fake.handlers["sendMessage"]
+
+    async def then_fail(params: dict[str, Any]) -> Any:
+        result = await original(params)
+        fake.handlers["sendMessage"] = original
+        fake.fail_next("sendMessage", status)
+        return result
+
+    fake.handlers["sendMessage"] = then_fail
 
 
 class TelegramSide(Side):
@@ -139,6 +167,12 @@ class TelegramSide(Side):
     def fail_next_send(self) -> None:
         self.fake.fail_next("sendMessage", 429, retry_after=1)
 
+    def fail_second_part(self) -> None:
+        fail_after_first(self.fake, 429)
+
+    def part_limit(self) -> int:
+        return 4096  # Telegram's message length
+
     def sends(self) -> int:
         return [m for m, _ in self.fake.calls].count("sendMessage")
 
@@ -178,6 +212,12 @@ class ZaloSide(Side):
 
     def fail_next_send(self) -> None:
         self.fake.fail_next("sendMessage", 429)
+
+    def fail_second_part(self) -> None:
+        fail_after_first(self.fake, 429)
+
+    def part_limit(self) -> int:
+        return 2000  # Zalo's message length
 
     def sends(self) -> int:
         return len(self.fake.methods_called("sendMessage"))

@@ -3,7 +3,8 @@ servers and webhooks, and the web chat, on both databases.
 
 A step's replies arrive once; a redelivered update is not answered twice; while the database is down
 the sender is told once to wait, and the message is handled when it is back; a 429 is retried; a
-user who blocked the bot is marked.
+user who blocked the bot is marked. What the outbox drain sends on the bot's own initiative goes
+through the same adapter: once, and a long message whose second part meets a 429 is not begun again.
 """
 
 from __future__ import annotations
@@ -104,3 +105,30 @@ async def test_a_user_who_blocked_the_bot_is_marked(side: TelegramSide | ZaloSid
     await side.settled()
     assert await side.blocked()
     assert side.received() == [t("bind.how_to")]
+
+
+@pytest.mark.parametrize("side", ALL, indirect=True)
+async def test_a_message_from_the_outbox_arrives_once(side: Side) -> None:
+    assert await side.send("xin chào") == 200  # (the account)
+    assert await answered(side, 1) == [t("bind.how_to")]
+    await side.queue("reminder:delivery-suite", "Nhắc việc: báo cáo kết quả bầu trưởng thôn.")
+    assert (await side.drain()).sent == 1
+    assert (await side.drain()).sent == 0
+    assert side.received() == [t("bind.how_to"), "Nhắc việc: báo cáo kết quả bầu trưởng thôn."]
+
+
+@pytest.mark.parametrize("side", PLATFORMS, indirect=True)
+async def test_a_long_message_from_the_outbox_meets_a_429_part_way_and_each_part_arrives_once(
+        side: TelegramSide | ZaloSide) -> None:
+    assert await side.send("xin chào") == 200
+    assert await answered(side, 1) == [t("bind.how_to")]
+    line = "Dòng {}: thôn Đồng Tâm, xã Bình Liêu chưa báo cáo kết quả bầu trưởng thôn."
+    long = "\n".join(line.format(i) for i in range(side.part_limit() * 3 // 2 // len(line)))
+    assert side.part_limit() < len(long) < 2 * side.part_limit()  # two parts
+    await side.queue("digest:delivery-suite", long)
+    sends = side.sends()
+    side.fail_second_part()
+    assert (await side.drain()).sent == 1
+    parts = side.received()[1:]
+    assert len(parts) == 2 and "\n".join(parts) == long  # each part once, in order
+    assert side.sends() == sends + 3  # the first part, the second refused, then sent
