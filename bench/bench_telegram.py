@@ -231,8 +231,7 @@ def bot_config(db_url: str, fake: FakeTelegram) -> Config:
     return Config.model_validate({
         "database": {"url": db_url}, "scheduler": {"enabled": False}, "web": {"enabled": False},
         "telegram": {"token": TOKEN, "api_base_url": fake.base_url, "poll_timeout": 5, "menu_commands": False,
-                     "rate_per_second": 1e6, "chat_per_second": 1e6, "chat_burst": 1000,
-                     "concurrent_updates": int(os.environ.get("BENCH_TELEGRAM_CONCURRENT", "32"))},
+                     "rate_per_second": 1e6, "chat_per_second": 1e6, "chat_burst": 1000},
     })
 
 

@@ -100,7 +100,6 @@ class TelegramConfig(_Section):
     chat_per_second: float = Field(1.0, gt=0)  # one chat, sustained (Telegram: about 1 msg/s)
     chat_burst: int = Field(3, ge=1)  # one chat, short burst (a reply of a few messages)
     max_retries: int = Field(3, ge=0)  # retries of a reply after 429 retry_after
-    concurrent_updates: int = Field(32, ge=1)  # updates handled at once (one at a time per chat)
     menu_commands: bool = True  # set the command menu (setMyCommands) on start
 
     @model_validator(mode="after")

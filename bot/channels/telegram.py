@@ -27,7 +27,7 @@ from bot.channels.base import Route
 from bot.channels.telegram_adapter import CHANNEL, TelegramAdapter, TelegramUpdate
 from bot.channels.telegram_http import AiohttpRequest, UpdatesRequest
 from bot.channels.telegram_intake import inbox_item, inbox_key, poll
-from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor
+from bot.channels.telegram_limits import ChatRateLimiter
 from bot.channels.telegram_render import Outgoing
 from bot.channels.telegram_webhook import webhook_handler
 from bot.config import TelegramConfig
@@ -70,7 +70,6 @@ class TelegramChannel:
                    .base_file_url(cfg.file_base_url or file_url_for(cfg.api_base_url))
                    .request(AiohttpRequest(http)).get_updates_request(self.updates_request)
                    .rate_limiter(self.limiter)
-                   .concurrent_updates(PerChatUpdateProcessor(cfg.concurrent_updates))
                    .updater(None))  # updates come through the inbox (telegram_intake)
         self.application = builder.build()
         self.adapter = TelegramAdapter(self.application, cfg.max_retries)

@@ -1,4 +1,4 @@
-"""Pacing for the Telegram channel: an outgoing rate limiter and a per-chat update processor.
+"""Pacing for the Telegram channel: the outgoing rate limiter.
 
 Telegram asks bots to stay under about 30 messages a second overall and about one a second per chat
 (short bursts tolerated), and answers ``429 Too Many Requests`` with ``retry_after`` otherwise.
@@ -7,8 +7,8 @@ that names a chat, waits ``retry_after`` after a 429 and retries up to ``max_ret
 (``rate_limit_args=Retries(n)`` of one call overrides that: the outbox's sends use ``Retries(0)``
 and the outbox retries on its own).
 
-:class:`PerChatUpdateProcessor` handles updates of different chats concurrently, but the updates of
-one chat strictly one after the other, in the order they arrived.
+Incoming updates are not python-telegram-bot's to dispatch: they go through the inbox, one account's at a
+time and in order (:mod:`bot.pipeline.intake`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import itertools
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import Update
 from telegram.error import RetryAfter
-from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
+from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -133,39 +132,3 @@ class ChatRateLimiter(BaseRateLimiter[Retries]):
                 if not limited:
                     await asyncio.sleep(seconds)
         raise AssertionError("unreachable")
-
-
-def chat_key(update: object) -> int | None:
-    if isinstance(update, Update) and update.effective_chat is not None:
-        return update.effective_chat.id
-    return None
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Up to ``max_concurrent_updates`` at once; one chat's updates one at a time, in order."""
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max(2, max_concurrent_updates))  # PTB runs updates inline below 2
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = chat_key(update)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None

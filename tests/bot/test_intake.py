@@ -104,3 +104,29 @@ async def test_recovery_takes_the_whole_backlog_not_only_the_first_page(db: Data
         assert mine == [key for key, a, _ in items if a == account]
     async with db.sessions() as s:
         assert await inbox.counts(s) == {"pending": 0, "done": 1500}
+
+
+async def test_one_accounts_updates_wait_for_each_other_and_not_for_another_account(sqlite_db: Database) -> None:
+    """A slow step holds up only its own account's later updates: another account is answered meanwhile."""
+    import asyncio
+
+    from bot.pipeline.intake import Intake
+
+    log: list[str] = []
+    gate = asyncio.Event()
+
+    async def process(row: inbox.Pending) -> bool:
+        log.append(f"{row.key}>")
+        if row.key == "a1":
+            await gate.wait()
+        log.append(f"<{row.key}")
+        return True
+
+    intake = Intake(sqlite_db.sessions, "zalo", process)
+    await intake.recover()
+    assert await intake.accept([("a1", "a", {}), ("a2", "a", {}), ("b1", "b", {})]) == 3
+    await until(lambda: "<b1" in log, "b1 (another account) handled while a1 waits")
+    assert log == ["a1>", "b1>", "<b1"]  # a2 came before b1, yet waits for a1
+    gate.set()
+    await intake.idle()
+    assert log[3:] == ["<a1", "a2>", "<a2"]

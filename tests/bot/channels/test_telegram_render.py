@@ -3,15 +3,12 @@ bookkeeping and the per-chat ordering of updates."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
-
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.channels.telegram import file_url_for
-from bot.channels.telegram_limits import ChatRateLimiter, PerChatUpdateProcessor
+from bot.channels.telegram_limits import ChatRateLimiter
 from bot.channels.telegram_render import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -22,7 +19,6 @@ from bot.channels.telegram_render import (
     tg_len,
 )
 from handlers.messages import Attachment, Choice, Reply
-from tests.waiting import until
 from texts.catalog import t
 
 
@@ -79,42 +75,6 @@ def test_rate_limiter_books_slots_per_chat_and_overall() -> None:
     now[0] += 10
     limiter.penalise("1", 5)
     assert limiter.reserve("1") == 5
-
-
-def live_locks() -> int:
-    gc.collect()
-    return sum(isinstance(o, asyncio.Lock) for o in gc.get_objects())
-
-
-async def test_updates_of_one_chat_run_in_order_and_others_meanwhile() -> None:
-    processor = PerChatUpdateProcessor(8)
-    log: list[str] = []
-    gate = asyncio.Event()
-
-    async def work(name: str, wait: bool) -> None:
-        log.append(f"{name}>")
-        if wait:
-            await gate.wait()
-        log.append(f"<{name}")
-
-    def update(uid: int, chat: int) -> Update:
-        return Update.de_json({"update_id": uid, "message": {
-            "message_id": uid, "date": 0, "chat": {"id": chat, "type": "private"}, "text": "x"}}, None)
-
-    locks_before = live_locks()
-    tasks = [asyncio.create_task(processor.process_update(update(1, 1), work("a1", True))),
-             asyncio.create_task(processor.process_update(update(2, 1), work("a2", False))),
-             asyncio.create_task(processor.process_update(update(3, 2), work("b1", False)))]
-    await until(lambda: "<b1" in log, "b1 (another chat) finished while a1 waits")
-    # a2 came in before b1: had it not waited for a1, it would have run before b1 finished
-    assert log == ["a1>", "b1>", "<b1"]
-    gate.set()
-    await asyncio.gather(*tasks)
-    assert log[3:] == ["<a1", "a2>", "<a2"]
-    # no lock is kept for chats that have nothing going on (a bot hears from many chats over time)
-    await asyncio.gather(*(processor.process_update(update(10 + chat, chat), work(f"c{chat}", False))
-                           for chat in range(100, 300)))
-    assert live_locks() <= locks_before
 
 
 def test_plain_replies_are_joined_onto_the_next() -> None:
