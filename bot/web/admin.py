@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from models.accounts.people import InviteError, create_invite
 from models.accounts.web_users import invite_state
@@ -17,9 +17,8 @@ from texts.fmt import fmt_datetime as fmt_dt
 ROLES = ("village_head", "village_secretary", "staff", "admin")
 
 
-async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: str = "village_head",
+async def _render(ctx: Signed, message: Html | None = None, code: str = "", role: str = "village_head",
                   status: int = 200) -> web.Response:
-    assert ctx.unit is not None
     tz = ctx.config.tz
     async with ctx.sessions() as db:
         invites = await recent_invites(db, ctx.unit)
@@ -55,7 +54,7 @@ async def _render(ctx: Ctx, message: Html | None = None, code: str = "", role: s
     return ctx.render(t("web.admin.title"), body, status=status)
 
 
-def _revoke(ctx: Ctx, code: str) -> Html:
+def _revoke(ctx: Signed, code: str) -> Html:
     return Html(f'<form method="post" action="/admin/invite/revoke" class="inline">{hidden_csrf(ctx.csrf)}'
                 f'<input type="hidden" name="code" value="{esc(code)}"><button type="submit">'
                 f'{esc(t("web.admin.revoke"))}</button></form>')
@@ -67,12 +66,12 @@ _STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped")
 
 
 @page(admin=True)
-async def admin_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def admin_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _render(ctx)
 
 
 @page(admin=True)
-async def create_invite_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def create_invite_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     code = str(form.get("unit", "")).strip()[:32]
     role = str(form.get("role", ""))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc, hidden_csrf, table, tag
 from models.accounts.web_users import list_web_users, revoke_invite, set_disabled
 from models.clock import utcnow
@@ -14,17 +14,16 @@ from texts.catalog import t
 from texts.fmt import fmt_datetime as fmt_dt
 
 
-def _toggle(ctx: Ctx, username: str, disabled: bool) -> Html:
+def _toggle(ctx: Signed, username: str, disabled: bool) -> Html:
     action = "enable" if disabled else "disable"
     return Html(f'<form method="post" action="/admin/users/{esc(username)}/{action}" class="inline">'
                 f'{hidden_csrf(ctx.csrf)}<button type="submit" name="{action}">{esc(t(f"web.users.{action}"))}'
                 "</button></form>")
 
 
-async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> web.Response:
-    assert ctx.unit is not None and ctx.user is not None
+async def _render(ctx: Signed, message: Html | None = None, status: int = 200) -> web.Response:
     async with ctx.sessions() as db:
-        users = await list_web_users(db, ctx.unit.id)
+        users = await list_web_users(db, ctx.unit_id)
     tz = ctx.config.tz
     rows = ([tag("span", u.username, class_="username"), t(f"web.admin.role_{u.role}"),
              f"{u.unit_name} ({u.unit_code})",
@@ -38,20 +37,19 @@ async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> w
 
 
 @page(admin=True)
-async def users_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def users_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _render(ctx)
 
 
 @page(admin=True)
-async def users_toggle(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    assert ctx.unit is not None and ctx.user is not None
+async def users_toggle(request: web.Request, ctx: Signed) -> web.StreamResponse:
     username, action = request.match_info["username"][:64], request.match_info["action"]
     if action not in ("disable", "enable"):
         return ctx.not_found()
     if username == ctx.user.username:
         return await _render(ctx, tag("p", t("web.users.not_yourself"), class_="error"), status=400)
     async with ctx.sessions() as db, db.begin():
-        in_scope = {u.username for u in await list_web_users(db, ctx.unit.id)}
+        in_scope = {u.username for u in await list_web_users(db, ctx.unit_id)}
         done = username in in_scope and await set_disabled(db, username, action == "disable")
     if not done:
         return await _render(ctx, tag("p", t("web.users.not_found", username=username), class_="error"), status=404)
@@ -60,13 +58,12 @@ async def users_toggle(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page(admin=True)
-async def revoke_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def revoke_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     from bot.web.admin import render_admin
 
-    assert ctx.unit is not None
     code = str((await request.post()).get("code", "")).strip()[:32]
     async with ctx.sessions() as db, db.begin():
-        done = await revoke_invite(db, code, utcnow(), ctx.unit.id)
+        done = await revoke_invite(db, code, utcnow(), ctx.unit_id)
     if isinstance(done, str):
         return await render_admin(ctx, tag("p", t(f"web.admin.revoke_refused_{done}", code=code), class_="error"),
                                   status=404 if done == "unknown" else 400)

@@ -8,7 +8,7 @@ from datetime import date
 from aiohttp import web
 
 from bot.web.commune import VILLAGE_SORTS, late_table, village_table
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, bar, esc, join, table, tag
 from bot.web.listing import ListQuery, arrange, pager, read_query, search_form, sort_header
 from bot.web.merger_forms import plan_form
@@ -33,11 +33,11 @@ def unit_link(unit_code: str, name: str, level: str) -> Html:
     return tag("a", name, href=href)
 
 
-async def breadcrumb(ctx: Ctx, db: DbSession, unit: Unit) -> Html:
+async def breadcrumb(ctx: Signed, db: DbSession, unit: Unit) -> Html:
     """The path from the user's unit down to ``unit`` (nothing above the user's unit)."""
-    assert ctx.unit is not None and unit.id is not None
+    assert unit.id is not None  # (a unit read from the database)
     chain = await ancestors(db, unit.id)
-    start = next((i for i, u in enumerate(chain) if u.id == ctx.unit.id), len(chain) - 1)
+    start = next((i for i, u in enumerate(chain) if u.id == ctx.unit_id), len(chain) - 1)
     links = [unit_link(u.code, u.full_name, u.level) for u in chain[start:-1]]
     return Html(f'<p class="crumbs">{" › ".join([*links, esc(unit.full_name)])}</p>')
 
@@ -115,7 +115,7 @@ def status_counts(whole: UnitProgress) -> Html:
     return table([t("web.progress.status"), t("web.progress.villages")], rows, class_="grid counts")
 
 
-async def progress_body(ctx: Ctx, db: DbSession, unit: Unit, today: date, params: Mapping[str, str],
+async def progress_body(ctx: Signed, db: DbSession, unit: Unit, today: date, params: Mapping[str, str],
                         path: str) -> Html:
     """The unit's progress: a commune's villages row by row (the counts by status tallied from the same
     rows: one query), or a line per unit under it (the counts: the sum of the lines); either list searched,
@@ -159,13 +159,12 @@ def downloads_links(code: str) -> Html:
 
 
 @page()
-async def home(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    assert ctx.unit is not None
+async def home(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _progress(ctx, ctx.unit, request, "/")
 
 
 @page()
-async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def unit_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     async with ctx.sessions() as db:
         unit = await unit_by_code(db, ctx.config.bot.period, request.match_info["code"])
         if unit is None or not await ctx.within(db, unit):
@@ -175,7 +174,7 @@ async def unit_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     return await _progress(ctx, unit, request, f"/u/{unit.code}")
 
 
-async def _progress(ctx: Ctx, unit: Unit, request: web.Request, path: str) -> web.Response:
+async def _progress(ctx: Signed, unit: Unit, request: web.Request, path: str) -> web.Response:
     async with ctx.sessions() as db:
         crumbs = await breadcrumb(ctx, db, unit)
         body = await progress_body(ctx, db, unit, ctx.today, request.query, path)
@@ -187,13 +186,12 @@ LATE_SORTS = ("village", "reason", "days")
 
 
 @page()
-async def late_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def late_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """Every late village (no cut-off), searched, sorted and shown a page at a time (``bot/web/listing.py``)."""
-    assert ctx.unit is not None and ctx.unit.id is not None
     today = ctx.today
     query = read_query(request.query, LATE_SORTS, "days", True)
     async with ctx.sessions() as db:
-        rows, count = await late_villages(db, ctx.rules, today, ctx.unit.id, limit=LATE_ALL)
+        rows, count = await late_villages(db, ctx.rules, today, ctx.unit_id, limit=LATE_ALL)
         ids = [d.village_id for d in rows]
         parents, heads = await parent_names(db, ids), await head_names(db, ids)
     shown = arrange(rows, query, {"village": lambda d: fold(d.village_name), "reason": lambda d: (d.rule, d.since),

@@ -11,7 +11,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, attachment_headers, bar, esc, join, table, tag
 from models.progress.dashboard import unit_by_code
 from models.progress.digest import (
@@ -71,12 +71,11 @@ def _late(f: DigestFigures) -> Html:
                     "late")
 
 
-async def _document(ctx: Ctx, with_tools: bool) -> tuple[Html, str]:
+async def _document(ctx: Signed, with_tools: bool) -> tuple[Html, str]:
     unit = ctx.unit
-    assert unit is not None and unit.id is not None
     async with ctx.sessions() as db:
         f = await compute(db, unit, ctx.rules, ctx.today, late_limit=LATE_SHOWN)
-        previous = await previous_snapshot(db, unit.id, None)
+        previous = await previous_snapshot(db, ctx.unit_id, None)
     f.children = worst_first(f.children)
     head = Html(f'<p class="doc-sub">{esc(t("digest.as_of", date=fmt_date(f.today)))}</p>')
     if not f.villages:
@@ -97,14 +96,14 @@ async def _document(ctx: Ctx, with_tools: bool) -> tuple[Html, str]:
 
 
 @page()
-async def digest_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def digest_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     body, name = await _document(ctx, with_tools=True)
     return ctx.render(t("web.digest.title", unit=name), Html('<link rel="stylesheet" href="/static/giaoban.css">'
                                                              + body))
 
 
 @page()
-async def digest_print(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def digest_print(request: web.Request, ctx: Signed) -> web.StreamResponse:
     body, name = await _document(ctx, with_tools=False)
     back = Html(f'<p class="actions no-print"><a class="button secondary" href="/digest">{esc(t("digest.doc.back"))}'
                 f'</a> <button type="button" onclick="window.print()">{esc(t("digest.doc.print"))}</button></p>')
@@ -113,13 +112,12 @@ async def digest_print(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page()
-async def digest_xlsx_file(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def digest_xlsx_file(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """The same digest as an XLSX, with every late village."""
     unit = ctx.unit
-    assert unit is not None and unit.id is not None
     async with ctx.sessions() as db:
         f = await compute(db, unit, ctx.rules, ctx.today)
-        late, _ = await late_villages(db, ctx.rules, ctx.today, unit.id, limit=ALL)
+        late, _ = await late_villages(db, ctx.rules, ctx.today, ctx.unit_id, limit=ALL)
         parents = await parent_names(db, [d.village_id for d in late])
     f.children = worst_first(f.children)
     data = await asyncio.to_thread(digest_xlsx, f, late, parents, ctx.today)
@@ -128,15 +126,15 @@ async def digest_xlsx_file(request: web.Request, ctx: Ctx) -> web.StreamResponse
 
 
 @page()
-async def digest_chart(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def digest_chart(request: web.Request, ctx: Signed) -> web.StreamResponse:
     async with ctx.sessions() as db:
-        unit = ctx.unit
+        unit, unit_id = ctx.unit, ctx.unit_id
         code = request.query.get("unit")
         if code:
-            unit = await unit_by_code(db, ctx.config.bot.period, code)
-            if unit is None or not await ctx.within(db, unit):
+            found = await unit_by_code(db, ctx.config.bot.period, code)
+            if found is None or found.id is None or not await ctx.within(db, found):
                 return ctx.not_found()
-        assert unit is not None and unit.id is not None
-        lines = await progress_by_child(db, unit.id, ctx.today, ctx.rules.congress_deadline)
+            unit, unit_id = found, found.id
+        lines = await progress_by_child(db, unit_id, ctx.today, ctx.rules.congress_deadline)
     png = await asyncio.to_thread(progress_chart, unit.full_name, worst_first(lines))
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, attachment_headers, esc, tag
 from bot.web.keys import FILES
 from models.delivery.files import FileRequest
@@ -21,8 +21,7 @@ MIME = {"csv": "text/csv; charset=utf-8",
 
 
 @page()
-async def downloads_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
-    assert ctx.unit is not None
+async def downloads_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     code = ctx.unit.code
     body = Html(f"<p>{esc(t('web.downloads.intro'))}</p><p class=\"actions\">"
                 f"{tag('a', t('web.downloads.csv'), href=f'/export.csv?unit={code}', class_='button')} "
@@ -30,10 +29,9 @@ async def downloads_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     return ctx.render(t("web.downloads.title"), body)
 
 
-async def _export(request: web.Request, ctx: Ctx, fmt: str) -> web.StreamResponse:
+async def _export(request: web.Request, ctx: Signed, fmt: str) -> web.StreamResponse:
     """The file is built off the loop (the bot's file builder, sharing a build in flight; without one,
     a thread) and streamed from disk."""
-    assert ctx.unit is not None
     period = ctx.config.bot.period
     unit = ctx.unit
     code = request.query.get("unit")
@@ -60,10 +58,10 @@ async def _export(request: web.Request, ctx: Ctx, fmt: str) -> web.StreamRespons
 
 
 @page()
-async def export_csv_file(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def export_csv_file(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _export(request, ctx, "csv")
 
 
 @page()
-async def export_xlsx_file(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def export_xlsx_file(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _export(request, ctx, "xlsx")

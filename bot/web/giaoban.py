@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc, hidden_csrf, join, table, tag
 from bot.web.sending import when_note
 from models.clock import utcnow
@@ -65,7 +65,7 @@ def parse_day(text: str) -> date | None:
     return None
 
 
-def _forms(ctx: Ctx, communes: list[Unit]) -> Html:
+def _forms(ctx: Signed, communes: list[Unit]) -> Html:
     csrf = hidden_csrf(ctx.csrf)
     single = Html(f"""<section class="card"><h2>{esc(t("gb.web.schedule_title"))}</h2>
 <form method="post" action="/giaoban/schedule" id="schedule-form">{csrf}{_commune_field(communes)}
@@ -89,7 +89,7 @@ def _forms(ctx: Ctx, communes: list[Unit]) -> Html:
     return Html(single + recurring)
 
 
-def _recurrence(ctx: Ctx, schedule: GiaobanSchedule, commune: Unit) -> Html:
+def _recurrence(ctx: Signed, schedule: GiaobanSchedule, commune: Unit) -> Html:
     """One commune's recurring meeting, when its next one is, and a button that stops it."""
     tz = ctx.config.tz
     hour, minute = (int(x) for x in schedule.at.split(":"))
@@ -116,8 +116,7 @@ def describe(schedule: GiaobanSchedule) -> str:
                                                                              else "")
 
 
-async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> web.Response:
-    assert ctx.unit is not None
+async def _render(ctx: Signed, message: Html | None = None, status: int = 200) -> web.Response:
     tz = ctx.config.tz
     async with ctx.sessions() as db:
         communes = await communes_within(db, ctx.unit)
@@ -141,12 +140,11 @@ async def _render(ctx: Ctx, message: Html | None = None, status: int = 200) -> w
 
 
 @page()
-async def giaoban_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def giaoban_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _render(ctx)
 
 
-async def _commune(ctx: Ctx, code: str) -> Unit | None:
-    assert ctx.unit is not None
+async def _commune(ctx: Signed, code: str) -> Unit | None:
     async with ctx.sessions() as db:
         return next((c for c in await communes_within(db, ctx.unit) if c.code == code), None)
 
@@ -156,7 +154,7 @@ def _error(what: str) -> Html:
 
 
 @page()
-async def schedule_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def schedule_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     commune = await _commune(ctx, str(form.get("commune", "")))
     at = parse_hhmm(str(form.get("time", "")))
@@ -177,7 +175,7 @@ def _int(value: object) -> int | None:
 
 
 @page()
-async def recurrence_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def recurrence_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     commune = await _commune(ctx, str(form.get("commune", "")))
     at = parse_hhmm(str(form.get("time", "")))
@@ -198,15 +196,14 @@ async def recurrence_submit(request: web.Request, ctx: Ctx) -> web.StreamRespons
     return await _render(ctx, done)
 
 
-def _by(ctx: Ctx) -> str | None:
-    return ctx.user.username if ctx.user else None
+def _by(ctx: Signed) -> str:
+    return ctx.user.username
 
 
 @page()
-async def recurrence_stop(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def recurrence_stop(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """Stop a commune's recurring schedule (its meetings not begun are cancelled, the villages told)."""
     raw = request.match_info["id"]
-    assert ctx.unit is not None
     async with ctx.sessions() as db, db.begin():
         communes = {c.id: c for c in await communes_within(db, ctx.unit)}
         found = [(s, u) for s, u in await active_schedules(db, [i for i in communes if i is not None])

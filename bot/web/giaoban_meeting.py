@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.web.giaoban import date_field, parse_day, time_field
 from bot.web.giaoban_doc import pack_document
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, attachment_headers, esc, hidden_csrf, join, table, tag
 from bot.web.photos import photo_links
 from bot.web.sending import when_note
@@ -35,7 +35,7 @@ from texts.catalog import t
 from texts.fmt import fmt_date, fmt_time_date
 
 
-async def _view(ctx: Ctx, db: DbSession, request: web.Request) -> MeetingView | None:
+async def _view(ctx: Signed, db: DbSession, request: web.Request) -> MeetingView | None:
     raw = request.match_info["id"]
     view = await get_meeting(db, int(raw)) if raw.isdigit() else None
     if view is None or not await ctx.within(db, view.commune):
@@ -43,7 +43,7 @@ async def _view(ctx: Ctx, db: DbSession, request: web.Request) -> MeetingView | 
     return view
 
 
-async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
+async def _conclusions(ctx: Signed, db: DbSession, pack: Pack) -> Html:
     assert pack.view.meeting.id is not None
     tz = ctx.config.tz
     parts: list[Html] = []
@@ -72,7 +72,7 @@ async def _conclusions(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
     return join(parts) if parts else tag("p", t("gb.web.no_conclusions"))
 
 
-def _conclusion_form(ctx: Ctx, pack: Pack) -> Html:
+def _conclusion_form(ctx: Signed, pack: Pack) -> Html:
     if pack.view.meeting.starts_at > utcnow():  # conclusions come after the meeting has begun
         return tag("p", t("gb.refused.not_started"), class_="note no-print", id="conclusion-later")
     boxes = join(Html(f'<label class="check"><input type="checkbox" name="village" value="{esc(line.village.code)}">'
@@ -86,7 +86,7 @@ class="card no-print">{hidden_csrf(ctx.csrf)}
 <button type="submit">{esc(t("gb.web.add_conclusion"))}</button></form>""")
 
 
-def _change_form(ctx: Ctx, pack: Pack) -> Html:
+def _change_form(ctx: Signed, pack: Pack) -> Html:
     """New time or place, or cancel: the villages are told through the outbox (``models/giaoban/changes.py``)."""
     m, tz = pack.view.meeting, ctx.config.tz
     local = m.starts_at.astimezone(tz)
@@ -106,7 +106,7 @@ def _read(line: VillageLine) -> str:
         else t("gb.web.read_unknown")
 
 
-async def _delivery(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
+async def _delivery(ctx: Signed, db: DbSession, pack: Pack) -> Html:
     """Per village: the invitations queued, sent (when, which channel), read where it shows, failed."""
     m, tz = pack.view.meeting, ctx.config.tz
     assert m.id is not None
@@ -134,7 +134,7 @@ async def _delivery(ctx: Ctx, db: DbSession, pack: Pack) -> Html:
                          t("gb.web.col_failed")], rows, class_="grid delivery") + "</section>")
 
 
-async def _render(ctx: Ctx, request: web.Request, message: Html | None = None, status: int = 200) -> web.Response:
+async def _render(ctx: Signed, request: web.Request, message: Html | None = None, status: int = 200) -> web.Response:
     async with ctx.sessions() as db:
         view = await _view(ctx, db, request)
         if view is None:
@@ -159,12 +159,12 @@ async def _render(ctx: Ctx, request: web.Request, message: Html | None = None, s
 
 
 @page()
-async def meeting_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def meeting_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     return await _render(ctx, request)
 
 
 @page()
-async def print_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def print_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """The pack alone, as the document to print (A4, ``static/giaoban.css``)."""
     async with ctx.sessions() as db:
         view = await _view(ctx, db, request)
@@ -182,7 +182,7 @@ async def print_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page()
-async def change_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def change_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """A new time or place; the villages are told."""
     form = await request.post()
     day, at = parse_day(str(form.get("date", ""))), parse_hhmm(str(form.get("time", "")))
@@ -205,7 +205,7 @@ async def change_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page()
-async def cancel_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def cancel_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """Cancel the meeting (``models.giaoban.changes.cancel_meeting``, as ``giaoban cancel ID``)."""
     try:
         async with ctx.sessions() as db, db.begin():
@@ -221,12 +221,12 @@ async def cancel_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
                                             + when_note(ctx, "notices", swept=False)))
 
 
-def _by(ctx: Ctx) -> str | None:
-    return ctx.user.username if ctx.user else None
+def _by(ctx: Signed) -> str:
+    return ctx.user.username
 
 
 @page()
-async def pack_xlsx_file(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def pack_xlsx_file(request: web.Request, ctx: Signed) -> web.StreamResponse:
     async with ctx.sessions() as db:
         view = await _view(ctx, db, request)
         if view is None:
@@ -240,7 +240,7 @@ async def pack_xlsx_file(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page()
-async def conclusion_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def conclusion_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     text = str(form.get("text", ""))
     raw_due = str(form.get("due", "")).strip()
@@ -261,7 +261,7 @@ async def conclusion_submit(request: web.Request, ctx: Ctx) -> web.StreamRespons
             if codes and not ids:
                 raise Refused("no_villages")
             await add_conclusion(db, view.meeting, text, due=due, village_ids=ids or None,
-                                 by=ctx.user.username if ctx.user else None, now=utcnow(), today=ctx.today)
+                                 by=ctx.user.username, now=utcnow(), today=ctx.today)
         except Refused as err:
             error = t(f"gb.refused.{err.reason}")
     if error is not None:

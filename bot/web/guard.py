@@ -3,6 +3,8 @@
 ``@page()`` wraps a handler ``async def h(request, ctx) -> web.StreamResponse``: it reads the signed
 cookie, refuses a POST without the right CSRF token (403), sends an anonymous visitor to the login
 page, refuses a non-admin on admin pages (403), and sets the cookie and safety headers on the way out.
+A page behind the login (``@page()``, ``@page(admin=True)``) gets a :class:`Signed` context, whose user
+and scope unit are known; only ``@page(login=False)`` handlers see a :class:`Ctx` that may have neither.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Literal, overload
 
 from aiohttp import web
 
@@ -32,6 +35,8 @@ from texts.catalog import t
 COOKIE = "vrb_session"
 
 Handler = Callable[[web.Request, "Ctx"], Awaitable[web.StreamResponse]]
+SignedHandler = Callable[[web.Request, "Signed"], Awaitable[web.StreamResponse]]
+_Either = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]  # one of the two, as ``page`` chose
 
 
 @dataclass(slots=True)
@@ -96,6 +101,15 @@ class Ctx:
         return self.render(t("web.error.not_found"), body, status=404)
 
 
+@dataclass(slots=True)
+class Signed(Ctx):
+    """A signed-in user's request: the user, the scope unit and its id are known."""
+
+    user: WebUser
+    unit: Unit
+    unit_id: int
+
+
 def request_session(request: web.Request, secret: str) -> Session:
     return load_session(request.cookies.get(COOKIE), secret) or Session.fresh()
 
@@ -122,18 +136,26 @@ async def check_csrf(request: web.Request, session: Session, secret: str) -> boo
 Wrapped = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def page(*, login: bool = True, admin: bool = False) -> Callable[[Handler], Wrapped]:
-    def wrap(handler: Handler) -> Wrapped:
+@overload
+def page(*, login: Literal[True] = True, admin: bool = False) -> Callable[[SignedHandler], Wrapped]: ...
+
+
+@overload
+def page(*, login: Literal[False], admin: Literal[False] = False) -> Callable[[Handler], Wrapped]: ...
+
+
+def page(*, login: bool = True, admin: bool = False) -> Callable[[_Either], Wrapped]:
+    def wrap(handler: _Either) -> Wrapped:
         @functools.wraps(handler)
         async def run(request: web.Request) -> web.StreamResponse:
             secret = request.app[keys.CONFIG].web.secret_key.get_secret_value()
-            ctx = Ctx(request=request, session=request_session(request, secret))
+            held = [Ctx(request=request, session=request_session(request, secret))]  # the context handed on
             try:
-                response = await _guarded(handler, ctx, login=login, admin=admin)
+                response = await _guarded(handler, held, login=login, admin=admin)
             except web.HTTPException as exc:  # redirects carry the cookie too
-                finish(exc, ctx.session, request, secret)
+                finish(exc, held[-1].session, request, secret)
                 raise
-            finish(response, ctx.session, request, secret)
+            finish(response, held[-1].session, request, secret)
             return response
 
         return run
@@ -141,7 +163,8 @@ def page(*, login: bool = True, admin: bool = False) -> Callable[[Handler], Wrap
     return wrap
 
 
-async def _guarded(handler: Handler, ctx: Ctx, *, login: bool, admin: bool) -> web.StreamResponse:
+async def _guarded(handler: _Either, held: list[Ctx], *, login: bool, admin: bool) -> web.StreamResponse:
+    ctx = held[0]
     request = ctx.request
     if request.method == "POST" and not await check_csrf(request, ctx.session, ctx.secret):
         body = Html(f'<p>{tag("span", t("web.error.csrf"))}</p><p>{tag("a", t("web.error.back_home"), href="/")}</p>')
@@ -153,9 +176,13 @@ async def _guarded(handler: Handler, ctx: Ctx, *, login: bool, admin: bool) -> w
                 or ctx.user.session_epoch != ctx.session.epoch  # logged out, or a new password, since
                 or ctx.user.disabled):
             ctx.session, ctx.user, ctx.unit = Session.fresh(), None, None
-    if login and ctx.user is None:
+    if not login:
+        return await handler(request, ctx)
+    if ctx.user is None or ctx.unit is None or ctx.unit.id is None:
         raise web.HTTPSeeOther("/login")
-    if admin and (ctx.user is None or ctx.user.role != "admin"):
+    if admin and ctx.user.role != "admin":
         body = Html(f'<p>{tag("span", t("web.error.forbidden"))}</p>')
         return ctx.render(t("web.error.forbidden"), body, status=403)
-    return await handler(request, ctx)
+    signed = Signed(request=request, session=ctx.session, user=ctx.user, unit=ctx.unit, unit_id=ctx.unit.id)
+    held.append(signed)
+    return await handler(request, signed)

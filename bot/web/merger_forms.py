@@ -10,7 +10,7 @@ from datetime import date
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc, hidden_csrf, join, tag
 from models.clock import utcnow
 from models.db import DbSession
@@ -25,7 +25,7 @@ ACTOR = Actor(account_id=None, channel="dashboard")
 KINDS = ("full_member", "admitted", "admission_planned")
 
 
-def village_forms(ctx: Ctx, code: str) -> Html:
+def village_forms(ctx: Signed, code: str) -> Html:
     """The two staff forms of a village page."""
     options = join(tag("option", t(f"merger.party_choice.{k}"), value=k) for k in KINDS)
     csrf = hidden_csrf(ctx.csrf)
@@ -40,7 +40,7 @@ def village_forms(ctx: Ctx, code: str) -> Html:
 <button type="submit">{esc(t("web.merger.approve"))}</button></form></section>""")
 
 
-def plan_form(ctx: Ctx, unit: Unit) -> Html:
+def plan_form(ctx: Signed, unit: Unit) -> Html:
     """The commune page's congress-deadline form (communes only)."""
     if unit.level != "commune":
         return Html("")
@@ -57,12 +57,12 @@ def _date(value: object) -> date | None:
         return None
 
 
-def _refused(ctx: Ctx, key: str) -> web.Response:
+def _refused(ctx: Signed, key: str) -> web.Response:
     body = Html(f'<p class="error" id="refused">{esc(t(key))}</p>')
     return ctx.render(t("web.merger.refused_title"), body, status=400)
 
 
-async def _on_village(request: web.Request, ctx: Ctx, refused: str,
+async def _on_village(request: web.Request, ctx: Signed, refused: str,
                       action: Callable[[DbSession, int], Awaitable[object]]) -> web.StreamResponse:
     """Run ``action`` on the village of the URL (404 outside the reader's scope), in one transaction;
     a rule it breaks is shown as ``<refused>.<reason>``; done: back to the village page."""
@@ -79,7 +79,7 @@ async def _on_village(request: web.Request, ctx: Ctx, refused: str,
 
 
 @page()
-async def party_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def party_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     kind, on = str(form.get("kind", "")), _date(form.get("on"))
     if kind not in KINDS or on is None:
@@ -89,7 +89,7 @@ async def party_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page()
-async def approve_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def approve_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     number, on = str(form.get("number", "")), _date(form.get("on"))
     if on is None or not number.strip():
@@ -99,7 +99,7 @@ async def approve_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 
 
 @page()
-async def plan_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def plan_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     deadline = _date((await request.post()).get("deadline"))
     if deadline is None:
         return _refused(ctx, "web.merger.bad_form")

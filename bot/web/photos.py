@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc
 from models.photos.store import PhotoInfo, get_photo
 from models.progress.dashboard import units_by_ids
@@ -43,7 +43,7 @@ def photo_list(photos: list[PhotoInfo], tz: ZoneInfo) -> Html:
 
 
 @page()
-async def photo_download(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def photo_download(request: web.Request, ctx: Signed) -> web.StreamResponse:
     """One photo, for staff whose scope holds the village it belongs to."""
     try:
         photo_id = int(request.match_info["photo_id"])

@@ -8,7 +8,7 @@ from datetime import date
 
 from aiohttp import web
 
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc, hidden_csrf
 from models.clock import utcnow
 from models.election.recognition import decide, tell_heads
@@ -21,7 +21,7 @@ from texts.catalog import t
 from texts.fmt import fmt_date
 
 
-def decision_form(ctx: Ctx, village: Unit, election: ElectionReport | None) -> Html:
+def decision_form(ctx: Signed, village: Unit, election: ElectionReport | None) -> Html:
     """Shown while a result awaits the commune's decision."""
     if election is None or election.recognition is not None or election.vacated_on is not None:
         return Html("")
@@ -35,7 +35,7 @@ def decision_form(ctx: Ctx, village: Unit, election: ElectionReport | None) -> H
 
 
 @page()
-async def decision_submit(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def decision_submit(request: web.Request, ctx: Signed) -> web.StreamResponse:
     form = await request.post()
     action = str(form.get("action", ""))
     number = str(form.get("decision", "")).strip()[:80]

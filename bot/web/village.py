@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.web.change_log import action_label, event_field, event_value
 from bot.web.dashboard import breadcrumb
-from bot.web.guard import Ctx, page
+from bot.web.guard import Signed, page
 from bot.web.html import Html, esc, join, table, tag
 from bot.web.merger_forms import village_forms
 from bot.web.photos import photo_list
@@ -93,7 +93,7 @@ def changed(trail: list[AuditEvent]) -> list[AuditEvent]:
 
 
 @page()
-async def village_page(request: web.Request, ctx: Ctx) -> web.StreamResponse:
+async def village_page(request: web.Request, ctx: Signed) -> web.StreamResponse:
     tz = ctx.config.tz
     async with ctx.sessions() as db:
         village = await unit_by_code(db, ctx.config.bot.period, request.match_info["code"])
