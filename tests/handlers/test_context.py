@@ -11,6 +11,7 @@ from handlers.messages import Incoming
 from models.accounts.tables import ChannelAccount, Person
 from models.db import transaction
 from models.dialog.tables import ConversationState
+from models.units.tables import Unit
 from tests.conftest import Database
 from tests.handlers.chat import NOW, TODAY, Chat, Province, invite, unit_id
 from texts.catalog import t
@@ -20,17 +21,18 @@ async def test_the_engine_narrows_the_context_by_role(db: Database, province: Pr
     village, commune = province.villages[0], province.communes[0]
     account = ChannelAccount(channel="web", external_id="u1")
 
-    def ctx(role: str | None, unit: object) -> Context:
-        person = None if role is None else Person(full_name="A", role=role, unit_id=1)
-        return context_for(session=None, incoming=Incoming(channel="web", account_id="u1"),  # type: ignore[arg-type]
-                           account=account, person=person, unit=unit, now=NOW, today=TODAY,  # type: ignore[arg-type]
-                           settings=Settings())
+    async with db.sessions() as session:
 
-    head = ctx("village_head", village)
-    assert isinstance(head, HeadContext) and head.village_id == unit_id(village) and as_head(head) is head
-    staff = ctx("staff", commune)
-    assert isinstance(staff, StaffContext) and staff.scope_id == unit_id(commune) and as_head(staff) is None
-    assert type(ctx(None, None)) is Context and type(ctx("village_head", None)) is Context
+        def ctx(role: str | None, unit: Unit | None) -> Context:
+            person = None if role is None else Person(full_name="A", role=role, unit_id=1)
+            return context_for(session=session, incoming=Incoming(channel="web", account_id="u1"), account=account,
+                               person=person, unit=unit, now=NOW, today=TODAY, settings=Settings())
+
+        head = ctx("village_head", village)
+        assert isinstance(head, HeadContext) and head.village_id == unit_id(village) and as_head(head) is head
+        staff = ctx("staff", commune)
+        assert isinstance(staff, StaffContext) and staff.scope_id == unit_id(commune) and as_head(staff) is None
+        assert type(ctx(None, None)) is Context and type(ctx("village_head", None)) is Context
 
 
 async def test_a_head_no_longer_a_head_cannot_go_on_with_a_report(db: Database, engine: Engine,

@@ -79,17 +79,18 @@ async def _goto_a(ctx: Context, state: FlowState) -> T | None:
     raise Invalid("common.bad_choice", goto="a")
 
 
-async def test_a_step_that_leaves_its_declared_exits_is_a_flow_error() -> None:
+async def test_a_step_that_leaves_its_declared_exits_is_a_flow_error(db: Database) -> None:
     """``run_step`` refuses an undeclared exit or retry (mypy refuses most of them before)."""
     undeclared = Flow("x", _begin, {"a": Step(_ask, _to_b, ("c",)), "b": Step(_ask, _to_b),
                                        "c": Step(_ask, _goto_a, ("b",))}, entries=("a",), context=_same)
-    ctx = Context(session=None, incoming=Incoming(channel="web", account_id="u1"),  # type: ignore[arg-type]
-                  account=ChannelAccount(channel="web", external_id="u1"), person=None, unit=None, now=NOW,
-                  today=TODAY, settings=Settings())  # (no step here touches the database)
-    with pytest.raises(FlowError, match="went to 'b'"):
-        await run_step(ctx, undeclared, FlowState("a"))
-    with pytest.raises(FlowError, match="asks 'a' again"):
-        await run_step(ctx, undeclared, FlowState("c"))
+    async with db.sessions() as session:  # (no step here touches the database)
+        ctx = Context(session=session, incoming=Incoming(channel="web", account_id="u1"),
+                      account=ChannelAccount(channel="web", external_id="u1"), person=None, unit=None, now=NOW,
+                      today=TODAY, settings=Settings())
+        with pytest.raises(FlowError, match="went to 'b'"):
+            await run_step(ctx, undeclared, FlowState("a"))
+        with pytest.raises(FlowError, match="asks 'a' again"):
+            await run_step(ctx, undeclared, FlowState("c"))
     assert END is None
 
 
