@@ -16,6 +16,8 @@ from models.giaoban.rules import GiaobanRules
 from models.reminders.rules import Rules
 from models.units.tables import Unit
 
+DEFAULT_ELECTION_DATE = date(2024, 12, 15)  # the campaign's, when the configuration names none
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -33,6 +35,14 @@ class Settings:
     reply_lease: timedelta = timedelta(seconds=60)  # a reply its channel did not confirm goes to the drain after
     term_months: int = 30  # a village head's term: 2.5 years (30 months) or 5 years (60), the province's choice
     offload_villages: int = 3000  # /xuatfile, /tonghop from this many villages up: built off the loop
+
+    @property
+    def rules(self) -> Rules:
+        """The reminder rules (late villages for /chamtre, /tonghop and the pages): ``reminder_rules``
+        when the composition root set them, else the defaults around the campaign's election date."""
+        if self.reminder_rules is not None:
+            return self.reminder_rules
+        return Rules(election_date=self.campaign_election_date or DEFAULT_ELECTION_DATE)
 
 
 @dataclass(slots=True)

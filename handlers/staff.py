@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import date
 
-from handlers.context import Settings, StaffContext
+from handlers.context import StaffContext
 from handlers.messages import Attachment
 from models.delivery.files import FileRequest, request_file
 from models.progress.digest import changes, compute, parent_names, previous_snapshot, save_snapshot
-from models.reminders.rules import Rules, late_villages
+from models.reminders.rules import late_villages
 from models.units.tables import Unit
 from models.units.tree import village_count
 from reports.chart import progress_chart
@@ -25,16 +24,7 @@ from texts.catalog import fold, t, words
 from texts.fmt import fmt_date as vn_date
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEFAULT_ELECTION_DATE = date(2024, 12, 15)
 LATE_LIST_LIMIT = 60
-
-
-def rules_for(settings: Settings) -> Rules:
-    """The reminder rules: ``settings.reminder_rules`` when the composition root set it, else the
-    defaults around the campaign's election date."""
-    if settings.reminder_rules is not None:
-        return settings.reminder_rules
-    return Rules(election_date=settings.campaign_election_date or DEFAULT_ELECTION_DATE)
 
 
 def _scope(ctx: StaffContext) -> tuple[Unit, int]:
@@ -48,7 +38,7 @@ async def digest_now(ctx: StaffContext, arg: str = "") -> None:
     unit, unit_id = _scope(ctx)
     if await _offload(ctx, "digest", unit, t("digest.title", unit=unit.full_name or unit.name)):
         return
-    figures = await compute(ctx.session, unit, rules_for(ctx.settings), ctx.today)
+    figures = await compute(ctx.session, unit, ctx.settings.rules, ctx.today)
     prev = await previous_snapshot(ctx.session, unit_id, ctx.account.id)
     prev_day = prev.created_at.astimezone(ctx.settings.tz).date() if prev else None
     ctx.say(render_digest(figures, changes(figures, prev), prev_day))
@@ -78,7 +68,7 @@ async def _offload(ctx: StaffContext, what: str, unit: Unit, caption: str, villa
 async def late_now(ctx: StaffContext, arg: str = "") -> None:
     """``/chamtre``: the late villages under my unit, oldest first."""
     unit, unit_id = _scope(ctx)
-    late, total = await late_villages(ctx.session, rules_for(ctx.settings), ctx.today, unit_id,
+    late, total = await late_villages(ctx.session, ctx.settings.rules, ctx.today, unit_id,
                                       limit=LATE_LIST_LIMIT)
     parents = await parent_names(ctx.session, [d.village_id for d in late])
     ctx.say(render_late_grouped(unit.full_name or unit.name, late, total, ctx.today, parents))
@@ -94,7 +84,7 @@ async def export_now(ctx: StaffContext, arg: str = "") -> None:
     if await _offload(ctx, "xlsx", unit, caption, villages):
         return
     data = await export_xlsx(ctx.session, ctx.settings.period, ctx.today, unit_id,
-                             rules_for(ctx.settings).congress_deadline)
+                             ctx.settings.rules.congress_deadline)
     ctx.say(caption, attachment=Attachment(filename=f"tien-do-{unit.code}-{ctx.today.isoformat()}.xlsx",
                                            content=data, mime_type=XLSX_MIME))
 

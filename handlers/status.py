@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from handlers.context import HeadContext
-from handlers.staff import rules_for
 from handlers.status_merger import merger_lines
 from models.election.head import head_name
 from models.election.record import record_notes
@@ -32,7 +31,7 @@ async def _due(ctx: HeadContext, state: str, election: ElectionReport | None, co
         missing = missing_decisions(election.recognition, congress.method if congress else None, approved)
         return t("statuscmd.due.merger_pending", missing=missing_text(missing))
     if state == "congress_overdue" and (congress is None or congress.planned_date is None):
-        deadline = await village_deadline(ctx.session, ctx.unit.parent_id, rules_for(ctx.settings).congress_deadline)
+        deadline = await village_deadline(ctx.session, ctx.unit.parent_id, ctx.settings.rules.congress_deadline)
         return t("statuscmd.due.congress_overdue_deadline", deadline=fmt_date(deadline))
     return t(f"statuscmd.due.{state}")
 
@@ -40,7 +39,7 @@ async def _due(ctx: HeadContext, state: str, election: ElectionReport | None, co
 async def show_status(ctx: HeadContext, arg: str = "") -> None:
     village_id = ctx.village_id
     row = (await ctx.session.execute(
-        with_reports(select(status_expr(ctx.today, rules_for(ctx.settings).congress_deadline), ElectionReport,
+        with_reports(select(status_expr(ctx.today, ctx.settings.rules.congress_deadline), ElectionReport,
                             CongressReport, head_name()).select_from(Unit))
         .where(col(Unit.id) == village_id))).one()
     # the reports are outer-joined: None for a village that has not sent one; ``head``: the head in office

@@ -38,7 +38,8 @@ def csv_cell(value: object) -> object:
     return f"'{value}" if looks_like_formula(value) else value
 
 
-def _text(value: str) -> str:
+def xml_text(value: str) -> str:
+    """Text as a sheet's XML holds it: escaped, the characters XML forbids left out."""
     return escape(ILLEGAL.sub("", value))
 
 
@@ -61,7 +62,7 @@ def xlsx_cell_xml(ref: str, value: object, fmt: int = PLAIN) -> str:
         if looks_like_formula(value):
             style = QUOTED_WRAP if style == WRAP else QUOTED
         attr = f' s="{style}"' if style else ""
-        return f'<c r="{ref}" t="inlineStr"{attr}><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+        return f'<c r="{ref}" t="inlineStr"{attr}><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
     if isinstance(value, (date, datetime)):
         style = fmt if fmt in (DATE, DATETIME) else (DATETIME if isinstance(value, datetime) else DATE)
         return f'<c r="{ref}" s="{style}"><v>{serial(value)}</v></c>'

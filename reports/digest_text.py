@@ -55,7 +55,8 @@ def _child_line(i: int, p: UnitProgress) -> str:
     return line + t("digest.child_overdue", n=overdue) if overdue else line
 
 
-def _changes(changes: dict[str, int] | None, previous: date | None) -> list[str]:
+def change_lines(changes: dict[str, int] | None, previous: date | None) -> list[str]:
+    """What changed since the previous digest, in words (the digest's message and its page)."""
     if changes is None or previous is None:
         return [t("digest.changes_first")]
     if not changes:
@@ -80,7 +81,7 @@ def render_digest(f: DigestFigures, changes: dict[str, int] | None = None, previ
     if f.revote or f.pending_recognition or f.terms_ending:
         head.append(t("digest.record", revote=f.revote, pending=f.pending_recognition, ending=f.terms_ending))
     if with_changes:
-        head += ["", *_changes(changes, previous)]
+        head += ["", *change_lines(changes, previous)]
     text = "\n".join(head)
     room = limit - len(text) - 4
     late: list[str] = []

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
-from reports.cells import DATE, DATETIME, HEADER, PLAIN, QUOTED, TITLE, WRAP, _text, serial, xlsx_cell_xml
+from reports.cells import DATE, DATETIME, HEADER, PLAIN, QUOTED, TITLE, WRAP, serial, xlsx_cell_xml, xml_text
 
 __all__ = ["DATE", "DATETIME", "HEADER", "PLAIN", "QUOTED", "TITLE", "WRAP", "XlsxWriter", "serial"]
 
@@ -166,10 +166,10 @@ class XlsxWriter:
             sheets="".join(SHEET_REL.format(n=i) for i in range(1, n + 1))))
         names, sheets = [], []
         for i, sheet in enumerate(self.sheets):
-            quoted = "'" + _text(sheet.name).replace("'", "''") + "'"
+            quoted = "'" + xml_text(sheet.name).replace("'", "''") + "'"
             last = get_column_letter(max(sheet.columns, 1))
             h = sheet.header_row
-            sheets.append(f'<sheet name="{_text(sheet.name)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>')
+            sheets.append(f'<sheet name="{xml_text(sheet.name)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>')
             names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
                          f"{quoted}!$A${h}:${last}${max(sheet.rows, h)}</definedName>")
             names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{quoted}!${h}:${h}'

@@ -26,7 +26,7 @@ from models.progress.status import STATUSES
 from models.progress.tallies import progress_by_child
 from models.reminders.rules import late_villages
 from reports.chart import is_villages, progress_chart
-from reports.digest_text import _changes
+from reports.digest_text import change_lines
 from reports.digest_xlsx import digest_xlsx, summary_lines
 from reports.late_text import days_late, late_what
 from texts.catalog import t
@@ -82,7 +82,7 @@ async def _document(ctx: Signed, with_tools: bool) -> tuple[Html, str]:
         return Html(head + tag("p", t("digest.no_villages", unit=f.unit_name))), unit.full_name
     figures = _section(t("digest.doc.figures"), Html("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in summary_lines(f))
                                                      + "</ul>"), "figures")
-    change = _section(t("digest.doc.changes"), join(tag("p", x.strip()) for x in _changes(
+    change = _section(t("digest.doc.changes"), join(tag("p", x.strip()) for x in change_lines(
         changes(f, previous), previous.created_at.date() if previous else None)), "changes")
     chart = tag("img", "", src=f"/digest/chart.png?unit={unit.code}", alt=t("web.digest.chart_alt"), class_="chart",
                 width="800", height="420")

@@ -22,7 +22,6 @@ from bot.web import keys
 from bot.web.client import forwarded_https, networks
 from bot.web.html import Html, layout, tag
 from bot.web.security import Session, csrf_ok, csrf_token, dump_session, load_session
-from handlers.staff import rules_for
 from models.accounts.access import web_user_with_unit
 from models.accounts.tables import WebUser
 from models.clock import local_date, utcnow
@@ -65,7 +64,7 @@ class Ctx:
     @property
     def rules(self) -> Rules:
         """The reminder rules the bot's /chamtre and digests use, so the pages list the same villages."""
-        return rules_for(self.request.app[keys.DIALOG].settings)
+        return self.request.app[keys.DIALOG].settings.rules
 
     @property
     def today(self) -> date:
