@@ -17,7 +17,8 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.progress.export import COLUMNS, PHONE_COLUMNS, ExportColumn, export_rows
+from models.progress import export as export_columns
+from models.progress.export import PHONE_COLUMNS, ExportColumn, export_rows
 from reports.cells import csv_cell
 from reports.xlsx_stream import DATE, DATETIME, PLAIN, XlsxWriter
 from texts.catalog import has, t
@@ -29,7 +30,8 @@ FORMATS = {"date": DATE, "datetime": DATETIME}
 
 def columns(with_phones: bool = False) -> tuple[ExportColumn, ...]:
     """The export's columns: phone numbers only when asked for (personal data, Nghị định 13/2023)."""
-    return COLUMNS if with_phones else tuple(c for c in COLUMNS if c.name not in PHONE_COLUMNS)
+    every = export_columns.COLUMNS  # (read when called: the one list, whatever it holds now)
+    return every if with_phones else tuple(c for c in every if c.name not in PHONE_COLUMNS)
 
 
 LABELS = ("en", "vi")  # the CSV's header and codes: the English column names and codes, or Vietnamese words

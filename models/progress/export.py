@@ -153,6 +153,7 @@ async def export_rows(session: AsyncSession, period: str, today: date, scope_id:
     if scope_id is not None:
         stmt = stmt.join(UnitAncestor, and_(col(UnitAncestor.descendant_id) == Unit.id,
                                             col(UnitAncestor.ancestor_id) == scope_id))
+    names = [c.name for c in COLUMNS]
     posts = [(i, c.post) for i, c in enumerate(COLUMNS) if c.post is not None]
     # Core, not the ORM (which would buffer the whole result), fetched in batches
     result = await (await session.connection()).stream(stmt.execution_options(yield_per=BATCH))
@@ -162,4 +163,4 @@ async def export_rows(session: AsyncSession, period: str, today: date, scope_id:
             for i, post in posts:
                 if values[i] is not None:
                     values[i] = post(values[i])
-            yield {name: cell(v) for name, v in zip(EXPORT_COLUMNS, values, strict=True)}
+            yield {name: cell(v) for name, v in zip(names, values, strict=True)}
