@@ -223,7 +223,9 @@ class TelegramChannel:
 
     # --- the outbox ------------------------------------------------------------------------------
     async def send(self, external_id: str, reply: Reply) -> None:
-        """For the outbox: through the pipeline's adapter (:meth:`Pipeline.send`), its send errors."""
+        """For the outbox: through the pipeline's adapter (:meth:`Pipeline.send`), its send errors. With
+        the pace the workers share (PostgreSQL) the drain has booked the message's slot in it already
+        (as a reply, or as a broadcast behind the replies): the rate limiter does not book a second."""
         if not self.application.running:
             raise SendError("the Telegram channel is not connected")
-        await self.pipeline.send(external_id, reply)
+        await self.pipeline.send(external_id, reply, booked=self.limiter.shared)

@@ -190,9 +190,9 @@ class TelegramAdapter(AdapterBase[TelegramUpdate, Outgoing]):
     def part_text(self, part: Outgoing) -> str | None:
         return part.text
 
-    async def send(self, address: str, part: Outgoing) -> None:
+    async def send(self, address: str, part: Outgoing, *, booked: bool = False) -> None:
         try:
-            await self.post(chat_id(address), part, retries=0)
+            await self.post(chat_id(address), part, retries=0, booked=booked)
         except RetryAfter as exc:
             raise SendRetryLater(retry_after_seconds(exc), str(exc)) from exc
         except Forbidden as exc:
@@ -202,22 +202,24 @@ class TelegramAdapter(AdapterBase[TelegramUpdate, Outgoing]):
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx: the outbox tries again later
             raise SendError(str(exc), retry_now=False) from exc
 
-    async def post(self, to: int | str, out: Outgoing, retries: int) -> None:
+    async def post(self, to: int | str, out: Outgoing, retries: int, booked: bool = False) -> None:
+        """``booked``: its slot in the pace is taken already (the rate limiter does not book another)."""
         bot = self.application.bot
         if out.document is not None:
             doc = out.document
             await bot.send_document(to, InputFile(doc.content, filename=doc.filename), caption=out.text,
-                                    reply_markup=out.markup, rate_limit_args=Retries(retries))
+                                    reply_markup=out.markup, rate_limit_args=Retries(retries, booked))
         else:
             assert out.text is not None
-            await self.call("sendMessage", {"chat_id": to, "text": out.text, "reply_markup": out.markup}, retries)
+            await self.call("sendMessage", {"chat_id": to, "text": out.text, "reply_markup": out.markup}, retries,
+                            booked)
 
-    async def call(self, method: str, data: dict[str, Any], retries: int | None = 0) -> Any:
+    async def call(self, method: str, data: dict[str, Any], retries: int | None = 0, booked: bool = False) -> Any:
         """One Bot API call through python-telegram-bot's request path (the rate limiter, repeating a
         429 ``retries`` times, or its own count for None; the errors as ``TelegramError``), its result
         left as the JSON it came as: a ``Message`` built for every reply and edit, never read, was a
         tenth of a step's CPU. A ``None`` value is left out (as PTB's own methods do); markup objects
         are serialised by PTB."""
         bot = self.application.bot
-        limits = None if retries is None else Retries(retries)
+        limits = None if retries is None else Retries(retries, booked)
         return await bot._post(method, data, api_kwargs=bot._merge_api_rl_kwargs(None, limits))

@@ -37,6 +37,7 @@ class Retries:
     """``rate_limit_args`` of one request: how often to repeat it after a 429 (PTB drops a bare 0)."""
 
     n: int
+    booked: bool = False  # its slot is taken already (the outbox drain booked it in the shared pace)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -68,6 +69,8 @@ class Bucket:
 
 class ChatRateLimiter(BaseRateLimiter[Retries]):
     """Overall and per-chat token buckets plus ``retry_after`` handling."""
+
+    shared = False  # books in the pace the workers share, where the outbox drain books too
 
     def __init__(self, per_second: float = 30.0, chat_per_second: float = 1.0, chat_burst: int = 3,
                  max_retries: int = 3, clock: Callable[[], float] = time.monotonic) -> None:
@@ -117,8 +120,9 @@ class ChatRateLimiter(BaseRateLimiter[Retries]):
         retries = self.max_retries if rate_limit_args is None else rate_limit_args.n
         chat = data.get("chat_id")
         limited = chat is not None and endpoint not in UNLIMITED
+        booked = rate_limit_args is not None and rate_limit_args.booked
         for attempt in itertools.count():
-            if limited:
+            if limited and not (booked and attempt == 0):  # (a repeat after a 429 books its own slot)
                 await self.wait_turn(str(chat))
             try:
                 return await callback(*args, **kwargs)

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class SharedChatRateLimiter(ChatRateLimiter):
+    shared = True
+
     def __init__(self, pace: SharedPace, max_retries: int = 3) -> None:
         super().__init__(max_retries=max_retries)
         self.pace = pace

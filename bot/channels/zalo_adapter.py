@@ -111,7 +111,7 @@ class ZaloAdapter(AdapterBase[ZaloUpdate, Outgoing]):
     def part_text(self, part: Outgoing) -> str | None:
         return part.text
 
-    async def send(self, address: str, part: Outgoing) -> None:
+    async def send(self, address: str, part: Outgoing, *, booked: bool = False) -> None:  # (Zalo: the drain paces)
         try:
             await self.sender.one(address, part)
         except ZaloRetryAfter as exc:

@@ -71,9 +71,11 @@ class Adapter(Protocol[C, P]):
         """The text of a part (what the outbox keeps when it cannot be sent now)."""
         ...
 
-    async def send(self, address: str, part: P) -> None:
+    async def send(self, address: str, part: P, *, booked: bool = False) -> None:
         """One try; raises :class:`SendRetryLater`, :class:`SendBlocked`, :class:`SendRejected` or
-        :class:`SendError`."""
+        :class:`SendError`. ``booked``: the caller took this part's slot in the channel's pace already
+        (the outbox drain, in the calendar the workers share): a channel that paces its own sends does
+        not book it again."""
         ...
 
     async def after_step(self, inbound: Inbound[C], replies: Sequence[Sendable]) -> None:

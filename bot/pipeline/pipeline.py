@@ -90,10 +90,11 @@ class Pipeline(Generic[C, P]):
             log.info("%s: could not tell chat %s to wait: %s", self.adapter.name, address, exc)
 
     # --- the outbox ------------------------------------------------------------------------------
-    async def send(self, address: str, reply: Reply) -> None:
+    async def send(self, address: str, reply: Reply, *, booked: bool = False) -> None:
         """The outbox drain's send (``Channel.send``): rendered and sent by the adapter, raising the
-        pipeline's send errors (:meth:`bot.pipeline.replies.Replies.push`)."""
-        await self.replies.push(address, reply)
+        pipeline's send errors (:meth:`bot.pipeline.replies.Replies.push`); ``booked``: the drain took
+        its slot in the channel's pace."""
+        await self.replies.push(address, reply, booked=booked)
 
     async def recover(self) -> int:
         return await self.intake.recover()

@@ -47,14 +47,15 @@ class Replies(Generic[C, P]):
                 await self.settle.release([r.row for r in replies[index + 1:] if r.row is not None])
                 return
 
-    async def push(self, address: str, reply: Reply) -> None:
+    async def push(self, address: str, reply: Reply, *, booked: bool = False) -> None:
         """A message on the bot's own initiative (the outbox drain's ``Channel.send``). Its first part is
         tried once: on an error nothing went and the drain retries the whole row later. The later parts
         are retried by the adapter's policy, so that a 429 part-way does not make the drain send the
-        first parts twice. Raises the pipeline's send errors."""
+        first parts twice. ``booked``: the drain took the first part's slot in the channel's pace. Raises
+        the pipeline's send errors."""
         [parts] = await self.adapter.render([reply], None)
         for index, part in enumerate(parts):
-            await (self.adapter.send(address, part) if index == 0 else self.send_part(address, part))
+            await (self.adapter.send(address, part, booked=booked) if index == 0 else self.send_part(address, part))
 
     async def send_part(self, address: str, part: P) -> None:
         """One part, retried by the adapter's policy; raises the last error when out of tries."""

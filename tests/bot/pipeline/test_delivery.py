@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram_pacing import SharedChatRateLimiter
+from bot.delivery import drain_once
+from bot.pacing import SharedRateLimiter
 from tests.bot.channels.test_telegram import TOKEN as TG_TOKEN
 from tests.bot.channels.test_zalo import TOKEN as ZALO_TOKEN
 from tests.bot.pipeline.sides import DELAYED, WAIT, Outage, Side, TelegramSide, ZaloSide, open_side
@@ -132,3 +135,29 @@ async def test_a_long_message_from_the_outbox_meets_a_429_part_way_and_each_part
     parts = side.received()[1:]
     assert len(parts) == 2 and "\n".join(parts) == long  # each part once, in order
     assert side.sends() == sends + 3  # the first part, the second refused, then sent
+
+
+async def test_on_postgres_a_telegram_message_from_the_outbox_takes_one_slot_of_the_shared_pace(
+        pg_db: Database, tmp_path: Path) -> None:
+    """The drain books the message's slot in the calendar the workers share (as a reply, or a
+    broadcast behind the replies); the channel's own rate limiter, booking in the same calendar, does
+    not book a second (two slots a message halved the outbox's pace on PostgreSQL)."""
+    async with FakeTelegram(token=TG_TOKEN) as telegram, FakeZalo(token=ZALO_TOKEN) as zalo:
+        side = await open_side("telegram", pg_db.url, tmp_path, telegram, zalo)
+        try:
+            assert isinstance(side, TelegramSide)
+            limiter = side.channel.limiter
+            assert isinstance(limiter, SharedChatRateLimiter)  # PostgreSQL: the workers' shared pace
+            channel_pace = limiter.pace
+            await side.send("/trogiup")  # a step's reply: booked by the channel, once
+            await answered(side, 1)
+            replies_booked = channel_pace.bookings
+            assert replies_booked == 1
+            await side.queue("reminder:1", "Nhắc việc")
+            drain_pace = SharedRateLimiter(pg_db.engine, 30.0, 1.0)
+            stats = await drain_once(side.app.sessions, side.app.channels, drain_pace)
+            assert stats.sent == 1 and "Nhắc việc" in side.received()[-1]
+            assert drain_pace.pace("telegram").bookings == 1  # the drain's slot...
+            assert channel_pace.bookings == replies_booked  # ...and none more by the channel
+        finally:
+            await side.close()
