@@ -1,19 +1,28 @@
 """The installation kit (deploy/): the image's install steps run for real in a clean venv (Docker does
-not run here), the PostgreSQL set-up script run against the real server, and the compose file, the
-systemd unit and the nginx example checked against the bot's own settings."""
+not run here) and the bot served from it, the two lock files checked against pyproject.toml, the
+PostgreSQL set-up script run against the real server, and the compose file, the systemd unit and the
+nginx example checked against the bot's own settings."""
 
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import urllib.request
 import uuid
+from importlib.metadata import distribution
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from bot.config import ENV_OVERRIDES, Config
+from tests.bot.web.conftest import free_port
 from tests.conftest import PG_DSN, require_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +39,33 @@ def copied_sources(dockerfile: str) -> list[str]:
     return out
 
 
+# pip's words when PyPI cannot be reached at all (not when a pin is wrong: that is a failure)
+UNREACHABLE = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
+               "Network is unreachable", "ProxyError")
+TEST_ONLY = ("pytest", "mypy", "ruff", "playwright", "hypothesis", "import-linter", "py-spy")
+
+
+def pins(path: Path) -> list[str]:
+    return [ln for ln in path.read_text().splitlines() if ln and not ln.startswith(("#", "-r "))]
+
+
+def _serve_once(python: Path, app: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """``python -m bot run`` of the built venv; returned once it serves the web (or has exited)."""
+    port = free_port()
+    proc = subprocess.Popen([str(python), "-m", "bot", "run"], cwd=app, env={**env, "WEB_PORT": str(port)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    out: list[str] = []
+    while line := proc.stdout.readline():
+        out.append(line)
+        if line.startswith("serving web: "):
+            break
+    return proc, f"http://127.0.0.1:{port}", out
+
+
 def test_the_image_steps_build_a_working_bot(tmp_path: Path) -> None:
-    """deploy/build.sh, as the Dockerfile runs it, on a copy of exactly what the Dockerfile copies."""
+    """deploy/build.sh, as the Dockerfile runs it, on a copy of exactly what the Dockerfile copies: the
+    bot's pins and nothing else installed; then the image's commands and its server, run from that venv."""
     app = tmp_path / "app"
     for source in copied_sources((DEPLOY / "Dockerfile").read_text()):
         src, dest = ROOT / source, app / source
@@ -44,18 +78,83 @@ def test_the_image_steps_build_a_working_bot(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     build = subprocess.run(["sh", str(app / "deploy" / "build.sh"), str(venv), str(app)], env=env,
                            capture_output=True, text=True, check=False)
-    assert build.returncode == 0, build.stdout + build.stderr
-    frozen = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"], env=env,
+    said = build.stdout + build.stderr
+    require_service(build.returncode == 0 or not any(word in said for word in UNREACHABLE),
+                    f"PyPI cannot be reached to install requirements.lock: {said.strip().splitlines()[-1:]}")
+    assert build.returncode == 0, said
+    python = venv / "bin" / "python"
+    frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"], env=env,
                             capture_output=True, text=True, check=True).stdout.split()
-    pinned = [ln for ln in (ROOT / "requirements.lock").read_text().splitlines() if ln and not ln.startswith("#")]
+    pinned = pins(ROOT / "requirements.lock")
     assert sorted(frozen, key=str.lower) == sorted(pinned, key=str.lower)  # exactly the lock, nothing resolved anew
-    run_env = {**env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"}
-    for args in (["db", "upgrade"], ["check"], ["units", "import", "data/quang_ninh_units.csv", "--period", "pre2025"]):
-        proc = subprocess.run([str(venv / "bin" / "python"), "-m", "bot", *args], cwd=app, env=run_env,
+    names = {ln.split("==")[0].lower() for ln in frozen}
+    assert not names & set(TEST_ONLY), names & set(TEST_ONLY)  # no test tools in the image
+
+    run_env = {**env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", "PYTHONUNBUFFERED": "1",
+               "TELEGRAM_BOT_TOKEN": "", "ZALO_BOT_TOKEN": "", "WEB_HOST": "127.0.0.1"}
+    for args in (["db", "upgrade"], ["check"], ["units", "import", "data/quang_ninh_units.csv", "--period", "pre2025"],
+                 ["export", "--out", str(tmp_path / "all.xlsx")], ["backup", "--out", str(tmp_path / "b.tar.gz")]):
+        proc = subprocess.run([str(python), "-m", "bot", *args], cwd=app, env=run_env,
                               capture_output=True, text=True, check=False)
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
-    assert "database: ok" in subprocess.run([str(venv / "bin" / "python"), "-m", "bot", "check"], cwd=app,
+    assert "database: ok" in subprocess.run([str(python), "-m", "bot", "check"], cwd=app,
                                             env=run_env, capture_output=True, text=True).stdout
+    assert (tmp_path / "all.xlsx").read_bytes()[:2] == b"PK"
+
+    for _attempt in range(3):  # the free port may be taken by someone else in between: try another
+        server, base, out = _serve_once(python, app, run_env)
+        if out and out[-1].startswith("serving web: "):
+            break
+        server.wait()
+    try:
+        assert out[-1].startswith("serving web: "), "".join(out)
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:  # the image's HEALTHCHECK
+            assert resp.status == 200 and json.loads(resp.read())["database"] == "ok"
+        with urllib.request.urlopen(base + "/login", timeout=10) as resp:  # templates and catalog in the package
+            assert "Đăng nhập" in resp.read().decode()
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as resp:
+            assert b"bot_database_up 1.0" in resp.read()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+    assert server.returncode == 0  # stops cleanly on SIGTERM, as docker stop and systemd ask
+
+
+def _requirements(dist: str, extras: frozenset[str]) -> list[Requirement]:
+    wanted = extras | {""}
+    return [r for r in map(Requirement, distribution(dist).requires or [])
+            if r.marker is None or any(r.marker.evaluate({"extra": e}) for e in wanted)]
+
+
+def closure(roots: list[Requirement]) -> set[str]:
+    """Every distribution the requirements need, with their extras, in this venv (made from the locks)."""
+    seen: dict[str, frozenset[str]] = {}
+    todo = list(roots)
+    while todo:
+        req = todo.pop()
+        name, extras = canonicalize_name(req.name), frozenset(req.extras)
+        if name in seen and extras <= seen[name]:
+            continue
+        seen[name] = seen.get(name, frozenset()) | extras
+        todo.extend(_requirements(req.name, seen[name]))
+    return set(seen)
+
+
+def test_the_locks_hold_what_pyproject_asks_and_no_more() -> None:
+    """requirements.lock is exactly what the bot needs (pyproject's dependencies and theirs); the test
+    lock adds exactly what the test extra needs on top, and pins nothing the bot's lock pins."""
+    project = [Requirement(r) for r in distribution("village-report-bot").requires or []]
+    runtime = closure([r for r in project if r.marker is None])
+    everything = closure([Requirement(str(r).split(";")[0]) for r in project])
+    bot_lock = {canonicalize_name(ln.split("==")[0]) for ln in pins(ROOT / "requirements.lock")}
+    test_lock = {canonicalize_name(ln.split("==")[0]) for ln in pins(ROOT / "requirements-test.lock")}
+    assert bot_lock == runtime - {"village-report-bot"}, (bot_lock ^ runtime)
+    assert test_lock == everything - runtime, (test_lock ^ (everything - runtime))
+    assert "-r requirements.lock" in (ROOT / "requirements-test.lock").read_text().splitlines()
+    assert {"pytest", "mypy", "playwright"} <= test_lock and not bot_lock & set(TEST_ONLY)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet -r requirements-test.lock" in makefile  # make run and make test
+    assert '-m pip install --quiet -r "$SRC/requirements.lock"' in (DEPLOY / "build.sh").read_text()  # the image
 
 
 def test_the_dockerfile() -> None:
