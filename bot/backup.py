@@ -10,9 +10,9 @@ go on) and the copy is read; PostgreSQL is read in one REPEATABLE READ, READ ONL
 the driver (no ``pg_dump`` needed). Either way the rows are one moment's. The format is the same for
 both, so a SQLite backup restores into PostgreSQL and back.
 
-Restore upgrades an empty database to the schema, refuses a database that holds any row, loads every
-table in one transaction (parents before children), sets PostgreSQL's id sequences past the highest id,
-and puts the files back.
+Restore refuses a database that holds any row (before changing anything), upgrades an empty one to the
+schema, loads every table in one transaction (parents before children), sets PostgreSQL's id sequences
+past the highest id, and puts the files back.
 """
 
 from __future__ import annotations
@@ -235,11 +235,20 @@ def read_manifest(archive: Path) -> dict[str, Any]:
 
 
 def _nonempty(conn: Connection) -> tuple[str, int] | None:
+    """The first table that holds a row (and how many), among those the database has; None: empty."""
+    present = set(inspect(conn).get_table_names())
     for table in _tables():
-        n = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        if n:
-            return table.name, int(n)
+        if table.name in present:
+            n = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            if n:
+                return table.name, int(n)
     return None
+
+
+def _refuse_nonempty(found: tuple[str, int] | None) -> None:
+    if found is not None:
+        raise BackupError(f"the database is not empty ({found[0]} has {found[1]} rows): a backup is restored only "
+                          "into an empty database")
 
 
 def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -325,6 +334,8 @@ async def restore(config: Config, archive: Path) -> str:
                           "with the version that made it, then upgrade (python -m bot db upgrade)")
     engine = make_engine(config.database.url, pool_size=1)
     try:
+        async with engine.connect() as conn:  # refused before anything is changed (no upgrade of a database in use)
+            _refuse_nonempty(await conn.run_sync(_nonempty))
         await upgrade(engine)
         counts = await _restore_into(engine, archive, config)
     finally:
@@ -337,10 +348,7 @@ async def _restore_into(engine: AsyncEngine, archive: Path, config: Config) -> d
         if is_postgres(engine):  # nobody else writes while the tables fill
             await conn.execute(text("LOCK TABLE " + ", ".join(f'"{t.name}"' for t in _tables())
                                     + " IN EXCLUSIVE MODE"))
-        found = await conn.run_sync(_nonempty)
-        if found is not None:
-            raise BackupError(f"the database is not empty ({found[0]} has {found[1]} rows): a backup is restored only "
-                              "into an empty database")
+        _refuse_nonempty(await conn.run_sync(_nonempty))  # again, under the lock: nobody wrote in between
         return await conn.run_sync(_load, archive, config)
 
 

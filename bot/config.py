@@ -309,7 +309,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WEB_SECRET_KEY": ("web", "secret_key"),
     "WEB_CHAT_ENABLED": ("web", "chat_enabled"),
     "BOT_PERIOD": ("bot", "period"),
+    "BACKUP_CRON": ("backup", "cron"),
     "BACKUP_DIR": ("backup", "dir"),
+    "BACKUP_KEEP": ("backup", "keep"),
     "LOG_FORMAT": ("log", "format"),
 }
 
