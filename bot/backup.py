@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -306,11 +307,17 @@ def _load_table(conn: Connection, table: Table, lines: io.TextIOWrapper) -> int:
     missing = [c for c in columns if c not in table.c]
     if missing:
         raise BackupError(f"{table.name}: the backup has columns this version does not know: {', '.join(missing)}")
-    rows = [dict(zip(columns, json.loads(line, object_hook=_decode), strict=True)) for line in lines if line.strip()]
-    rows = _parents_first(table, rows)
-    for start in range(0, len(rows), BATCH):
-        conn.execute(table.insert(), rows[start:start + BATCH])
-    return len(rows)
+    rows = (dict(zip(columns, json.loads(line, object_hook=_decode), strict=True)) for line in lines if line.strip())
+    if any(fk.column.table is table for fk in table.foreign_keys):  # a unit's parent first: all rows at once
+        ordered = _parents_first(table, list(rows))
+        for start in range(0, len(ordered), BATCH):
+            conn.execute(table.insert(), ordered[start:start + BATCH])
+        return len(ordered)
+    n = 0  # the others a batch at a time (the photos' table holds megabytes a row)
+    for batch in iter(lambda: list(islice(rows, BATCH)), []):
+        conn.execute(table.insert(), batch)
+        n += len(batch)
+    return n
 
 
 def _restore_file(tar: tarfile.TarFile, member: tarfile.TarInfo, name: PurePosixPath, config: Config) -> None:
