@@ -374,6 +374,18 @@ async def scheduled_backup(config: Config, now: datetime) -> Path:
     return out
 
 
+def newest_backup(folder: Path) -> tuple[float, int] | None:
+    """When the newest scheduled backup of the folder was written (its mtime) and its size; None: none yet."""
+    newest = max(folder.glob(BACKUP_GLOB), default=None)  # named by time: the last name is the newest
+    if newest is None:
+        return None
+    try:
+        stat = newest.stat()
+    except FileNotFoundError:  # pruned meanwhile
+        return None
+    return stat.st_mtime, stat.st_size
+
+
 def prune_backups(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` backups of the folder (by name: they are named by time)."""
     found = sorted(folder.glob(BACKUP_GLOB))
