@@ -197,6 +197,8 @@ async def backup(config: Config, out: Path) -> str:
 
 
 def _write_archive(part: Path, manifest: dict[str, Any], dest: Path, files: list[tuple[str, Path]]) -> None:
+    part.touch(mode=0o600)  # personal data inside (phones, party status): the owner alone reads it
+    part.chmod(0o600)
     with tarfile.open(part, "w:gz") as tar:
         raw = json.dumps(manifest, indent=1).encode()
         info = tarfile.TarInfo("manifest.json")

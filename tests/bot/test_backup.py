@@ -139,6 +139,7 @@ async def test_backup_while_writing_then_restore(db: Database, empty_url: str, t
     stop.set()
     await writer
     assert "files" in summary and archive.exists() and not archive.with_name("backup.tar.gz.part").exists()
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data: the owner alone reads it
     assert read_manifest(archive)["source"] == ("postgresql" if db.kind == "postgres" else "sqlite")
 
     restored_files = tmp_path / "restored-files"
