@@ -6,6 +6,7 @@ nginx example checked against the bot's own settings."""
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from bot.config import ENV_OVERRIDES, Config
+from bot.config import ENV_OVERRIDES, Config, load_config
 from tests.bot.web.conftest import free_port
 from tests.conftest import PG_DSN, require_service
 
@@ -180,6 +181,12 @@ def test_compose_and_systemd_set_only_settings_the_bot_reads() -> None:
     assert {"DATABASE_URL", "TELEGRAM_MODE", "ZALO_MODE", "WEB_PUBLIC_URL", "WEB_CHAT_ENABLED"} <= names
     assert names <= set(ENV_OVERRIDES), names - set(ENV_OVERRIDES)
     assert "TELEGRAM_MODE: webhook" in bot_part and "condition: service_healthy" in bot_part
+    # behind nginx: its forwarded headers believed, and the bot's port reachable only through it
+    assert "ports:" not in bot_part and 'expose:\n      - "8080"' in bot_part
+    compose_env = dict(re.findall(r'^      ([A-Z_]+): "?([^"\n]*)"?$', bot_part, re.M))
+    proxies = load_config(None, env={"WEB_TRUSTED_PROXIES": compose_env["WEB_TRUSTED_PROXIES"]}).web.trusted_proxies
+    docker_nginx = ipaddress.ip_address("172.18.0.4")  # an address Docker gives a compose network's container
+    assert any(docker_nginx in ipaddress.ip_network(p) for p in proxies)
     assert all(f"\n  {s}:\n" in compose for s in ("postgres", "bot", "nginx"))
     example = _env_names((DEPLOY / "env.example").read_text()) - {"PUBLIC_HOST", "POSTGRES_PASSWORD"}
     assert example <= set(ENV_OVERRIDES), example - set(ENV_OVERRIDES)
@@ -191,6 +198,7 @@ def test_compose_and_systemd_set_only_settings_the_bot_reads() -> None:
     assert service["User"] not in ("root", "") and service["ExecStart"].endswith("-m bot run --log-format json")
     assert service["ExecStartPre"].endswith("-m bot db upgrade") and service["Restart"] == "on-failure"
     assert _env_names(service["Environment"]) <= set(ENV_OVERRIDES) | {"PYTHONUNBUFFERED"}
+    assert "WEB_HOST=127.0.0.1" in service["Environment"] and "WEB_TRUSTED_PROXIES=127.0.0.1" in service["Environment"]
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
