@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import urllib.request
 import uuid
 from importlib.metadata import distribution
@@ -237,3 +238,42 @@ def test_the_postgres_role_and_database_script(tmp_path: Path) -> None:
         subprocess.run([psql, admin, "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True,
                        check=False)
         subprocess.run([psql, admin, "-c", f'DROP ROLE IF EXISTS "{name}"'], capture_output=True, check=False)
+
+
+def test_the_command_wrapper_runs_with_the_services_settings(tmp_path: Path) -> None:
+    """deploy/villagebot: the service's env file read as systemd reads it (comments, a value with spaces), the
+    unit's own settings, the service's user; a variable given on the command line wins; without the file, one
+    line."""
+    work = Path(tempfile.mkdtemp(prefix="villagebot-", dir="/tmp"))  # a folder another user may enter
+    try:
+        work.chmod(0o777)
+        (work / "env").write_text("# the secrets\n\nDATABASE_URL=sqlite+aiosqlite:///" + str(work / "bot.sqlite3")
+                                  + "\nBACKUP_CRON=30 2 * * *\nWEB_SECRET_KEY=a-long-secret\n", encoding="utf-8")
+        env = {**os.environ, "ENV_FILE": str(work / "env"), "APP_DIR": str(ROOT), "RUN_AS": "",
+               "PYTHON": sys.executable}
+        env.pop("DATABASE_URL", None)
+
+        def villagebot(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([str(DEPLOY / "villagebot"), *args], cwd=tmp_path, env={**env, **more},
+                                  capture_output=True, text=True, check=False)
+
+        assert villagebot("db", "upgrade").returncode == 0
+        check = villagebot("check")
+        assert check.returncode == 0 and f"database: ok sqlite+aiosqlite:///{work / 'bot.sqlite3'}" in check.stdout
+        other = f"sqlite+aiosqlite:///{work / 'other.sqlite3'}"  # given on the command line: it wins
+        assert "\ncurrent: none" in villagebot("db", "status", DATABASE_URL=other).stdout
+        if os.geteuid() == 0:  # as the service's user (here nobody)
+            (work / "bot.sqlite3").chmod(0o666)
+            done = villagebot("backup", "--out", str(work / "b.tar.gz"), RUN_AS="nobody")
+            assert done.returncode == 0, done.stderr
+            assert (work / "b.tar.gz").stat().st_uid == int(subprocess.check_output(["id", "-u", "nobody"]))
+        missing = villagebot("check", ENV_FILE=str(work / "none"))
+        assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0 and "sudo" in missing.stderr
+    finally:
+        shutil.rmtree(work)
+
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.read(DEPLOY / "village-report-bot.service")
+    service_env = set(unit["Service"]["Environment"].split()) - {"PYTHONUNBUFFERED=1"}
+    exported = re.search(r"^export (WEB_HOST=.*)$", (DEPLOY / "villagebot").read_text(), re.M)
+    assert exported is not None and set(exported.group(1).split()) == service_env  # the unit's, word for word
