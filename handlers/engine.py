@@ -240,6 +240,8 @@ class Engine:
             await binding.save_phone(ctx, incoming.phone)
         elif await giaoban_replies.free_reply(ctx, text):
             pass  # "có" / "không, lý do" to an invitation, "đã nhận" to directives
+        elif incoming.choice and not text:  # a button of a conversation that is over
+            ctx.say(t("common.stale_button_done"))
         else:
             ctx.say(t("common.not_understood"))
             show_help(ctx)

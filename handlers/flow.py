@@ -198,8 +198,8 @@ async def run_step(ctx: Context, flow: Flow[Any, Any], state: FlowState) -> Flow
     step = flow.steps[state.step]
     try:
         nxt = await step.take(narrow, state)
-    except Invalid as err:
-        return _reask(narrow, flow, state, err)
+    except Invalid as err:  # (a button of another question pressed late is said to be one, not a wrong answer)
+        return _reask(narrow, flow, state, Invalid("common.stale_button") if _stale_tap(narrow, step, state) else err)
     if nxt is END:
         return None
     if nxt not in step.exits:
@@ -207,6 +207,13 @@ async def run_step(ctx: Context, flow: Flow[Any, Any], state: FlowState) -> Flow
     state.step, state.wrong = nxt, 0
     _ask(narrow, flow, state)
     return state
+
+
+def _stale_tap(ctx: Context, step: Step[Any, Any], state: FlowState) -> bool:
+    """The answer is a tapped button that the current question does not offer (one of an earlier
+    question's, pressed late: two quick taps, or a message sent while a step was on its way)."""
+    choice = ctx.incoming.choice
+    return bool(choice) and all(c.value != choice for c in step.ask(ctx, state).choices)
 
 
 # --- reading answers ---------------------------------------------------------------------------

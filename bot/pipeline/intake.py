@@ -16,6 +16,11 @@ processed from there, one account's updates at a time and in order.
   inbox id first, so a recovered row goes before a newer one already queued.
 - A redelivery of an update already written is processed again unless it is queued here: the engine
   recognises it and sends the replies still unsent (instead of silence).
+- Several workers behind a load balancer may each get one of a sender's messages sent in quick
+  succession. A row written while an earlier row of its sender was pending with another worker
+  (``Pending.behind``, found by the INSERT itself) waits until that one is done
+  (:func:`models.delivery.inbox.earlier_elsewhere`; at most :data:`ORDER_WAIT` seconds, then it goes
+  on), so one person's steps run in the order they were received whichever worker holds them.
 - :meth:`Intake.stop` takes nothing more in and lets the steps in hand finish.
 """
 
@@ -25,6 +30,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -39,15 +45,17 @@ log = logging.getLogger(__name__)
 MARKED = "marked"  # what ``process`` returns when the row was marked done in the step's own transaction
 Process = Callable[[inbox.Pending], Awaitable[bool | str]]
 Item = tuple[str, str, dict[str, Any]]  # key, account, payload
+ORDER_PAUSE = 0.02  # the first pause of a row waiting behind another worker's (doubling up to half a second)
+ORDER_WAIT = 30.0  # seconds a row waits at most for an earlier row of its sender held by another worker
 
 
 class Intake:
     def __init__(self, sessions: SessionFactory, channel: str, process: Process, *,
                  clock: Callable[[], datetime] = utcnow, retry_initial: float = 0.5, retry_max: float = 10.0,
-                 owner: str | None = None, takeover_every: float = 2.0) -> None:
+                 owner: str | None = None, takeover_every: float = 2.0, order_wait: float = ORDER_WAIT) -> None:
         self.sessions, self.channel, self.process, self.clock = sessions, channel, process, clock
         self.owner = owner  # this worker's name: its rows are taken over by another if it dies
-        self.takeover_every = takeover_every
+        self.takeover_every, self.order_wait = takeover_every, order_wait
         self._watcher: asyncio.Task[None] | None = None
         self.retry_initial, self.retry_max = retry_initial, retry_max
         self._queues: dict[str, list[tuple[int, int, inbox.Pending]]] = {}  # heaps by inbox id
@@ -129,9 +137,19 @@ class Intake:
 
     async def _work(self, account: str) -> None:
         queue = self._queues[account]
+        waiting_since: float | None = None
+        pause = ORDER_PAUSE
         try:
             while queue and not self.stopping:
                 row = heapq.heappop(queue)[2]
+                if await self._behind(row, waiting_since):
+                    # put back: an earlier row of this sender taken over here meanwhile goes first
+                    heapq.heappush(queue, (row.id, next(self._order), row))
+                    waiting_since = waiting_since if waiting_since is not None else time.monotonic()
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 0.5)
+                    continue
+                waiting_since, pause = None, ORDER_PAUSE
                 delay = self.retry_initial
                 while not await self._one(row):
                     if self._stopped():
@@ -148,6 +166,22 @@ class Intake:
                 queue.clear()
             if not queue:
                 self._queues.pop(account, None)
+
+    async def _behind(self, row: inbox.Pending, waiting_since: float | None) -> bool:
+        """True while an earlier row of ``row``'s sender is pending with another worker (and ``row``
+        has waited less than ``order_wait`` for it)."""
+        if self.owner is None or not row.behind:  # (nothing of its sender was elsewhere when it came)
+            return False
+        if waiting_since is not None and time.monotonic() - waiting_since >= self.order_wait:
+            log.warning("%s: update %s goes on after %.0f s behind an earlier one of its sender held by another "
+                        "worker", self.channel, row.key, self.order_wait)
+            return False
+        try:
+            async with self.sessions() as session:
+                return await inbox.earlier_elsewhere(session, self.channel, row.account, row.id, self.owner)
+        except Exception as exc:  # the database is down: the step itself will find out and wait
+            log.debug("%s: could not look for earlier updates of %s (%s)", self.channel, row.account, exc)
+            return False
 
     async def _one(self, row: inbox.Pending) -> bool:
         try:

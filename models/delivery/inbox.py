@@ -37,8 +37,16 @@ _FIRST_TIME = (
     "done AS (UPDATE inbox_message SET done_at = ? WHERE channel = ? AND key = ? AND done_at IS NULL RETURNING 1) "
     "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM done)")
 _FIRST_TIME_SQLITE = "INSERT INTO processed_message (channel, message_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+# an earlier update of the same sender still pending in another worker's hands (alive, or dead and about to be
+# taken over): this one waits for it (the sender's order kept across workers)
+_EARLIER_ELSEWHERE = ("SELECT 1 FROM inbox_message WHERE channel = ? AND account = ? AND done_at IS NULL AND id < ? "
+                      "AND owner IS NOT NULL AND owner <> ? LIMIT 1")
 _RECORD = ("INSERT INTO inbox_message (channel, key, account, payload, received_at, owner) VALUES {rows} "
-           "ON CONFLICT DO NOTHING RETURNING id, key")
+           "ON CONFLICT DO NOTHING RETURNING id, key{behind}")
+# (with an owner) whether an earlier update of the same sender was pending elsewhere when this one came
+_BEHIND = (", EXISTS (SELECT 1 FROM inbox_message e WHERE e.channel = inbox_message.channel "
+           "AND e.account = inbox_message.account AND e.done_at IS NULL AND e.id < inbox_message.id "
+           "AND e.owner IS NOT NULL AND e.owner <> inbox_message.owner)")
 
 
 async def first_time(session: AsyncSession, channel: str, message_id: str, now: datetime) -> bool:
@@ -62,8 +70,8 @@ def _json(payload: dict[str, Any]) -> str:
 
 
 @lru_cache(maxsize=64)
-def _record_sql(n: int) -> str:
-    return _RECORD.format(rows=", ".join(["(?, ?, ?, ?, ?, ?)"] * n))
+def _record_sql(n: int, owned: bool) -> str:
+    return _RECORD.format(rows=", ".join(["(?, ?, ?, ?, ?, ?)"] * n), behind=_BEHIND if owned else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,9 @@ class Pending:
     key: str
     account: str
     payload: dict[str, Any]
+    # when it was written, an earlier update of its sender was pending with another worker: it waits
+    # for that one (:func:`earlier_elsewhere`)
+    behind: bool = False
 
 
 async def record(session: AsyncSession, channel: str, key: str, account: str, payload: dict[str, Any],
@@ -84,7 +95,9 @@ async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple
                       now: datetime, owner: str | None = None) -> dict[str, Pending]:
     """Write a batch of updates down in one statement (a multi-row INSERT … ON CONFLICT DO NOTHING
     RETURNING id, key; not one INSERT per update); the new rows by key: a key already
-    there (a redelivery, or twice in the batch: the first one counts) is not among them."""
+    there (a redelivery, or twice in the batch: the first one counts) is not among them. With an
+    ``owner`` (a worker of several), each new row says whether it came ``behind`` an earlier update of
+    its sender still pending with another worker."""
     if not items:
         return {}
     db = await driver(session)
@@ -93,14 +106,21 @@ async def record_many(session: AsyncSession, channel: str, items: Sequence[tuple
         chunk = items[start:start + RECORD_CHUNK]
         values = [v for key, account, payload in chunk
                   for v in (channel, key[:120], account[:64], _json(payload), now, owner)]
-        result += await db.fetch(_record_sql(len(chunk)), *values)
-    ids = {str(key): int(row_id) for row_id, key in result}
+        result += await db.fetch(_record_sql(len(chunk), owner is not None), *values)
+    ids = {str(row[1]): (int(row[0]), bool(row[2]) if len(row) > 2 else False) for row in result}
     found: dict[str, Pending] = {}
     for key, account, payload in items:
-        row_id = ids.get(key[:120])
-        if row_id is not None and key[:120] not in found:
-            found[key[:120]] = Pending(row_id, key[:120], account[:64], payload)
+        new = ids.get(key[:120])
+        if new is not None and key[:120] not in found:
+            found[key[:120]] = Pending(new[0], key[:120], account[:64], payload, new[1])
     return found
+
+
+async def earlier_elsewhere(session: AsyncSession, channel: str, account: str, row_id: int, owner: str) -> bool:
+    """True while an update of ``account`` received before row ``row_id`` is still pending with
+    another worker (a load balancer sent the sender's two messages to two workers): the later one
+    must wait, or the two steps may run in the wrong order."""
+    return bool(await (await driver(session)).fetch(_EARLIER_ELSEWHERE, channel, account[:64], row_id, owner))
 
 
 async def is_done(session: AsyncSession, channel: str, key: str) -> bool | None:

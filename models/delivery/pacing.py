@@ -18,7 +18,9 @@ calendar is less than ``horizon`` ahead, so a reply never queues behind a provin
 Replies booked at the same moment by one worker go in one round trip (:data:`TAKE_MANY`: the same
 ``pace_take`` for each, one after the other in one statement, so each sees the bookings before it):
 under load the pace costs a statement per batch of sends instead of one (and a connection checkout)
-per send. Alone, a booking goes at once, as before.
+per send. Alone, a booking goes at once, as before. A worker books its waiting replies at most
+:data:`REPLY_AHEAD` seconds of slots at a time: what a killed worker had booked and never sent holds
+the others back for that long at most.
 
 On SQLite (one process) the in-memory limiters are used instead; the table exists but stays empty.
 """
@@ -41,6 +43,10 @@ from models.delivery.tables import Pace
 log = logging.getLogger(__name__)
 
 BULK_HORIZON = 0.25  # seconds a broadcast may book ahead; beyond it the slots are kept for replies
+# seconds of the shared calendar one worker's replies may hold booked ahead of now: a worker killed with
+# a thousand replies waiting wastes at most about this much of every other worker's pace (booked all at
+# once, its slots would hold the survivors back for as long as the dead worker's queue would have taken)
+REPLY_AHEAD = 2.0
 
 
 
@@ -119,8 +125,9 @@ class SharedPace:
         return await future
 
     async def _book_replies(self) -> None:
+        most = max(1, int(REPLY_AHEAD / self.interval))  # a batch's slots span REPLY_AHEAD at most
         while self._asking:
-            batch, self._asking = self._asking, []
+            batch, self._asking = self._asking[:most], self._asking[most:]
             try:
                 self.round_trips += 1
                 async with self.engine.connect() as conn:
@@ -136,6 +143,9 @@ class SharedPace:
             for (_chat, future), wait in zip(batch, waits, strict=True):
                 if not future.done():  # (a caller cancelled meanwhile loses its slot, as it would have)
                     future.set_result(wait)
+            furthest = max(waits, default=0.0)
+            if self._asking and furthest > REPLY_AHEAD / 2:  # more to book: not before these are nearly due
+                await self.sleep(furthest - REPLY_AHEAD / 2)
 
     async def turn(self, chat: str, *, reply: bool = True) -> None:
         """Wait for this message's slot; a reply books at once, a broadcast only when replies leave room."""

@@ -16,9 +16,10 @@ from bot.config import Config
 from bot.delivery import RateLimiter
 from bot.pacing import SharedRateLimiter
 from models.db import make_engine, make_session_factory, transaction
-from models.delivery.pacing import BULK_HORIZON, SharedPace, prune_idle, take
+from models.delivery.pacing import BULK_HORIZON, REPLY_AHEAD, SharedPace, prune_idle, take
 from models.delivery.tables import Pace
 from tests.conftest import PG_DSN, Database, require_service
+from tests.waiting import until
 
 RATE = 30.0
 STEP = 1 / RATE
@@ -98,6 +99,34 @@ async def test_a_retry_after_met_by_one_worker_holds_every_worker(pg: Database) 
         before = now[0]
         await one.turn("43")
         assert now[0] - before == pytest.approx(3.0, abs=0.01)
+    finally:
+        await other.dispose()
+
+
+async def test_a_killed_worker_with_many_replies_waiting_holds_the_others_back_a_little_only(pg: Database) -> None:
+    other = make_engine(pg.url)
+    try:
+        now = 700.0
+        never = asyncio.Event()
+
+        async def stuck(_seconds: float) -> None:  # every wait lasts until the worker is killed
+            await never.wait()
+
+        one = SharedPace(pg.engine, "telegram", RATE, 1.0, clock=lambda: now, sleep=stuck)
+        waiting = [asyncio.create_task(one.turn(f"head{i}")) for i in range(300)]  # ten seconds' worth of replies
+        ahead = int(REPLY_AHEAD * RATE)
+        await until(lambda: one.bookings >= ahead, "the first replies booked")
+        await asyncio.sleep(0.2)
+        assert one.bookings == ahead  # the rest not booked while these are far from due
+        for task in waiting:  # kill -9
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        two = SharedPace(other, "telegram", RATE, 1.0, clock=lambda: now)
+        async with other.connect() as conn:
+            wait = await take(conn, "telegram", "survivor", now, STEP, 1.0)
+            await conn.commit()
+        assert 0 < wait <= REPLY_AHEAD + STEP  # not the ten seconds the dead worker's queue would have taken
+        assert two.bookings == 0
     finally:
         await other.dispose()
 
