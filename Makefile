@@ -7,19 +7,26 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test lint bench chromium postgres-check clean lock
 
-$(STAMP): pyproject.toml requirements.lock
+# the bot's pins (requirements.lock, all the Docker image installs) and the test extra's (requirements-test.lock)
+$(STAMP): pyproject.toml requirements.lock requirements-test.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-test.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## make lock: pin the dependencies anew (a fresh venv from pyproject.toml, then pip freeze)
+## make lock: pin the dependencies anew: a fresh venv with the project (pip freeze: requirements.lock), then
+## its test extra held to those pins (what it adds: requirements-test.lock)
 lock:
 	rm -rf .lock-venv && $(PY) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e .
 	{ head -3 requirements.lock; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
-	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -c requirements.lock.new -e '.[test]'
+	{ head -4 requirements-test.lock; .lock-venv/bin/python -m pip freeze --exclude-editable \
+	  | grep -vxFf requirements.lock.new; } > requirements-test.lock.new
+	mv requirements.lock.new requirements.lock && mv requirements-test.lock.new requirements-test.lock
+	rm -rf .lock-venv
 
 ## make run: the main job. With no token: web chat + dashboard on SQLite with demo data.
 run: $(STAMP)

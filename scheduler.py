@@ -34,6 +34,7 @@ from models.election.escalation import escalate_late_decisions
 from models.giaoban.rules import GiaobanRules
 from models.giaoban.sweep import GbStats
 from models.giaoban.sweep import sweep as giaoban_sweep
+from models.outage import Outage
 from models.reminders.rules import Rules
 from models.reminders.sweep import SweepStats, sweep
 from reports.digest_send import Build, DigestStats, Draw, enqueue_digests
@@ -121,6 +122,7 @@ class Scheduler:
         self.draw = draw  # ... and the other digests' charts
         self.leadership = leadership
         self._lease_until: datetime | None = None  # while this worker holds the lease (leadership only)
+        self._lease_outage = Outage(log, "scheduler lease")  # one line while the database is away, not one a try
         self.sessions = sessions
         self.deliver = deliver
         self.clock = clock
@@ -219,9 +221,10 @@ class Scheduler:
             async with transaction(self.sessions) as session:
                 held = await hold(session, lease.name, lease.holder, now, lease.ttl,
                                   holders_are_workers=lease.workers)
-        except Exception:  # the database is away: keep what we hold until it runs out, then stand by
-            log.exception("scheduler lease: could not reach the database")
+        except Exception as exc:  # the database is away: keep what we hold until it runs out, then stand by
+            self._lease_outage.failed(exc)
             return self.leading
+        self._lease_outage.ok()
         self._lease_until = now + lease.ttl if held else None
         if held and not was:
             log.info("scheduler: %s leads", lease.holder)

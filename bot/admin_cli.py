@@ -25,7 +25,8 @@ def add_webuser_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                     help="a user name (create, or a new password), or list, disable, enable")
     wu.add_argument("name", nargs="?", default=None, help="the user name to disable or enable")
     wu.add_argument("--unit", help="the code of the user's unit (required for a new user; with list: only under it)")
-    wu.add_argument("--role", default="staff", choices=["staff", "admin"])
+    wu.add_argument("--role", default=None, choices=["staff", "admin"],
+                    help="staff (a new user's default) or admin; a new password alone keeps the role")
 
 
 def add_invite_parsers(inv: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -107,16 +108,17 @@ async def _set_password(config: Config, args: argparse.Namespace, sessions: Sess
             if unit is None:
                 return _fail("a new user needs --unit")
             assert unit.id is not None  # a unit read from its table
-            session.add(WebUser(username=username, password_hash=hash_password(password), role=args.role,
+            role = args.role or "staff"
+            session.add(WebUser(username=username, password_hash=hash_password(password), role=role,
                                 unit_id=unit.id, created_at=utcnow()))
         else:
             user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
             user.session_epoch += 1  # a new password ends every session of the old one
-            user.role = args.role
+            user.role = role = args.role or user.role  # an administrator's new password keeps him one
             if unit is not None:
                 assert unit.id is not None  # a unit read from its table
                 user.unit_id = unit.id
-    print(f"dashboard login {username} ({args.role}); new password:")
+    print(f"dashboard login {username} ({role}); new password:")
     print(password)
     return 0
 

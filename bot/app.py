@@ -211,7 +211,7 @@ async def stop(app: App) -> None:
 
 async def run(config: Config, log_format: str | None = None) -> None:
     """``python -m bot run``: start everything, say what is served, stop cleanly on a signal."""
-    setup_logging(log_format or config.log.format)
+    setup_logging(log_format or config.log.format, tz=config.tz)
     warn_loudly(config)
     app = await build(config)
     stop_event = asyncio.Event()

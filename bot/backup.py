@@ -10,9 +10,9 @@ go on) and the copy is read; PostgreSQL is read in one REPEATABLE READ, READ ONL
 the driver (no ``pg_dump`` needed). Either way the rows are one moment's. The format is the same for
 both, so a SQLite backup restores into PostgreSQL and back.
 
-Restore upgrades an empty database to the schema, refuses a database that holds any row, loads every
-table in one transaction (parents before children), sets PostgreSQL's id sequences past the highest id,
-and puts the files back.
+Restore refuses a database that holds any row (before changing anything), upgrades an empty one to the
+schema, loads every table in one transaction (parents before children), sets PostgreSQL's id sequences
+past the highest id, and puts the files back.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -196,6 +197,8 @@ async def backup(config: Config, out: Path) -> str:
 
 
 def _write_archive(part: Path, manifest: dict[str, Any], dest: Path, files: list[tuple[str, Path]]) -> None:
+    part.touch(mode=0o600)  # personal data inside (phones, party status): the owner alone reads it
+    part.chmod(0o600)
     with tarfile.open(part, "w:gz") as tar:
         raw = json.dumps(manifest, indent=1).encode()
         info = tarfile.TarInfo("manifest.json")
@@ -235,11 +238,20 @@ def read_manifest(archive: Path) -> dict[str, Any]:
 
 
 def _nonempty(conn: Connection) -> tuple[str, int] | None:
+    """The first table that holds a row (and how many), among those the database has; None: empty."""
+    present = set(inspect(conn).get_table_names())
     for table in _tables():
-        n = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        if n:
-            return table.name, int(n)
+        if table.name in present:
+            n = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            if n:
+                return table.name, int(n)
     return None
+
+
+def _refuse_nonempty(found: tuple[str, int] | None) -> None:
+    if found is not None:
+        raise BackupError(f"the database is not empty ({found[0]} has {found[1]} rows): a backup is restored only "
+                          "into an empty database")
 
 
 def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -297,11 +309,17 @@ def _load_table(conn: Connection, table: Table, lines: io.TextIOWrapper) -> int:
     missing = [c for c in columns if c not in table.c]
     if missing:
         raise BackupError(f"{table.name}: the backup has columns this version does not know: {', '.join(missing)}")
-    rows = [dict(zip(columns, json.loads(line, object_hook=_decode), strict=True)) for line in lines if line.strip()]
-    rows = _parents_first(table, rows)
-    for start in range(0, len(rows), BATCH):
-        conn.execute(table.insert(), rows[start:start + BATCH])
-    return len(rows)
+    rows = (dict(zip(columns, json.loads(line, object_hook=_decode), strict=True)) for line in lines if line.strip())
+    if any(fk.column.table is table for fk in table.foreign_keys):  # a unit's parent first: all rows at once
+        ordered = _parents_first(table, list(rows))
+        for start in range(0, len(ordered), BATCH):
+            conn.execute(table.insert(), ordered[start:start + BATCH])
+        return len(ordered)
+    n = 0  # the others a batch at a time (the photos' table holds megabytes a row)
+    for batch in iter(lambda: list(islice(rows, BATCH)), []):
+        conn.execute(table.insert(), batch)
+        n += len(batch)
+    return n
 
 
 def _restore_file(tar: tarfile.TarFile, member: tarfile.TarInfo, name: PurePosixPath, config: Config) -> None:
@@ -325,6 +343,8 @@ async def restore(config: Config, archive: Path) -> str:
                           "with the version that made it, then upgrade (python -m bot db upgrade)")
     engine = make_engine(config.database.url, pool_size=1)
     try:
+        async with engine.connect() as conn:  # refused before anything is changed (no upgrade of a database in use)
+            _refuse_nonempty(await conn.run_sync(_nonempty))
         await upgrade(engine)
         counts = await _restore_into(engine, archive, config)
     finally:
@@ -337,10 +357,7 @@ async def _restore_into(engine: AsyncEngine, archive: Path, config: Config) -> d
         if is_postgres(engine):  # nobody else writes while the tables fill
             await conn.execute(text("LOCK TABLE " + ", ".join(f'"{t.name}"' for t in _tables())
                                     + " IN EXCLUSIVE MODE"))
-        found = await conn.run_sync(_nonempty)
-        if found is not None:
-            raise BackupError(f"the database is not empty ({found[0]} has {found[1]} rows): a backup is restored only "
-                              "into an empty database")
+        _refuse_nonempty(await conn.run_sync(_nonempty))  # again, under the lock: nobody wrote in between
         return await conn.run_sync(_load, archive, config)
 
 
@@ -357,6 +374,18 @@ async def scheduled_backup(config: Config, now: datetime) -> Path:
     removed = await asyncio.to_thread(prune_backups, folder, config.backup.keep)
     log.info("scheduled backup: %s (%s); %d older backup(s) removed", out, summary, len(removed))
     return out
+
+
+def newest_backup(folder: Path) -> tuple[float, int] | None:
+    """When the newest scheduled backup of the folder was written (its mtime) and its size; None: none yet."""
+    newest = max(folder.glob(BACKUP_GLOB), default=None)  # named by time: the last name is the newest
+    if newest is None:
+        return None
+    try:
+        stat = newest.stat()
+    except FileNotFoundError:  # pruned meanwhile
+        return None
+    return stat.st_mtime, stat.st_size
 
 
 def prune_backups(folder: Path, keep: int) -> list[Path]:

@@ -307,10 +307,15 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WEB_PUBLIC_URL": ("web", "public_url"),
     "WEB_SECRET_KEY": ("web", "secret_key"),
     "WEB_CHAT_ENABLED": ("web", "chat_enabled"),
+    "WEB_TRUSTED_PROXIES": ("web", "trusted_proxies"),  # comma-separated
     "BOT_PERIOD": ("bot", "period"),
+    "BACKUP_CRON": ("backup", "cron"),
     "BACKUP_DIR": ("backup", "dir"),
+    "BACKUP_KEEP": ("backup", "keep"),
     "LOG_FORMAT": ("log", "format"),
 }
+
+ENV_LISTS = frozenset({"WEB_TRUSTED_PROXIES"})  # a list in the file, comma-separated in the environment
 
 
 def load_config(path: Path | str | None = None, env: dict[str, str] | None = None) -> Config:
@@ -328,7 +333,8 @@ def load_config(path: Path | str | None = None, env: dict[str, str] | None = Non
     for var, (section, key) in ENV_OVERRIDES.items():
         value = env.get(var)
         if value is not None and value != "":
-            data.setdefault(section, {})[key] = value
+            data.setdefault(section, {})[key] = ([v.strip() for v in value.split(",") if v.strip()]
+                                                 if var in ENV_LISTS else value)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -35,6 +35,7 @@ from models.delivery.files import (
     claim_requests,
     claim_siblings,
 )
+from models.outage import Outage
 from models.progress.tallies import UnitProgress
 from reports.chart import progress_chart
 from reports.files import BuildConfig, Built, build, give_up, hand_over
@@ -162,11 +163,13 @@ class FileBuilder:
 
     async def _poll(self) -> None:
         pruned = 0.0
+        outage = Outage(log, "file builder: polling")
         while True:
             try:
                 await self.run_once()
-            except Exception:  # the database away: try again at the next poll
-                log.warning("file builder: polling failed", exc_info=True)
+                outage.ok()
+            except Exception as exc:  # the database away: try again at the next poll
+                outage.failed(exc)
             if time.monotonic() - pruned > 3600:
                 pruned = time.monotonic()
                 await asyncio.to_thread(prune_built, Path(self.cfg.files_dir), self.clock())

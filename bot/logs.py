@@ -1,12 +1,12 @@
-"""Logging of ``python -m bot run``: times in ISO 8601 with the UTC offset, as text or as one JSON object
-per line (``--log-format json``, ``[log] format``), an access log line per HTTP request, and the loud
-start-up warnings about settings that are only for a demonstration."""
+"""Logging of ``python -m bot run``: times in ISO 8601 with the UTC offset, in ``bot.timezone``, as text
+or as one JSON object per line (``--log-format json``, ``[log] format``), an access log line per HTTP
+request, and the loud start-up warnings about settings that are only for a demonstration."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from aiohttp.abc import AbstractAccessLogger
@@ -18,16 +18,20 @@ DEV_SECRET = "dev-only-change-me"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def iso_time(record: logging.LogRecord) -> str:
-    return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+def iso_time(record: logging.LogRecord, tz: tzinfo | None = None) -> str:
+    """The record's time in ``tz`` (the bot's time zone; None: the machine's), ISO 8601 with the offset."""
+    moment = datetime.fromtimestamp(record.created, tz) if tz is not None else datetime.fromtimestamp(
+        record.created).astimezone()
+    return moment.isoformat(timespec="milliseconds")
 
 
 class TextFormatter(logging.Formatter):
-    def __init__(self) -> None:
+    def __init__(self, tz: tzinfo | None = None) -> None:
         super().__init__(TEXT_FORMAT)
+        self.tz = tz
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return iso_time(record)
+        return iso_time(record, self.tz)
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,8 +39,12 @@ class JsonFormatter(logging.Formatter):
 
     FIELDS = ("method", "path", "status", "duration_ms", "remote", "size")
 
+    def __init__(self, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.tz = tz
+
     def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"time": iso_time(record), "level": record.levelname, "logger": record.name,
+        out: dict[str, Any] = {"time": iso_time(record, self.tz), "level": record.levelname, "logger": record.name,
                                "message": record.getMessage()}
         out.update({k: getattr(record, k) for k in self.FIELDS if hasattr(record, k)})
         if record.exc_info:
@@ -44,9 +52,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+def setup_logging(fmt: str = "text", level: int = logging.INFO, tz: tzinfo | None = None) -> None:
+    """Log lines on stderr, their times in ``tz`` (``bot.timezone``: +07:00 whatever the machine's zone)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter(tz) if fmt == "json" else TextFormatter(tz))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

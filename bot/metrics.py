@@ -4,13 +4,15 @@ Counted as it happens, in this process: dialog steps and their latency (``bot_st
 ``bot_step_seconds``), sends by result (``bot_sends_total``: ok, 429, forbidden, failed, retry), the
 scheduler's job runs and their time. Read from the database at each scrape (so every worker reports
 the same queues): the inbox's pending updates and lag, the outbox's depth by status and the age of its
-oldest waiting message. And this worker's scheduler role (leader, standby, single, off).
+oldest waiting message. And this worker's scheduler role (leader, standby, single, off); with scheduled
+backups, when the newest one on disk was written and its size (a restart does not forget it).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -68,13 +70,22 @@ def observe_job(job: str, ok: bool, seconds: float) -> None:
 class _Snapshot(Collector):
     """The gauges read from the database at a scrape (set just before the text is made)."""
 
-    def __init__(self, stats: QueueStats | None, role: str, database_up: bool) -> None:
-        self.stats, self.role, self.database_up = stats, role, database_up
+    def __init__(self, stats: QueueStats | None, role: str, database_up: bool,
+                 backup: tuple[float, int] | Literal[False] | None) -> None:
+        self.stats, self.role, self.database_up, self.backup = stats, role, database_up, backup
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("bot_database_up", "1 when the database answered this scrape")
         up.add_metric([], 1.0 if self.database_up else 0.0)
         yield up
+        if self.backup is not False:  # scheduled backups configured: the newest one on disk
+            when = GaugeMetricFamily("bot_backup_newest_timestamp_seconds",
+                                     "When the newest scheduled backup in [backup] dir was written (0: none yet)")
+            size = GaugeMetricFamily("bot_backup_newest_bytes", "The size of the newest scheduled backup")
+            when.add_metric([], self.backup[0] if self.backup else 0.0)
+            size.add_metric([], float(self.backup[1]) if self.backup else 0.0)
+            yield when
+            yield size
         role = GaugeMetricFamily("bot_scheduler_role", "This worker's scheduler role (1 for the one it has)",
                                  labels=["role"])
         for name in ROLES:
@@ -106,9 +117,11 @@ class _Snapshot(Collector):
         yield oldest
 
 
-def render(stats: QueueStats | None, role: str, database_up: bool) -> bytes:
-    """The whole text: this process's counters and the snapshot."""
-    snapshot = _Snapshot(stats, role, database_up)
+def render(stats: QueueStats | None, role: str, database_up: bool,
+           backup: tuple[float, int] | Literal[False] | None = False) -> bytes:
+    """The whole text: this process's counters and the snapshot. ``backup``: the newest scheduled backup's
+    time and size, None when there is none yet, False when no backup is scheduled."""
+    snapshot = _Snapshot(stats, role, database_up, backup)
     return generate_latest(REGISTRY) + generate_latest(_Single(snapshot))
 
 

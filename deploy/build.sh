@@ -1,9 +1,10 @@
 #!/bin/sh
-# The install steps of the Docker image (the Dockerfile RUNs this script; tests/deploy/test_build.py runs it
+# The install steps of the Docker image (the Dockerfile RUNs this script; tests/deploy/test_kit.py runs it
 # in a clean venv in a temporary directory, so what the image does is tested where Docker does not run).
 #   deploy/build.sh VENV_DIR [SOURCE_DIR]
-# Installs the pinned dependencies (requirements.lock), then the project itself without resolving anything
-# more (--no-deps), and checks that the command line and the migrations are there.
+# Installs the bot's pinned dependencies (requirements.lock; the test extra's are not in it), then the
+# project itself without resolving anything more (--no-deps), and checks that the command line and the
+# migrations are there.
 set -eu
 VENV=${1:?usage: deploy/build.sh VENV_DIR [SOURCE_DIR]}
 SRC=${2:-.}

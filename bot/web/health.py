@@ -4,11 +4,15 @@ keeps them to the monitoring host (deploy/nginx.conf)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
+from typing import Literal
 
 from aiohttp import web
 
 from bot import metrics
+from bot.backup import newest_backup
 from bot.web import keys
 from models.accounts.access import ping
 from models.clock import utcnow
@@ -47,5 +51,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics_page(request: web.Request) -> web.Response:
     stats = await _stats(request)
-    body = metrics.render(stats, _role(request), database_up=stats is not None)
+    backup = request.app[keys.CONFIG].backup
+    newest: tuple[float, int] | Literal[False] | None = False  # no scheduled backup: no gauge
+    if backup.cron:
+        newest = await asyncio.to_thread(newest_backup, Path(backup.dir))
+    body = metrics.render(stats, _role(request), database_up=stats is not None, backup=newest)
     return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})

@@ -211,6 +211,12 @@ def test_webuser_creates_and_resets_a_login(demo_db: Path) -> None:
                                      "WHERE username = 'clerk9'").fetchone()
     assert verify_password(again, stored) and not verify_password(first, stored)
     assert epoch == 1  # the new password ended the sessions of the old one
+    bot(demo_db, "webuser", "chief9", "--unit", "06652", "--role", "admin")
+    assert "(admin)" in bot(demo_db, "webuser", "chief9").stdout  # a new password keeps the role
+    assert "(staff)" in bot(demo_db, "webuser", "chief9", "--role", "staff").stdout
+    with sqlite3.connect(demo_db / "cli.sqlite3") as conn:
+        assert conn.execute("SELECT username, role FROM web_user WHERE username IN ('clerk9', 'chief9') "
+                            "ORDER BY username").fetchall() == [("chief9", "staff"), ("clerk9", "staff")]
     assert "needs --unit" in bot(demo_db, "webuser", "nobody", ok=False).stderr
     assert "no commune" in bot(demo_db, "webuser", "x", "--unit", "06652.01", ok=False).stderr
 

@@ -3,20 +3,29 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.bot.web.conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 DOWN = "postgresql+asyncpg://postgres@127.0.0.1:1/nobody"  # nothing listens on port 1
 
 NEEDS_THE_DATABASE = [
-    ["db", "upgrade"], ["db", "status"], ["demo"], ["units", "merge", "A", "B", "--into", "C"],
+    ["db", "upgrade"], ["db", "status"], ["demo"], ["demo", "--if-empty"], ["units", "merge", "A", "B", "--into", "C"],
+    ["units", "import", str(ROOT / "data" / "quang_ninh_units.csv")], ["units", "split", "A", "--into", "B", "C"],
+    ["invite", "village", "22.01", "--role", "secretary"],
     ["invite", "village", "22.01"], ["invite", "staff", "--unit", "22"], ["invite", "list"], ["invite", "revoke", "AB"],
     ["webuser", "clerk", "--unit", "22"], ["webuser", "list"], ["webuser", "disable", "clerk"],
     ["webuser", "enable", "clerk"], ["export", "--out", "{tmp}/e.csv"], ["digest", "--unit", "22"],
@@ -41,10 +50,39 @@ def one_line(proc: subprocess.CompletedProcess[str]) -> str:
     return said
 
 
-@pytest.mark.parametrize("args", NEEDS_THE_DATABASE, ids=lambda a: " ".join(a[:2]))
+@pytest.mark.parametrize("args", NEEDS_THE_DATABASE, ids=lambda a: " ".join(a[:2] if a[0] != "demo" else a))
 def test_the_database_down(tmp_path: Path, args: list[str]) -> None:
     said = one_line(run(tmp_path, args, DOWN))
     assert said.startswith("database unreachable (postgresql+asyncpg://postgres@127.0.0.1:1/nobody)"), said
+
+
+def test_restore_with_the_database_down(migrated: str, tmp_path: Path) -> None:
+    assert run(tmp_path, ["backup", "--out", str(tmp_path / "good.tar.gz")], migrated).returncode == 0
+    said = one_line(run(tmp_path, ["restore", str(tmp_path / "good.tar.gz")], DOWN))
+    assert said.startswith("database unreachable (postgresql+asyncpg://postgres@127.0.0.1:1/nobody)"), said
+
+
+def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every command the parser knows, as its words (``("db", "upgrade")``, ``("check",)``)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return {path}
+    return {leaf for name, child in subs[0].choices.items() for leaf in leaf_commands(child, (*path, name))}
+
+
+# commands that do not fail when the database is down, and where that is shown
+NOT_FAILING = {("run",): "serves, and waits for the database (test_run_with_the_database_down)",
+               ("check",): "a FAIL line among its lines (tests/bot/test_cli_check.py)",
+               ("restore",): "reads the backup first (test_restore_with_the_database_down)"}
+
+
+def test_every_command_is_tried_with_the_database_down() -> None:
+    from bot.cli import _parser
+
+    leaves = leaf_commands(_parser())
+    tried = {leaf for leaf in leaves if any(tuple(args[:len(leaf)]) == leaf for args in NEEDS_THE_DATABASE)}
+    assert leaves - tried == set(NOT_FAILING), leaves - tried
+    assert len(leaves) > 20
 
 
 @pytest.mark.parametrize("args", [["webuser", "list"], ["export", "--out", "{tmp}/e.csv"], ["invite", "list"],
@@ -116,3 +154,39 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines()[-1].startswith("database unreachable")
     after = run(tmp_path, ["db", "upgrade", "--debug"], DOWN)  # after the command as well
     assert "Traceback" in after.stderr
+
+
+def test_run_with_the_database_down(tmp_path: Path) -> None:
+    """``run`` does not fail when the database is away: it serves /healthz (503, database unreachable) and
+    says so in a line per task, never a traceback; SIGTERM stops it cleanly."""
+    env = {**os.environ, "DATABASE_URL": DOWN, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+           "TELEGRAM_BOT_TOKEN": "", "ZALO_BOT_TOKEN": ""}
+    for _attempt in range(3):  # the free port may be taken by someone else in between: try another
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env={**env, "WEB_PORT": str(port)},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        out: list[str] = []
+        while (line := proc.stdout.readline()) and not line.startswith("serving web: "):
+            out.append(line)
+        if line:
+            break
+        proc.wait()
+    try:
+        assert line.startswith("serving web: "), "".join(out)
+        with pytest.raises(urllib.error.HTTPError) as health:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert health.value.code == 503 and json.loads(health.value.read())["database"] == "unreachable"
+        while not all(any(task in ln for ln in out) for task in ("scheduler lease failed", "polling failed")):
+            line = proc.stdout.readline()
+            assert line, "".join(out)
+            out.append(line)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate()
+    said = "".join(out) + rest
+    assert proc.returncode == 0, said
+    assert "Traceback" not in said, said
+    first = [ln for ln in said.splitlines() if "failures since the last line" not in ln]  # a minute's reminder
+    assert sum("scheduler lease failed" in ln for ln in first) == 1, said
+    assert sum("file builder: polling failed" in ln for ln in first) == 1, said

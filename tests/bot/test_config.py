@@ -33,6 +33,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert cfg.database.url == "postgresql+asyncpg://u@h:5432/db"
     assert cfg.telegram.token is not None and cfg.telegram.token.get_secret_value() == "123:abc"
     assert "123:abc" not in repr(cfg) and "123:abc" not in str(cfg.model_dump())
+    behind = load_config(f, env={"WEB_TRUSTED_PROXIES": "127.0.0.1, 172.16.0.0/12"})
+    assert behind.web.trusted_proxies == ["127.0.0.1", "172.16.0.0/12"]
+    with pytest.raises(ConfigError, match=r"web.trusted_proxies \(or \$WEB_TRUSTED_PROXIES\): .*'nginx'"):
+        load_config(f, env={"WEB_TRUSTED_PROXIES": "nginx"})
 
 
 @pytest.mark.parametrize(("content", "env", "expected"), [

@@ -14,6 +14,7 @@ import sys
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -39,6 +40,11 @@ def test_text_and_json_lines() -> None:
     assert re.fullmatch(ISO + r" INFO bot: hello", TextFormatter().format(record()))
     line = json.loads(JsonFormatter().format(record(status=200, path="/x")))
     assert re.fullmatch(ISO, line["time"]) and line["message"] == "hello" and line["status"] == 200
+    hanoi = ZoneInfo("Asia/Ho_Chi_Minh")  # the bot's time zone, whatever the machine's
+    at_midnight_utc = record()
+    at_midnight_utc.created = datetime(2026, 12, 8, 0, 0, tzinfo=UTC).timestamp()
+    assert TextFormatter(hanoi).format(at_midnight_utc).startswith("2026-12-08T07:00:00.000+07:00 INFO")
+    assert json.loads(JsonFormatter(hanoi).format(at_midnight_utc))["time"] == "2026-12-08T07:00:00.000+07:00"
 
 
 async def test_access_log_names_the_request_not_the_token(aiohttp_client, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
@@ -81,6 +87,7 @@ def test_run_says_it_loudly_in_json(tmp_path: Path) -> None:
         taken.listen()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}",
                "WEB_PUBLIC_URL": "https://bot.example.vn", "WEB_PORT": str(taken.getsockname()[1])}
+        env["TZ"] = "UTC"  # the machine's zone is not the bot's
         env.pop("TELEGRAM_BOT_TOKEN", None)
         env.pop("ZALO_BOT_TOKEN", None)
         proc = subprocess.run([sys.executable, "-m", "bot", "run", "--log-format", "json"], cwd=tmp_path, env=env,
@@ -89,7 +96,7 @@ def test_run_says_it_loudly_in_json(tmp_path: Path) -> None:
     lines = [json.loads(ln) for ln in proc.stderr.splitlines() if ln.startswith("{")]
     warnings = [ln["message"] for ln in lines if ln["level"] == "WARNING"]
     assert any("WEB_SECRET_KEY" in w for w in warnings) and any("demo chat" in w for w in warnings), proc.stderr
-    assert all(re.fullmatch(ISO, ln["time"]) for ln in lines)
+    assert all(re.fullmatch(ISO, ln["time"]) and ln["time"].endswith("+07:00") for ln in lines)  # bot.timezone
 
 
 async def test_scheduled_backups_keep_the_newest(tmp_path: Path) -> None:

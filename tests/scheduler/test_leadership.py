@@ -1,15 +1,19 @@
 """One scheduler at a time across workers: the lease, the standby, the takeover when the leader dies,
-the hand-over on a clean stop; and the housekeeping that the expiry job does."""
+the hand-over on a clean stop; the database away said once; and the housekeeping that the expiry job
+does."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import make_scheduler
-from models.db import transaction
+from bot.config import load_config
+from models.db import make_engine, make_session_factory, transaction
 from models.delivery.housekeeping import prune
 from models.delivery.leases import WORKER, hold, holder_of, release
 from models.delivery.outbox import enqueue
@@ -154,3 +158,22 @@ async def test_a_standby_takes_over_when_the_leaders_worker_died(db: Database, t
         await hold(s, WORKER + "b", "b", T0 + timedelta(seconds=9), timedelta(seconds=10))
     assert await b.lead_once() and b.status() == "leader"
     assert not await a.lead_once()  # (had it lived, it would find the lease taken and stand by)
+
+
+async def test_the_lease_with_the_database_away_is_one_line(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    """Renewing the lease against a database that does not answer: one line (no traceback), not one a try;
+    the worker stands by."""
+    config = load_config(None, env={"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nobody"})
+    config.scheduler.files_dir = str(tmp_path / "outbox")
+    engine = make_engine(config.database.url)
+    try:
+        scheduler = make_scheduler(config, make_session_factory(engine), {}, clock=Clock(T0), worker="worker-a")
+        with caplog.at_level(logging.INFO, logger="scheduler"):
+            for _ in range(5):
+                assert not await scheduler.lead_once()
+        said = [r for r in caplog.records if r.name == "scheduler"]
+        assert len(said) == 1 and said[0].exc_info is None, [r.getMessage() for r in said]
+        assert said[0].getMessage().startswith("scheduler lease failed: ConnectionRefusedError")
+        assert scheduler.status() == "standby"
+    finally:
+        await engine.dispose()

@@ -4,6 +4,7 @@ depth and oldest age, sends by result (ok, 429, forbidden, failed), scheduler jo
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,5 +109,39 @@ async def test_the_database_down(aiohttp_client, tmp_path: Path) -> None:  # typ
         assert health.status == 503 and (await health.json())["database"] == "unreachable"
         found = samples(await (await client.get("/metrics")).text())
         assert value(found, "bot_database_up") == 0
+    finally:
+        await app_module.stop(app)
+
+
+async def test_the_newest_backup_on_disk(aiohttp_client, sqlite_db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With scheduled backups, /metrics says when the newest one in [backup] dir was written and its size,
+    read from the disk at each scrape (0 before the first); without them, nothing about backups."""
+    folder = tmp_path / "bk"
+    env = {"DATABASE_URL": sqlite_db.url, "WEB_SECRET_KEY": "k", "BACKUP_CRON": "30 2 * * *", "BACKUP_DIR": str(folder)}
+    config = load_config(None, env=env)
+    config.scheduler.files_dir = str(tmp_path / "outbox")
+    app = await app_module.build(config)
+    try:
+        client: TestClient = await aiohttp_client(app.web_app)
+        none_yet = samples(await (await client.get("/metrics")).text())
+        assert none_yet[("bot_backup_newest_timestamp_seconds", ())] == 0
+        folder.mkdir()
+        for name, size, when in (("bot-20261206-023000.tar.gz", 10, 1_796_000_000),
+                                 ("bot-20261207-023000.tar.gz", 1234, 1_796_090_000),
+                                 ("notes.txt", 5, 1_796_099_999)):
+            (folder / name).write_bytes(b"x" * size)
+            os.utime(folder / name, (when, when))
+        found = samples(await (await client.get("/metrics")).text())
+        assert found[("bot_backup_newest_timestamp_seconds", ())] == 1_796_090_000
+        assert found[("bot_backup_newest_bytes", ())] == 1234
+    finally:
+        await app_module.stop(app)
+    config = load_config(None, env={"DATABASE_URL": sqlite_db.url, "WEB_SECRET_KEY": "k"})
+    config.scheduler.files_dir = str(tmp_path / "outbox")
+    app = await app_module.build(config)
+    try:
+        client = await aiohttp_client(app.web_app)
+        page = await (await client.get("/metrics")).text()
+        assert "bot_database_up" in page and "bot_backup" not in page
     finally:
         await app_module.stop(app)

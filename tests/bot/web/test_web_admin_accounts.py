@@ -1,8 +1,14 @@
 """The administrator's pages: logins listed (role, unit, last login, disabled), one disabled — its open
 sessions end and its login is refused — and enabled again; invites listed with their state and revoked.
-Only administrators, only within their unit."""
+Only administrators, only within their unit. The command line's disable ends a session in use too."""
 
 from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
@@ -14,6 +20,8 @@ from models.db import transaction
 from models.units.tree import get_unit
 from tests.bot.web.conftest import Demo, csrf_of, login
 from texts.catalog import t
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 async def test_disable_and_enable_a_login(client: TestClient, aiohttp_client, web_app: App,  # type: ignore[no-untyped-def]
@@ -48,6 +56,26 @@ async def test_disable_and_enable_a_login(client: TestClient, aiohttp_client, we
     token = csrf_of(await (await staff.get("/")).text())
     refused = await staff.post("/admin/users/canbo2/disable", data={"csrf": token})
     assert refused.status == 403
+
+
+async def test_the_command_line_disables_a_login_that_is_in_use(client: TestClient, demo: Demo) -> None:
+    """``python -m bot webuser disable`` on the server while canbo1 is logged in: the next page asks for a
+    login, the password is refused; ``enable`` lets it in again."""
+    assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
+    assert (await client.get("/", allow_redirects=False)).status == 200
+
+    def cli(*args: str) -> str:
+        env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{demo.path}", "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-m", "bot", "webuser", *args], cwd=demo.path.parent, env=env,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "disabled; its sessions have ended" in await asyncio.to_thread(cli, "disable", "canbo1")
+    assert (await client.get("/", allow_redirects=False)).status == 303
+    assert await login(client, "canbo1", demo.passwords["canbo1"]) == 401
+    await asyncio.to_thread(cli, "enable", "canbo1")
+    assert await login(client, "canbo1", demo.passwords["canbo1"]) == 303
 
 
 async def test_revoke_an_invite(client: TestClient, web_app: App, demo: Demo) -> None:
