@@ -20,6 +20,7 @@ from bot.poll_guard import died_here
 from models.clock import utcnow
 from models.db import SessionFactory, transaction
 from models.delivery import leases
+from models.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,15 @@ class Worker:
         self._task = asyncio.create_task(self._keep(), name="worker-lease")
 
     async def _keep(self) -> None:
+        outage = Outage(log, f"worker {self.name}: renewing its lease")  # one line an outage, not one a try
         while True:
             await asyncio.sleep(self.ttl.total_seconds() / 3)
             try:
                 async with transaction(self.sessions) as session:
                     await leases.hold(session, self.lease, self.name, self.clock(), self.ttl)
+                outage.ok()
             except Exception as exc:  # the database is down: tried again; others may take over meanwhile
-                log.warning("worker %s: could not renew its lease (%s)", self.name, exc)
+                outage.failed(exc)
 
     async def stop(self) -> None:
         """A clean stop gives the lease up: what this worker still owned is taken over at once."""

@@ -8,14 +8,17 @@ worker keeps its lease (:class:`bot.pipeline.worker.Worker`) and is never robbed
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
+
+import pytest
 
 from bot.delivery import DrainPolicy, RateLimiter, drain
 from bot.pipeline.intake import Intake
 from bot.pipeline.worker import Worker
 from models.accounts.tables import ChannelAccount
 from models.clock import utcnow
-from models.db import transaction
+from models.db import make_engine, make_session_factory, transaction
 from models.delivery import inbox, leases, outbox
 from models.delivery.tables import InboxMessage, OutboxMessage
 from tests.conftest import Database
@@ -102,3 +105,19 @@ async def test_a_restarted_worker_ends_the_leases_of_its_dead_predecessors_on_th
         await worker.stop()
     async with db.sessions() as s:
         assert await leases.live_workers(s, utcnow()) == {dead}  # a clean stop gives the lease up
+
+
+async def test_a_worker_cut_off_from_its_database_says_so_once_not_at_every_renewal(
+        caplog: pytest.LogCaptureFixture) -> None:
+    engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:9/nowhere")  # nothing listens on port 9
+    worker = Worker(make_session_factory(engine), "cut-off", ttl=timedelta(seconds=0.3))
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.pipeline.worker"):
+            await worker.start()
+            await until(lambda: sum("renewing its lease" in r.getMessage() for r in caplog.records) >= 1, "said")
+            await asyncio.sleep(1.0)  # about ten renewals meanwhile
+        said = [r for r in caplog.records if "renewing its lease" in r.getMessage()]
+        assert len(said) == 1 and said[0].exc_info is None, [r.getMessage() for r in caplog.records]
+    finally:
+        await worker.stop()
+        await engine.dispose()
