@@ -5,7 +5,10 @@ worker (alive, or dead and taken over), so the conversation takes them in the or
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from bot.pipeline.intake import Intake
 from models.delivery import inbox
@@ -37,33 +40,41 @@ class Recorder:
         return True
 
 
-async def test_a_senders_later_update_waits_for_the_earlier_one_held_by_another_worker(db: Database) -> None:
+@asynccontextmanager
+async def first_message_in_hand(db: Database, **b_options: Any) -> AsyncIterator[tuple[Recorder, Intake, Intake]]:
+    """Two live workers; the head's first message ``m1`` is delivered to a, whose step for it is slow
+    (it waits until ``seen.held["m1"]`` is set)."""
     await lease_for(db, "a", ALIVE)
     await lease_for(db, "b", ALIVE)
     seen = Recorder()
     first = seen.hold("m1")
     a = Intake(db.sessions, "telegram", seen.process, owner="a")
-    b = Intake(db.sessions, "telegram", seen.process, owner="b")
+    b = Intake(db.sessions, "telegram", seen.process, owner="b", **b_options)
     try:
         await a.recover()
         await b.recover()
-        assert await a.accept([("m1", "head", {})]) == 1  # the first message: a's step is slow
+        assert await a.accept([("m1", "head", {})]) == 1
         await until(lambda: seen.started == ["m1"], "a begins the first message")
+        yield seen, a, b
+    finally:
+        first.set()
+        await a.stop()
+        await b.stop()
+
+
+async def test_a_senders_later_update_waits_for_the_earlier_one_held_by_another_worker(db: Database) -> None:
+    async with first_message_in_hand(db) as (seen, a, b):
         assert await b.accept([("m2", "head", {}), ("x1", "other", {})]) == 2  # the second, to b
         await until(lambda: "x1" in seen.order, "b goes on with another sender meanwhile")
         await asyncio.sleep(0.3)
         assert seen.order == ["x1"] and "m2" not in seen.started  # the head's second waits
-        first.set()
+        seen.held["m1"].set()
         await until(lambda: "m2" in seen.order, "b takes the second once the first is done")
         assert [k for k in seen.order if k.startswith("m")] == ["m1", "m2"]
         await a.idle()
         await b.idle()
         async with db.sessions() as s:
             assert await inbox.counts(s) == {"pending": 0, "done": 3}
-    finally:
-        first.set()
-        await a.stop()
-        await b.stop()
 
 
 async def test_an_earlier_update_of_a_dead_worker_is_taken_over_and_goes_first(db: Database) -> None:
@@ -84,23 +95,9 @@ async def test_an_earlier_update_of_a_dead_worker_is_taken_over_and_goes_first(d
 
 
 async def test_a_later_update_goes_on_after_the_order_wait_when_the_earlier_one_never_ends(db: Database) -> None:
-    await lease_for(db, "a", ALIVE)
-    await lease_for(db, "b", ALIVE)
-    seen = Recorder()
-    stuck = seen.hold("m1")
-    a = Intake(db.sessions, "telegram", seen.process, owner="a")
-    b = Intake(db.sessions, "telegram", seen.process, owner="b", order_wait=0.5)
-    try:
-        await a.recover()
-        await b.recover()
-        await a.accept([("m1", "head", {})])
-        await until(lambda: seen.started == ["m1"], "a begins the first message")
+    async with first_message_in_hand(db, order_wait=0.5) as (seen, _a, b):
         await b.accept([("m2", "head", {})])
         await until(lambda: seen.order == ["m2"], "b gives up waiting and answers the second")
-    finally:
-        stuck.set()
-        await a.stop()
-        await b.stop()
 
 
 async def test_one_worker_alone_never_waits_on_its_own_rows(db: Database) -> None:
