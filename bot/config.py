@@ -7,6 +7,7 @@ A wrong or missing value raises :class:`ConfigError` with one line naming the ke
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -35,6 +36,10 @@ TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the Bot API's rule fo
 # photo_url on https://photo-stal-<n>.zdn.vn/ (zadn.vn is seen only for stickers and avatars, which the bot
 # does not fetch); a photo refused by this list is logged with its URL (add its host to zalo.photo_hosts)
 ZALO_PHOTO_HOSTS = ("zdn.vn",)
+
+
+# settings that once existed and now do nothing: an operator's old config.toml still starts, with a warning
+RETIRED = {("telegram", "concurrent_updates"): "updates are handled from the inbox, one person's at a time"}
 
 
 class ConfigError(Exception):
@@ -330,6 +335,11 @@ def load_config(path: Path | str | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{file}: not valid TOML ({exc})") from None
     elif path is not None:
         raise ConfigError(f"{file}: config file not found")
+    for (section, key), why in RETIRED.items():
+        if isinstance(data.get(section), dict) and key in data[section]:
+            del data[section][key]
+            logging.getLogger(__name__).warning("config: %s.%s no longer does anything (%s); it is ignored",
+                                                section, key, why)
     for var, (section, key) in ENV_OVERRIDES.items():
         value = env.get(var)
         if value is not None and value != "":

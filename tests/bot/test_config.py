@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -200,3 +201,16 @@ def test_zalo_uses_the_webhook_wherever_a_public_https_url_is_configured(tmp_pat
                  token).zalo.mode == "polling"  # asked for
     cfg = _load(tmp_path, '[web]\npublic_url = "https://bot.example.vn"\n', token)
     assert cfg.zalo.mode == "webhook" and cfg.zalo.poll_journal
+
+
+def test_a_setting_that_no_longer_does_anything_is_ignored_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[telegram]\nconcurrent_updates = 32\nchat_burst = 2\n', encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="bot.config"):
+        config = load_config(path, env={})
+    assert config.telegram.chat_burst == 2  # the rest of the section still read
+    assert any("telegram.concurrent_updates no longer does anything" in r.getMessage() for r in caplog.records)
+    path.write_text('[telegram]\nconcurent_updates = 32\n', encoding="utf-8")  # a typo is still refused
+    with pytest.raises(ConfigError, match="concurent_updates"):
+        load_config(path, env={})
