@@ -88,14 +88,21 @@ class Claimed:
     payload: str | None = None
 
 
+STUCK_CLAIM = timedelta(minutes=10)  # past its lock by this much, a living worker's claim is taken all the same
+
+
 def _abandoned(now: datetime, owner: str | None) -> ColumnElement[bool]:
-    """A claim whose process is gone: its lock ran out, or (``owner`` given: workers keep leases) the
-    worker that holds it no longer keeps its lease alive (killed): taken over at once."""
+    """A claim whose process is gone. Without ``owner``: its lock ran out. With one (workers keep
+    leases): the worker that holds it no longer keeps its lease alive (killed): taken over at once; a
+    claim nobody owns, once its lock ran out. A living worker's claim stands past its lock (a reply
+    waiting for its turn in the pace behind a backlog is still in hand: taking it would send it twice),
+    unless :data:`STUCK_CLAIM` past it."""
     o = OutboxMessage
     expired = col(o.locked_until) < now
     if owner is not None:
-        expired = or_(expired, and_(col(o.owner).is_not(None), col(o.owner) != owner,
-                                    ~owner_alive(col(o.owner), now)))
+        expired = or_(and_(col(o.owner).is_(None), expired),
+                      and_(col(o.owner).is_not(None), col(o.owner) != owner, ~owner_alive(col(o.owner), now)),
+                      col(o.locked_until) < now - STUCK_CLAIM)
     return and_(col(o.status) == SENDING, expired)
 
 

@@ -121,3 +121,26 @@ async def test_a_worker_cut_off_from_its_database_says_so_once_not_at_every_rene
     finally:
         await worker.stop()
         await engine.dispose()
+
+
+async def test_a_living_workers_reply_waiting_past_its_lock_is_not_taken_and_sent_twice(db: Database) -> None:
+    """A reply waiting its turn in the pace behind a backlog outlives its lock; its worker is alive and
+    will send it: the drain leaves it (it would go twice), unless it is stuck far past its lock."""
+    now = utcnow()
+    async with transaction(db.sessions) as s:
+        account = ChannelAccount(channel="telegram", external_id="u1", created_at=now)
+        s.add(account)
+        await s.flush()
+        assert account.id is not None
+        for name, owner in (("waiting", "alive"), ("nobody", None)):  # both claimed 3 s ago with a 1 s lock
+            await outbox.enqueue_reply(s, key=f"reply:telegram:{name}:0", account_id=account.id, channel="telegram",
+                                       external_id="u1", text=name, payload=None, now=now - timedelta(seconds=3),
+                                       lease=timedelta(seconds=1), owner=owner)
+    await lease_for(db, "alive", timedelta(hours=1))
+    fake = FakeChannel()
+    stats = await drain(db.sessions, {"telegram": fake}, RateLimiter(1e6, 0.0), DrainPolicy(owner="b"), clock=utcnow)
+    assert stats.sent == 1 and [r.text for _, r in fake.sent] == ["nobody"]  # an unowned claim: its lock counts
+    stuck = utcnow() + outbox.STUCK_CLAIM
+    stats = await drain(db.sessions, {"telegram": fake}, RateLimiter(1e6, 0.0), DrainPolicy(owner="b"),
+                        clock=lambda: stuck)
+    assert stats.sent == 1 and [r.text for _, r in fake.sent] == ["nobody", "waiting"]  # stuck far past it
