@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -66,17 +66,21 @@ async def test_what_a_killed_worker_acknowledged_is_processed_by_another(db: Dat
         await b_life.stop()
 
 
-async def test_a_reply_claimed_by_a_killed_worker_is_sent_at_once_not_after_its_lock(db: Database) -> None:
-    now = utcnow()
+async def claimed_replies(db: Database, owners: dict[str, str | None], at: datetime, lock: timedelta) -> None:
+    """A reply for each name (its text), claimed at ``at`` for ``lock`` by its owner, as a step leaves it."""
     async with transaction(db.sessions) as s:
-        account = ChannelAccount(channel="telegram", external_id="u0", created_at=now)
+        account = ChannelAccount(channel="telegram", external_id="u0", created_at=at)
         s.add(account)
         await s.flush()
         assert account.id is not None
-        for name in ("alive", "dead"):  # each claimed its reply with the usual 60-second lock
+        for name, owner in owners.items():
             await outbox.enqueue_reply(s, key=f"reply:telegram:{name}:0", account_id=account.id, channel="telegram",
-                                       external_id="u0", text=name, payload=None, now=now,
-                                       lease=timedelta(seconds=60), owner=name)
+                                       external_id="u0", text=name, payload=None, now=at, lease=lock, owner=owner)
+
+
+async def test_a_reply_claimed_by_a_killed_worker_is_sent_at_once_not_after_its_lock(db: Database) -> None:
+    now = utcnow()
+    await claimed_replies(db, {"alive": "alive", "dead": "dead"}, now, timedelta(seconds=60))  # the usual lock
     await lease_for(db, "alive", timedelta(minutes=5))
     await lease_for(db, "dead", timedelta(seconds=-1))  # killed: its lease has run out
     fake = FakeChannel()
@@ -126,16 +130,8 @@ async def test_a_worker_cut_off_from_its_database_says_so_once_not_at_every_rene
 async def test_a_living_workers_reply_waiting_past_its_lock_is_not_taken_and_sent_twice(db: Database) -> None:
     """A reply waiting its turn in the pace behind a backlog outlives its lock; its worker is alive and
     will send it: the drain leaves it (it would go twice), unless it is stuck far past its lock."""
-    now = utcnow()
-    async with transaction(db.sessions) as s:
-        account = ChannelAccount(channel="telegram", external_id="u1", created_at=now)
-        s.add(account)
-        await s.flush()
-        assert account.id is not None
-        for name, owner in (("waiting", "alive"), ("nobody", None)):  # both claimed 3 s ago with a 1 s lock
-            await outbox.enqueue_reply(s, key=f"reply:telegram:{name}:0", account_id=account.id, channel="telegram",
-                                       external_id="u1", text=name, payload=None, now=now - timedelta(seconds=3),
-                                       lease=timedelta(seconds=1), owner=owner)
+    await claimed_replies(db, {"waiting": "alive", "nobody": None}, utcnow() - timedelta(seconds=3),
+                          timedelta(seconds=1))  # both claimed 3 s ago with a 1 s lock
     await lease_for(db, "alive", timedelta(hours=1))
     fake = FakeChannel()
     stats = await drain(db.sessions, {"telegram": fake}, RateLimiter(1e6, 0.0), DrainPolicy(owner="b"), clock=utcnow)
