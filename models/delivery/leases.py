@@ -41,7 +41,8 @@ async def hold(session: AsyncSession, name: str, holder: str, now: datetime, ttl
     free = (table.c.holder == holder) | (table.c.expires_at <= now)
     if holders_are_workers:  # the holder read first: an upsert's WHERE cannot look up another row
         current = (await session.execute(select(table.c.holder).where(table.c.name == name))).scalar_one_or_none()
-        if current is not None and current != holder and not await _worker_alive(session, current, now):
+        if current is not None and current != holder and not (
+                await session.execute(select(owner_alive(literal(current), now)))).scalar():
             free = free | (table.c.holder == current)  # (if another took it meanwhile, this no longer matches)
     stmt = stmt.on_conflict_do_update(
         index_elements=["name"],
@@ -76,12 +77,6 @@ def owner_alive(owner: Any, now: datetime) -> Any:
     workers = table_of(Lease).alias("worker_lease")
     return (select(workers.c.name).where(workers.c.name == literal(WORKER) + owner, workers.c.expires_at > now)
             .exists())
-
-
-async def _worker_alive(session: AsyncSession, name: str, now: datetime) -> bool:
-    table = table_of(Lease)
-    found = await session.execute(select(table.c.name).where(table.c.name == WORKER + name, table.c.expires_at > now))
-    return found.first() is not None
 
 
 async def live_workers(session: AsyncSession, now: datetime) -> set[str]:
