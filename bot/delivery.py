@@ -187,7 +187,8 @@ async def _send_and_mark(channel: Channel, reply: Reply, row: outbox.Claimed, ch
 
 async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], limiter: RateLimiter,
                      policy: DrainPolicy | None = None, clock: Callable[[], datetime] = utcnow) -> DrainStats:
-    """Claim one batch and deliver it; returns what happened."""
+    """Claim one batch and deliver it: different people's messages at once (``policy.concurrency``),
+    one person's in the order they were queued; returns what happened."""
     policy = policy or DrainPolicy()
     stats = DrainStats()
     if not channels:
@@ -197,12 +198,16 @@ async def drain_once(sessions: SessionFactory, channels: Mapping[str, Channel], 
                                       lease=policy.lease, hold_kinds=policy.hold_kinds, owner=policy.owner)
     gate = asyncio.Semaphore(policy.concurrency)
     settle, begun = Settle(sessions, clock), set[int]()
+    by_account: dict[int, list[outbox.Claimed]] = {}
+    for row in rows:  # (claimed in order: one person's messages go one after the other, as they were queued)
+        by_account.setdefault(row.account_id, []).append(row)
 
-    async def one(row: outbox.Claimed) -> None:
-        async with gate:
-            await _deliver(sessions, channels, limiter, row, policy, settle, stats, begun)
+    async def in_turn(mine: list[outbox.Claimed]) -> None:
+        for row in mine:
+            async with gate:
+                await _deliver(sessions, channels, limiter, row, policy, settle, stats, begun)
 
-    tasks = [asyncio.ensure_future(one(r)) for r in rows]
+    tasks = [asyncio.ensure_future(in_turn(mine)) for mine in by_account.values()]
     try:
         await asyncio.gather(*tasks)
     except asyncio.CancelledError:  # a stop: the sends in hand are finished and marked; the others given back

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.delivery import DrainPolicy, RateLimiter, drain
 from bot.pipeline.errors import SendBlocked, SendError, SendRejected, SendRetryLater
+from handlers.messages import Reply
 from models.accounts.tables import ChannelAccount
 from models.db import make_engine, make_session_factory, transaction
 from models.delivery import outbox
@@ -57,6 +58,26 @@ async def test_enqueue_is_idempotent_and_drain_sends_once(db: Database) -> None:
     assert again.sent == 0 and len(fake.sent) == 1
     row = (await _rows(db))["k1"]
     assert row.status == "sent" and row.attempts == 1 and row.sent_at == NOW
+
+
+class FirstSlow(FakeChannel):
+    """The first message to ``u0`` takes a while on its way (a slow network, a retry)."""
+
+    async def send(self, external_id: str, reply: Reply) -> None:
+        if reply.text == "text first":
+            await asyncio.sleep(0.3)
+        await super().send(external_id, reply)
+
+
+async def test_one_persons_messages_go_in_the_order_queued_others_meanwhile(db: Database) -> None:
+    one, other = await _accounts(db, 2)
+    for key, account in (("first", one), ("second", one), ("third", one), ("elsewhere", other)):
+        assert await _enqueue(db, key, account)
+    fake = FirstSlow()
+    stats = await drain(db.sessions, {"telegram": fake}, fast(), clock=lambda: NOW)
+    assert stats.sent == 4
+    assert fake.texts("u0") == ["text first", "text second", "text third"]  # not overtaken by the later ones
+    assert fake.sent[0][0] == "u1"  # another person's went while the first was on its way
 
 
 async def test_rate_limited_is_retried_later_not_lost(db: Database) -> None:
